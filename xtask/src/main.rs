@@ -1,0 +1,81 @@
+//! Project automation: `cargo xtask ci` runs exactly what CI runs; `cargo xtask bench` prints
+//! the benchmark figures; `cargo xtask tidy` checks the architecture's dependency rules.
+
+mod tidy;
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <ci | bench | tidy>
+  ci     fmt check, clippy -D warnings, all tests, cargo deny (bans licenses sources), tidy
+  bench  run the benchmarks and print their figures
+  tidy   check that portico-core's dependencies stay on its allow-list";
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1);
+    match task.as_deref() {
+        Some("ci") => ci(),
+        Some("bench") => bench(),
+        Some("tidy") => tidy::check(),
+        _ => {
+            eprintln!("{USAGE}");
+            bail!("unknown or missing task")
+        }
+    }
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .with_context(|| format!("could not run cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&["test", "--workspace", "--all-features", "--locked"])?;
+    tidy::check()?;
+    // cargo-deny reads the metadata of every package, other platforms' too: fetch them first.
+    cargo(&["fetch", "--locked"])?;
+    cargo(&[
+        "deny",
+        "--offline",
+        "--all-features",
+        "check",
+        "bans",
+        "licenses",
+        "sources",
+    ])
+    .context("cargo-deny is needed: cargo install cargo-deny --locked")?;
+    eprintln!("ci: all checks passed");
+    Ok(())
+}
+
+fn bench() -> Result<()> {
+    cargo(&[
+        "bench",
+        "--locked",
+        "--package",
+        "portico-core",
+        "--features",
+        "testing",
+        "--bench",
+        "policy",
+    ])
+}
