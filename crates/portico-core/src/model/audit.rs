@@ -1,0 +1,67 @@
+//! The audit log (S12): every share action, never shown to a client.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{AuditId, DecisionKind, Email, OrgId, RecordRef, Sections, ShareId, StaffId};
+
+/// Who did something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    /// A staff member, through the host app.
+    Staff(StaffId),
+    /// The client, through a share link.
+    Client,
+}
+
+/// What was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AuditAction {
+    /// Sharing enabled for the first time on the record.
+    ShareEnabled,
+    /// Sharing enabled again after a revoke or expiry, with a fresh token.
+    ShareReshared,
+    /// The recipient changed.
+    RecipientChanged {
+        /// Before.
+        from: Email,
+        /// After.
+        to: Email,
+    },
+    /// The visible sections changed.
+    SectionsChanged {
+        /// Before.
+        from: Sections,
+        /// After.
+        to: Sections,
+    },
+    /// Sharing disabled.
+    ShareRevoked,
+    /// The client decided on a quote.
+    QuoteDecided {
+        /// What they decided.
+        decision: DecisionKind,
+    },
+}
+
+/// One audit-log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Portico's id.
+    pub id: AuditId,
+    /// The org.
+    pub org_id: OrgId,
+    /// The record acted on.
+    pub record: RecordRef,
+    /// The share acted on.
+    pub share_id: Option<ShareId>,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    pub action: AuditAction,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}

@@ -1,0 +1,25 @@
+//! The domain model: plain data, validated where it enters (ids, emails, currencies), no I/O.
+
+mod audit;
+mod ids;
+mod money;
+mod notification;
+mod org;
+mod record;
+pub(crate) mod serde_time;
+mod share;
+
+pub use audit::{Actor, AuditAction, AuditEntry};
+pub use ids::{
+    AuditId, ClientId, FileId, IdError, MAX_HOST_ID_LEN, NotificationId, OrgId, RecordId, ShareId,
+    StaffId, TaskId, UpdateId,
+};
+pub use money::{Currency, CurrencyError, LineItem, Money, TaxLine, TaxRate, Totals, totals};
+pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Topic};
+pub use org::{Client, Contact, Email, EmailError, Org, OrgSettings, Plan, Role, Staff};
+pub use record::{
+    ActivityEntry, Attachment, CostLine, DecisionKind, Invoice, InvoiceStatus, Part, PaymentStatus,
+    Quote, QuoteDecision, QuoteStatus, Record, RecordKind, RecordRef, Schedule, Signature, Task,
+    TimeEntry, Update, Versioned, WorkOrder, WorkStatus,
+};
+pub use share::{Section, Sections, Share, ShareState};

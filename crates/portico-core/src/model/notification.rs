@@ -1,0 +1,151 @@
+//! Notifications: the emails the policy decided on, stored in the outbox in the same unit of
+//! work as the change that caused them (N5). They hold no token: the mailer derives the link from
+//! the share when it sends.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{DecisionKind, Email, NotificationId, OrgId, RecordRef, ShareId};
+
+/// Why a link went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkReason {
+    /// Sharing was enabled for the first time.
+    Enabled,
+    /// Sharing was enabled again after a revoke, with a fresh link.
+    Reshared,
+    /// The recipient changed; the new one gets the link (S6).
+    NewRecipient,
+}
+
+/// What an email is about, with what it needs to say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// To the client: here is your link.
+    LinkShared {
+        /// Why.
+        reason: LinkReason,
+    },
+    /// To the client: the work order's status changed.
+    StatusChanged {
+        /// The status label before the first change of a burst.
+        from: String,
+        /// The latest status label.
+        to: String,
+    },
+    /// To the client: checklist tasks were completed (a burst is one email, N6).
+    TasksCompleted {
+        /// The tasks' titles, in the order they were ticked.
+        tasks: Vec<String>,
+    },
+    /// To the client: updates were shared.
+    UpdatesShared {
+        /// The updates' texts, in the order they were shared.
+        updates: Vec<String>,
+    },
+    /// To the business: a client decided on a quote.
+    QuoteDecided {
+        /// What they decided.
+        decision: DecisionKind,
+        /// Their message.
+        message: Option<String>,
+    },
+}
+
+/// What notifications of one burst share: kinds with the same topic merge (N6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// [`NotificationKind::LinkShared`].
+    LinkShared,
+    /// [`NotificationKind::StatusChanged`].
+    StatusChanged,
+    /// [`NotificationKind::TasksCompleted`].
+    TasksCompleted,
+    /// [`NotificationKind::UpdatesShared`].
+    UpdatesShared,
+    /// [`NotificationKind::QuoteDecided`].
+    QuoteDecided,
+}
+
+impl Topic {
+    /// The topic's name, for storage and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::LinkShared => "link_shared",
+            Topic::StatusChanged => "status_changed",
+            Topic::TasksCompleted => "tasks_completed",
+            Topic::UpdatesShared => "updates_shared",
+            Topic::QuoteDecided => "quote_decided",
+        }
+    }
+}
+
+impl NotificationKind {
+    /// The kind's topic.
+    pub fn topic(&self) -> Topic {
+        match self {
+            NotificationKind::LinkShared { .. } => Topic::LinkShared,
+            NotificationKind::StatusChanged { .. } => Topic::StatusChanged,
+            NotificationKind::TasksCompleted { .. } => Topic::TasksCompleted,
+            NotificationKind::UpdatesShared { .. } => Topic::UpdatesShared,
+            NotificationKind::QuoteDecided { .. } => Topic::QuoteDecided,
+        }
+    }
+
+    /// Whether this goes to the business rather than the client.
+    pub fn to_business(&self) -> bool {
+        matches!(self, NotificationKind::QuoteDecided { .. })
+    }
+}
+
+/// Where a notification is in its delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Waiting to be sent at `due_at` or later.
+    Pending,
+    /// Sent.
+    Sent {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+    /// Given up on.
+    Dead {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One email to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Portico's id; the Message-ID derives from it, so a resend is the same message (N5).
+    pub id: NotificationId,
+    /// The org it is sent under.
+    pub org_id: OrgId,
+    /// The share it belongs to (client notifications).
+    pub share_id: Option<ShareId>,
+    /// The record it is about.
+    pub record: RecordRef,
+    /// Who receives it.
+    pub to: Email,
+    /// What it says.
+    pub kind: NotificationKind,
+    /// When it was first queued.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Not sent before this; until then a burst may still merge into it (N6).
+    #[serde(with = "time::serde::rfc3339")]
+    pub due_at: OffsetDateTime,
+    /// Where it is in its delivery.
+    pub delivery: Delivery,
+    /// How many sends were tried.
+    pub attempts: u32,
+}

@@ -1,0 +1,10 @@
+//! The sharing policy: pure, synchronous functions of their arguments (time included), no I/O.
+//! Each module names the requirements it decides.
+
+pub mod access;
+pub mod expiry;
+pub mod notify;
+pub mod permissions;
+pub mod project;
+pub mod prompt;
+pub mod quote;

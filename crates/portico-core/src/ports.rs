@@ -1,0 +1,285 @@
+//! Ports: what the core needs from the outside world, as traits. Adapters implement them
+//! (`portico-store`, `portico-mail`, the server's clock and CSPRNG); `testing` has in-memory
+//! fakes of each. Every contract is stated in MUST words, and the conformance suite in
+//! `testing::conformance` checks the storage ones.
+
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::model::{
+    AuditEntry, Client, Email, FileId, Invoice, Money, Notification, NotificationId, Org, OrgId,
+    Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+};
+use crate::token::{Nonce, TokenHash};
+
+/// An adapter's own failure, kept as the source of the error.
+pub type BackendError = Box<dyn StdError + Send + Sync>;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A version check or uniqueness rule failed: someone else wrote first. Retry from a fresh read.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data no longer parses into the model.
+    #[error("stored {what} is corrupt: {detail}")]
+    Corrupt {
+        /// Which kind of row.
+        what: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// The backend failed (connection, I/O …).
+    #[error("storage backend failed")]
+    Backend(#[source] BackendError),
+}
+
+/// Storage: the entry to units of work, and the few calls that serve clients outside one.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Begins a unit of work. Everything written through it MUST become visible to others
+    /// together at [`UnitOfWork::commit`], or not at all if it is dropped uncommitted (N5).
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError>;
+
+    /// The share whose token hashes to `hash`, whatever its state. MUST be a point look-up whose
+    /// cost does not grow with the number of shares.
+    async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError>;
+
+    /// Records that a link was opened at `at` (S11): `first_opened_at` MUST be set if unset and
+    /// `last_opened_at` MUST become the later of its value and `at`. It MUST NOT change the
+    /// share's version (opening never conflicts with staff edits) and MUST succeed silently for
+    /// an unknown share.
+    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError>;
+}
+
+/// One unit of work: reads see its own writes; nothing is visible to others before `commit`.
+#[async_trait]
+pub trait UnitOfWork: Send {
+    /// The org, if known.
+    async fn org(&mut self, id: &OrgId) -> Result<Option<Org>, StoreError>;
+    /// Inserts or replaces the org.
+    async fn put_org(&mut self, org: &Org) -> Result<(), StoreError>;
+    /// A staff member of the org, if known.
+    async fn staff(&mut self, org: &OrgId, id: &StaffId) -> Result<Option<Staff>, StoreError>;
+    /// Inserts or replaces a staff member. The org MUST exist, else `Conflict`.
+    async fn put_staff(&mut self, staff: &Staff) -> Result<(), StoreError>;
+    /// A client of the org, if known.
+    async fn client(
+        &mut self,
+        org: &OrgId,
+        id: &crate::model::ClientId,
+    ) -> Result<Option<Client>, StoreError>;
+    /// Inserts or replaces a client. The org MUST exist, else `Conflict`.
+    async fn put_client(&mut self, client: &Client) -> Result<(), StoreError>;
+
+    /// A record of the org with its version, if known.
+    async fn record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Option<Versioned<Record>>, StoreError>;
+    /// Writes a record and returns its new version. `expected` is the version read before
+    /// (`None`: the record MUST NOT exist yet). If the stored version differs, it MUST fail with
+    /// `Conflict` and write nothing. The org MUST exist, else `Conflict`.
+    async fn put_record(
+        &mut self,
+        record: &Record,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError>;
+    /// The org's invoices whose `work_order_id` is `work_order`, ordered by id.
+    async fn invoices_of_work_order(
+        &mut self,
+        org: &OrgId,
+        work_order: &RecordId,
+    ) -> Result<Vec<Invoice>, StoreError>;
+
+    /// A share with its version, if known.
+    async fn share(&mut self, id: ShareId) -> Result<Option<Versioned<Share>>, StoreError>;
+    /// Every share (every token generation) of a record, oldest first.
+    async fn shares_of_record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Vec<Versioned<Share>>, StoreError>;
+    /// Stores a new share at version 1. MUST fail with `Conflict` if its id or token hash is
+    /// taken, or if the record already has an active share.
+    async fn insert_share(&mut self, share: &Share) -> Result<(), StoreError>;
+    /// Replaces a share and returns its new version; `Conflict` unless the stored version is
+    /// `expected`. It MUST keep `first_opened_at`/`last_opened_at` as stored (they belong to
+    /// [`Store::record_opened`]).
+    async fn update_share(&mut self, share: &Share, expected: u64) -> Result<u64, StoreError>;
+
+    /// Queues a notification in the outbox (N5).
+    async fn enqueue(&mut self, notification: &Notification) -> Result<(), StoreError>;
+    /// The notification a burst may still merge into (N6): same share and topic, pending, never
+    /// attempted, and due after `now`. At most one such notification exists per share and topic.
+    async fn open_burst(
+        &mut self,
+        share: ShareId,
+        topic: Topic,
+        now: OffsetDateTime,
+    ) -> Result<Option<Notification>, StoreError>;
+    /// Replaces the kind of a notification found by [`UnitOfWork::open_burst`]. MUST fail with
+    /// `Conflict` if it was claimed or sent meanwhile.
+    async fn merge_into(&mut self, notification: &Notification) -> Result<(), StoreError>;
+
+    /// Appends an audit entry (S12).
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The audit entries of a record, oldest first.
+    async fn audit_of_record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Makes every write of this unit visible at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// The outbox as the dispatcher sees it. Several dispatchers MAY run at once (O3).
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Claims up to `limit` pending notifications due at `now`, oldest due first: each claimed
+    /// one MUST get `attempts + 1` and `due_at = now + lease`, so no other claim takes it until
+    /// the lease runs out (a crashed dispatcher's work comes back). Two concurrent claims MUST
+    /// never return the same notification.
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// Marks a notification sent; it is never claimed again.
+    async fn mark_sent(&self, id: NotificationId, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Puts a claimed notification back, due again at `next_due`.
+    async fn retry_at(
+        &self,
+        id: NotificationId,
+        next_due: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Gives up on a notification; it is never claimed again.
+    async fn mark_dead(
+        &self,
+        id: NotificationId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// Every notification of an org, oldest first (for staff, metrics and tests).
+    async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError>;
+}
+
+/// An email ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// Stable per notification, so a resend is recognisably the same message (N5).
+    pub message_id: String,
+    /// The display name of the sender: the org's name (N4).
+    pub from_name: String,
+    /// The org's email (N4).
+    pub reply_to: Option<Email>,
+    /// The recipient.
+    pub to: Email,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub text: String,
+    /// The HTML body.
+    pub html: String,
+}
+
+/// Why a send failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// Try again later (connection refused, 4xx).
+    #[error("temporary mail failure: {0}")]
+    Temporary(String),
+    /// Never going to work (5xx recipient rejected).
+    #[error("permanent mail failure: {0}")]
+    Permanent(String),
+}
+
+/// Sends email.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one message. On `Ok` it MUST have been handed over for delivery; sending the same
+    /// `message_id` twice MUST NOT be assumed harmless by the adapter (the dispatcher avoids it).
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
+}
+
+/// Where a photo's or file's bytes live.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobKey {
+    /// The org owning the file.
+    pub org: OrgId,
+    /// The file.
+    pub file: FileId,
+}
+
+/// Stores photo and file bytes.
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    /// Stores `bytes` under `key`, replacing what was there.
+    async fn put(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BackendError>;
+    /// The bytes under `key`, if any.
+    async fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BackendError>;
+    /// Removes the bytes under `key`; removing nothing MUST succeed.
+    async fn delete(&self, key: &BlobKey) -> Result<(), BackendError>;
+}
+
+/// A request for a hosted payment page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    /// The org being paid.
+    pub org: OrgId,
+    /// The invoice being paid.
+    pub invoice: RecordId,
+    /// The amount due.
+    pub amount: Money,
+    /// Where the provider sends the client back.
+    pub return_url: String,
+}
+
+/// A hosted payment page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    /// The provider's id for it.
+    pub id: String,
+    /// Where to send the client.
+    pub url: String,
+}
+
+/// Takes payments.
+#[async_trait]
+pub trait Payments: Send + Sync {
+    /// Creates a checkout for the amount due. MUST NOT charge anything by itself.
+    async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, BackendError>;
+}
+
+/// The time. The core never reads the system clock itself.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// Randomness for tokens and ids. Production adapters MUST draw from a CSPRNG (S3).
+pub trait Randomness: Send + Sync {
+    /// Fills `dest` with random bytes.
+    fn fill(&self, dest: &mut [u8]);
+
+    /// A fresh token nonce (256 bits).
+    fn nonce(&self) -> Nonce {
+        let mut bytes = [0; 32];
+        self.fill(&mut bytes);
+        Nonce(bytes)
+    }
+
+    /// A fresh random (version 4) UUID.
+    fn uuid(&self) -> Uuid {
+        let mut bytes = [0; 16];
+        self.fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+}

@@ -1,0 +1,191 @@
+//! What clients do behind a link: open it (S5, S7, S8, S11, V1–V6) and decide on a quote (V5).
+
+use super::{ClientError, Portico, retry_on_conflict};
+use crate::model::{
+    Actor, AuditAction, Invoice, NotificationKind, Org, Record, RecordKind, Share, ShareId, Staff,
+    Versioned,
+};
+use crate::policy::access::{self, Access};
+use crate::policy::project::{Projection, company_card, project};
+use crate::policy::quote::{self, ClientDecision};
+use crate::ports::{StoreError, UnitOfWork};
+use crate::token::ShareToken;
+use crate::view::{ClientView, CompanyCard};
+
+/// What opening a link gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// The client view.
+    View {
+        /// The share opened (for files and live status behind the same token).
+        share: ShareId,
+        /// What the client sees.
+        view: Box<ClientView>,
+    },
+    /// Unknown or revoked: one answer for both (S5).
+    NotFound,
+    /// Expired (S7): "no longer active", with the company's contact.
+    Expired(CompanyCard),
+    /// Sharing is off for the org (S8): "not available".
+    Unavailable(CompanyCard),
+}
+
+/// A link that opens, with what it opens.
+struct Resolved {
+    share: Share,
+    org: Org,
+    record: Versioned<Record>,
+}
+
+impl Portico {
+    /// Resolves a presented token to its share and org, checking the token was minted for it.
+    async fn resolve(
+        &self,
+        raw_token: &str,
+    ) -> Result<Result<(Share, Org, Box<dyn UnitOfWork>), Opened>, StoreError> {
+        let Some(token) = ShareToken::parse(raw_token) else {
+            return Ok(Err(Opened::NotFound));
+        };
+        let hash = token.hash();
+        let Some(share) = self.ports.store.share_by_token_hash(&hash).await? else {
+            return Ok(Err(Opened::NotFound));
+        };
+        // A row that matches the hash but not the server key (forged in the database, or minted
+        // under a key since removed) does not open.
+        let genuine = self
+            .keys
+            .derive(share.key_id, &share.nonce)
+            .is_ok_and(|t| t.hash() == hash);
+        if !genuine {
+            return Ok(Err(Opened::NotFound));
+        }
+        let mut tx = self.ports.store.begin().await?;
+        let Some(org) = tx.org(&share.org_id).await? else {
+            return Ok(Err(Opened::NotFound));
+        };
+        Ok(match access::access(Some(&share), &org, self.now()) {
+            Access::Granted => Ok((share, org, tx)),
+            Access::NotFound => Err(Opened::NotFound),
+            Access::Expired => Err(Opened::Expired(company_card(&org))),
+            Access::Unavailable => Err(Opened::Unavailable(company_card(&org))),
+        })
+    }
+
+    async fn resolve_record(
+        &self,
+        raw_token: &str,
+    ) -> Result<Result<(Resolved, Box<dyn UnitOfWork>), Opened>, StoreError> {
+        let (share, org, mut tx) = match self.resolve(raw_token).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        match super::sharing::shared_record(tx.as_mut(), &share).await? {
+            Some(record) => Ok(Ok((Resolved { share, org, record }, tx))),
+            None => Ok(Err(Opened::NotFound)),
+        }
+    }
+
+    async fn view_of(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        found: &Resolved,
+    ) -> Result<ClientView, StoreError> {
+        let record = &found.record.value;
+        let org_id = &found.share.org_id;
+        let client = match record.client_id() {
+            Some(id) => tx.client(org_id, id).await?,
+            None => None,
+        };
+        let mut staff: Vec<Staff> = Vec::new();
+        let mut invoices: Vec<Invoice> = Vec::new();
+        if let Record::WorkOrder(wo) = record {
+            let mut ids: Vec<_> = wo
+                .updates
+                .iter()
+                .filter(|u| u.shared)
+                .filter_map(|u| u.author.clone())
+                .collect();
+            ids.extend(wo.schedule.technician.clone());
+            ids.sort();
+            ids.dedup();
+            for id in ids {
+                staff.extend(tx.staff(org_id, &id).await?);
+            }
+            invoices = tx.invoices_of_work_order(org_id, &wo.id).await?;
+        }
+        Ok(project(&Projection {
+            org: &found.org,
+            record,
+            client: client.as_ref(),
+            staff: &staff,
+            invoices: &invoices,
+            sections: found.share.sections,
+            today: self.now().date(),
+        }))
+    }
+
+    /// Opens a link: the client view, or the one answer for a dead link. Records the opening
+    /// (S11); opening never mails anyone.
+    pub async fn open_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
+        let (found, mut tx) = match self.resolve_record(raw_token).await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
+        let view = self.view_of(tx.as_mut(), &found).await?;
+        drop(tx);
+        self.ports
+            .store
+            .record_opened(found.share.id, self.now())
+            .await?;
+        Ok(Opened::View {
+            share: found.share.id,
+            view: Box::new(view),
+        })
+    }
+
+    /// V5: the client's decision on the quote behind a link. It locks the quote, is audited,
+    /// and notifies the business.
+    pub async fn decide_quote(
+        &self,
+        raw_token: &str,
+        choice: &ClientDecision,
+    ) -> Result<ClientView, ClientError> {
+        retry_on_conflict!(self.try_decide(raw_token, choice).await)
+    }
+
+    async fn try_decide(
+        &self,
+        raw_token: &str,
+        choice: &ClientDecision,
+    ) -> Result<ClientView, ClientError> {
+        let now = self.now();
+        let Ok((mut found, mut tx)) = self.resolve_record(raw_token).await? else {
+            return Err(ClientError::LinkInactive);
+        };
+        if found.share.record.kind != RecordKind::Quote {
+            return Err(ClientError::NotAQuote);
+        }
+        let Record::Quote(q) = &mut found.record.value else {
+            return Err(ClientError::NotAQuote);
+        };
+        let decision = quote::decide(q, choice.clone(), now)?;
+        let kind = NotificationKind::QuoteDecided {
+            decision: decision.kind,
+            message: decision.message.clone(),
+        };
+        let action = AuditAction::QuoteDecided {
+            decision: decision.kind,
+        };
+        q.decision = Some(decision);
+        tx.put_record(&found.record.value, Some(found.record.version))
+            .await?;
+        let reference = found.share.record.clone();
+        self.queue(tx.as_mut(), &found.org, &found.share, &reference, kind, now)
+            .await?;
+        self.audit(tx.as_mut(), &found.share, Actor::Client, action, now)
+            .await?;
+        let view = self.view_of(tx.as_mut(), &found).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+}

@@ -1,0 +1,199 @@
+//! The errors of the use cases: one enum per family, with variants a caller can act on.
+
+use time::OffsetDateTime;
+
+use crate::model::{DecisionKind, EmailError, Plan, Role};
+use crate::policy::access::{ShareDenied, SharingBlocked};
+use crate::policy::permissions::ActorDenied;
+use crate::policy::quote::{DecisionDenied, QuoteLocked};
+use crate::ports::{BackendError, StoreError};
+use crate::token::KeyError;
+
+/// Errors that can be retried from a fresh read.
+pub(crate) trait Retryable {
+    fn is_conflict(&self) -> bool;
+}
+
+/// Why a share action (enable, get, change, revoke, list) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ShareError {
+    /// No such org.
+    #[error("unknown org")]
+    UnknownOrg,
+    /// The acting staff member is not known in the org.
+    #[error("unknown staff member")]
+    UnknownStaff,
+    /// The acting staff member is deactivated.
+    #[error("the staff member is deactivated")]
+    InactiveStaff,
+    /// S1: the role may not share.
+    #[error("a {role} may not share with clients")]
+    NotPermitted {
+        /// The actor's role.
+        role: Role,
+    },
+    /// S2: the plan lacks sharing.
+    #[error("client sharing needs the {required:?} plan; this org is on {plan:?}")]
+    PlanRequired {
+        /// The org's plan.
+        plan: Plan,
+        /// The plan to move to.
+        required: Plan,
+    },
+    /// S2: the org switched sharing off.
+    #[error("client sharing is switched off for this org")]
+    SharingDisabled,
+    /// S2: no client attached.
+    #[error("the record has no client attached")]
+    NoClient,
+    /// S2: no recipient given and none on file.
+    #[error("no recipient email was given and the client has none on file")]
+    NoRecipient,
+    /// S2: the recipient email is invalid.
+    #[error(transparent)]
+    InvalidEmail(#[from] EmailError),
+    /// No such record in the org.
+    #[error("record not found")]
+    RecordNotFound,
+    /// No such share in the org.
+    #[error("share not found")]
+    ShareNotFound,
+    /// S7: the work order's link would be born expired; reopen the job to share it again.
+    #[error("the work order's link expired at {0}")]
+    RecordExpired(OffsetDateTime),
+    /// The share was revoked; enable sharing again for a fresh link.
+    #[error("the share was revoked")]
+    Revoked,
+    /// Someone else changed the same thing at the same time, and retrying did not help.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The share's token key is not configured (a key was removed from the ring too early).
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Storage failed.
+    #[error("storage failed")]
+    Backend(#[source] BackendError),
+}
+
+/// Why a host change of a record (upsert or event) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// No such org.
+    #[error("unknown org")]
+    UnknownOrg,
+    /// The acting staff member is not known in the org.
+    #[error("unknown staff member")]
+    UnknownStaff,
+    /// The acting staff member is deactivated.
+    #[error("the staff member is deactivated")]
+    InactiveStaff,
+    /// S1: the role may not mark updates or files as shared with the client.
+    #[error("a {role} may not share updates or files with clients")]
+    NotPermitted {
+        /// The actor's role.
+        role: Role,
+    },
+    /// No such record (for events).
+    #[error("record not found")]
+    NotFound,
+    /// The input is not acceptable; the message says why.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// V5: the client decided on the quote; it can no longer change.
+    #[error("the client {} this quote; it can no longer change", .0.as_str())]
+    Locked(DecisionKind),
+    /// Someone else changed the record at the same time, and retrying did not help.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Storage failed.
+    #[error("storage failed")]
+    Backend(#[source] BackendError),
+}
+
+/// Why a client action behind a link (open, decide) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The link does not open (unknown, revoked, expired or switched off); the same answer
+    /// as opening it would give.
+    #[error("this link is not active")]
+    LinkInactive,
+    /// The link is not to a quote.
+    #[error("this link is not to a quote")]
+    NotAQuote,
+    /// V5: the decision was refused.
+    #[error(transparent)]
+    Decision(#[from] DecisionDenied),
+    /// Someone else changed the record at the same time, and retrying did not help.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Storage failed.
+    #[error("storage failed")]
+    Backend(#[source] BackendError),
+}
+
+macro_rules! from_store {
+    ($($t:ty),*) => {$(
+        impl From<StoreError> for $t {
+            fn from(e: StoreError) -> Self {
+                match e {
+                    StoreError::Conflict(what) => Self::Conflict(what),
+                    other => Self::Backend(Box::new(other)),
+                }
+            }
+        }
+        impl Retryable for $t {
+            fn is_conflict(&self) -> bool {
+                matches!(self, Self::Conflict(_))
+            }
+        }
+    )*};
+}
+from_store!(ShareError, RecordError, ClientError);
+
+impl From<ActorDenied> for ShareError {
+    fn from(e: ActorDenied) -> Self {
+        match e {
+            ActorDenied::Unknown => Self::UnknownStaff,
+            ActorDenied::Inactive => Self::InactiveStaff,
+            ActorDenied::NotPermitted { role } => Self::NotPermitted { role },
+        }
+    }
+}
+
+impl From<ActorDenied> for RecordError {
+    fn from(e: ActorDenied) -> Self {
+        match e {
+            ActorDenied::Unknown => Self::UnknownStaff,
+            ActorDenied::Inactive => Self::InactiveStaff,
+            ActorDenied::NotPermitted { role } => Self::NotPermitted { role },
+        }
+    }
+}
+
+impl From<SharingBlocked> for ShareError {
+    fn from(e: SharingBlocked) -> Self {
+        match e {
+            SharingBlocked::PlanRequired { plan, required } => {
+                Self::PlanRequired { plan, required }
+            }
+            SharingBlocked::SwitchedOff => Self::SharingDisabled,
+        }
+    }
+}
+
+impl From<ShareDenied> for ShareError {
+    fn from(e: ShareDenied) -> Self {
+        match e {
+            ShareDenied::Blocked(b) => b.into(),
+            ShareDenied::NoClient => Self::NoClient,
+            ShareDenied::NoRecipient => Self::NoRecipient,
+            ShareDenied::InvalidEmail(e) => Self::InvalidEmail(e),
+        }
+    }
+}
+
+impl From<QuoteLocked> for RecordError {
+    fn from(e: QuoteLocked) -> Self {
+        Self::Locked(e.0)
+    }
+}

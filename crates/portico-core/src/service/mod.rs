@@ -1,0 +1,172 @@
+//! The use cases: what staff, the host app and clients do, run over the ports. Each use case is
+//! one unit of work; policy decisions come from [`crate::policy`], never from here.
+
+mod client;
+mod error;
+mod records;
+mod sharing;
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+pub use client::Opened;
+pub use error::{ClientError, RecordError, ShareError};
+pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};
+pub use sharing::{EnableShare, ShareChange, ShareInfo};
+
+use crate::model::{
+    Delivery, Notification, NotificationId, NotificationKind, Org, RecordRef, Share, Topic,
+};
+use crate::policy::notify;
+use crate::ports::{Clock, Randomness, Store, StoreError, UnitOfWork};
+use crate::token::{KeyError, TokenKeys};
+
+/// Settings of the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// The public base URL links are built from, e.g. `https://share.example.com` (never taken
+    /// from a request).
+    pub public_url: String,
+    /// How long a bursting notification waits to gather more of its kind (N6).
+    pub burst_window: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            burst_window: Duration::minutes(2),
+        }
+    }
+}
+
+/// The ports the service runs over.
+#[derive(Clone)]
+pub struct Ports {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness (a CSPRNG in production).
+    pub random: Arc<dyn Randomness>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+/// Portico's use cases.
+#[derive(Debug, Clone)]
+pub struct Portico {
+    ports: Ports,
+    keys: TokenKeys,
+    config: ServiceConfig,
+}
+
+/// Attempts of a use case that lost an optimistic-concurrency race before giving up.
+const ATTEMPTS: usize = 3;
+
+/// Runs a use case again from a fresh read when it lost a race to a concurrent writer.
+macro_rules! retry_on_conflict {
+    ($call:expr) => {{
+        let mut attempt = 1;
+        loop {
+            match $call {
+                Err(e)
+                    if crate::service::error::Retryable::is_conflict(&e)
+                        && attempt < crate::service::ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                result => break result,
+            }
+        }
+    }};
+}
+pub(crate) use retry_on_conflict;
+
+impl Portico {
+    /// A service over `ports`, deriving tokens with `keys`.
+    pub fn new(ports: Ports, keys: TokenKeys, config: ServiceConfig) -> Self {
+        let mut config = config;
+        while config.public_url.ends_with('/') {
+            config.public_url.pop();
+        }
+        Self {
+            ports,
+            keys,
+            config,
+        }
+    }
+
+    /// The service's settings.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The token keys.
+    pub fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.ports.clock.now()
+    }
+
+    /// The link of a share: `{public_url}/s/{token}`.
+    pub fn link(&self, share: &Share) -> Result<String, KeyError> {
+        let token = self.keys.derive(share.key_id, &share.nonce)?;
+        Ok(format!("{}/s/{}", self.config.public_url, token.expose()))
+    }
+
+    /// Queues `kind` for `share`'s recipient (or `to`), merging it into an open burst (N6).
+    async fn queue(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        org: &Org,
+        share: &Share,
+        record: &RecordRef,
+        kind: NotificationKind,
+        now: OffsetDateTime,
+    ) -> Result<Topic, StoreError> {
+        let topic = kind.topic();
+        let to = if kind.to_business() {
+            match &org.contact.email {
+                Some(email) => email.clone(),
+                // An org without an email cannot be told; the audit log still has it.
+                None => return Ok(topic),
+            }
+        } else {
+            share.recipient.clone()
+        };
+        if notify::bursts(topic)
+            && let Some(mut pending) = tx.open_burst(share.id, topic, now).await?
+            && pending.to == to
+            && notify::merge(&mut pending.kind, kind.clone()).is_ok()
+        {
+            match tx.merge_into(&pending).await {
+                Ok(()) => return Ok(topic),
+                // Claimed meanwhile: it leaves as it is, this one on its own.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let notification = Notification {
+            id: NotificationId(self.ports.random.uuid()),
+            org_id: org.id.clone(),
+            share_id: Some(share.id),
+            record: record.clone(),
+            to,
+            kind,
+            created_at: now,
+            due_at: notify::due_at(topic, now, self.config.burst_window),
+            delivery: Delivery::Pending,
+            attempts: 0,
+        };
+        tx.enqueue(&notification).await?;
+        Ok(topic)
+    }
+}

@@ -1,0 +1,147 @@
+//! Share tokens (S3, S4).
+//!
+//! A token is `base64url(HMAC-SHA256(server key, "portico share v1" ‖ key id ‖ nonce))`: 256 bits,
+//! 43 URL-safe characters. The nonce (256 bits from the CSPRNG behind the
+//! [`Randomness`](crate::ports::Randomness) port) and the key's id are stored with the share;
+//! the token itself never is. So the database alone never yields a working link (S3), while the
+//! server, which holds the key, can show the same link again at any time (S4). Look-ups use the
+//! token's SHA-256, stored with a unique index.
+//!
+//! Keys rotate by id: a new key becomes current for new shares, older keys stay in the ring for
+//! the shares minted under them until those are revoked, expired or re-shared.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Which server key derived a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KeyId(pub u32);
+
+/// The random input a token is derived from; stored with the share.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Nonce(pub [u8; 32]);
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Nonce(..)")
+    }
+}
+
+/// SHA-256 of a token; what the store indexes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenHash({:02x}{:02x}..)", self.0[0], self.0[1])
+    }
+}
+
+/// A share token. Its `Debug` and `Display` never print it, so it cannot reach a log by
+/// accident; [`ShareToken::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ShareToken(String);
+
+/// Length of every token Portico mints.
+pub const TOKEN_LEN: usize = 43;
+
+impl ShareToken {
+    /// Accepts a presented token if it has the shape of one Portico mints; anything else can be
+    /// answered "not found" without a look-up.
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == TOKEN_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(raw.to_owned()))
+    }
+
+    /// The token's hash, for look-up.
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(Sha256::digest(self.0.as_bytes()).into())
+    }
+
+    /// The token itself, for building a link. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ShareToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ShareToken(<redacted>)")
+    }
+}
+
+/// A key the ring cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// Keys must hold at least 32 bytes.
+    #[error("a token key must be at least 32 bytes long")]
+    TooShort,
+    /// The share names a key that is no longer in the ring.
+    #[error("token key {0:?} is not configured")]
+    Unknown(KeyId),
+}
+
+/// The server keys tokens are derived with. `Debug` never prints a key.
+#[derive(Clone)]
+pub struct TokenKeys {
+    current: KeyId,
+    keys: BTreeMap<KeyId, Vec<u8>>,
+}
+
+impl fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("current", &self.current)
+            .field("ids", &self.keys.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl TokenKeys {
+    /// A ring whose one key, `id`, is current.
+    pub fn new(id: KeyId, secret: &[u8]) -> Result<Self, KeyError> {
+        if secret.len() < 32 {
+            return Err(KeyError::TooShort);
+        }
+        Ok(Self {
+            current: id,
+            keys: BTreeMap::from([(id, secret.to_vec())]),
+        })
+    }
+
+    /// Adds an older key, still needed for the shares minted under it.
+    pub fn with_previous(mut self, id: KeyId, secret: &[u8]) -> Result<Self, KeyError> {
+        if secret.len() < 32 {
+            return Err(KeyError::TooShort);
+        }
+        self.keys.entry(id).or_insert_with(|| secret.to_vec());
+        Ok(self)
+    }
+
+    /// The key new shares are minted under.
+    pub fn current(&self) -> KeyId {
+        self.current
+    }
+
+    /// Derives the token of a share from its key id and nonce.
+    pub fn derive(&self, key: KeyId, nonce: &Nonce) -> Result<ShareToken, KeyError> {
+        let secret = self.keys.get(&key).ok_or(KeyError::Unknown(key))?;
+        // HMAC takes keys of any length; `new_from_slice` cannot fail for HMAC.
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| KeyError::TooShort)?;
+        mac.update(b"portico share v1");
+        mac.update(&key.0.to_be_bytes());
+        mac.update(&nonce.0);
+        Ok(ShareToken(
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
+        ))
+    }
+}
