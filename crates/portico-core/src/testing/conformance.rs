@@ -1,0 +1,619 @@
+//! The storage conformance suite: one check per contract of [`Store`], [`UnitOfWork`] and
+//! [`Outbox`], run against the in-memory fake here and against every store adapter. Adapters run
+//! it with [`store_conformance_tests!`](crate::store_conformance_tests), which makes one
+//! `#[tokio::test]` per check from an expression that yields a fresh, empty store.
+
+use time::Duration;
+
+use super::fixtures::{self, T0};
+use crate::model::{
+    Actor, AuditAction, AuditEntry, AuditId, Delivery, Email, LinkReason, Notification,
+    NotificationId, NotificationKind, OrgId, Record, RecordRef, Role, Sections, Share, ShareId,
+    ShareState, StaffId, Topic,
+};
+use crate::ports::{Outbox, Store, StoreError};
+use crate::token::{KeyId, Nonce, TokenHash};
+
+/// Every check, by name; the macro makes one test of each.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@each $make;
+            org_staff_and_client_round_trip,
+            record_versions_are_checked,
+            dropped_unit_of_work_stores_nothing,
+            concurrent_writers_never_lose_an_update,
+            one_active_share_per_record_and_token_look_up,
+            share_versions_and_opened_times,
+            outbox_claims_lease_and_settle,
+            bursts_merge_only_while_unclaimed,
+            audit_and_invoice_queries,
+            concurrent_claims_are_disjoint
+        );
+    };
+    (@each $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store = $make.await;
+                $crate::testing::conformance::$check(store).await;
+            }
+        )*
+    };
+}
+
+fn org_id() -> OrgId {
+    OrgId::new("org-conf").unwrap()
+}
+
+async fn seed<S: Store>(store: &S) -> (OrgId, Record) {
+    let org = fixtures::org("org-conf");
+    let client = fixtures::client(&org.id, "c1");
+    let tech = fixtures::staff(&org.id, "tech", Role::Technician);
+    let wo = fixtures::work_order(&org.id, "wo1", Some(&client.id), Some(&tech.id));
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&org).await.unwrap();
+    tx.put_staff(&tech).await.unwrap();
+    tx.put_client(&client).await.unwrap();
+    tx.put_record(&Record::WorkOrder(wo.clone()), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (org.id, Record::WorkOrder(wo))
+}
+
+fn share_of(record: &RecordRef, n: u8) -> Share {
+    Share {
+        id: ShareId(uuid::Uuid::from_bytes([n; 16])),
+        org_id: org_id(),
+        record: record.clone(),
+        recipient: Email::parse("jordan@client.example").unwrap(),
+        sections: Sections::ALL.with(crate::model::Section::Updates, false),
+        state: ShareState::Active,
+        key_id: KeyId(1),
+        nonce: Nonce([n; 32]),
+        token_hash: TokenHash([n; 32]),
+        expires_at: None,
+        created_at: T0 + Duration::seconds(i64::from(n)),
+        created_by: StaffId::new("owner").unwrap(),
+        first_opened_at: None,
+        last_opened_at: None,
+    }
+}
+
+fn notification(
+    n: u8,
+    share: Option<ShareId>,
+    kind: NotificationKind,
+    due: time::OffsetDateTime,
+) -> Notification {
+    Notification {
+        id: NotificationId(uuid::Uuid::from_bytes([n; 16])),
+        org_id: org_id(),
+        share_id: share,
+        record: RecordRef {
+            kind: crate::model::RecordKind::WorkOrder,
+            id: crate::model::RecordId::new("wo1").unwrap(),
+        },
+        to: Email::parse("jordan@client.example").unwrap(),
+        kind,
+        created_at: T0,
+        due_at: due,
+        delivery: Delivery::Pending,
+        attempts: 0,
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Conflict(_)))
+}
+
+/// Orgs, staff and clients read back as written; staff and clients need their org.
+pub async fn org_staff_and_client_round_trip<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.org(&org).await.unwrap(), Some(fixtures::org("org-conf")));
+    let tech = fixtures::staff(&org, "tech", Role::Technician);
+    assert_eq!(tx.staff(&org, &tech.id).await.unwrap(), Some(tech.clone()));
+    let client = fixtures::client(&org, "c1");
+    assert_eq!(tx.client(&org, &client.id).await.unwrap(), Some(client));
+    let other = OrgId::new("org-other").unwrap();
+    assert_eq!(
+        tx.staff(&other, &tech.id).await.unwrap(),
+        None,
+        "staff are per org"
+    );
+    let orphan = fixtures::staff(&other, "x", Role::Owner);
+    assert!(
+        is_conflict(&tx.put_staff(&orphan).await),
+        "staff need an existing org"
+    );
+    let mut renamed = fixtures::org("org-conf");
+    renamed.name = "Renamed Ltd".into();
+    tx.put_org(&renamed).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.org(&org).await.unwrap().unwrap().name, "Renamed Ltd");
+}
+
+/// `put_record` compares versions and writes nothing on a mismatch.
+pub async fn record_versions_are_checked<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let reference = record.reference();
+    let mut tx = store.begin().await.unwrap();
+    let stored = tx.record(&org, &reference).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(
+        stored.value, record,
+        "a record reads back exactly as written"
+    );
+    assert!(
+        is_conflict(&tx.put_record(&record, None).await),
+        "insert over an existing record"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.put_record(&record, Some(1)).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        is_conflict(&tx.put_record(&record, Some(1)).await),
+        "stale version"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.record(&org, &reference).await.unwrap().unwrap().version,
+        2
+    );
+}
+
+/// N5: a unit of work dropped before commit leaves neither the change nor its notification.
+pub async fn dropped_unit_of_work_stores_nothing<S: Store + Outbox>(store: S) {
+    let (org, record) = seed(&store).await;
+    let Record::WorkOrder(mut wo) = record.clone() else {
+        unreachable!()
+    };
+    wo.title = "Changed".into();
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.put_record(&Record::WorkOrder(wo), Some(1))
+            .await
+            .unwrap();
+        let n = notification(
+            1,
+            None,
+            NotificationKind::LinkShared {
+                reason: LinkReason::Enabled,
+            },
+            T0,
+        );
+        tx.enqueue(&n).await.unwrap();
+        tx.append_audit(&AuditEntry {
+            id: AuditId(uuid::Uuid::from_bytes([1; 16])),
+            org_id: org.clone(),
+            record: record.reference(),
+            share_id: None,
+            actor: Actor::Client,
+            action: AuditAction::ShareEnabled,
+            at: T0,
+        })
+        .await
+        .unwrap();
+        // dropped here, uncommitted
+    }
+    let mut tx = store.begin().await.unwrap();
+    let stored = tx.record(&org, &record.reference()).await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.value), (1, record.clone()));
+    assert!(
+        tx.audit_of_record(&org, &record.reference())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.notifications_of_org(&org).await.unwrap().is_empty());
+}
+
+/// Two units of work that read the same version: the second write conflicts, at its write or
+/// at its commit, and the first one's change stands.
+pub async fn concurrent_writers_never_lose_an_update<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let Record::WorkOrder(wo) = record.clone() else {
+        unreachable!()
+    };
+    let mut first = store.begin().await.unwrap();
+    let mut second = store.begin().await.unwrap();
+    let v1 = first
+        .record(&org, &record.reference())
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let v2 = second
+        .record(&org, &record.reference())
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    let mut a = wo.clone();
+    a.title = "First".into();
+    first
+        .put_record(&Record::WorkOrder(a), Some(v1))
+        .await
+        .unwrap();
+    first.commit().await.unwrap();
+    let mut b = wo;
+    b.title = "Second".into();
+    let outcome = match second.put_record(&Record::WorkOrder(b), Some(v2)).await {
+        Ok(_) => second.commit().await,
+        Err(e) => Err(e),
+    };
+    assert!(
+        is_conflict(&outcome),
+        "the second writer must conflict: {outcome:?}"
+    );
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.record(&org, &record.reference())
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .title(),
+        "First"
+    );
+}
+
+/// At most one active share per record; ids and token hashes are unique; look-up by hash.
+pub async fn one_active_share_per_record_and_token_look_up<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let reference = record.reference();
+    let first = share_of(&reference, 1);
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_share(&first).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        is_conflict(&tx.insert_share(&share_of(&reference, 2)).await),
+        "second active share"
+    );
+    drop(tx);
+    let mut revoked = first.clone();
+    revoked.state = ShareState::Revoked {
+        at: T0,
+        by: StaffId::new("owner").unwrap(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.update_share(&revoked, 1).await.unwrap();
+    let second = share_of(&reference, 2);
+    tx.insert_share(&second).await.unwrap();
+    let mut same_hash = share_of(&reference, 3);
+    same_hash.state = revoked.state.clone();
+    same_hash.token_hash = second.token_hash;
+    assert!(
+        is_conflict(&tx.insert_share(&same_hash).await),
+        "token hash taken"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.share_by_token_hash(&second.token_hash).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(
+        store.share_by_token_hash(&first.token_hash).await.unwrap(),
+        Some(revoked.clone())
+    );
+    assert_eq!(
+        store
+            .share_by_token_hash(&TokenHash([9; 32]))
+            .await
+            .unwrap(),
+        None
+    );
+    let mut tx = store.begin().await.unwrap();
+    let all: Vec<Share> = tx
+        .shares_of_record(&org, &reference)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(all, vec![revoked, second], "oldest first");
+}
+
+/// Share versions are checked; opening times belong to `record_opened` and survive updates.
+pub async fn share_versions_and_opened_times<S: Store>(store: S) {
+    let (_, record) = seed(&store).await;
+    let share = share_of(&record.reference(), 1);
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_share(&share).await.unwrap();
+    tx.commit().await.unwrap();
+    store
+        .record_opened(share.id, T0 + Duration::hours(2))
+        .await
+        .unwrap();
+    store
+        .record_opened(share.id, T0 + Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .record_opened(ShareId(uuid::Uuid::nil()), T0)
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let stored = tx.share(share.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1, "opening does not bump the version");
+    assert_eq!(stored.value.first_opened_at, Some(T0 + Duration::hours(2)));
+    assert_eq!(stored.value.last_opened_at, Some(T0 + Duration::hours(2)));
+    let mut changed = stored.value.clone();
+    changed.recipient = Email::parse("new@client.example").unwrap();
+    changed.first_opened_at = None;
+    changed.expires_at = Some(T0 + Duration::days(30));
+    assert_eq!(tx.update_share(&changed, 1).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        is_conflict(&tx.update_share(&changed, 1).await),
+        "stale share version"
+    );
+    let stored = tx.share(share.id).await.unwrap().unwrap().value;
+    assert_eq!(stored.recipient.as_str(), "new@client.example");
+    assert_eq!(stored.expires_at, Some(T0 + Duration::days(30)));
+    assert_eq!(
+        stored.first_opened_at,
+        Some(T0 + Duration::hours(2)),
+        "kept from record_opened"
+    );
+}
+
+/// Claims take due notifications once per lease; sent and dead ones never come back.
+pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
+    let (org, _) = seed(&store).await;
+    let link = NotificationKind::LinkShared {
+        reason: LinkReason::Enabled,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(&notification(1, None, link.clone(), T0))
+        .await
+        .unwrap();
+    tx.enqueue(&notification(
+        2,
+        None,
+        link.clone(),
+        T0 + Duration::minutes(1),
+    ))
+    .await
+    .unwrap();
+    tx.enqueue(&notification(3, None, link, T0 + Duration::hours(1)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let lease = Duration::minutes(5);
+    let now = T0 + Duration::minutes(2);
+    let claimed = store.claim_due(now, 10, lease).await.unwrap();
+    let ids: Vec<u8> = claimed.iter().map(|n| n.id.0.as_bytes()[0]).collect();
+    assert_eq!(ids, vec![1, 2], "due ones, oldest due first");
+    assert!(
+        claimed
+            .iter()
+            .all(|n| n.attempts == 1 && n.due_at == now + lease)
+    );
+    assert!(
+        store.claim_due(now, 10, lease).await.unwrap().is_empty(),
+        "leased"
+    );
+    store.mark_sent(claimed[0].id, now).await.unwrap();
+    store
+        .retry_at(claimed[1].id, now + Duration::minutes(1))
+        .await
+        .unwrap();
+    let later = now + Duration::minutes(10);
+    let again = store.claim_due(later, 10, lease).await.unwrap();
+    let ids: Vec<u8> = again.iter().map(|n| n.id.0.as_bytes()[0]).collect();
+    assert_eq!(
+        ids,
+        vec![2],
+        "the retried one, not the sent one, not the future one"
+    );
+    assert_eq!(again[0].attempts, 2);
+    store
+        .mark_dead(again[0].id, later, "550 no such user")
+        .await
+        .unwrap();
+    let all = store.notifications_of_org(&org).await.unwrap();
+    assert!(matches!(all[0].delivery, Delivery::Sent { .. }));
+    assert!(
+        matches!(&all[1].delivery, Delivery::Dead { reason, .. } if reason == "550 no such user")
+    );
+    assert_eq!(all[2].delivery, Delivery::Pending);
+    assert!(
+        store
+            .claim_due(T0 + Duration::days(1), 10, lease)
+            .await
+            .unwrap()
+            .iter()
+            .all(|n| n.id == all[2].id)
+    );
+}
+
+/// N6: a burst merges into a pending, unattempted, not-yet-due notification of the same share and
+/// topic, and never into a claimed one.
+pub async fn bursts_merge_only_while_unclaimed<S: Store + Outbox>(store: S) {
+    let (org, record) = seed(&store).await;
+    let share = share_of(&record.reference(), 1);
+    let tasks = |t: &[&str]| NotificationKind::TasksCompleted {
+        tasks: t.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let due = T0 + Duration::minutes(2);
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_share(&share).await.unwrap();
+    tx.enqueue(&notification(1, Some(share.id), tasks(&["a"]), due))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.open_burst(share.id, Topic::UpdatesShared, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "other topic"
+    );
+    assert!(
+        tx.open_burst(share.id, Topic::TasksCompleted, due)
+            .await
+            .unwrap()
+            .is_none(),
+        "already due"
+    );
+    let mut open = tx
+        .open_burst(share.id, Topic::TasksCompleted, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    open.kind = tasks(&["a", "b"]);
+    tx.merge_into(&open).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.notifications_of_org(&org).await.unwrap()[0].kind,
+        tasks(&["a", "b"])
+    );
+    let mut tx = store.begin().await.unwrap();
+    let mut open = tx
+        .open_burst(share.id, Topic::TasksCompleted, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_due(due, 10, Duration::minutes(5))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    open.kind = tasks(&["a", "b", "c"]);
+    let merged = match tx.merge_into(&open).await {
+        Ok(()) => tx.commit().await,
+        Err(e) => Err(e),
+    };
+    assert!(
+        is_conflict(&merged),
+        "merging into a claimed notification must conflict"
+    );
+    assert_eq!(
+        store.notifications_of_org(&org).await.unwrap()[0].kind,
+        tasks(&["a", "b"])
+    );
+}
+
+/// Audit entries come back in order, per record; a work order's invoices are found.
+pub async fn audit_and_invoice_queries<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let reference = record.reference();
+    let client = fixtures::client(&org, "c1");
+    let inv = fixtures::invoice(&org, "inv1", Some(&client.id), Some(record.id()));
+    let other = fixtures::invoice(&org, "inv2", Some(&client.id), None);
+    let mut tx = store.begin().await.unwrap();
+    tx.put_record(&Record::Invoice(inv.clone()), None)
+        .await
+        .unwrap();
+    tx.put_record(&Record::Invoice(other), None).await.unwrap();
+    let actions = [
+        AuditAction::ShareEnabled,
+        AuditAction::ShareRevoked,
+        AuditAction::ShareReshared,
+    ];
+    for (i, action) in actions.iter().enumerate() {
+        tx.append_audit(&AuditEntry {
+            id: AuditId(uuid::Uuid::from_bytes([i as u8 + 1; 16])),
+            org_id: org.clone(),
+            record: reference.clone(),
+            share_id: None,
+            actor: Actor::Staff(StaffId::new("owner").unwrap()),
+            action: action.clone(),
+            at: T0 + Duration::seconds(i64::from(i as u8)),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let log: Vec<AuditAction> = tx
+        .audit_of_record(&org, &reference)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(log, actions.to_vec());
+    assert_eq!(
+        tx.invoices_of_work_order(&org, record.id()).await.unwrap(),
+        vec![inv]
+    );
+}
+
+/// Two dispatchers claiming at once never get the same notification.
+pub async fn concurrent_claims_are_disjoint<S: Store + Outbox + Clone + 'static>(store: S) {
+    let (_, _) = seed(&store).await;
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..100u8 {
+        let n = notification(
+            i,
+            None,
+            NotificationKind::LinkShared {
+                reason: LinkReason::Enabled,
+            },
+            T0,
+        );
+        tx.enqueue(&n).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let now = T0 + Duration::minutes(1);
+    let claim = |s: S| async move {
+        let mut mine = Vec::new();
+        loop {
+            let batch = s.claim_due(now, 7, Duration::minutes(5)).await.unwrap();
+            if batch.is_empty() {
+                break mine;
+            }
+            mine.extend(batch.into_iter().map(|n| n.id));
+        }
+    };
+    let (a, b) = futures_join(claim(store.clone()), claim(store.clone())).await;
+    let mut all: Vec<NotificationId> = a.iter().chain(&b).copied().collect();
+    assert_eq!(all.len(), 100, "every notification claimed");
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 100, "no notification claimed twice");
+}
+
+/// Polls two futures concurrently on the current task (the core has no runtime dependency).
+async fn futures_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    use std::pin::pin;
+    use std::task::Poll;
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
+        }
+        if rb.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}

@@ -1,0 +1,446 @@
+//! [`MemoryStore`]: the storage ports in memory, with real unit-of-work semantics. A unit of
+//! work reads a private snapshot and logs its writes; `commit` replays the log, with every
+//! version and uniqueness check, against the current state and swaps it in at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use crate::model::{
+    AuditEntry, Client, ClientId, Delivery, Invoice, Notification, NotificationId, Org, OrgId,
+    Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+};
+use crate::ports::{Outbox, Store, StoreError, UnitOfWork};
+use crate::token::TokenHash;
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    orgs: BTreeMap<OrgId, Org>,
+    staff: BTreeMap<(OrgId, StaffId), Staff>,
+    clients: BTreeMap<(OrgId, ClientId), Client>,
+    records: BTreeMap<(OrgId, RecordRef), Versioned<Record>>,
+    shares: BTreeMap<ShareId, Versioned<Share>>,
+    by_token: HashMap<TokenHash, ShareId>,
+    outbox: Vec<Notification>,
+    audit: Vec<AuditEntry>,
+}
+
+#[derive(Debug, Clone)]
+enum Write {
+    Org(Org),
+    Staff(Staff),
+    Client(Client),
+    Record(Record, Option<u64>),
+    NewShare(Share),
+    Share(Share, u64),
+    Enqueue(Notification),
+    Merge(Notification),
+    Audit(AuditEntry),
+}
+
+fn conflict(what: impl Into<String>) -> StoreError {
+    StoreError::Conflict(what.into())
+}
+
+impl State {
+    fn apply(&mut self, write: &Write) -> Result<u64, StoreError> {
+        match write {
+            Write::Org(org) => {
+                self.orgs.insert(org.id.clone(), org.clone());
+            }
+            Write::Staff(s) => {
+                self.require_org(&s.org_id)?;
+                self.staff
+                    .insert((s.org_id.clone(), s.id.clone()), s.clone());
+            }
+            Write::Client(c) => {
+                self.require_org(&c.org_id)?;
+                self.clients
+                    .insert((c.org_id.clone(), c.id.clone()), c.clone());
+            }
+            Write::Record(record, expected) => {
+                self.require_org(record.org_id())?;
+                let key = (record.org_id().clone(), record.reference());
+                let stored = self.records.get(&key).map(|r| r.version);
+                if stored != *expected {
+                    return Err(conflict(format!("record {} changed meanwhile", key.1)));
+                }
+                let version = stored.unwrap_or(0) + 1;
+                self.records.insert(
+                    key,
+                    Versioned {
+                        value: record.clone(),
+                        version,
+                    },
+                );
+                return Ok(version);
+            }
+            Write::NewShare(share) => {
+                if self.shares.contains_key(&share.id)
+                    || self.by_token.contains_key(&share.token_hash)
+                {
+                    return Err(conflict("share id or token taken"));
+                }
+                if share.is_active()
+                    && self.shares.values().any(|s| {
+                        s.value.is_active()
+                            && s.value.org_id == share.org_id
+                            && s.value.record == share.record
+                    })
+                {
+                    return Err(conflict("the record already has an active share"));
+                }
+                self.by_token.insert(share.token_hash, share.id);
+                self.shares.insert(
+                    share.id,
+                    Versioned {
+                        value: share.clone(),
+                        version: 1,
+                    },
+                );
+                return Ok(1);
+            }
+            Write::Share(share, expected) => {
+                let stored = self
+                    .shares
+                    .get_mut(&share.id)
+                    .ok_or_else(|| conflict("share vanished"))?;
+                if stored.version != *expected {
+                    return Err(conflict("share changed meanwhile"));
+                }
+                let mut value = share.clone();
+                value.first_opened_at = stored.value.first_opened_at;
+                value.last_opened_at = stored.value.last_opened_at;
+                stored.value = value;
+                stored.version += 1;
+                return Ok(stored.version);
+            }
+            Write::Enqueue(n) => {
+                if self.outbox.iter().any(|o| o.id == n.id) {
+                    return Err(conflict("notification id taken"));
+                }
+                self.outbox.push(n.clone());
+            }
+            Write::Merge(n) => {
+                let stored = self
+                    .outbox
+                    .iter_mut()
+                    .find(|o| o.id == n.id && o.delivery == Delivery::Pending && o.attempts == 0)
+                    .ok_or_else(|| conflict("notification was claimed meanwhile"))?;
+                stored.kind = n.kind.clone();
+            }
+            Write::Audit(e) => self.audit.push(e.clone()),
+        }
+        Ok(0)
+    }
+
+    fn require_org(&self, org: &OrgId) -> Result<(), StoreError> {
+        if self.orgs.contains_key(org) {
+            Ok(())
+        } else {
+            Err(conflict(format!("org {org} does not exist")))
+        }
+    }
+}
+
+/// The storage ports ([`Store`], [`UnitOfWork`], [`Outbox`]) in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock only happens in a failing test; carry on reading.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+struct MemoryUnit {
+    store: MemoryStore,
+    view: State,
+    writes: Vec<Write>,
+}
+
+impl MemoryUnit {
+    fn write(&mut self, write: Write) -> Result<u64, StoreError> {
+        let version = self.view.apply(&write)?;
+        self.writes.push(write);
+        Ok(version)
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        Ok(Box::new(MemoryUnit {
+            view: self.lock().clone(),
+            store: self.clone(),
+            writes: Vec::new(),
+        }))
+    }
+
+    async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .by_token
+            .get(hash)
+            .and_then(|id| state.shares.get(id))
+            .map(|s| s.value.clone()))
+    }
+
+    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError> {
+        if let Some(s) = self.lock().shares.get_mut(&share) {
+            s.value.first_opened_at.get_or_insert(at);
+            s.value.last_opened_at = Some(s.value.last_opened_at.map_or(at, |last| last.max(at)));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for MemoryUnit {
+    async fn org(&mut self, id: &OrgId) -> Result<Option<Org>, StoreError> {
+        Ok(self.view.orgs.get(id).cloned())
+    }
+
+    async fn put_org(&mut self, org: &Org) -> Result<(), StoreError> {
+        self.write(Write::Org(org.clone())).map(drop)
+    }
+
+    async fn staff(&mut self, org: &OrgId, id: &StaffId) -> Result<Option<Staff>, StoreError> {
+        Ok(self.view.staff.get(&(org.clone(), id.clone())).cloned())
+    }
+
+    async fn put_staff(&mut self, staff: &Staff) -> Result<(), StoreError> {
+        self.write(Write::Staff(staff.clone())).map(drop)
+    }
+
+    async fn client(&mut self, org: &OrgId, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        Ok(self.view.clients.get(&(org.clone(), id.clone())).cloned())
+    }
+
+    async fn put_client(&mut self, client: &Client) -> Result<(), StoreError> {
+        self.write(Write::Client(client.clone())).map(drop)
+    }
+
+    async fn record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Option<Versioned<Record>>, StoreError> {
+        Ok(self
+            .view
+            .records
+            .get(&(org.clone(), record.clone()))
+            .cloned())
+    }
+
+    async fn put_record(
+        &mut self,
+        record: &Record,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        self.write(Write::Record(record.clone(), expected))
+    }
+
+    async fn invoices_of_work_order(
+        &mut self,
+        org: &OrgId,
+        work_order: &RecordId,
+    ) -> Result<Vec<Invoice>, StoreError> {
+        Ok(self
+            .view
+            .records
+            .iter()
+            .filter(|((o, _), _)| o == org)
+            .filter_map(|(_, r)| match &r.value {
+                Record::Invoice(i) if i.work_order_id.as_ref() == Some(work_order) => {
+                    Some(i.clone())
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn share(&mut self, id: ShareId) -> Result<Option<Versioned<Share>>, StoreError> {
+        Ok(self.view.shares.get(&id).cloned())
+    }
+
+    async fn shares_of_record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Vec<Versioned<Share>>, StoreError> {
+        let mut shares: Vec<_> = self
+            .view
+            .shares
+            .values()
+            .filter(|s| &s.value.org_id == org && &s.value.record == record)
+            .cloned()
+            .collect();
+        shares.sort_by_key(|s| (s.value.created_at, s.value.id));
+        Ok(shares)
+    }
+
+    async fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
+        self.write(Write::NewShare(share.clone())).map(drop)
+    }
+
+    async fn update_share(&mut self, share: &Share, expected: u64) -> Result<u64, StoreError> {
+        self.write(Write::Share(share.clone(), expected))
+    }
+
+    async fn enqueue(&mut self, notification: &Notification) -> Result<(), StoreError> {
+        self.write(Write::Enqueue(notification.clone())).map(drop)
+    }
+
+    async fn open_burst(
+        &mut self,
+        share: ShareId,
+        topic: Topic,
+        now: OffsetDateTime,
+    ) -> Result<Option<Notification>, StoreError> {
+        Ok(self
+            .view
+            .outbox
+            .iter()
+            .rev()
+            .find(|n| {
+                n.share_id == Some(share)
+                    && n.kind.topic() == topic
+                    && n.delivery == Delivery::Pending
+                    && n.attempts == 0
+                    && n.due_at > now
+            })
+            .cloned())
+    }
+
+    async fn merge_into(&mut self, notification: &Notification) -> Result<(), StoreError> {
+        self.write(Write::Merge(notification.clone())).map(drop)
+    }
+
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.write(Write::Audit(entry.clone())).map(drop)
+    }
+
+    async fn audit_of_record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self
+            .view
+            .audit
+            .iter()
+            .filter(|e| &e.org_id == org && &e.record == record)
+            .cloned()
+            .collect())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let mut current = self.store.lock();
+        let mut next = current.clone();
+        for write in &self.writes {
+            next.apply(write)?;
+        }
+        *current = next;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryStore {
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut state = self.lock();
+        let mut due: Vec<&mut Notification> = state
+            .outbox
+            .iter_mut()
+            .filter(|n| n.delivery == Delivery::Pending && n.due_at <= now)
+            .collect();
+        due.sort_by_key(|n| n.due_at);
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|n| {
+                n.attempts += 1;
+                n.due_at = now + lease;
+                n.clone()
+            })
+            .collect())
+    }
+
+    async fn mark_sent(&self, id: NotificationId, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.settle(id, Delivery::Sent { at });
+        Ok(())
+    }
+
+    async fn retry_at(
+        &self,
+        id: NotificationId,
+        next_due: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if let Some(n) = state
+            .outbox
+            .iter_mut()
+            .find(|n| n.id == id && n.delivery == Delivery::Pending)
+        {
+            n.due_at = next_due;
+        }
+        Ok(())
+    }
+
+    async fn mark_dead(
+        &self,
+        id: NotificationId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.settle(
+            id,
+            Delivery::Dead {
+                at,
+                reason: reason.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {
+        Ok(self
+            .lock()
+            .outbox
+            .iter()
+            .filter(|n| &n.org_id == org)
+            .cloned()
+            .collect())
+    }
+}
+
+impl MemoryStore {
+    fn settle(&self, id: NotificationId, delivery: Delivery) {
+        let mut state = self.lock();
+        if let Some(n) = state
+            .outbox
+            .iter_mut()
+            .find(|n| n.id == id && n.delivery == Delivery::Pending)
+        {
+            n.delivery = delivery;
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! In-memory fakes of every port, for Portico's own tests and for embedders', and the storage
+//! conformance suite every store adapter runs.
+// Reason: test support; a broken invariant must stop the test at once.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::missing_panics_doc
+)]
+
+pub mod conformance;
+pub mod fixtures;
+mod memory;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+pub use memory::MemoryStore;
+
+use crate::ports::{
+    BackendError, BlobKey, Blobs, Checkout, CheckoutRequest, Clock, MailError, Mailer,
+    OutgoingEmail, Payments, Randomness,
+};
+
+/// A clock that stands still until told to move.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    /// A clock showing `at`.
+    pub fn new(at: OffsetDateTime) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.0.lock().unwrap() = at;
+    }
+
+    /// Moves the time forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Deterministic randomness (`SplitMix64` from a seed). Never for production: it is predictable.
+#[derive(Debug)]
+pub struct SeededRandomness(AtomicU64);
+
+impl SeededRandomness {
+    /// A sequence starting from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(AtomicU64::new(seed))
+    }
+}
+
+impl Randomness for SeededRandomness {
+    fn fill(&self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let mut z = self
+                .0
+                .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+                .wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// A mailer that keeps what it is sent, and can be told to fail.
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    sent: Mutex<Vec<OutgoingEmail>>,
+    failing: Mutex<Option<bool>>,
+}
+
+impl MemoryMailer {
+    /// Everything sent so far.
+    pub fn sent(&self) -> Vec<OutgoingEmail> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    /// From now on, fail every send: temporarily (`false`) or permanently (`true`); `None`
+    /// sends again.
+    pub fn fail(&self, permanent: Option<bool>) {
+        *self.failing.lock().unwrap() = permanent;
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        match *self.failing.lock().unwrap() {
+            Some(true) => Err(MailError::Permanent("550 rejected (fake)".into())),
+            Some(false) => Err(MailError::Temporary("421 try later (fake)".into())),
+            None => {
+                self.sent.lock().unwrap().push(email.clone());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Blobs in memory.
+#[derive(Debug, Default)]
+pub struct MemoryBlobs(Mutex<std::collections::BTreeMap<BlobKey, Vec<u8>>>);
+
+#[async_trait]
+impl Blobs for MemoryBlobs {
+    async fn put(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BackendError> {
+        self.0.lock().unwrap().insert(key.clone(), bytes);
+        Ok(())
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BackendError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+/// A payment provider that hands out checkout pages on a fake host and keeps the requests.
+#[derive(Debug, Default)]
+pub struct FakePayments(Mutex<Vec<CheckoutRequest>>);
+
+impl FakePayments {
+    /// Every checkout requested so far.
+    pub fn requests(&self) -> Vec<CheckoutRequest> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Payments for FakePayments {
+    async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, BackendError> {
+        let mut requests = self.0.lock().unwrap();
+        requests.push(request.clone());
+        let id = format!("cs_fake_{}", requests.len());
+        Ok(Checkout {
+            url: format!("https://payments.invalid/checkout/{id}"),
+            id,
+        })
+    }
+}
