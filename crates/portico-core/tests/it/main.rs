@@ -1,0 +1,13 @@
+//! portico-core's one integration-test binary: the executable specification.
+//! Add modules here rather than new files under `tests/` (each would be another binary to link).
+
+// Reason: helpers are shared between this binary's modules only; `pub` reads better than
+// `pub(crate)` on every one of them.
+#![allow(unreachable_pub)]
+
+mod conformance;
+mod model_based;
+mod service;
+mod snapshots;
+mod spec;
+mod support;

@@ -1,0 +1,446 @@
+//! Use-case scenarios that properties do not cover well: quote decisions (V5), host data
+//! validation, key rotation and forged rows (S3), opening times (S11), photo defaults (V3).
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use time::Duration;
+
+use portico_core::model::{
+    Actor, AuditAction, DecisionKind, NotificationKind, Record, Role, Task, Topic,
+};
+use portico_core::policy::quote::{ClientDecision, DecisionDenied};
+use portico_core::ports::Store;
+use portico_core::service::{
+    ClientError, EnableShare, HostEvent, NewFile, Opened, RecordError, ShareError,
+};
+use portico_core::testing::fixtures::{self, T0};
+use portico_core::testing::{ManualClock, SeededRandomness};
+use portico_core::token::{KeyId, Nonce, ShareToken, TokenKeys};
+use portico_core::view::ViewBody;
+use portico_core::{Portico, Ports, ServiceConfig};
+
+use crate::support::{Answer, SECRET, World, answer, owner, staff_id};
+
+fn token(link: &str) -> &str {
+    link.rsplit('/').next().unwrap()
+}
+
+#[test]
+fn v5_a_decision_locks_the_quote_notifies_the_business_and_is_audited() {
+    let w = World::new();
+    let link = w.enable(&w.quote).link.unwrap();
+    let view = w
+        .block_on(
+            w.portico
+                .decide_quote(token(&link), &ClientDecision::Approve),
+        )
+        .unwrap();
+    let ViewBody::Quote(q) = view.body else {
+        panic!("quote")
+    };
+    assert_eq!(q.decision.unwrap().kind, DecisionKind::Approved);
+    assert!(!q.can_decide);
+    assert_eq!(view.status, "approved");
+
+    let again = w.block_on(
+        w.portico
+            .decide_quote(token(&link), &ClientDecision::Decline { message: None }),
+    );
+    assert!(
+        matches!(
+            again,
+            Err(ClientError::Decision(DecisionDenied::AlreadyDecided(
+                DecisionKind::Approved
+            )))
+        ),
+        "{again:?}"
+    );
+
+    let business: Vec<_> = w
+        .outbox()
+        .into_iter()
+        .filter(|n| n.kind.topic() == Topic::QuoteDecided)
+        .collect();
+    assert_eq!(business.len(), 1);
+    assert_eq!(business[0].to.as_str(), "office@brightspark.example");
+    let log = w.block_on(w.portico.audit_log(&w.org, &w.quote)).unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(
+        (last.actor.clone(), last.action.clone()),
+        (
+            Actor::Client,
+            AuditAction::QuoteDecided {
+                decision: DecisionKind::Approved
+            }
+        )
+    );
+
+    // The host can no longer change an approved quote's content.
+    let mut quote = fixtures::quote(&w.org, "q1", Some(&w.client));
+    quote.items[0].unit_price = Decimal::new(1, 0);
+    let locked = w.block_on(
+        w.portico
+            .upsert_record(&owner(), &Record::Quote(quote.clone())),
+    );
+    assert!(
+        matches!(locked, Err(RecordError::Locked(DecisionKind::Approved))),
+        "{locked:?}"
+    );
+    // An unchanged upsert keeps the decision.
+    let same = fixtures::quote(&w.org, "q1", Some(&w.client));
+    w.block_on(w.portico.upsert_record(&owner(), &Record::Quote(same)))
+        .unwrap();
+    let Opened::View { view, .. } = w.open(&link) else {
+        panic!("opens")
+    };
+    assert_eq!(view.status, "approved");
+}
+
+#[test]
+fn v5_changes_requested_then_a_revision_reopens_the_decision() {
+    let w = World::new();
+    let link = w.enable(&w.quote).link.unwrap();
+    let empty = w.block_on(w.portico.decide_quote(
+        token(&link),
+        &ClientDecision::RequestChanges {
+            message: "  ".into(),
+        },
+    ));
+    assert!(matches!(
+        empty,
+        Err(ClientError::Decision(DecisionDenied::MessageRequired))
+    ));
+    let long = "x".repeat(5000);
+    let too_long = w.block_on(w.portico.decide_quote(
+        token(&link),
+        &ClientDecision::RequestChanges { message: long },
+    ));
+    assert!(matches!(
+        too_long,
+        Err(ClientError::Decision(DecisionDenied::MessageTooLong))
+    ));
+    w.block_on(w.portico.decide_quote(
+        token(&link),
+        &ClientDecision::RequestChanges {
+            message: "White sockets please".into(),
+        },
+    ))
+    .unwrap();
+    let mut revised = fixtures::quote(&w.org, "q1", Some(&w.client));
+    revised.items[1].description = "White socket".into();
+    w.block_on(w.portico.upsert_record(&owner(), &Record::Quote(revised)))
+        .unwrap();
+    let Opened::View { view, .. } = w.open(&link) else {
+        panic!("opens")
+    };
+    let ViewBody::Quote(q) = view.body else {
+        panic!("quote")
+    };
+    assert!(
+        q.decision.is_none() && q.can_decide,
+        "a revision can be decided again"
+    );
+    let declined = w
+        .block_on(w.portico.decide_quote(
+            token(&link),
+            &ClientDecision::Decline {
+                message: Some("Too dear".into()),
+            },
+        ))
+        .unwrap();
+    assert_eq!(declined.status, "declined");
+}
+
+#[test]
+fn v5_expired_quotes_and_dead_links_cannot_be_decided() {
+    let w = World::new();
+    let link = w.enable(&w.quote).link.unwrap();
+    w.clock.advance(Duration::days(60)); // past valid_until
+    let late = w.block_on(
+        w.portico
+            .decide_quote(token(&link), &ClientDecision::Approve),
+    );
+    assert!(
+        matches!(late, Err(ClientError::Decision(DecisionDenied::Expired(_)))),
+        "{late:?}"
+    );
+    let wo_link = w.enable(&w.wo).link.unwrap();
+    let not_quote = w.block_on(
+        w.portico
+            .decide_quote(token(&wo_link), &ClientDecision::Approve),
+    );
+    assert!(matches!(not_quote, Err(ClientError::NotAQuote)));
+    let unknown = w.block_on(w.portico.decide_quote("nope", &ClientDecision::Approve));
+    assert!(matches!(unknown, Err(ClientError::LinkInactive)));
+}
+
+#[test]
+fn s3_a_row_forged_in_the_database_does_not_open() {
+    let w = World::new();
+    // Someone with write access to the database plants a share whose hash matches a token of
+    // their choosing; without the server key the token does not derive from the row's nonce.
+    let chosen = ShareToken::parse(&"A".repeat(43)).unwrap();
+    let real = w.enable(&w.wo);
+    w.block_on(w.portico.revoke_share(&owner(), &w.org, real.id))
+        .unwrap();
+    w.block_on(async {
+        let mut tx = w.store.begin().await.unwrap();
+        let mut share = tx.share(real.id).await.unwrap().unwrap().value;
+        share.id = portico_core::model::ShareId(uuid::Uuid::from_bytes([7; 16]));
+        share.state = portico_core::model::ShareState::Active;
+        share.token_hash = chosen.hash();
+        share.nonce = Nonce([1; 32]);
+        tx.insert_share(&share).await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    assert_eq!(w.open(chosen.expose()), Opened::NotFound);
+}
+
+#[test]
+fn s3_rotating_the_key_keeps_old_links_and_mints_new_ones_under_the_new_key() {
+    let w = World::new();
+    let old = w.enable(&w.wo).link.unwrap();
+    let rotated = TokenKeys::new(KeyId(2), b"another-secret-of-at-least-32-bytes!!")
+        .unwrap()
+        .with_previous(KeyId(1), SECRET)
+        .unwrap();
+    let ports = Ports {
+        store: Arc::new(w.store.clone()),
+        clock: w.clock.clone(),
+        random: Arc::new(SeededRandomness::new(99)),
+    };
+    let portico = Portico::new(
+        ports.clone(),
+        rotated,
+        ServiceConfig {
+            public_url: "https://share.example".into(),
+            ..ServiceConfig::default()
+        },
+    );
+    assert!(matches!(
+        w.block_on(portico.open_link(token(&old))).unwrap(),
+        Opened::View { .. }
+    ));
+    let fresh = w
+        .block_on(portico.enable_share(&owner(), &w.org, &w.quote, &EnableShare::default()))
+        .unwrap()
+        .link
+        .unwrap();
+    assert_ne!(fresh, old);
+    // Without the old key, the old link no longer opens; the new one does.
+    let only_new = TokenKeys::new(KeyId(2), b"another-secret-of-at-least-32-bytes!!").unwrap();
+    let portico = Portico::new(ports, only_new, ServiceConfig::default());
+    assert_eq!(
+        w.block_on(portico.open_link(token(&old))).unwrap(),
+        Opened::NotFound
+    );
+    assert!(matches!(
+        w.block_on(portico.open_link(token(&fresh))).unwrap(),
+        Opened::View { .. }
+    ));
+    assert!(
+        TokenKeys::new(KeyId(3), b"short").is_err(),
+        "short keys are refused"
+    );
+}
+
+#[test]
+fn s11_opening_records_first_and_last_time_and_mails_nobody() {
+    let w = World::new();
+    let share = w.enable(&w.wo);
+    let link = share.link.clone().unwrap();
+    let before = w.outbox().len();
+    w.open(&link);
+    w.clock.advance(Duration::hours(3));
+    w.open(&link);
+    let info = w.block_on(w.portico.get_share(&w.org, share.id)).unwrap();
+    assert_eq!(info.first_opened_at, Some(T0));
+    assert_eq!(info.last_opened_at, Some(T0 + Duration::hours(3)));
+    assert_eq!(w.outbox().len(), before);
+}
+
+#[test]
+fn v3_new_photos_follow_the_org_default_unless_told() {
+    let w = World::new();
+    w.put_org(|o| o.settings.photos_shared_by_default = true);
+    let file = |id: &str, shared| NewFile {
+        id: fixtures::file_id(id),
+        name: format!("{id}.jpg"),
+        content_type: "image/jpeg".into(),
+        caption: None,
+        shared,
+    };
+    for (id, shared) in [("p1", None), ("p2", Some(false))] {
+        w.block_on(w.portico.apply_event(
+            &owner(),
+            &w.org,
+            &w.wo.id,
+            &HostEvent::FileAdded {
+                file: file(id, shared),
+            },
+        ))
+        .unwrap();
+    }
+    let wo = w.work_order();
+    let flag = |id: &str| {
+        wo.files
+            .iter()
+            .find(|f| f.id.as_str() == id)
+            .unwrap()
+            .shared
+    };
+    assert!(flag("p1") && !flag("p2"));
+    // A technician's photo under a sharing default would share it: refused (S1).
+    let tech = w.block_on(w.portico.apply_event(
+        &staff_id(Role::Technician),
+        &w.org,
+        &w.wo.id,
+        &HostEvent::FileAdded {
+            file: file("p3", None),
+        },
+    ));
+    assert!(
+        matches!(
+            tech,
+            Err(RecordError::NotPermitted {
+                role: Role::Technician
+            })
+        ),
+        "{tech:?}"
+    );
+    w.block_on(w.portico.apply_event(
+        &owner(),
+        &w.org,
+        &w.wo.id,
+        &HostEvent::FileRemoved {
+            file: fixtures::file_id("p1"),
+        },
+    ))
+    .unwrap();
+    assert!(w.work_order().files.iter().all(|f| f.id.as_str() != "p1"));
+}
+
+#[test]
+fn i2_hostile_host_data_gets_clear_errors_and_changes_nothing() {
+    let w = World::new();
+    let before = w.work_order();
+    let mut dup = before.clone();
+    dup.tasks.push(Task {
+        id: fixtures::task_id("t1"),
+        title: "again".into(),
+        done: false,
+        internal: false,
+    });
+    assert!(
+        matches!(w.upsert_wo(&owner(), dup), Err(RecordError::Invalid(m)) if m.contains("repeated"))
+    );
+    let mut huge = before.clone();
+    huge.description = "x".repeat(30_000);
+    assert!(matches!(
+        w.upsert_wo(&owner(), huge),
+        Err(RecordError::Invalid(_))
+    ));
+    let mut negative = fixtures::invoice(&w.org, "inv1", Some(&w.client), None);
+    negative.amount_paid = Decimal::new(-5, 0);
+    assert!(matches!(
+        w.block_on(
+            w.portico
+                .upsert_record(&owner(), &Record::Invoice(negative))
+        ),
+        Err(RecordError::Invalid(_))
+    ));
+    let mut other_org = before.clone();
+    other_org.org_id = "org-elsewhere".to_owned().try_into().unwrap();
+    assert!(matches!(
+        w.upsert_wo(&owner(), other_org),
+        Err(RecordError::UnknownOrg)
+    ));
+    let unknown_actor = w.upsert_wo(&"ghost".to_owned().try_into().unwrap(), before.clone());
+    assert!(matches!(unknown_actor, Err(RecordError::UnknownStaff)));
+    let mut inactive = fixtures::staff(&w.org, "gone", Role::Owner);
+    inactive.active = false;
+    w.block_on(w.portico.put_staff(&inactive)).unwrap();
+    assert!(matches!(
+        w.upsert_wo(&inactive.id, before.clone()),
+        Err(RecordError::InactiveStaff)
+    ));
+    let missing = w.block_on(w.portico.apply_event(
+        &owner(),
+        &w.org,
+        &"nope".to_owned().try_into().unwrap(),
+        &HostEvent::PaymentRecorded { paid: true },
+    ));
+    assert!(matches!(missing, Err(RecordError::NotFound)));
+    assert_eq!(w.work_order(), before, "nothing stored changed");
+    let mut bad_org = fixtures::org("org1");
+    bad_org.settings.link_expiry_days = 0;
+    assert!(matches!(
+        w.block_on(w.portico.put_org(&bad_org)),
+        Err(RecordError::Invalid(_))
+    ));
+}
+
+#[test]
+fn s5_share_actions_on_other_orgs_or_unknown_ids_are_not_found() {
+    let w = World::new();
+    let share = w.enable(&w.wo);
+    let other = fixtures::org("org2");
+    w.block_on(w.portico.put_org(&other)).unwrap();
+    w.block_on(
+        w.portico
+            .put_staff(&fixtures::staff(&other.id, "owner", Role::Owner)),
+    )
+    .unwrap();
+    let got = w.block_on(w.portico.revoke_share(&owner(), &other.id, share.id));
+    assert!(matches!(got, Err(ShareError::ShareNotFound)), "{got:?}");
+    let missing = w.block_on(w.portico.enable_share(
+        &owner(),
+        &w.org,
+        &portico_core::model::RecordRef {
+            kind: portico_core::model::RecordKind::Quote,
+            id: "zzz".to_owned().try_into().unwrap(),
+        },
+        &EnableShare::default(),
+    ));
+    assert!(matches!(missing, Err(ShareError::RecordNotFound)));
+    assert_eq!(answer(&w.open(share.link.as_ref().unwrap())), Answer::View);
+}
+
+#[test]
+fn s7_revoking_does_not_stop_expired_page_for_other_shares_and_expiry_page_has_contact() {
+    let w = World::new();
+    let link = w.enable(&w.wo).link.unwrap();
+    w.block_on(w.portico.apply_event(
+        &owner(),
+        &w.org,
+        &w.wo.id,
+        &HostEvent::StatusChanged {
+            status: portico_core::model::WorkStatus::Completed,
+        },
+    ))
+    .unwrap();
+    w.block_on(w.portico.apply_event(
+        &owner(),
+        &w.org,
+        &w.wo.id,
+        &HostEvent::PaymentRecorded { paid: true },
+    ))
+    .unwrap();
+    w.clock.advance(Duration::days(30));
+    let Opened::Expired(company) = w.open(&link) else {
+        panic!("expired")
+    };
+    assert_eq!(company.phone.as_deref(), Some("+1 555 0100"));
+    assert_eq!(
+        company.email.unwrap().as_str(),
+        "office@brightspark.example"
+    );
+    let statuses = w
+        .outbox()
+        .iter()
+        .filter(|n| matches!(n.kind, NotificationKind::StatusChanged { .. }))
+        .count();
+    assert_eq!(statuses, 1);
+    let _ = ManualClock::new(T0);
+}
