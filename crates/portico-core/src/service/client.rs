@@ -79,7 +79,7 @@ impl Portico {
             Ok(found) => found,
             Err(answer) => return Ok(Err(answer)),
         };
-        match super::sharing::shared_record(tx.as_mut(), &share).await? {
+        match tx.record(&share.org_id, &share.record).await? {
             Some(record) => Ok(Ok((Resolved { share, org, record }, tx))),
             None => Ok(Err(Opened::NotFound)),
         }

@@ -131,7 +131,8 @@ pub enum ClientError {
     Backend(#[source] BackendError),
 }
 
-macro_rules! from_store {
+/// The conversions every error family shares: storage failures and refused actors.
+macro_rules! common_conversions {
     ($($t:ty),*) => {$(
         impl From<StoreError> for $t {
             fn from(e: StoreError) -> Self {
@@ -148,27 +149,23 @@ macro_rules! from_store {
         }
     )*};
 }
-from_store!(ShareError, RecordError, ClientError);
+common_conversions!(ShareError, RecordError, ClientError);
 
-impl From<ActorDenied> for ShareError {
-    fn from(e: ActorDenied) -> Self {
-        match e {
-            ActorDenied::Unknown => Self::UnknownStaff,
-            ActorDenied::Inactive => Self::InactiveStaff,
-            ActorDenied::NotPermitted { role } => Self::NotPermitted { role },
+/// Refused actors, for the families whose use cases have an acting staff member.
+macro_rules! actor_conversions {
+    ($($t:ty),*) => {$(
+        impl From<ActorDenied> for $t {
+            fn from(e: ActorDenied) -> Self {
+                match e {
+                    ActorDenied::Unknown => Self::UnknownStaff,
+                    ActorDenied::Inactive => Self::InactiveStaff,
+                    ActorDenied::NotPermitted { role } => Self::NotPermitted { role },
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl From<ActorDenied> for RecordError {
-    fn from(e: ActorDenied) -> Self {
-        match e {
-            ActorDenied::Unknown => Self::UnknownStaff,
-            ActorDenied::Inactive => Self::InactiveStaff,
-            ActorDenied::NotPermitted { role } => Self::NotPermitted { role },
-        }
-    }
-}
+actor_conversions!(ShareError, RecordError);
 
 impl From<SharingBlocked> for ShareError {
     fn from(e: SharingBlocked) -> Self {

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use super::{Portico, ShareError, retry_on_conflict};
 use crate::model::{
-    Actor, AuditAction, AuditEntry, AuditId, Email, LinkReason, NotificationKind, OrgId, Record,
-    RecordRef, Sections, Share, ShareId, ShareState, StaffId, Versioned,
+    Actor, AuditAction, AuditEntry, AuditId, Email, LinkReason, NotificationKind, OrgId, RecordRef,
+    Sections, Share, ShareId, ShareState, StaffId, Versioned,
 };
 use crate::policy::{access, expiry, notify, permissions};
 use crate::ports::UnitOfWork;
@@ -372,12 +372,4 @@ async fn owned_share(
         .await?
         .filter(|s| &s.value.org_id == org)
         .ok_or(ShareError::ShareNotFound)
-}
-
-/// The record a share opens, if it is still there.
-pub(super) async fn shared_record(
-    tx: &mut dyn UnitOfWork,
-    share: &Share,
-) -> Result<Option<Versioned<Record>>, crate::ports::StoreError> {
-    tx.record(&share.org_id, &share.record).await
 }

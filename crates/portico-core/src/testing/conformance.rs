@@ -104,6 +104,14 @@ fn notification(
     }
 }
 
+/// A link email due at `T0`, numbered `n`.
+fn link_mail(n: u8) -> Notification {
+    let kind = NotificationKind::LinkShared {
+        reason: LinkReason::Enabled,
+    };
+    notification(n, None, kind, T0)
+}
+
 fn is_conflict<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::Conflict(_)))
 }
@@ -180,14 +188,7 @@ pub async fn dropped_unit_of_work_stores_nothing<S: Store + Outbox>(store: S) {
         tx.put_record(&Record::WorkOrder(wo), Some(1))
             .await
             .unwrap();
-        let n = notification(
-            1,
-            None,
-            NotificationKind::LinkShared {
-                reason: LinkReason::Enabled,
-            },
-            T0,
-        );
+        let n = link_mail(1);
         tx.enqueue(&n).await.unwrap();
         tx.append_audit(&AuditEntry {
             id: AuditId(uuid::Uuid::from_bytes([1; 16])),
@@ -558,14 +559,7 @@ pub async fn concurrent_claims_are_disjoint<S: Store + Outbox + Clone + 'static>
     let (_, _) = seed(&store).await;
     let mut tx = store.begin().await.unwrap();
     for i in 0..100u8 {
-        let n = notification(
-            i,
-            None,
-            NotificationKind::LinkShared {
-                reason: LinkReason::Enabled,
-            },
-            T0,
-        );
+        let n = link_mail(i);
         tx.enqueue(&n).await.unwrap();
     }
     tx.commit().await.unwrap();
