@@ -44,6 +44,12 @@ pub trait Store: Send + Sync {
     /// together at [`UnitOfWork::commit`], or not at all if it is dropped uncommitted (N5).
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError>;
 
+    /// Begins a unit of work that will only read. Callers MUST NOT write through it; adapters
+    /// MAY give it a snapshot that takes no write lock (so reads never queue behind writers).
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        self.begin().await
+    }
+
     /// The share whose token hashes to `hash`, whatever its state. MUST be a point look-up whose
     /// cost does not grow with the number of shares.
     async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError>;

@@ -38,10 +38,12 @@ struct Resolved {
 }
 
 impl Portico {
-    /// Resolves a presented token to its share and org, checking the token was minted for it.
+    /// Resolves a presented token to its share and org, checking the token was minted for it,
+    /// and opens a unit of work for what follows (`write`: one that may write).
     async fn resolve(
         &self,
         raw_token: &str,
+        write: bool,
     ) -> Result<Result<(Share, Org, Box<dyn UnitOfWork>), Opened>, StoreError> {
         let Some(token) = ShareToken::parse(raw_token) else {
             return Ok(Err(Opened::NotFound));
@@ -59,7 +61,11 @@ impl Portico {
         if !genuine {
             return Ok(Err(Opened::NotFound));
         }
-        let mut tx = self.ports.store.begin().await?;
+        let mut tx = if write {
+            self.ports.store.begin().await?
+        } else {
+            self.ports.store.begin_read().await?
+        };
         let Some(org) = tx.org(&share.org_id).await? else {
             return Ok(Err(Opened::NotFound));
         };
@@ -74,8 +80,9 @@ impl Portico {
     async fn resolve_record(
         &self,
         raw_token: &str,
+        write: bool,
     ) -> Result<Result<(Resolved, Box<dyn UnitOfWork>), Opened>, StoreError> {
-        let (share, org, mut tx) = match self.resolve(raw_token).await? {
+        let (share, org, mut tx) = match self.resolve(raw_token, write).await? {
             Ok(found) => found,
             Err(answer) => return Ok(Err(answer)),
         };
@@ -127,7 +134,7 @@ impl Portico {
     /// Opens a link: the client view, or the one answer for a dead link. Records the opening
     /// (S11); opening never mails anyone.
     pub async fn open_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
-        let (found, mut tx) = match self.resolve_record(raw_token).await? {
+        let (found, mut tx) = match self.resolve_record(raw_token, false).await? {
             Ok(found) => found,
             Err(answer) => return Ok(answer),
         };
@@ -159,7 +166,7 @@ impl Portico {
         choice: &ClientDecision,
     ) -> Result<ClientView, ClientError> {
         let now = self.now();
-        let Ok((mut found, mut tx)) = self.resolve_record(raw_token).await? else {
+        let Ok((mut found, mut tx)) = self.resolve_record(raw_token, true).await? else {
             return Err(ClientError::LinkInactive);
         };
         if found.share.record.kind != RecordKind::Quote {

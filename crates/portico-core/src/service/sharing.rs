@@ -206,7 +206,7 @@ impl Portico {
 
     /// The share with `id` in `org`, as staff see it.
     pub async fn get_share(&self, org: &OrgId, id: ShareId) -> Result<ShareInfo, ShareError> {
-        let mut tx = self.ports.store.begin().await?;
+        let mut tx = self.ports.store.begin_read().await?;
         let share = owned_share(tx.as_mut(), org, id).await?;
         self.share_info(&share.value)
     }
@@ -217,7 +217,7 @@ impl Portico {
         org: &OrgId,
         record: &RecordRef,
     ) -> Result<Vec<ShareInfo>, ShareError> {
-        let mut tx = self.ports.store.begin().await?;
+        let mut tx = self.ports.store.begin_read().await?;
         tx.org(org).await?.ok_or(ShareError::UnknownOrg)?;
         tx.shares_of_record(org, record)
             .await?
@@ -332,7 +332,7 @@ impl Portico {
         org: &OrgId,
         record: &RecordRef,
     ) -> Result<Vec<AuditEntry>, ShareError> {
-        let mut tx = self.ports.store.begin().await?;
+        let mut tx = self.ports.store.begin_read().await?;
         Ok(tx.audit_of_record(org, record).await?)
     }
 

@@ -2,4 +2,4 @@
 
 use portico_core::testing::MemoryStore;
 
-portico_core::store_conformance_tests!(async { MemoryStore::new() });
+portico_core::store_conformance_tests!(async { Some((MemoryStore::new(), ())) });

@@ -1,0 +1,349 @@
+//! Rows ⇄ the core's model. A row that no longer parses is `StoreError::Corrupt` with the
+//! table and the reason, never a panic.
+
+use portico_core::model::{
+    AuditEntry, AuditId, Client, Contact, Delivery, Email, Notification, NotificationId, Org,
+    OrgSettings, Plan, Record, RecordKind, RecordRef, Role, Sections, Share, ShareId, ShareState,
+    Staff, Versioned,
+};
+use portico_core::policy::notify::status_label;
+use portico_core::ports::StoreError;
+use portico_core::token::{KeyId, Nonce, TokenHash};
+use sea_orm::ActiveValue::{NotSet, Set};
+
+use crate::columns::{Amount, Instant};
+use crate::entity::{audit, clients, orgs, outbox, records, shares, staff};
+
+pub(crate) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        detail: detail.to_string(),
+    }
+}
+
+pub(crate) fn host_id<T: TryFrom<String>>(what: &'static str, raw: String) -> Result<T, StoreError>
+where
+    T::Error: std::fmt::Display,
+{
+    T::try_from(raw).map_err(|e| corrupt(what, e))
+}
+
+fn email(what: &'static str, raw: Option<String>) -> Result<Option<Email>, StoreError> {
+    raw.map(|r| Email::parse(&r).map_err(|e| corrupt(what, e)))
+        .transpose()
+}
+
+fn enum_from<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    raw: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned())).map_err(|e| corrupt(what, e))
+}
+
+fn enum_to<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn kind_str(kind: RecordKind) -> &'static str {
+    kind.as_str()
+}
+
+pub(crate) fn kind_from(raw: &str) -> Result<RecordKind, StoreError> {
+    enum_from("record kind", raw)
+}
+
+pub(crate) fn org_to_row(org: &Org) -> orgs::ActiveModel {
+    orgs::ActiveModel {
+        id: Set(org.id.as_str().to_owned()),
+        name: Set(org.name.clone()),
+        plan: Set(enum_to(&org.plan)),
+        client_sharing: Set(org.settings.client_sharing),
+        link_expiry_days: Set(i32::from(org.settings.link_expiry_days)),
+        photos_shared_by_default: Set(org.settings.photos_shared_by_default),
+        time_zone: Set(org.settings.time_zone.clone()),
+        locale: Set(org.settings.locale.clone()),
+        contact_phone: Set(org.contact.phone.clone()),
+        contact_email: Set(org.contact.email.as_ref().map(|e| e.as_str().to_owned())),
+        logo: Set(org.logo.as_ref().map(|l| l.as_str().to_owned())),
+    }
+}
+
+pub(crate) fn org_from_row(row: orgs::Model) -> Result<Org, StoreError> {
+    Ok(Org {
+        id: host_id("org id", row.id)?,
+        name: row.name,
+        contact: Contact {
+            phone: row.contact_phone,
+            email: email("org email", row.contact_email)?,
+        },
+        logo: row.logo.map(|l| host_id("org logo", l)).transpose()?,
+        plan: enum_from::<Plan>("org plan", &row.plan)?,
+        settings: OrgSettings {
+            client_sharing: row.client_sharing,
+            link_expiry_days: u16::try_from(row.link_expiry_days)
+                .map_err(|e| corrupt("org expiry days", e))?,
+            photos_shared_by_default: row.photos_shared_by_default,
+            time_zone: row.time_zone,
+            locale: row.locale,
+        },
+    })
+}
+
+pub(crate) fn staff_to_row(s: &Staff) -> staff::ActiveModel {
+    staff::ActiveModel {
+        org_id: Set(s.org_id.as_str().to_owned()),
+        id: Set(s.id.as_str().to_owned()),
+        name: Set(s.name.clone()),
+        role: Set(s.role.as_str().to_owned()),
+        active: Set(s.active),
+        email: Set(s.email.as_ref().map(|e| e.as_str().to_owned())),
+        phone: Set(s.phone.clone()),
+        photo: Set(s.photo.as_ref().map(|p| p.as_str().to_owned())),
+    }
+}
+
+pub(crate) fn staff_from_row(row: staff::Model) -> Result<Staff, StoreError> {
+    Ok(Staff {
+        id: host_id("staff id", row.id)?,
+        org_id: host_id("staff org", row.org_id)?,
+        name: row.name,
+        role: enum_from::<Role>("staff role", &row.role)?,
+        active: row.active,
+        email: email("staff email", row.email)?,
+        phone: row.phone,
+        photo: row.photo.map(|p| host_id("staff photo", p)).transpose()?,
+    })
+}
+
+pub(crate) fn client_to_row(c: &Client) -> clients::ActiveModel {
+    clients::ActiveModel {
+        org_id: Set(c.org_id.as_str().to_owned()),
+        id: Set(c.id.as_str().to_owned()),
+        name: Set(c.name.clone()),
+        email: Set(c.email.as_ref().map(|e| e.as_str().to_owned())),
+        phone: Set(c.phone.clone()),
+        address: Set(c.address.clone()),
+    }
+}
+
+pub(crate) fn client_from_row(row: clients::Model) -> Result<Client, StoreError> {
+    Ok(Client {
+        id: host_id("client id", row.id)?,
+        org_id: host_id("client org", row.org_id)?,
+        name: row.name,
+        email: email("client email", row.email)?,
+        phone: row.phone,
+        address: row.address,
+    })
+}
+
+pub(crate) fn record_to_row(
+    record: &Record,
+    version: u64,
+) -> Result<records::ActiveModel, StoreError> {
+    let body = serde_json::to_value(record).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let (currency, total, due, work_order) = match record {
+        Record::WorkOrder(wo) => (wo.currency, None, None, None),
+        Record::Quote(q) => (
+            q.currency,
+            Some(
+                portico_core::model::totals(&q.items, &q.taxes, q.currency)
+                    .total
+                    .amount,
+            ),
+            None,
+            None,
+        ),
+        Record::Invoice(i) => (
+            i.currency,
+            Some(i.totals().total.amount),
+            Some(i.amount_due()),
+            i.work_order_id.as_ref().map(|w| w.as_str().to_owned()),
+        ),
+    };
+    Ok(records::ActiveModel {
+        org_id: Set(record.org_id().as_str().to_owned()),
+        kind: Set(kind_str(record.kind()).to_owned()),
+        id: Set(record.id().as_str().to_owned()),
+        client_id: Set(record.client_id().map(|c| c.as_str().to_owned())),
+        work_order_id: Set(work_order),
+        title: Set(record.title().to_owned()),
+        status: Set(status_label(record).to_owned()),
+        currency: Set(currency.code().to_owned()),
+        total: Set(total.map(Amount)),
+        amount_due: Set(due.map(Amount)),
+        body: Set(body),
+        version: Set(i64::try_from(version).map_err(|e| corrupt("record version", e))?),
+    })
+}
+
+pub(crate) fn record_from_row(row: records::Model) -> Result<Versioned<Record>, StoreError> {
+    let value: Record = serde_json::from_value(row.body).map_err(|e| corrupt("record", e))?;
+    Ok(Versioned {
+        value,
+        version: u64::try_from(row.version).map_err(|e| corrupt("record version", e))?,
+    })
+}
+
+fn bytes32(what: &'static str, raw: &[u8]) -> Result<[u8; 32], StoreError> {
+    raw.try_into()
+        .map_err(|_| corrupt(what, format!("expected 32 bytes, found {}", raw.len())))
+}
+
+pub(crate) fn share_to_row(share: &Share, version: u64) -> Result<shares::ActiveModel, StoreError> {
+    let (state, revoked_at, revoked_by) = match &share.state {
+        ShareState::Active => ("active", None, None),
+        ShareState::Revoked { at, by } => (
+            "revoked",
+            Some(Instant::new(*at)),
+            Some(by.as_str().to_owned()),
+        ),
+    };
+    Ok(shares::ActiveModel {
+        seq: NotSet,
+        id: Set(share.id.0),
+        org_id: Set(share.org_id.as_str().to_owned()),
+        record_kind: Set(kind_str(share.record.kind).to_owned()),
+        record_id: Set(share.record.id.as_str().to_owned()),
+        recipient: Set(share.recipient.as_str().to_owned()),
+        sections: Set(i32::from(share.sections.bits())),
+        state: Set(state.to_owned()),
+        revoked_at: Set(revoked_at),
+        revoked_by: Set(revoked_by),
+        key_id: Set(i64::from(share.key_id.0)),
+        nonce: Set(share.nonce.0.to_vec()),
+        token_hash: Set(share.token_hash.0.to_vec()),
+        expires_at: Set(share.expires_at.map(Instant::new)),
+        created_at: Set(Instant::new(share.created_at)),
+        created_by: Set(share.created_by.as_str().to_owned()),
+        first_opened_at: Set(share.first_opened_at.map(Instant::new)),
+        last_opened_at: Set(share.last_opened_at.map(Instant::new)),
+        version: Set(i64::try_from(version).map_err(|e| corrupt("share version", e))?),
+    })
+}
+
+pub(crate) fn share_from_row(row: shares::Model) -> Result<Share, StoreError> {
+    Ok(versioned_share(row)?.value)
+}
+
+pub(crate) fn versioned_share(row: shares::Model) -> Result<Versioned<Share>, StoreError> {
+    let state = match (row.state.as_str(), row.revoked_at, row.revoked_by) {
+        ("active", _, _) => ShareState::Active,
+        ("revoked", Some(at), Some(by)) => ShareState::Revoked {
+            at: at.0,
+            by: host_id("share revoked_by", by)?,
+        },
+        (other, _, _) => return Err(corrupt("share state", format!("{other:?}"))),
+    };
+    let share = Share {
+        id: ShareId(row.id),
+        org_id: host_id("share org", row.org_id)?,
+        record: RecordRef {
+            kind: kind_from(&row.record_kind)?,
+            id: host_id("share record", row.record_id)?,
+        },
+        recipient: Email::parse(&row.recipient).map_err(|e| corrupt("share recipient", e))?,
+        sections: Sections::from_bits(
+            u16::try_from(row.sections).map_err(|e| corrupt("share sections", e))?,
+        ),
+        state,
+        key_id: KeyId(u32::try_from(row.key_id).map_err(|e| corrupt("share key id", e))?),
+        nonce: Nonce(bytes32("share nonce", &row.nonce)?),
+        token_hash: TokenHash(bytes32("share token hash", &row.token_hash)?),
+        expires_at: row.expires_at.map(|i| i.0),
+        created_at: row.created_at.0,
+        created_by: host_id("share created_by", row.created_by)?,
+        first_opened_at: row.first_opened_at.map(|i| i.0),
+        last_opened_at: row.last_opened_at.map(|i| i.0),
+    };
+    Ok(Versioned {
+        value: share,
+        version: u64::try_from(row.version).map_err(|e| corrupt("share version", e))?,
+    })
+}
+
+pub(crate) fn notification_to_row(n: &Notification) -> Result<outbox::ActiveModel, StoreError> {
+    let (state, settled_at, dead_reason) = match &n.delivery {
+        Delivery::Pending => ("pending", None, None),
+        Delivery::Sent { at } => ("sent", Some(Instant::new(*at)), None),
+        Delivery::Dead { at, reason } => ("dead", Some(Instant::new(*at)), Some(reason.clone())),
+    };
+    Ok(outbox::ActiveModel {
+        seq: NotSet,
+        id: Set(n.id.0),
+        org_id: Set(n.org_id.as_str().to_owned()),
+        share_id: Set(n.share_id.map(|s| s.0)),
+        record_kind: Set(kind_str(n.record.kind).to_owned()),
+        record_id: Set(n.record.id.as_str().to_owned()),
+        recipient: Set(n.to.as_str().to_owned()),
+        topic: Set(n.kind.topic().as_str().to_owned()),
+        kind: Set(serde_json::to_value(&n.kind).map_err(|e| StoreError::Backend(Box::new(e)))?),
+        created_at: Set(Instant::new(n.created_at)),
+        due_at: Set(Instant::new(n.due_at)),
+        state: Set(state.to_owned()),
+        settled_at: Set(settled_at),
+        dead_reason: Set(dead_reason),
+        attempts: Set(i32::try_from(n.attempts).unwrap_or(i32::MAX)),
+    })
+}
+
+pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, StoreError> {
+    let delivery = match (row.state.as_str(), row.settled_at) {
+        ("pending", _) => Delivery::Pending,
+        ("sent", Some(at)) => Delivery::Sent { at: at.0 },
+        ("dead", Some(at)) => Delivery::Dead {
+            at: at.0,
+            reason: row.dead_reason.unwrap_or_default(),
+        },
+        (other, _) => return Err(corrupt("notification state", format!("{other:?}"))),
+    };
+    Ok(Notification {
+        id: NotificationId(row.id),
+        org_id: host_id("notification org", row.org_id)?,
+        share_id: row.share_id.map(ShareId),
+        record: RecordRef {
+            kind: kind_from(&row.record_kind)?,
+            id: host_id("notification record", row.record_id)?,
+        },
+        to: Email::parse(&row.recipient).map_err(|e| corrupt("notification recipient", e))?,
+        kind: serde_json::from_value(row.kind).map_err(|e| corrupt("notification kind", e))?,
+        created_at: row.created_at.0,
+        due_at: row.due_at.0,
+        delivery,
+        attempts: u32::try_from(row.attempts).map_err(|e| corrupt("notification attempts", e))?,
+    })
+}
+
+pub(crate) fn audit_to_row(e: &AuditEntry) -> Result<audit::ActiveModel, StoreError> {
+    let json =
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| StoreError::Backend(Box::new(e)));
+    Ok(audit::ActiveModel {
+        seq: NotSet,
+        id: Set(e.id.0),
+        org_id: Set(e.org_id.as_str().to_owned()),
+        record_kind: Set(kind_str(e.record.kind).to_owned()),
+        record_id: Set(e.record.id.as_str().to_owned()),
+        share_id: Set(e.share_id.map(|s| s.0)),
+        actor: Set(json(serde_json::to_value(&e.actor))?),
+        action: Set(json(serde_json::to_value(&e.action))?),
+        at: Set(Instant::new(e.at)),
+    })
+}
+
+pub(crate) fn audit_from_row(row: audit::Model) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: AuditId(row.id),
+        org_id: host_id("audit org", row.org_id)?,
+        record: RecordRef {
+            kind: kind_from(&row.record_kind)?,
+            id: host_id("audit record", row.record_id)?,
+        },
+        share_id: row.share_id.map(ShareId),
+        actor: serde_json::from_value(row.actor).map_err(|e| corrupt("audit actor", e))?,
+        action: serde_json::from_value(row.action).map_err(|e| corrupt("audit action", e))?,
+        at: row.at.0,
+    })
+}

@@ -1,0 +1,11 @@
+//! sea-orm entities, one module per table. The schema itself is defined by the migrations in
+//! `crate::migration`; these types only read and write rows.
+
+pub mod api_keys;
+pub mod audit;
+pub mod clients;
+pub mod orgs;
+pub mod outbox;
+pub mod records;
+pub mod shares;
+pub mod staff;

@@ -1,0 +1,274 @@
+//! Portico's storage adapter: `portico-core`'s storage ports ([`Store`], [`UnitOfWork`],
+//! [`Outbox`]) on sea-orm, with SQLite as the embedded default and PostgreSQL at scale.
+//!
+//! - One constructor from a URL ([`SeaOrmStore::connect`]): `sqlite://path?mode=rwc`,
+//!   `sqlite::memory:`, `postgres://…`. Migrations run on connect.
+//! - A unit of work is a database transaction. Records and shares carry a version column and
+//!   every write names the version it read, so two writers never lose an update: the second
+//!   gets `StoreError::Conflict` and the core retries from a fresh read.
+//! - The outbox is claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several dispatchers
+//!   never claim one notification twice; SQLite serialises writers.
+//!
+//! [`Store`]: portico_core::ports::Store
+//! [`UnitOfWork`]: portico_core::ports::UnitOfWork
+//! [`Outbox`]: portico_core::ports::Outbox
+
+mod columns;
+mod convert;
+pub mod entity;
+pub mod migration;
+mod outbox;
+mod unit;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use portico_core::model::{OrgId, Share, ShareId};
+use portico_core::ports::{Store, StoreError, UnitOfWork};
+use portico_core::token::TokenHash;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use time::OffsetDateTime;
+
+pub use columns::{Amount, Instant};
+use entity::{api_keys, shares};
+
+/// How long a SQLite writer waits for another before giving up with a conflict.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The storage ports on a SQLite or PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct SeaOrmStore {
+    db: DatabaseConnection,
+}
+
+/// Which database a URL names.
+fn backend_of(url: &str) -> Result<DatabaseBackend, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseBackend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseBackend::Postgres)
+    } else {
+        Err(StoreError::Backend(
+            "the database URL must start with sqlite: or postgres:// (e.g. sqlite://portico.db?mode=rwc)".into(),
+        ))
+    }
+}
+
+impl SeaOrmStore {
+    /// Connects to `url` and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_in_schema(url, None).await
+    }
+
+    /// Connects to `url` with PostgreSQL's `search_path` set to `schema` (ignored for SQLite),
+    /// and brings the schema up to date.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let store = Self::connect_only(url, schema).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (for `portico migrate` and checks).
+    pub async fn connect_only(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let backend = backend_of(url)?;
+        let mut options = ConnectOptions::new(url.to_owned());
+        options.sqlx_logging(false);
+        if backend == DatabaseBackend::Sqlite {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            if in_memory {
+                // Every connection to `:memory:` is a database of its own: keep exactly one.
+                options
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            } else {
+                options.max_connections(8);
+            }
+            options.map_sqlx_sqlite_opts(move |o| {
+                let o = o
+                    .foreign_keys(true)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .synchronous(SqliteSynchronous::Normal);
+                if in_memory {
+                    o
+                } else {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                }
+            });
+        } else {
+            options.max_connections(16);
+            if let Some(schema) = schema {
+                options.set_schema_search_path(schema.to_owned());
+            }
+        }
+        let db = Database::connect(options).await.map_err(db_err)?;
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migration::Migrator::up(&self.db, None)
+            .await
+            .map_err(db_err)
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at `BEGIN IMMEDIATE`,
+    /// where the busy timeout applies; a deferred one that reads first and then writes would
+    /// fail at once whenever another writer got there in between.
+    pub(crate) async fn begin_writing(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await.map_err(db_err)
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(db_err)
+    }
+
+    /// The underlying connection, for adapters that need their own queries.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Stores the SHA-256 of a new API key `id` of `org` (I1); the key itself is never stored.
+    pub async fn insert_api_key(
+        &self,
+        id: uuid::Uuid,
+        org: &OrgId,
+        key_hash: [u8; 32],
+        label: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let row = api_keys::ActiveModel {
+            id: sea_orm::Set(id),
+            org_id: sea_orm::Set(org.as_str().to_owned()),
+            key_hash: sea_orm::Set(key_hash.to_vec()),
+            label: sea_orm::Set(label.to_owned()),
+            created_at: sea_orm::Set(Instant::new(at)),
+            revoked_at: sea_orm::Set(None),
+        };
+        api_keys::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The org whose unrevoked API key hashes to `key_hash`, if any.
+    pub async fn org_of_api_key(&self, key_hash: &[u8; 32]) -> Result<Option<OrgId>, StoreError> {
+        let row = api_keys::Entity::find()
+            .filter(api_keys::Column::KeyHash.eq(key_hash.to_vec()))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| convert::host_id::<OrgId>("api key org", r.org_id))
+            .transpose()
+    }
+
+    /// Revokes an API key by id; revoking twice changes nothing.
+    pub async fn revoke_api_key(
+        &self,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::RevokedAt, Expr::value(Instant::new(at)))
+            .filter(api_keys::Column::Id.eq(id))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SeaOrmStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        Ok(Box::new(unit::SqlUnit::new(self.begin_writing().await?)))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
+        // A deferred transaction: on SQLite a read snapshot that takes no write lock.
+        let tx = self.db.begin().await.map_err(db_err)?;
+        Ok(Box::new(unit::SqlUnit::new(tx)))
+    }
+
+    async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError> {
+        shares::Entity::find()
+            .filter(shares::Column::TokenHash.eq(hash.0.to_vec()))
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .map(convert::share_from_row)
+            .transpose()
+    }
+
+    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError> {
+        let at = Instant::new(at);
+        shares::Entity::update_many()
+            .col_expr(shares::Column::FirstOpenedAt, Expr::value(at))
+            .filter(shares::Column::Id.eq(share.0))
+            .filter(shares::Column::FirstOpenedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        shares::Entity::update_many()
+            .col_expr(shares::Column::LastOpenedAt, Expr::value(at))
+            .filter(shares::Column::Id.eq(share.0))
+            .filter(
+                shares::Column::LastOpenedAt
+                    .is_null()
+                    .or(shares::Column::LastOpenedAt.lt(at)),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+/// Database error codes that mean "someone else was writing": SQLite busy, locked and stale
+/// snapshot; PostgreSQL serialization failure, deadlock and lock not available.
+const CONTENTION_CODES: &[&str] = &["5", "6", "261", "262", "517", "40001", "40P01", "55P03"];
+
+/// Maps a sea-orm error into the port's terms: constraint violations and write contention are
+/// `Conflict` (the core retries), everything else `Backend`.
+pub(crate) fn db_err(e: DbErr) -> StoreError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(m)) => {
+            return StoreError::Conflict(format!("unique constraint: {m}"));
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(m)) => {
+            return StoreError::Conflict(format!("missing parent row: {m}"));
+        }
+        _ => {}
+    }
+    let contended = match &e {
+        DbErr::Exec(RuntimeErr::SqlxError(s))
+        | DbErr::Query(RuntimeErr::SqlxError(s))
+        | DbErr::Conn(RuntimeErr::SqlxError(s)) => match s.as_ref() {
+            sea_orm::sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| CONTENTION_CODES.contains(&code.as_ref())),
+            _ => false,
+        },
+        _ => false,
+    };
+    if contended {
+        StoreError::Conflict(format!("concurrent write: {e}"))
+    } else {
+        StoreError::Backend(Box::new(e))
+    }
+}

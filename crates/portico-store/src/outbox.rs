@@ -1,0 +1,150 @@
+//! The outbox as dispatchers see it (N5, O3).
+
+use async_trait::async_trait;
+use portico_core::model::{Notification, NotificationId, OrgId};
+use portico_core::ports::{Outbox, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::columns::Instant;
+use crate::entity::outbox;
+use crate::{SeaOrmStore, convert, db_err};
+
+/// Claims that lost a race to another writer are tried again this many times.
+const CLAIM_ATTEMPTS: usize = 5;
+
+impl SeaOrmStore {
+    async fn try_claim(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let tx = self.begin_writing().await?;
+        let mut due = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .filter(outbox::Column::State.eq("pending"))
+            .filter(outbox::Column::DueAt.lte(Instant::new(now)))
+            .order_by_asc(outbox::Column::DueAt)
+            .order_by_asc(outbox::Column::Seq)
+            .limit(u64::from(limit));
+        if tx.get_database_backend() == DatabaseBackend::Postgres {
+            // Rows another dispatcher is claiming are skipped, not waited for (O3).
+            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let ids: Vec<uuid::Uuid> = due.into_tuple().all(&tx).await.map_err(db_err)?;
+        if ids.is_empty() {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Vec::new());
+        }
+        outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .col_expr(
+                outbox::Column::DueAt,
+                Expr::value(Instant::new(now + lease)),
+            )
+            .filter(outbox::Column::Id.is_in(ids.clone()))
+            .exec(&tx)
+            .await
+            .map_err(db_err)?;
+        let mut claimed: Vec<Notification> = outbox::Entity::find()
+            .filter(outbox::Column::Id.is_in(ids.clone()))
+            .all(&tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::notification_from_row)
+            .collect::<Result<_, _>>()?;
+        tx.commit().await.map_err(db_err)?;
+        claimed.sort_by_key(|n| ids.iter().position(|id| *id == n.id.0));
+        Ok(claimed)
+    }
+
+    async fn settle(
+        &self,
+        id: NotificationId,
+        state: &str,
+        at: OffsetDateTime,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(state))
+            .col_expr(outbox::Column::SettledAt, Expr::value(Instant::new(at)))
+            .col_expr(
+                outbox::Column::DeadReason,
+                Expr::value(reason.map(str::to_owned)),
+            )
+            .filter(outbox::Column::Id.eq(id.0))
+            .filter(outbox::Column::State.eq("pending"))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for SeaOrmStore {
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.try_claim(now, limit, lease).await {
+                Err(StoreError::Conflict(_)) if attempt < CLAIM_ATTEMPTS => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn mark_sent(&self, id: NotificationId, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.settle(id, "sent", at, None).await
+    }
+
+    async fn retry_at(
+        &self,
+        id: NotificationId,
+        next_due: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::DueAt, Expr::value(Instant::new(next_due)))
+            .filter(outbox::Column::Id.eq(id.0))
+            .filter(outbox::Column::State.eq("pending"))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn mark_dead(
+        &self,
+        id: NotificationId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.settle(id, "dead", at, Some(reason)).await
+    }
+
+    async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {
+        outbox::Entity::find()
+            .filter(outbox::Column::OrgId.eq(org.as_str()))
+            .order_by_asc(outbox::Column::Seq)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::notification_from_row)
+            .collect()
+    }
+}

@@ -1,0 +1,320 @@
+//! [`SqlUnit`]: a unit of work is one database transaction. Dropping it uncommitted rolls back.
+
+use async_trait::async_trait;
+use portico_core::model::{
+    AuditEntry, Client, ClientId, Invoice, Notification, Org, OrgId, Record, RecordId, RecordKind,
+    RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+};
+use portico_core::ports::{StoreError, UnitOfWork};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use time::OffsetDateTime;
+
+use crate::columns::Instant;
+use crate::convert::{self, kind_str};
+use crate::db_err;
+use crate::entity::{audit, clients, orgs, outbox, records, shares, staff};
+
+pub(crate) struct SqlUnit {
+    tx: DatabaseTransaction,
+}
+
+impl SqlUnit {
+    pub(crate) fn new(tx: DatabaseTransaction) -> Self {
+        Self { tx }
+    }
+}
+
+fn conflict_unless_one(rows: u64, what: &str) -> Result<(), StoreError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!("{what} changed meanwhile")))
+    }
+}
+
+fn version(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|e| convert::corrupt("version", e))
+}
+
+#[async_trait]
+impl UnitOfWork for SqlUnit {
+    async fn org(&mut self, id: &OrgId) -> Result<Option<Org>, StoreError> {
+        orgs::Entity::find_by_id(id.as_str().to_owned())
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::org_from_row)
+            .transpose()
+    }
+
+    async fn put_org(&mut self, org: &Org) -> Result<(), StoreError> {
+        use orgs::Column as C;
+        orgs::Entity::insert(convert::org_to_row(org))
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_columns([
+                        C::Name,
+                        C::Plan,
+                        C::ClientSharing,
+                        C::LinkExpiryDays,
+                        C::PhotosSharedByDefault,
+                        C::TimeZone,
+                        C::Locale,
+                        C::ContactPhone,
+                        C::ContactEmail,
+                        C::Logo,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn staff(&mut self, org: &OrgId, id: &StaffId) -> Result<Option<Staff>, StoreError> {
+        staff::Entity::find_by_id((org.as_str().to_owned(), id.as_str().to_owned()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::staff_from_row)
+            .transpose()
+    }
+
+    async fn put_staff(&mut self, s: &Staff) -> Result<(), StoreError> {
+        use staff::Column as C;
+        staff::Entity::insert(convert::staff_to_row(s))
+            .on_conflict(
+                OnConflict::columns([C::OrgId, C::Id])
+                    .update_columns([C::Name, C::Role, C::Active, C::Email, C::Phone, C::Photo])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn client(&mut self, org: &OrgId, id: &ClientId) -> Result<Option<Client>, StoreError> {
+        clients::Entity::find_by_id((org.as_str().to_owned(), id.as_str().to_owned()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::client_from_row)
+            .transpose()
+    }
+
+    async fn put_client(&mut self, c: &Client) -> Result<(), StoreError> {
+        use clients::Column as C;
+        clients::Entity::insert(convert::client_to_row(c))
+            .on_conflict(
+                OnConflict::columns([C::OrgId, C::Id])
+                    .update_columns([C::Name, C::Email, C::Phone, C::Address])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Option<Versioned<Record>>, StoreError> {
+        records::Entity::find_by_id((
+            org.as_str().to_owned(),
+            kind_str(record.kind).to_owned(),
+            record.id.as_str().to_owned(),
+        ))
+        .one(&self.tx)
+        .await
+        .map_err(db_err)?
+        .map(convert::record_from_row)
+        .transpose()
+    }
+
+    async fn put_record(
+        &mut self,
+        record: &Record,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let next = expected.unwrap_or(0) + 1;
+        let row = convert::record_to_row(record, next)?;
+        match expected {
+            None => {
+                records::Entity::insert(row)
+                    .exec_without_returning(&self.tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Some(expected) => {
+                let done = records::Entity::update_many()
+                    .set(row)
+                    .filter(records::Column::OrgId.eq(record.org_id().as_str()))
+                    .filter(records::Column::Kind.eq(kind_str(record.kind())))
+                    .filter(records::Column::Id.eq(record.id().as_str()))
+                    .filter(records::Column::Version.eq(version(expected)?))
+                    .exec(&self.tx)
+                    .await
+                    .map_err(db_err)?;
+                conflict_unless_one(done.rows_affected, "record")?;
+            }
+        }
+        Ok(next)
+    }
+
+    async fn invoices_of_work_order(
+        &mut self,
+        org: &OrgId,
+        work_order: &RecordId,
+    ) -> Result<Vec<Invoice>, StoreError> {
+        let rows = records::Entity::find()
+            .filter(records::Column::OrgId.eq(org.as_str()))
+            .filter(records::Column::WorkOrderId.eq(work_order.as_str()))
+            .filter(records::Column::Kind.eq(kind_str(RecordKind::Invoice)))
+            .order_by_asc(records::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|row| match convert::record_from_row(row)?.value {
+                Record::Invoice(i) => Ok(i),
+                _ => Err(convert::corrupt(
+                    "record",
+                    "an invoice row holds another kind",
+                )),
+            })
+            .collect()
+    }
+
+    async fn share(&mut self, id: ShareId) -> Result<Option<Versioned<Share>>, StoreError> {
+        shares::Entity::find()
+            .filter(shares::Column::Id.eq(id.0))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::versioned_share)
+            .transpose()
+    }
+
+    async fn shares_of_record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Vec<Versioned<Share>>, StoreError> {
+        shares::Entity::find()
+            .filter(shares::Column::OrgId.eq(org.as_str()))
+            .filter(shares::Column::RecordKind.eq(kind_str(record.kind)))
+            .filter(shares::Column::RecordId.eq(record.id.as_str()))
+            .order_by_asc(shares::Column::Seq)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::versioned_share)
+            .collect()
+    }
+
+    async fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
+        shares::Entity::insert(convert::share_to_row(share, 1)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_share(&mut self, share: &Share, expected: u64) -> Result<u64, StoreError> {
+        use sea_orm::ActiveValue::NotSet;
+        let mut row = convert::share_to_row(share, expected + 1)?;
+        // Opening times belong to `record_opened`; the id and token never change.
+        row.first_opened_at = NotSet;
+        row.last_opened_at = NotSet;
+        row.id = NotSet;
+        row.nonce = NotSet;
+        row.token_hash = NotSet;
+        let done = shares::Entity::update_many()
+            .set(row)
+            .filter(shares::Column::Id.eq(share.id.0))
+            .filter(shares::Column::Version.eq(version(expected)?))
+            .exec(&self.tx)
+            .await
+            .map_err(db_err)?;
+        conflict_unless_one(done.rows_affected, "share")?;
+        Ok(expected + 1)
+    }
+
+    async fn enqueue(&mut self, notification: &Notification) -> Result<(), StoreError> {
+        outbox::Entity::insert(convert::notification_to_row(notification)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn open_burst(
+        &mut self,
+        share: ShareId,
+        topic: Topic,
+        now: OffsetDateTime,
+    ) -> Result<Option<Notification>, StoreError> {
+        outbox::Entity::find()
+            .filter(outbox::Column::ShareId.eq(share.0))
+            .filter(outbox::Column::Topic.eq(topic.as_str()))
+            .filter(outbox::Column::State.eq("pending"))
+            .filter(outbox::Column::Attempts.eq(0))
+            .filter(outbox::Column::DueAt.gt(Instant::new(now)))
+            .order_by_desc(outbox::Column::Seq)
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::notification_from_row)
+            .transpose()
+    }
+
+    async fn merge_into(&mut self, notification: &Notification) -> Result<(), StoreError> {
+        let kind = serde_json::to_value(&notification.kind)
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let done = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Kind, Expr::value(kind))
+            .filter(outbox::Column::Id.eq(notification.id.0))
+            .filter(outbox::Column::State.eq("pending"))
+            .filter(outbox::Column::Attempts.eq(0))
+            .exec(&self.tx)
+            .await
+            .map_err(db_err)?;
+        conflict_unless_one(done.rows_affected, "notification")
+    }
+
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        audit::Entity::insert(convert::audit_to_row(entry)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn audit_of_record(
+        &mut self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::Entity::find()
+            .filter(audit::Column::OrgId.eq(org.as_str()))
+            .filter(audit::Column::RecordKind.eq(kind_str(record.kind)))
+            .filter(audit::Column::RecordId.eq(record.id.as_str()))
+            .order_by_asc(audit::Column::Seq)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::audit_from_row)
+            .collect()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(db_err)
+    }
+}

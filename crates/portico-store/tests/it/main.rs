@@ -1,0 +1,9 @@
+//! portico-store's one integration-test binary: the core's storage conformance suite on every
+//! backend, and what only a real database can show.
+
+// Reason: helpers are shared between this binary's modules only.
+#![allow(unreachable_pub)]
+
+mod conformance;
+mod store;
+mod support;
