@@ -1,2 +1,458 @@
-//! What only a real database can show: a crashed unit of work, racing dispatchers, bad rows,
-//! native column types, and the core's service running on each backend.
+//! What only a real database can show: the core's service running on each backend, bad rows,
+//! native column types, exact money, racing dispatchers, migrations, API keys.
+
+use std::sync::Arc;
+
+use portico_core::model::{
+    Delivery, LinkReason, Notification, NotificationId, NotificationKind, Record, RecordKind,
+    RecordRef, Role, WorkStatus,
+};
+use portico_core::ports::{Outbox, Store, StoreError};
+use portico_core::service::{EnableShare, HostEvent, Opened};
+use portico_core::testing::fixtures::{self, T0};
+use portico_core::testing::{ManualClock, SeededRandomness};
+use portico_core::token::{KeyId, TokenKeys};
+use portico_core::{Portico, Ports, ServiceConfig};
+use portico_store::SeaOrmStore;
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Statement};
+use time::Duration;
+
+use crate::support;
+
+/// The core's service on a store, with an org, an owner, a technician, a client, a work order
+/// and its invoice.
+struct Scene {
+    portico: Portico,
+    clock: Arc<ManualClock>,
+    org: portico_core::model::Org,
+    owner: portico_core::model::Staff,
+    tech: portico_core::model::Staff,
+    wo: portico_core::model::WorkOrder,
+}
+
+async fn scene(store: &SeaOrmStore) -> Scene {
+    let clock = Arc::new(ManualClock::new(T0));
+    let ports = Ports {
+        store: Arc::new(store.clone()),
+        clock: clock.clone(),
+        random: Arc::new(SeededRandomness::new(3)),
+    };
+    let keys = TokenKeys::new(KeyId(1), &[7; 32]).unwrap();
+    let portico = Portico::new(ports, keys, ServiceConfig::default());
+    let org = fixtures::org("org1");
+    let owner = fixtures::staff(&org.id, "owner", Role::Owner);
+    let tech = fixtures::staff(&org.id, "tech", Role::Technician);
+    let client = fixtures::client(&org.id, "c1");
+    let wo = fixtures::work_order(&org.id, "wo1", Some(&client.id), Some(&tech.id));
+    let invoice = fixtures::invoice(&org.id, "inv1", Some(&client.id), Some(&wo.id));
+    portico.put_org(&org).await.unwrap();
+    portico.put_staff(&owner).await.unwrap();
+    portico.put_staff(&tech).await.unwrap();
+    portico.put_client(&client).await.unwrap();
+    let records = [Record::WorkOrder(wo.clone()), Record::Invoice(invoice)];
+    for record in &records {
+        portico.upsert_record(&owner.id, record).await.unwrap();
+    }
+    Scene {
+        portico,
+        clock,
+        org,
+        owner,
+        tech,
+        wo,
+    }
+}
+
+/// Runs the share lifecycle through the core's service on `store`.
+async fn share_lifecycle(store: SeaOrmStore) {
+    let Scene {
+        portico,
+        clock,
+        org,
+        owner,
+        tech,
+        wo,
+    } = scene(&store).await;
+    let reference = RecordRef {
+        kind: RecordKind::WorkOrder,
+        id: wo.id.clone(),
+    };
+
+    let denied = portico
+        .enable_share(&tech.id, &org.id, &reference, &EnableShare::default())
+        .await;
+    assert!(denied.is_err(), "S1: a technician may not share");
+    let share = portico
+        .enable_share(&owner.id, &org.id, &reference, &EnableShare::default())
+        .await
+        .unwrap();
+    let again = portico
+        .enable_share(&owner.id, &org.id, &reference, &EnableShare::default())
+        .await
+        .unwrap();
+    assert_eq!(again.link, share.link, "S4");
+    let token = share
+        .link
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let Opened::View { view, .. } = portico.open_link(&token).await.unwrap() else {
+        panic!("opens")
+    };
+    let json = serde_json::to_string(&view).unwrap();
+    assert!(
+        json.contains("388.58"),
+        "the work order's invoice total, exact: {json}"
+    );
+    assert!(!json.contains("Gate code"), "V4");
+
+    clock.advance(Duration::seconds(90));
+    let event = HostEvent::StatusChanged {
+        status: WorkStatus::InProgress,
+    };
+    let change = portico
+        .apply_event(&tech.id, &org.id, &wo.id, &event)
+        .await
+        .unwrap();
+    assert_eq!(change.version, 2);
+    let sent: Vec<_> = store
+        .notifications_of_org(&org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.kind)
+        .collect();
+    assert_eq!(sent.len(), 2, "link and status: {sent:?}");
+
+    portico
+        .revoke_share(&owner.id, &org.id, share.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        portico.open_link(&token).await.unwrap(),
+        Opened::NotFound,
+        "S5"
+    );
+    let fresh = portico
+        .enable_share(&owner.id, &org.id, &reference, &EnableShare::default())
+        .await
+        .unwrap();
+    assert_ne!(fresh.link, share.link);
+    let listed = portico.list_shares(&org.id, &reference).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.active).collect::<Vec<_>>(),
+        vec![false, true]
+    );
+    let info = portico.get_share(&org.id, share.id).await.unwrap();
+    assert_eq!(info.first_opened_at, Some(T0), "S11");
+    let audit = portico.audit_log(&org.id, &reference).await.unwrap();
+    assert_eq!(audit.len(), 3, "enable, revoke, re-share");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_runs_on_sqlite_file() {
+    let (store, _dir) = support::sqlite_file().await.unwrap();
+    share_lifecycle(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_runs_on_postgres() {
+    let Some((store, _schema)) = support::postgres().await else {
+        return;
+    };
+    share_lifecycle(store).await;
+}
+
+async fn exec(store: &SeaOrmStore, sql: &str) {
+    store.connection().execute_unprepared(sql).await.unwrap();
+}
+
+/// Rows that no longer parse are errors with context, never panics.
+async fn bad_rows_are_errors(store: SeaOrmStore) {
+    let org = fixtures::org("org1");
+    let wo = fixtures::work_order(&org.id, "wo1", None, None);
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&org).await.unwrap();
+    tx.put_record(&Record::WorkOrder(wo.clone()), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let body = if store.connection().get_database_backend() == DatabaseBackend::Postgres {
+        "'{\"kind\": \"work_order\", \"title\": 42}'::jsonb"
+    } else {
+        "'{\"kind\": \"work_order\", \"title\": 42}'"
+    };
+    exec(
+        &store,
+        &format!("UPDATE records SET body = {body} WHERE id = 'wo1'"),
+    )
+    .await;
+    exec(
+        &store,
+        "UPDATE orgs SET plan = 'platinum' WHERE id = 'org1'",
+    )
+    .await;
+    let mut tx = store.begin_read().await.unwrap();
+    let reference = RecordRef {
+        kind: RecordKind::WorkOrder,
+        id: wo.id,
+    };
+    match tx.record(&org.id, &reference).await {
+        Err(StoreError::Corrupt { what, .. }) => assert_eq!(what, "record"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    match tx.org(&org.id).await {
+        Err(StoreError::Corrupt { what, .. }) => assert_eq!(what, "org plan"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rows_are_errors_on_sqlite() {
+    let (store, _dir) = support::sqlite_file().await.unwrap();
+    bad_rows_are_errors(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rows_are_errors_on_postgres() {
+    let Some((store, _schema)) = support::postgres().await else {
+        return;
+    };
+    bad_rows_are_errors(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_uses_native_types_for_money_times_ids_and_documents() {
+    let Some((store, schema)) = support::postgres().await else {
+        return;
+    };
+    let sql = format!(
+        "SELECT table_name || '.' || column_name || ' ' || data_type AS c FROM information_schema.columns \
+         WHERE table_schema = '{}' ORDER BY 1",
+        schema.name
+    );
+    let rows = store
+        .connection()
+        .query_all_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+        .await
+        .unwrap();
+    let columns: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "c").unwrap())
+        .collect();
+    for expected in [
+        "records.total numeric",
+        "records.amount_due numeric",
+        "records.body jsonb",
+        "shares.id uuid",
+        "shares.created_at timestamp with time zone",
+        "shares.expires_at timestamp with time zone",
+        "shares.token_hash bytea",
+        "outbox.due_at timestamp with time zone",
+        "outbox.kind jsonb",
+        "audit.at timestamp with time zone",
+    ] {
+        assert!(
+            columns.iter().any(|c| c == expected),
+            "{expected} missing from {columns:#?}"
+        );
+    }
+}
+
+/// Money reads back exactly on both databases (sea-orm alone would read SQLite decimals as f64).
+async fn money_is_exact(store: SeaOrmStore) {
+    let org = fixtures::org("org1");
+    let mut invoice = fixtures::invoice(&org.id, "inv1", None, None);
+    invoice.items[0].unit_price = Decimal::new(1_000_000_000_001, 3); // 1,000,000,000.001
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&org).await.unwrap();
+    tx.put_record(&Record::Invoice(invoice.clone()), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let row = portico_store::entity::records::Entity::find()
+        .one(store.connection())
+        .await
+        .unwrap()
+        .unwrap();
+    let total = row.total.unwrap().0;
+    assert_eq!(total, invoice.totals().total.amount);
+    // 3,000,000,000.00 + 25.98 + 50.00, plus 8.875 % of the taxable 3,000,000,025.98.
+    assert_eq!(total.normalize().to_string(), "3266250078.29");
+    let due = row.amount_due.unwrap().0;
+    assert_eq!(due, invoice.amount_due());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_is_exact_on_sqlite() {
+    let (store, _dir) = support::sqlite_file().await.unwrap();
+    money_is_exact(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_is_exact_on_postgres() {
+    let Some((store, _schema)) = support::postgres().await else {
+        return;
+    };
+    money_is_exact(store).await;
+}
+
+fn due_notification(i: u32, at: time::OffsetDateTime) -> Notification {
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(&i.to_be_bytes());
+    Notification {
+        id: NotificationId(uuid::Uuid::from_bytes(bytes)),
+        org_id: "org1".to_owned().try_into().unwrap(),
+        share_id: None,
+        record: RecordRef {
+            kind: RecordKind::WorkOrder,
+            id: "wo1".to_owned().try_into().unwrap(),
+        },
+        to: portico_core::model::Email::parse("jordan@client.example").unwrap(),
+        kind: NotificationKind::LinkShared {
+            reason: LinkReason::Enabled,
+        },
+        created_at: at,
+        due_at: at,
+        delivery: Delivery::Pending,
+        attempts: 0,
+    }
+}
+
+/// O3: two dispatchers on separate tasks drain 1,000 notifications; each is claimed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_claims_take_each_notification_once() {
+    let Some((store, _schema)) = support::postgres().await else {
+        return;
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&fixtures::org("org1")).await.unwrap();
+    for i in 0..1000 {
+        tx.enqueue(&due_notification(i, T0)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let now = T0 + Duration::minutes(1);
+    let dispatcher = |store: SeaOrmStore| {
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due(now, 25, Duration::minutes(5))
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    break mine;
+                }
+                for n in batch {
+                    store.mark_sent(n.id, now).await.unwrap();
+                    mine.push(n.id);
+                }
+            }
+        })
+    };
+    let (a, b) = (dispatcher(store.clone()), dispatcher(store.clone()));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "both dispatchers worked: {} and {}",
+        a.len(),
+        b.len()
+    );
+    let mut all: Vec<_> = a.into_iter().chain(b).collect();
+    assert_eq!(all.len(), 1000);
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 1000, "no notification claimed twice");
+    let org = "org1".to_owned().try_into().unwrap();
+    let stored = store.notifications_of_org(&org).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|n| n.attempts == 1 && matches!(n.delivery, Delivery::Sent { .. }))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_second_times_compare_correctly_on_sqlite() {
+    // Stored times are whole seconds, so SQLite's text comparison orders them correctly.
+    let (store, _dir) = support::sqlite_file().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&fixtures::org("org1")).await.unwrap();
+    tx.enqueue(&due_notification(1, T0 + Duration::milliseconds(300)))
+        .await
+        .unwrap();
+    tx.enqueue(&due_notification(2, T0 + Duration::seconds(2)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let claimed = store
+        .claim_due(T0 + Duration::milliseconds(999), 10, Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].due_at, T0 + Duration::minutes(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_rerun_safely_and_keep_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let store = SeaOrmStore::connect(&url).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&fixtures::org("org1")).await.unwrap();
+    tx.commit().await.unwrap();
+    drop(store);
+    let again = SeaOrmStore::connect(&url).await.unwrap();
+    again.migrate().await.unwrap();
+    let mut tx = again.begin_read().await.unwrap();
+    assert!(
+        tx.org(&"org1".to_owned().try_into().unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_are_found_by_hash_until_revoked() {
+    let (store, _dir) = support::sqlite_file().await.unwrap();
+    let org = fixtures::org("org1");
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&org).await.unwrap();
+    tx.commit().await.unwrap();
+    let id = uuid::Uuid::from_bytes([5; 16]);
+    store
+        .insert_api_key(id, &org.id, [9; 32], "host app", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.org_of_api_key(&[9; 32]).await.unwrap(),
+        Some(org.id.clone())
+    );
+    assert_eq!(store.org_of_api_key(&[8; 32]).await.unwrap(), None);
+    let twice = store
+        .insert_api_key(uuid::Uuid::from_bytes([6; 16]), &org.id, [9; 32], "dup", T0)
+        .await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    store.revoke_api_key(id, T0).await.unwrap();
+    assert_eq!(store.org_of_api_key(&[9; 32]).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn bad_urls_get_clear_errors() {
+    for url in ["mysql://x", "", "sqlite:///nonexistent-dir/x/y.db"] {
+        let err = SeaOrmStore::connect(url).await.unwrap_err();
+        let message = format!("{err}: {:?}", std::error::Error::source(&err));
+        assert!(!message.is_empty(), "{url}");
+    }
+    let err = SeaOrmStore::connect("mysql://x").await.unwrap_err();
+    assert!(err.to_string().contains("storage backend failed"));
+    assert!(
+        format!("{err:?}").contains("sqlite: or postgres://"),
+        "{err:?}"
+    );
+}
