@@ -23,8 +23,3 @@ pub mod token;
 pub mod view;
 
 pub use service::{Portico, Ports, ServiceConfig};
-
-// The README's example is compiled and run as a doctest.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

@@ -120,12 +120,14 @@ pub trait UnitOfWork: Send {
 
     /// Queues a notification in the outbox (N5).
     async fn enqueue(&mut self, notification: &Notification) -> Result<(), StoreError>;
-    /// The notification a burst may still merge into (N6): same share and topic, pending, never
-    /// attempted, and due after `now`. At most one such notification exists per share and topic.
+    /// The notification a burst may still merge into (N6): same share, topic and recipient,
+    /// pending, never attempted, and due after `now`. At most one such notification exists per
+    /// share, topic and recipient.
     async fn open_burst(
         &mut self,
         share: ShareId,
         topic: Topic,
+        to: &Email,
         now: OffsetDateTime,
     ) -> Result<Option<Notification>, StoreError>;
     /// Replaces the kind of a notification found by [`UnitOfWork::open_burst`]. MUST fail with

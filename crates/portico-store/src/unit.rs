@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use portico_core::model::{
-    AuditEntry, Client, ClientId, Invoice, Notification, Org, OrgId, Record, RecordId, RecordKind,
-    RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Email, Invoice, Notification, Org, OrgId, Record, RecordId,
+    RecordKind, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
 use portico_core::ports::{StoreError, UnitOfWork};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -258,11 +258,13 @@ impl UnitOfWork for SqlUnit {
         &mut self,
         share: ShareId,
         topic: Topic,
+        to: &Email,
         now: OffsetDateTime,
     ) -> Result<Option<Notification>, StoreError> {
         outbox::Entity::find()
             .filter(outbox::Column::ShareId.eq(share.0))
             .filter(outbox::Column::Topic.eq(topic.as_str()))
+            .filter(outbox::Column::Recipient.eq(to.as_str()))
             .filter(outbox::Column::State.eq("pending"))
             .filter(outbox::Column::Attempts.eq(0))
             .filter(outbox::Column::DueAt.gt(Instant::new(now)))

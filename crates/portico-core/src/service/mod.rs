@@ -143,8 +143,7 @@ impl Portico {
             share.recipient.clone()
         };
         if notify::bursts(topic)
-            && let Some(mut pending) = tx.open_burst(share.id, topic, now).await?
-            && pending.to == to
+            && let Some(mut pending) = tx.open_burst(share.id, topic, &to, now).await?
             && notify::merge(&mut pending.kind, kind.clone()).is_ok()
         {
             match tx.merge_into(&pending).await {

@@ -122,6 +122,10 @@ fn link_mail(n: u8) -> Notification {
     notification(n, None, kind, T0)
 }
 
+fn client_email() -> Email {
+    Email::parse("jordan@client.example").unwrap()
+}
+
 fn is_conflict<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::Conflict(_)))
 }
@@ -518,21 +522,29 @@ pub async fn bursts_merge_only_while_unclaimed<S: Store + Outbox>(store: S) {
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     assert!(
-        tx.open_burst(share.id, Topic::UpdatesShared, T0)
+        tx.open_burst(share.id, Topic::UpdatesShared, &client_email(), T0)
             .await
             .unwrap()
             .is_none(),
         "other topic"
     );
+    let other = Email::parse("partner@client.example").unwrap();
     assert!(
-        tx.open_burst(share.id, Topic::TasksCompleted, due)
+        tx.open_burst(share.id, Topic::TasksCompleted, &other, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "another recipient's burst"
+    );
+    assert!(
+        tx.open_burst(share.id, Topic::TasksCompleted, &client_email(), due)
             .await
             .unwrap()
             .is_none(),
         "already due"
     );
     let mut open = tx
-        .open_burst(share.id, Topic::TasksCompleted, T0)
+        .open_burst(share.id, Topic::TasksCompleted, &client_email(), T0)
         .await
         .unwrap()
         .unwrap();
@@ -545,7 +557,7 @@ pub async fn bursts_merge_only_while_unclaimed<S: Store + Outbox>(store: S) {
     );
     let mut tx = store.begin().await.unwrap();
     let mut open = tx
-        .open_burst(share.id, Topic::TasksCompleted, T0)
+        .open_burst(share.id, Topic::TasksCompleted, &client_email(), T0)
         .await
         .unwrap()
         .unwrap();

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Delivery, Invoice, Notification, NotificationId, Org, OrgId,
-    Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Delivery, Email, Invoice, Notification, NotificationId, Org,
+    OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
 use crate::ports::{Outbox, Store, StoreError, UnitOfWork};
 use crate::token::TokenHash;
@@ -308,6 +308,7 @@ impl UnitOfWork for MemoryUnit {
         &mut self,
         share: ShareId,
         topic: Topic,
+        to: &Email,
         now: OffsetDateTime,
     ) -> Result<Option<Notification>, StoreError> {
         Ok(self
@@ -318,6 +319,7 @@ impl UnitOfWork for MemoryUnit {
             .find(|n| {
                 n.share_id == Some(share)
                     && n.kind.topic() == topic
+                    && &n.to == to
                     && n.delivery == Delivery::Pending
                     && n.attempts == 0
                     && n.due_at > now

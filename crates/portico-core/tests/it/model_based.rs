@@ -452,7 +452,7 @@ fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn model_based_share_lifecycle_agrees_with_reference(actions in proptest::collection::vec(action(), 1..40)) {
