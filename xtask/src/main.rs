@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "usage: cargo xtask <ci | bench | tidy>
   ci     fmt check, clippy -D warnings, all tests, cargo deny (bans licenses sources), tidy
-  bench  run the benchmarks and print their figures
+  bench  run the benchmarks and print their figures (policy; store look-ups at 1k and 1M shares)
   tidy   check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
@@ -77,5 +77,14 @@ fn bench() -> Result<()> {
         "testing",
         "--bench",
         "policy",
+    ])?;
+    // Needs PostgreSQL for its PostgreSQL rows (PORTICO_BENCH_POSTGRES_URL); see the bench's docs.
+    cargo(&[
+        "bench",
+        "--locked",
+        "--package",
+        "portico-store",
+        "--bench",
+        "lookup",
     ])
 }

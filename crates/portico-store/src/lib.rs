@@ -272,3 +272,9 @@ pub(crate) fn db_err(e: DbErr) -> StoreError {
         StoreError::Backend(Box::new(e))
     }
 }
+
+// The README's examples are compiled (and, unless marked no_run, run) as doctests here, where
+// both crates are in reach.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
