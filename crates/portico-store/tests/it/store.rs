@@ -20,6 +20,34 @@ use time::Duration;
 
 use crate::support;
 
+/// Makes `$check` a test on a SQLite file and a test on PostgreSQL.
+macro_rules! on_both_databases {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let (store, _dir) = crate::support::sqlite_file().await.unwrap();
+                    super::$check(store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some((store, _schema)) = crate::support::postgres().await else {
+                        return;
+                    };
+                    super::$check(store).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_databases!(share_lifecycle, bad_rows_are_errors, money_is_exact);
+
 /// The core's service on a store, with an org, an owner, a technician, a client, a work order
 /// and its invoice.
 struct Scene {
@@ -153,20 +181,6 @@ async fn share_lifecycle(store: SeaOrmStore) {
     assert_eq!(audit.len(), 3, "enable, revoke, re-share");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn service_runs_on_sqlite_file() {
-    let (store, _dir) = support::sqlite_file().await.unwrap();
-    share_lifecycle(store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn service_runs_on_postgres() {
-    let Some((store, _schema)) = support::postgres().await else {
-        return;
-    };
-    share_lifecycle(store).await;
-}
-
 async fn exec(store: &SeaOrmStore, sql: &str) {
     store.connection().execute_unprepared(sql).await.unwrap();
 }
@@ -209,20 +223,6 @@ async fn bad_rows_are_errors(store: SeaOrmStore) {
         Err(StoreError::Corrupt { what, .. }) => assert_eq!(what, "org plan"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_rows_are_errors_on_sqlite() {
-    let (store, _dir) = support::sqlite_file().await.unwrap();
-    bad_rows_are_errors(store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_rows_are_errors_on_postgres() {
-    let Some((store, _schema)) = support::postgres().await else {
-        return;
-    };
-    bad_rows_are_errors(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,20 +285,6 @@ async fn money_is_exact(store: SeaOrmStore) {
     assert_eq!(total.normalize().to_string(), "3266250078.29");
     let due = row.amount_due.unwrap().0;
     assert_eq!(due, invoice.amount_due());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_is_exact_on_sqlite() {
-    let (store, _dir) = support::sqlite_file().await.unwrap();
-    money_is_exact(store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn money_is_exact_on_postgres() {
-    let Some((store, _schema)) = support::postgres().await else {
-        return;
-    };
-    money_is_exact(store).await;
 }
 
 fn due_notification(i: u32, at: time::OffsetDateTime) -> Notification {
