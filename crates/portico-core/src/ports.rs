@@ -13,7 +13,7 @@ use crate::model::{
     AuditEntry, Client, Email, FileId, Invoice, Money, Notification, NotificationId, Org, OrgId,
     Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
-use crate::token::{Nonce, TokenHash};
+use crate::token::{ApiKeyHash, Nonce, TokenHash};
 
 /// An adapter's own failure, kept as the source of the error.
 pub type BackendError = Box<dyn StdError + Send + Sync>;
@@ -53,6 +53,28 @@ pub trait Store: Send + Sync {
     /// The share whose token hashes to `hash`, whatever its state. MUST be a point look-up whose
     /// cost does not grow with the number of shares.
     async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError>;
+
+    /// Stores the SHA-256 of a new integration API key `id` of `org` (I1); the key itself is
+    /// never stored. MUST fail with `Conflict` if the id or hash is taken or the org is unknown.
+    async fn insert_api_key(
+        &self,
+        id: Uuid,
+        org: &OrgId,
+        key_hash: &ApiKeyHash,
+        label: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// The org of the unrevoked API key whose hash is `key_hash`. MUST be a point look-up.
+    async fn org_of_api_key(&self, key_hash: &ApiKeyHash) -> Result<Option<OrgId>, StoreError>;
+
+    /// Revokes an API key of `org`; revoking an unknown or revoked key changes nothing.
+    async fn revoke_api_key(
+        &self,
+        org: &OrgId,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     /// Records that a link was opened at `at` (S11): `first_opened_at` MUST be set if unset and
     /// `last_opened_at` MUST become the later of its value and `at`. It MUST NOT change the

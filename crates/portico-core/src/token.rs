@@ -145,3 +145,54 @@ impl TokenKeys {
         ))
     }
 }
+
+/// SHA-256 of an integration API key; what the store keeps (I1).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiKeyHash(pub [u8; 32]);
+
+impl fmt::Debug for ApiKeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKeyHash({:02x}{:02x}..)", self.0[0], self.0[1])
+    }
+}
+
+/// An org's integration API key: `pk_` and 43 URL-safe characters (256 random bits). It is shown
+/// once, when created; only its hash is stored. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// The prefix every key carries, so a leaked key is recognisable.
+    pub const PREFIX: &'static str = "pk_";
+
+    /// A key from 32 random bytes.
+    pub fn from_random(bytes: [u8; 32]) -> Self {
+        Self(format!("{}{}", Self::PREFIX, URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Accepts a presented key if it has the shape of one Portico makes.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let body = raw.strip_prefix(Self::PREFIX)?;
+        (body.len() == TOKEN_LEN
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(raw.to_owned()))
+    }
+
+    /// The key's hash, for storage and look-up.
+    pub fn hash(&self) -> ApiKeyHash {
+        ApiKeyHash(Sha256::digest(self.0.as_bytes()).into())
+    }
+
+    /// The key itself, to hand to the host once. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}

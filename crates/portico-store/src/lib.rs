@@ -1,6 +1,7 @@
 //! Portico's storage adapter: `portico-core`'s storage ports ([`Store`], [`UnitOfWork`],
 //! [`Outbox`]) on sea-orm, with SQLite as the embedded default and PostgreSQL at scale.
 //!
+//! - API keys (I1) are stored as SHA-256 hashes only.
 //! - One constructor from a URL ([`SeaOrmStore::connect`]): `sqlite://path?mode=rwc`,
 //!   `sqlite::memory:`, `postgres://…`. Migrations run on connect.
 //! - A unit of work is a database transaction. Records and shares carry a version column and
@@ -25,7 +26,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use portico_core::model::{OrgId, Share, ShareId};
 use portico_core::ports::{Store, StoreError, UnitOfWork};
-use portico_core::token::TokenHash;
+use portico_core::token::{ApiKeyHash, TokenHash};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -139,58 +140,6 @@ impl SeaOrmStore {
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
-
-    /// Stores the SHA-256 of a new API key `id` of `org` (I1); the key itself is never stored.
-    pub async fn insert_api_key(
-        &self,
-        id: uuid::Uuid,
-        org: &OrgId,
-        key_hash: [u8; 32],
-        label: &str,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let row = api_keys::ActiveModel {
-            id: sea_orm::Set(id),
-            org_id: sea_orm::Set(org.as_str().to_owned()),
-            key_hash: sea_orm::Set(key_hash.to_vec()),
-            label: sea_orm::Set(label.to_owned()),
-            created_at: sea_orm::Set(Instant::new(at)),
-            revoked_at: sea_orm::Set(None),
-        };
-        api_keys::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    /// The org whose unrevoked API key hashes to `key_hash`, if any.
-    pub async fn org_of_api_key(&self, key_hash: &[u8; 32]) -> Result<Option<OrgId>, StoreError> {
-        let row = api_keys::Entity::find()
-            .filter(api_keys::Column::KeyHash.eq(key_hash.to_vec()))
-            .filter(api_keys::Column::RevokedAt.is_null())
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
-        row.map(|r| convert::host_id::<OrgId>("api key org", r.org_id))
-            .transpose()
-    }
-
-    /// Revokes an API key by id; revoking twice changes nothing.
-    pub async fn revoke_api_key(
-        &self,
-        id: uuid::Uuid,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        api_keys::Entity::update_many()
-            .col_expr(api_keys::Column::RevokedAt, Expr::value(Instant::new(at)))
-            .filter(api_keys::Column::Id.eq(id))
-            .filter(api_keys::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -213,6 +162,57 @@ impl Store for SeaOrmStore {
             .map_err(db_err)?
             .map(convert::share_from_row)
             .transpose()
+    }
+
+    async fn insert_api_key(
+        &self,
+        id: uuid::Uuid,
+        org: &OrgId,
+        key_hash: &ApiKeyHash,
+        label: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let row = api_keys::ActiveModel {
+            id: sea_orm::Set(id),
+            org_id: sea_orm::Set(org.as_str().to_owned()),
+            key_hash: sea_orm::Set(key_hash.0.to_vec()),
+            label: sea_orm::Set(label.to_owned()),
+            created_at: sea_orm::Set(Instant::new(at)),
+            revoked_at: sea_orm::Set(None),
+        };
+        api_keys::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn org_of_api_key(&self, key_hash: &ApiKeyHash) -> Result<Option<OrgId>, StoreError> {
+        let row = api_keys::Entity::find()
+            .filter(api_keys::Column::KeyHash.eq(key_hash.0.to_vec()))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| convert::host_id::<OrgId>("api key org", r.org_id))
+            .transpose()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        org: &OrgId,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::RevokedAt, Expr::value(Instant::new(at)))
+            .filter(api_keys::Column::Id.eq(id))
+            .filter(api_keys::Column::OrgId.eq(org.as_str()))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError> {

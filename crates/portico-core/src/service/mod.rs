@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod keys;
 mod records;
 mod sharing;
 

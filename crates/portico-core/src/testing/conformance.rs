@@ -12,7 +12,7 @@ use crate::model::{
     ShareState, StaffId, Topic,
 };
 use crate::ports::{Outbox, Store, StoreError};
-use crate::token::{KeyId, Nonce, TokenHash};
+use crate::token::{ApiKey, KeyId, Nonce, TokenHash};
 
 /// Makes one `#[tokio::test]` per check. `$make` is an expression whose future yields
 /// `Option<(store, guard)>`: a fresh, empty store and whatever must live as long as the test
@@ -38,6 +38,7 @@ macro_rules! store_conformance_tests {
             outbox_claims_lease_and_settle,
             bursts_merge_only_while_unclaimed,
             audit_and_invoice_queries,
+            api_keys_are_found_by_hash_until_revoked,
             concurrent_claims_are_disjoint
         );
     };
@@ -634,6 +635,54 @@ pub async fn audit_and_invoice_queries<S: Store>(store: S) {
         tx.invoices_of_work_order(&org, record.id()).await.unwrap(),
         vec![inv]
     );
+}
+
+/// I1: API keys are found by hash, per org, until revoked; the key itself is never needed.
+pub async fn api_keys_are_found_by_hash_until_revoked<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let key = ApiKey::from_random([9; 32]);
+    let id = uuid::Uuid::from_bytes([5; 16]);
+    store
+        .insert_api_key(id, &org, &key.hash(), "host app", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.org_of_api_key(&key.hash()).await.unwrap(),
+        Some(org.clone())
+    );
+    let other = ApiKey::from_random([8; 32]);
+    assert_eq!(store.org_of_api_key(&other.hash()).await.unwrap(), None);
+    let twice = store
+        .insert_api_key(
+            uuid::Uuid::from_bytes([6; 16]),
+            &org,
+            &key.hash(),
+            "dup",
+            T0,
+        )
+        .await;
+    assert!(is_conflict(&twice), "a hash is stored once: {twice:?}");
+    let nowhere = OrgId::new("org-nowhere").unwrap();
+    let orphan = store
+        .insert_api_key(
+            uuid::Uuid::from_bytes([7; 16]),
+            &nowhere,
+            &other.hash(),
+            "x",
+            T0,
+        )
+        .await;
+    assert!(
+        is_conflict(&orphan),
+        "keys need an existing org: {orphan:?}"
+    );
+    store.revoke_api_key(&nowhere, id, T0).await.unwrap();
+    assert!(
+        store.org_of_api_key(&key.hash()).await.unwrap().is_some(),
+        "another org cannot revoke it"
+    );
+    store.revoke_api_key(&org, id, T0).await.unwrap();
+    assert_eq!(store.org_of_api_key(&key.hash()).await.unwrap(), None);
 }
 
 /// Two dispatchers claiming at once never get the same notification.

@@ -13,7 +13,7 @@ use crate::model::{
     OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
 use crate::ports::{Outbox, Store, StoreError, UnitOfWork};
-use crate::token::TokenHash;
+use crate::token::{ApiKeyHash, TokenHash};
 
 #[derive(Debug, Clone, Default)]
 struct State {
@@ -25,6 +25,15 @@ struct State {
     by_token: HashMap<TokenHash, ShareId>,
     outbox: Vec<Notification>,
     audit: Vec<AuditEntry>,
+    api_keys: Vec<StoredApiKey>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredApiKey {
+    id: uuid::Uuid,
+    org: OrgId,
+    hash: ApiKeyHash,
+    revoked: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +205,58 @@ impl Store for MemoryStore {
             .get(hash)
             .and_then(|id| state.shares.get(id))
             .map(|s| s.value.clone()))
+    }
+
+    async fn insert_api_key(
+        &self,
+        id: uuid::Uuid,
+        org: &OrgId,
+        key_hash: &ApiKeyHash,
+        _label: &str,
+        _at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state.require_org(org)?;
+        if state
+            .api_keys
+            .iter()
+            .any(|k| k.id == id || k.hash == *key_hash)
+        {
+            return Err(conflict("API key id or hash taken"));
+        }
+        state.api_keys.push(StoredApiKey {
+            id,
+            org: org.clone(),
+            hash: *key_hash,
+            revoked: false,
+        });
+        Ok(())
+    }
+
+    async fn org_of_api_key(&self, key_hash: &ApiKeyHash) -> Result<Option<OrgId>, StoreError> {
+        Ok(self
+            .lock()
+            .api_keys
+            .iter()
+            .find(|k| k.hash == *key_hash && !k.revoked)
+            .map(|k| k.org.clone()))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        org: &OrgId,
+        id: uuid::Uuid,
+        _at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        for key in self
+            .lock()
+            .api_keys
+            .iter_mut()
+            .filter(|k| k.id == id && &k.org == org)
+        {
+            key.revoked = true;
+        }
+        Ok(())
     }
 
     async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError> {

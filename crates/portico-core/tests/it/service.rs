@@ -444,3 +444,42 @@ fn s7_revoking_does_not_stop_expired_page_for_other_shares_and_expiry_page_has_c
     assert_eq!(statuses, 1);
     let _ = ManualClock::new(T0);
 }
+
+#[test]
+fn i1_api_keys_authenticate_their_org_until_revoked() {
+    let w = World::new();
+    let (id, key) = w
+        .block_on(w.portico.create_api_key(&w.org, "host app"))
+        .unwrap();
+    assert!(key.expose().starts_with("pk_") && key.expose().len() == 46);
+    assert!(
+        !format!("{key:?}").contains(key.expose()),
+        "Debug never prints a key"
+    );
+    let found = w.block_on(w.portico.authenticate(key.expose())).unwrap();
+    assert_eq!(found, Some(w.org.clone()));
+    for wrong in [
+        "",
+        "pk_",
+        "Bearer x",
+        &key.expose()[..45],
+        &key.expose().replace("pk_", "sk_"),
+    ] {
+        assert_eq!(
+            w.block_on(w.portico.authenticate(wrong)).unwrap(),
+            None,
+            "{wrong:?}"
+        );
+    }
+    let nowhere = "org-nowhere".to_owned().try_into().unwrap();
+    let unknown = w.block_on(w.portico.create_api_key(&nowhere, "x"));
+    assert!(
+        matches!(unknown, Err(RecordError::UnknownOrg)),
+        "{unknown:?}"
+    );
+    w.block_on(w.portico.revoke_api_key(&w.org, id)).unwrap();
+    assert_eq!(
+        w.block_on(w.portico.authenticate(key.expose())).unwrap(),
+        None
+    );
+}

@@ -403,31 +403,6 @@ async fn migrations_rerun_safely_and_keep_data() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_keys_are_found_by_hash_until_revoked() {
-    let (store, _dir) = support::sqlite_file().await.unwrap();
-    let org = fixtures::org("org1");
-    let mut tx = store.begin().await.unwrap();
-    tx.put_org(&org).await.unwrap();
-    tx.commit().await.unwrap();
-    let id = uuid::Uuid::from_bytes([5; 16]);
-    store
-        .insert_api_key(id, &org.id, [9; 32], "host app", T0)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.org_of_api_key(&[9; 32]).await.unwrap(),
-        Some(org.id.clone())
-    );
-    assert_eq!(store.org_of_api_key(&[8; 32]).await.unwrap(), None);
-    let twice = store
-        .insert_api_key(uuid::Uuid::from_bytes([6; 16]), &org.id, [9; 32], "dup", T0)
-        .await;
-    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
-    store.revoke_api_key(id, T0).await.unwrap();
-    assert_eq!(store.org_of_api_key(&[9; 32]).await.unwrap(), None);
-}
-
 #[tokio::test]
 async fn bad_urls_get_clear_errors() {
     for url in ["mysql://x", "", "sqlite:///nonexistent-dir/x/y.db"] {

@@ -1,0 +1,47 @@
+//! I1: the host app's API keys. A key is shown once, when created; only its hash is stored.
+
+use uuid::Uuid;
+
+use super::{Portico, RecordError};
+use crate::model::OrgId;
+use crate::token::ApiKey;
+
+impl Portico {
+    /// Creates an API key for `org`; returns its id and the key, to hand to the host once.
+    pub async fn create_api_key(
+        &self,
+        org: &OrgId,
+        label: &str,
+    ) -> Result<(Uuid, ApiKey), RecordError> {
+        if label.chars().count() > 200 {
+            return Err(RecordError::Invalid(
+                "a key label is at most 200 characters".into(),
+            ));
+        }
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        drop(tx);
+        let mut bytes = [0; 32];
+        self.ports.random.fill(&mut bytes);
+        let key = ApiKey::from_random(bytes);
+        let id = self.ports.random.uuid();
+        self.ports
+            .store
+            .insert_api_key(id, org, &key.hash(), label, self.now())
+            .await?;
+        Ok((id, key))
+    }
+
+    /// The org a presented API key belongs to, if it is a live key.
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<OrgId>, RecordError> {
+        let Some(key) = ApiKey::parse(presented) else {
+            return Ok(None);
+        };
+        Ok(self.ports.store.org_of_api_key(&key.hash()).await?)
+    }
+
+    /// Revokes one of `org`'s API keys.
+    pub async fn revoke_api_key(&self, org: &OrgId, id: Uuid) -> Result<(), RecordError> {
+        Ok(self.ports.store.revoke_api_key(org, id, self.now()).await?)
+    }
+}
