@@ -7,10 +7,12 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci | bench | tidy>
-  ci     fmt check, clippy -D warnings, all tests, cargo deny (bans licenses sources), tidy
-  bench  run the benchmarks and print their figures (policy; store look-ups at 1k and 1M shares)
-  tidy   check that portico-core's dependencies stay on its allow-list";
+const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
+  ci       fmt check, clippy -D warnings, all tests (including the check that docs/openapi.json
+           is current), cargo deny (bans licenses sources), tidy
+  codegen  rewrite docs/openapi.json from the code
+  bench    run the benchmarks and print their figures (policy; store look-ups at 1k and 1M shares)
+  tidy     check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1);
@@ -18,6 +20,7 @@ fn main() -> Result<()> {
         Some("ci") => ci(),
         Some("bench") => bench(),
         Some("tidy") => tidy::check(),
+        Some("codegen") => codegen(),
         _ => {
             eprintln!("{USAGE}");
             bail!("unknown or missing task")
@@ -64,6 +67,28 @@ fn ci() -> Result<()> {
     ])
     .context("cargo-deny is needed: cargo install cargo-deny --locked")?;
     eprintln!("ci: all checks passed");
+    Ok(())
+}
+
+/// Rewrites the generated files; the tests that check them run with the update switch on.
+fn codegen() -> Result<()> {
+    eprintln!("$ PORTICO_UPDATE_OPENAPI=1 cargo test -p portico-http openapi");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--locked",
+            "--package",
+            "portico-http",
+            "--test",
+            "it",
+            "openapi",
+        ])
+        .env("PORTICO_UPDATE_OPENAPI", "1")
+        .status()
+        .context("could not run cargo test")?;
+    if !status.success() {
+        bail!("writing docs/openapi.json failed ({status})");
+    }
     Ok(())
 }
 

@@ -132,6 +132,13 @@ impl Portico {
         Ok(())
     }
 
+    /// Whether new photos of `org` are shared unless the host says otherwise (V3).
+    pub async fn photos_shared_by_default(&self, org: &OrgId) -> Result<bool, RecordError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        let org = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        Ok(org.settings.photos_shared_by_default)
+    }
+
     /// I2: a full upsert of a record by the host, on behalf of `actor`.
     pub async fn upsert_record(
         &self,

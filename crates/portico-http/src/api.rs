@@ -1,0 +1,349 @@
+//! The integration API (I1–I3): what a host app calls. Every mutating call names the acting
+//! staff member in `X-Portico-Staff`; the core checks their role (S1).
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem_openapi::auth::Bearer;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{OpenApi, SecurityScheme, Tags};
+use portico_core::model::{self as m, OrgId, RecordId, RecordKind, RecordRef, StaffId};
+use portico_core::service::{EnableShare, ShareChange};
+use sha2::{Digest, Sha256};
+
+use crate::State;
+use crate::dto::{
+    self, ApiKeyBody, ApiKeyCreated, ClientBody, EnableShareBody, EventBody, InvoiceBody, OrgBody,
+    QuoteBody, RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
+};
+use crate::error::ApiError;
+
+/// The operations' groups in the API document.
+#[derive(Tags)]
+enum ApiTags {
+    /// Orgs and their keys; needs the admin token.
+    Admin,
+    /// The host's records: orgs, staff, clients, work orders, quotes, invoices.
+    Records,
+    /// Share links (I3).
+    Shares,
+}
+
+/// An org's API key: `Authorization: Bearer pk_…`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "pk_…", checker = "org_of_key")]
+pub(crate) struct OrgKey(OrgId);
+
+async fn org_of_key(req: &Request, bearer: Bearer) -> Option<OrgId> {
+    let state = req.data::<Arc<State>>()?;
+    match state.portico.authenticate(&bearer.token).await {
+        Ok(org) => org,
+        Err(e) => {
+            tracing::error!(error = %e, "API key look-up failed");
+            None
+        }
+    }
+}
+
+/// The admin token from the service's configuration: `Authorization: Bearer …`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "admin_token")]
+pub(crate) struct AdminToken(());
+
+// Reason: poem-openapi awaits every checker, so it must be async even with nothing to await.
+#[allow(clippy::unused_async)]
+async fn admin_token(req: &Request, bearer: Bearer) -> Option<()> {
+    let expected = req.data::<Arc<State>>()?.admin_token_hash?;
+    // Compare hashes, so the comparison's time says nothing about the token.
+    let presented: [u8; 32] = Sha256::digest(bearer.token.as_bytes()).into();
+    (presented == expected).then_some(())
+}
+
+fn staff_id(header: Header<String>) -> Result<StaffId, ApiError> {
+    dto::id("X-Portico-Staff", header.0)
+}
+
+fn record_ref(kind: RecordKind, raw: String) -> Result<RecordRef, ApiError> {
+    Ok(RecordRef {
+        kind,
+        id: dto::id::<RecordId>("record id", raw)?,
+    })
+}
+
+fn share_id(raw: &str) -> Result<m::ShareId, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(m::ShareId)
+        .map_err(|_| ApiError::not_found("share"))
+}
+
+pub(crate) struct IntegrationApi {
+    pub(crate) state: Arc<State>,
+}
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+#[OpenApi]
+impl IntegrationApi {
+    /// Creates or replaces an org.
+    #[oai(path = "/admin/orgs/:org_id", method = "put", tag = "ApiTags::Admin")]
+    async fn put_org(
+        &self,
+        _auth: AdminToken,
+        org_id: Path<String>,
+        body: Json<OrgBody>,
+    ) -> Answer<OrgBody> {
+        let org = body.0.clone().into_model(dto::id("org_id", org_id.0)?)?;
+        self.state.portico.put_org(&org).await?;
+        Ok(body)
+    }
+
+    /// Creates an API key for an org. The key is in this answer only.
+    #[oai(
+        path = "/admin/orgs/:org_id/api-keys",
+        method = "post",
+        tag = "ApiTags::Admin"
+    )]
+    async fn create_api_key(
+        &self,
+        _auth: AdminToken,
+        org_id: Path<String>,
+        body: Json<ApiKeyBody>,
+    ) -> Answer<ApiKeyCreated> {
+        let org: OrgId = dto::id("org_id", org_id.0)?;
+        let (id, key) = self
+            .state
+            .portico
+            .create_api_key(&org, &body.0.label)
+            .await?;
+        Ok(Json(ApiKeyCreated {
+            id,
+            key: key.expose().to_owned(),
+        }))
+    }
+
+    /// Updates the calling org's own settings and details.
+    #[oai(path = "/org", method = "put", tag = "ApiTags::Records")]
+    async fn put_own_org(&self, auth: OrgKey, body: Json<OrgBody>) -> Answer<OrgBody> {
+        let org = body.0.clone().into_model(auth.0)?;
+        self.state.portico.put_org(&org).await?;
+        Ok(body)
+    }
+
+    /// Creates or replaces a staff member (host sync).
+    #[oai(path = "/staff/:staff_id", method = "put", tag = "ApiTags::Records")]
+    async fn put_staff(
+        &self,
+        auth: OrgKey,
+        staff_id: Path<String>,
+        body: Json<StaffBody>,
+    ) -> Answer<StaffBody> {
+        let staff = body
+            .0
+            .clone()
+            .into_model(auth.0, dto::id("staff_id", staff_id.0)?)?;
+        self.state.portico.put_staff(&staff).await?;
+        Ok(body)
+    }
+
+    /// Creates or replaces a client (host sync).
+    #[oai(path = "/clients/:client_id", method = "put", tag = "ApiTags::Records")]
+    async fn put_client(
+        &self,
+        auth: OrgKey,
+        client_id: Path<String>,
+        body: Json<ClientBody>,
+    ) -> Answer<ClientBody> {
+        let client = body
+            .0
+            .clone()
+            .into_model(auth.0, dto::id("client_id", client_id.0)?)?;
+        self.state.portico.put_client(&client).await?;
+        Ok(body)
+    }
+
+    /// Creates or replaces a work order (full upsert, I2). The answer carries `share_prompt`
+    /// when staff should be asked "share with client?" (P1).
+    #[oai(path = "/work-orders/:id", method = "put", tag = "ApiTags::Records")]
+    async fn put_work_order(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        id: Path<String>,
+        body: Json<WorkOrderBody>,
+    ) -> Answer<RecordChangeDto> {
+        let actor = staff_id(staff)?;
+        let photos_default = self.state.portico.photos_shared_by_default(&auth.0).await?;
+        let wo = body
+            .0
+            .into_model(auth.0, dto::id("id", id.0)?, photos_default)?;
+        let change = self
+            .state
+            .portico
+            .upsert_record(&actor, &m::Record::WorkOrder(wo))
+            .await?;
+        Ok(Json(change.into()))
+    }
+
+    /// Reports an event on a work order (I2): status change, task done, update posted, file
+    /// added or removed, payment recorded, reopen.
+    #[oai(
+        path = "/work-orders/:id/events",
+        method = "post",
+        tag = "ApiTags::Records"
+    )]
+    async fn work_order_event(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        id: Path<String>,
+        body: Json<EventBody>,
+    ) -> Answer<RecordChangeDto> {
+        let actor = staff_id(staff)?;
+        let event = body.0.into_model()?;
+        let wo: RecordId = dto::id("id", id.0)?;
+        let change = self
+            .state
+            .portico
+            .apply_event(&actor, &auth.0, &wo, &event)
+            .await?;
+        Ok(Json(change.into()))
+    }
+
+    /// Creates or replaces a quote (full upsert). A client's decision is kept; an approved or
+    /// declined quote can no longer change (409 `locked`).
+    #[oai(path = "/quotes/:id", method = "put", tag = "ApiTags::Records")]
+    async fn put_quote(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        id: Path<String>,
+        body: Json<QuoteBody>,
+    ) -> Answer<RecordChangeDto> {
+        let actor = staff_id(staff)?;
+        let quote = body.0.into_model(auth.0, dto::id("id", id.0)?)?;
+        let change = self
+            .state
+            .portico
+            .upsert_record(&actor, &m::Record::Quote(quote))
+            .await?;
+        Ok(Json(change.into()))
+    }
+
+    /// Creates or replaces an invoice (full upsert).
+    #[oai(path = "/invoices/:id", method = "put", tag = "ApiTags::Records")]
+    async fn put_invoice(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        id: Path<String>,
+        body: Json<InvoiceBody>,
+    ) -> Answer<RecordChangeDto> {
+        let actor = staff_id(staff)?;
+        let invoice = body.0.into_model(auth.0, dto::id("id", id.0)?)?;
+        let change = self
+            .state
+            .portico
+            .upsert_record(&actor, &m::Record::Invoice(invoice))
+            .await?;
+        Ok(Json(change.into()))
+    }
+
+    /// Enables sharing of a record and returns its link (S1–S4). Enabling again while the share
+    /// is active returns the same link.
+    #[oai(
+        path = "/records/:kind/:id/share",
+        method = "post",
+        tag = "ApiTags::Shares"
+    )]
+    async fn enable_share(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        kind: Path<RecordKindDto>,
+        id: Path<String>,
+        body: Json<EnableShareBody>,
+    ) -> Answer<ShareDto> {
+        let actor = staff_id(staff)?;
+        let record = record_ref(kind.0.into(), id.0)?;
+        let request = EnableShare {
+            recipient: body.0.recipient,
+            sections: dto::sections(body.0.sections),
+        };
+        let share = self
+            .state
+            .portico
+            .enable_share(&actor, &auth.0, &record, &request)
+            .await?;
+        Ok(Json(share.into()))
+    }
+
+    /// Every share (each token generation) of a record, oldest first.
+    #[oai(
+        path = "/records/:kind/:id/shares",
+        method = "get",
+        tag = "ApiTags::Shares"
+    )]
+    async fn list_shares(
+        &self,
+        auth: OrgKey,
+        kind: Path<RecordKindDto>,
+        id: Path<String>,
+    ) -> Answer<Vec<ShareDto>> {
+        let record = record_ref(kind.0.into(), id.0)?;
+        let shares = self.state.portico.list_shares(&auth.0, &record).await?;
+        Ok(Json(shares.into_iter().map(Into::into).collect()))
+    }
+
+    /// One share: link, recipient, sections, expiry, first and last opened.
+    #[oai(path = "/shares/:share_id", method = "get", tag = "ApiTags::Shares")]
+    async fn get_share(&self, auth: OrgKey, share_id: Path<String>) -> Answer<ShareDto> {
+        let share = self
+            .state
+            .portico
+            .get_share(&auth.0, self::share_id(&share_id.0)?)
+            .await?;
+        Ok(Json(share.into()))
+    }
+
+    /// Changes a share's recipient or sections (S6); the link stays the same.
+    #[oai(path = "/shares/:share_id", method = "patch", tag = "ApiTags::Shares")]
+    async fn change_share(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        share_id: Path<String>,
+        body: Json<ShareChangeBody>,
+    ) -> Answer<ShareDto> {
+        let actor = staff_id(staff)?;
+        let change = ShareChange {
+            recipient: body.0.recipient,
+            sections: dto::sections(body.0.sections),
+        };
+        let id = self::share_id(&share_id.0)?;
+        let share = self
+            .state
+            .portico
+            .change_share(&actor, &auth.0, id, &change)
+            .await?;
+        Ok(Json(share.into()))
+    }
+
+    /// Revokes a share (S5): its link stops on the very next request.
+    #[oai(
+        path = "/shares/:share_id/revoke",
+        method = "post",
+        tag = "ApiTags::Shares"
+    )]
+    async fn revoke_share(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        share_id: Path<String>,
+    ) -> Answer<ShareDto> {
+        let actor = staff_id(staff)?;
+        let id = self::share_id(&share_id.0)?;
+        let share = self.state.portico.revoke_share(&actor, &auth.0, id).await?;
+        Ok(Json(share.into()))
+    }
+}

@@ -1,0 +1,194 @@
+//! The one error shape of the API (I6): `{code, message, details?}` with a stable,
+//! machine-readable `code` and the right status. Domain errors map here; anything internal is
+//! logged with its detail and answered with a bare `internal` that leaks nothing.
+
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+use portico_core::service::{ClientError, RecordError, ShareError};
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `not_permitted`, `plan_required`, `validation`.
+    pub code: String,
+    /// A human message.
+    pub message: String,
+    /// More about the error, when there is more to say (the plan required, the role refused …).
+    #[oai(skip_serializing_if_is_none)]
+    pub details: Option<serde_json::Value>,
+}
+
+/// Every error answer of the API.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request is malformed or a value is invalid (`bad_request`, `validation`,
+    /// `invalid_email`, `no_client`, `no_recipient`).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No valid API key or admin token (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The acting staff member may not do this, or the org's plan or settings forbid it
+    /// (`not_permitted`, `plan_required`, `sharing_disabled`, `unknown_staff`, `inactive_staff`).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such org, record or share (`not_found`).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The change conflicts with the stored state (`conflict`, `locked`, `revoked`, `expired`).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The body is larger than the limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Something failed inside Portico (`internal`); the detail is in the server's log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+impl ApiError {
+    fn body(
+        code: &str,
+        message: impl Into<String>,
+        details: Option<serde_json::Value>,
+    ) -> Json<ErrorBody> {
+        Json(ErrorBody {
+            code: code.to_owned(),
+            message: message.into(),
+            details,
+        })
+    }
+
+    /// A 400 `validation` error.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::BadRequest(Self::body("validation", message, None))
+    }
+
+    /// A 404 `not_found` error.
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(Self::body("not_found", format!("{what} not found"), None))
+    }
+
+    /// A 401 `unauthorized` error.
+    pub fn unauthorized() -> Self {
+        Self::Unauthorized(Self::body(
+            "unauthorized",
+            "a valid API key is required: Authorization: Bearer pk_…",
+            None,
+        ))
+    }
+
+    /// A 500 that says nothing; `detail` goes to the log only.
+    pub fn internal(detail: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %detail, source = ?detail.source(), "internal error");
+        Self::Internal(Self::body("internal", "internal error", None))
+    }
+
+    /// The error for any status poem or poem-openapi answered before a handler ran.
+    pub fn from_status(status: StatusCode, message: String) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            StatusCode::NOT_FOUND => Self::NotFound(Self::body("not_found", "no such route", None)),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::PayloadTooLarge(Self::body("payload_too_large", message, None))
+            }
+            s if s.is_server_error() => {
+                tracing::error!(%status, %message, "internal error");
+                Self::Internal(Self::body("internal", "internal error", None))
+            }
+            s => {
+                let code = match s {
+                    StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    _ => "bad_request",
+                };
+                Self::BadRequest(Self::body(code, message, None))
+            }
+        }
+    }
+}
+
+impl From<ShareError> for ApiError {
+    fn from(e: ShareError) -> Self {
+        let message = e.to_string();
+        match e {
+            ShareError::UnknownOrg => Self::not_found("org"),
+            ShareError::RecordNotFound => Self::not_found("record"),
+            ShareError::ShareNotFound => Self::not_found("share"),
+            ShareError::UnknownStaff => Self::Forbidden(Self::body("unknown_staff", message, None)),
+            ShareError::InactiveStaff => {
+                Self::Forbidden(Self::body("inactive_staff", message, None))
+            }
+            ShareError::NotPermitted { role } => Self::Forbidden(Self::body(
+                "not_permitted",
+                message,
+                Some(serde_json::json!({ "role": role.as_str() })),
+            )),
+            ShareError::PlanRequired { plan, required } => Self::Forbidden(Self::body(
+                "plan_required",
+                message,
+                Some(serde_json::json!({ "plan": plan, "required": required })),
+            )),
+            ShareError::SharingDisabled => {
+                Self::Forbidden(Self::body("sharing_disabled", message, None))
+            }
+            ShareError::NoClient => Self::BadRequest(Self::body("no_client", message, None)),
+            ShareError::NoRecipient => Self::BadRequest(Self::body("no_recipient", message, None)),
+            ShareError::InvalidEmail(_) => {
+                Self::BadRequest(Self::body("invalid_email", message, None))
+            }
+            ShareError::RecordExpired(_) => Self::Conflict(Self::body("expired", message, None)),
+            ShareError::Revoked => Self::Conflict(Self::body("revoked", message, None)),
+            ShareError::Conflict(_) => {
+                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
+            }
+            ShareError::Key(ref inner) => Self::internal(inner),
+            ShareError::Backend(ref inner) => Self::internal(inner.as_ref()),
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> Self {
+        let message = e.to_string();
+        match e {
+            RecordError::UnknownOrg => Self::not_found("org"),
+            RecordError::NotFound => Self::not_found("record"),
+            RecordError::UnknownStaff => {
+                Self::Forbidden(Self::body("unknown_staff", message, None))
+            }
+            RecordError::InactiveStaff => {
+                Self::Forbidden(Self::body("inactive_staff", message, None))
+            }
+            RecordError::NotPermitted { role } => Self::Forbidden(Self::body(
+                "not_permitted",
+                message,
+                Some(serde_json::json!({ "role": role.as_str() })),
+            )),
+            RecordError::Invalid(m) => Self::validation(m),
+            RecordError::Locked(_) => Self::Conflict(Self::body("locked", message, None)),
+            RecordError::Conflict(_) => {
+                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
+            }
+            RecordError::Backend(ref inner) => Self::internal(inner.as_ref()),
+        }
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        let message = e.to_string();
+        match e {
+            ClientError::LinkInactive => Self::not_found("link"),
+            ClientError::NotAQuote => Self::BadRequest(Self::body("not_a_quote", message, None)),
+            ClientError::Decision(_) => {
+                Self::Conflict(Self::body("decision_refused", message, None))
+            }
+            ClientError::Conflict(_) => {
+                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
+            }
+            ClientError::Backend(ref inner) => Self::internal(inner.as_ref()),
+        }
+    }
+}

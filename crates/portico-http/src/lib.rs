@@ -1,0 +1,164 @@
+//! Portico's HTTP adapter: the integration API for host apps (I1–I3, I6), on poem and
+//! poem-openapi. The client pages and the portal join it later.
+//!
+//! - Every answer that is not a success is one JSON shape, `{code, message, details?}`
+//!   ([`ErrorBody`]), whatever failed: a domain rule, a malformed body, a missing key, an unknown
+//!   route, an oversized body. Nothing answers a 500 except a real internal failure, and that
+//!   answer says nothing about it.
+//! - Bodies are limited ([`HttpConfig::max_body_bytes`]) before anything parses them.
+//! - The OpenAPI document is served at `/openapi.json` (interactive docs at `/docs`) and kept in
+//!   the repository as `docs/openapi.json`.
+
+mod api;
+pub mod dto;
+mod error;
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::middleware::Tracing;
+use poem::{Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route};
+use poem_openapi::OpenApiService;
+use portico_core::Portico;
+use sha2::{Digest, Sha256};
+
+pub use error::{ApiError, ErrorBody};
+
+/// Settings of the HTTP service.
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// The token that guards the admin routes (orgs, API keys); none disables them.
+    pub admin_token: Option<String>,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// The public base URL, for the API document's server entry.
+    pub public_url: String,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            admin_token: None,
+            max_body_bytes: 1024 * 1024,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+/// What every handler reads.
+pub(crate) struct State {
+    pub(crate) portico: Portico,
+    pub(crate) admin_token_hash: Option<[u8; 32]>,
+}
+
+const TITLE: &str = "Portico integration API";
+
+fn service(state: Arc<State>, public_url: &str) -> OpenApiService<api::IntegrationApi, ()> {
+    OpenApiService::new(
+        api::IntegrationApi { state },
+        TITLE,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .server(format!("{}/v1", public_url.trim_end_matches('/')))
+}
+
+/// The OpenAPI 3 document of the integration API, as served at `/openapi.json`.
+pub fn openapi_json(portico: Portico, config: &HttpConfig) -> String {
+    let state = Arc::new(State {
+        portico,
+        admin_token_hash: None,
+    });
+    service(state, &config.public_url).spec()
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The HTTP service: the integration API under `/v1`, its document at `/openapi.json`, the
+/// interactive docs at `/docs`.
+pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Response> + use<> {
+    let state = Arc::new(State {
+        portico,
+        admin_token_hash: config.admin_token.as_deref().map(hash),
+    });
+    let api = service(state.clone(), &config.public_url);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .nest("/v1", api)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .with(BodyLimit(config.max_body_bytes))
+        .with(Tracing)
+        .data(state)
+        .catch_all_error(|err: poem::Error| async move {
+            if err.is_from_response() {
+                // A handler's own `ApiError`: already in the error shape.
+                err.into_response()
+            } else {
+                ApiError::from_status(err.status(), err.to_string()).into_response()
+            }
+        })
+}
+
+/// Reads at most `.0` bytes of a request body, answering 413 beyond it, so no handler ever
+/// parses an unbounded body (whether or not the client sent `Content-Length`).
+struct BodyLimit(usize);
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint { inner, max: self.0 }
+    }
+}
+
+struct BodyLimitEndpoint<E> {
+    inner: E,
+    max: usize,
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let too_large = || {
+            poem::Error::from_string(
+                format!("the body is larger than {} bytes", self.max),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            )
+        };
+        let declared = req
+            .headers()
+            .get(poem::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.max as u64) {
+            return Err(too_large());
+        }
+        let body = req
+            .take_body()
+            .into_bytes_limit(self.max)
+            .await
+            .map_err(|e| match e {
+                poem::error::ReadBodyError::PayloadTooLarge => too_large(),
+                other => poem::Error::from_string(other.to_string(), StatusCode::BAD_REQUEST),
+            })?;
+        req.set_body(body);
+        self.inner.call(req).await
+    }
+}

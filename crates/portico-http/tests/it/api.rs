@@ -1,0 +1,294 @@
+//! The integration API end to end on the fakes (I1–I3, S1–S6, P1, I6).
+
+use portico_core::service::Opened;
+use serde_json::json;
+
+use crate::support::{ADMIN, assert_error, body, harness, work_order};
+
+#[tokio::test]
+async fn i3_share_walk_technician_refused_owner_shares_changes_revokes_reshares() {
+    let h = harness().await;
+    let change = body(h.put("/v1/work-orders/wo1", &work_order(), "owner").await).await;
+    assert_eq!(change["version"], 1);
+    assert_eq!(
+        change["share_prompt"]["first_schedule"], true,
+        "P1 on the first schedule: {change}"
+    );
+
+    let refused = h
+        .post("/v1/records/work_order/wo1/share", &json!({}), "technician")
+        .await;
+    let error = assert_error(refused, 403, "not_permitted").await;
+    assert_eq!(error["details"]["role"], "technician");
+
+    let share = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    let link = share["link"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("https://share.example/s/"), "{link}");
+    assert_eq!(share["recipient"], "jordan@client.example");
+    assert_eq!(share["sections"].as_array().unwrap().len(), 9);
+    let again = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    assert_eq!(again["link"], share["link"], "S4: the same link");
+
+    let id = share["id"].as_str().unwrap().to_owned();
+    let changed = h
+        .patch(
+            &format!("/v1/shares/{id}"),
+            &json!({ "sections": ["schedule", "updates"] }),
+            "admin",
+        )
+        .await;
+    let changed = body(changed).await;
+    assert_eq!(changed["sections"], json!(["schedule", "updates"]));
+    assert_eq!(changed["link"], share["link"], "S6: the link stays");
+    let fetched = body(h.get(&format!("/v1/shares/{id}")).await).await;
+    assert_eq!(fetched["sections"], json!(["schedule", "updates"]));
+
+    let revoked = body(
+        h.post(&format!("/v1/shares/{id}/revoke"), &json!({}), "owner")
+            .await,
+    )
+    .await;
+    assert_eq!(revoked["active"], false);
+    assert!(revoked["link"].is_null());
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(
+        h.portico.open_link(token).await.unwrap(),
+        Opened::NotFound,
+        "S5"
+    );
+
+    let fresh = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    assert_ne!(fresh["link"], share["link"], "a fresh token");
+    let fresh_token = fresh["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(
+        h.portico.open_link(&fresh_token).await.unwrap(),
+        Opened::View { .. }
+    ));
+    assert_eq!(
+        h.portico.open_link(token).await.unwrap(),
+        Opened::NotFound,
+        "the old link never works again"
+    );
+    let listed = body(h.get("/v1/records/work_order/wo1/shares").await).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn i2_events_and_upserts_of_quotes_and_invoices() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+        .await
+        .assert_status_is_ok();
+    let ticked = body(
+        h.post(
+            "/v1/work-orders/wo1/events",
+            &json!({ "type": "task_done", "task_id": "t1", "done": true }),
+            "technician",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        ticked["notifications"],
+        json!(["tasks_completed"]),
+        "{ticked}"
+    );
+    let status = body(
+        h.post(
+            "/v1/work-orders/wo1/events",
+            &json!({ "type": "status_changed", "status": "in_progress" }),
+            "technician",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status["notifications"], json!(["status_changed"]));
+    let shared_by_tech = h.post(
+        "/v1/work-orders/wo1/events",
+        &json!({ "type": "update_posted", "update": { "id": "u9", "posted_at": "2026-03-02T10:00:00Z", "body": "Done soon", "shared": true } }),
+        "technician",
+    ).await;
+    assert_error(shared_by_tech, 403, "not_permitted").await;
+    let quote = json!({
+        "client_id": "c1", "number": "Q-1", "title": "Rewire", "status": "sent",
+        "items": [{ "description": "Labour", "quantity": "3", "unit_price": "95.00" }],
+        "taxes": [{ "name": "Sales tax", "percent": "8.875" }]
+    });
+    assert_eq!(
+        body(h.put("/v1/quotes/q1", &quote, "owner").await).await["version"],
+        1
+    );
+    let invoice = json!({
+        "client_id": "c1", "work_order_id": "wo1", "number": "INV-1", "title": "Rewire", "status": "issued",
+        "items": [{ "description": "Labour", "quantity": "3", "unit_price": "95.00" }], "amount_paid": "100.00"
+    });
+    h.put("/v1/invoices/inv1", &invoice, "owner")
+        .await
+        .assert_status_is_ok();
+    let mut bad_money = invoice.clone();
+    bad_money["amount_paid"] = json!("12,50");
+    assert_error(
+        h.put("/v1/invoices/inv1", &bad_money, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    let mut wrong_money = invoice.clone();
+    wrong_money["amount_paid"] = json!(["12.50"]);
+    assert_error(
+        h.put("/v1/invoices/inv1", &wrong_money, "owner").await,
+        400,
+        "bad_request",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn i1_keys_and_admin_token_are_required() {
+    let h = harness().await;
+    let none = h
+        .client
+        .get("/v1/records/work_order/wo1/shares")
+        .send()
+        .await;
+    assert_error(none, 401, "unauthorized").await;
+    let wrong = h
+        .client
+        .get("/v1/records/work_order/wo1/shares")
+        .header("Authorization", "Bearer pk_nope")
+        .send()
+        .await;
+    assert_error(wrong, 401, "unauthorized").await;
+    let org = json!({ "name": "Evil", "plan": "business" });
+    let with_key = h
+        .client
+        .put("/v1/admin/orgs/evil")
+        .header("Authorization", format!("Bearer {}", h.key))
+        .body_json(&org)
+        .send()
+        .await;
+    assert_error(with_key, 401, "unauthorized").await;
+    let with_admin = h
+        .client
+        .put("/v1/admin/orgs/evil")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .body_json(&org)
+        .send()
+        .await;
+    with_admin.assert_status_is_ok();
+    let no_staff = h
+        .client
+        .put("/v1/work-orders/wo1")
+        .header("Authorization", format!("Bearer {}", h.key))
+        .body_json(&work_order())
+        .send()
+        .await;
+    assert_error(no_staff, 400, "bad_request").await;
+    let ghost = h.put("/v1/work-orders/wo1", &work_order(), "ghost").await;
+    assert_error(ghost, 403, "unknown_staff").await;
+}
+
+#[tokio::test]
+async fn i6_errors_have_one_shape_and_never_500() {
+    let h = harness().await;
+    let auth = format!("Bearer {}", h.key);
+    let malformed = h
+        .client
+        .put("/v1/clients/c2")
+        .header("Authorization", &auth)
+        .header("X-Portico-Staff", "owner")
+        .content_type("application/json")
+        .body("{\"name\": ")
+        .send()
+        .await;
+    assert_error(malformed, 400, "bad_request").await;
+    let wrong_type = h
+        .put(
+            "/v1/clients/c2",
+            &json!({ "name": { "first": "Jo" } }),
+            "owner",
+        )
+        .await;
+    assert_error(wrong_type, 400, "bad_request").await;
+    let bad_id = h
+        .put("/v1/clients/bad%20id", &json!({ "name": "x" }), "owner")
+        .await;
+    assert_error(bad_id, 400, "validation").await;
+    let bad_email = h
+        .put(
+            "/v1/clients/c2",
+            &json!({ "name": "x", "email": "not an email\r\nBcc: x@y.z" }),
+            "owner",
+        )
+        .await;
+    assert_error(bad_email, 400, "validation").await;
+    let unknown_route = h.get("/v1/nothing-here").await;
+    assert_error(unknown_route, 404, "not_found").await;
+    let unknown_share = h
+        .get("/v1/shares/00000000-0000-0000-0000-000000000000")
+        .await;
+    assert_error(unknown_share, 404, "not_found").await;
+    let not_uuid = h.get("/v1/shares/zzz").await;
+    assert_error(not_uuid, 404, "not_found").await;
+    let huge = "x".repeat(70 * 1024);
+    let too_large = h
+        .put("/v1/clients/c2", &json!({ "name": huge }), "owner")
+        .await;
+    assert_error(too_large, 413, "payload_too_large").await;
+    let bad_utf8 = h
+        .client
+        .put("/v1/clients/c2")
+        .header("Authorization", &auth)
+        .header("X-Portico-Staff", "owner")
+        .content_type("application/json")
+        .body(vec![b'{', 0xff, 0xfe, b'}'])
+        .send()
+        .await;
+    assert_error(bad_utf8, 400, "bad_request").await;
+    let no_client = h
+        .put(
+            "/v1/work-orders/wo2",
+            &{
+                let mut wo = work_order();
+                wo["client_id"] = json!(null);
+                wo
+            },
+            "owner",
+        )
+        .await;
+    no_client.assert_status_is_ok();
+    let share = h
+        .post("/v1/records/work_order/wo2/share", &json!({}), "owner")
+        .await;
+    assert_error(share, 400, "no_client").await;
+    let starter = json!({ "name": "Small Co", "plan": "starter" });
+    h.put("/v1/org", &starter, "owner")
+        .await
+        .assert_status_is_ok();
+    let plan = h
+        .post("/v1/records/work_order/wo2/share", &json!({}), "owner")
+        .await;
+    let error = assert_error(plan, 403, "plan_required").await;
+    assert_eq!(error["details"]["required"], "business");
+}

@@ -1,0 +1,10 @@
+//! portico-http's one integration-test binary: the integration API through
+//! `poem::test::TestClient` on the core's in-memory fakes.
+
+// Reason: helpers are shared between this binary's modules only.
+#![allow(unreachable_pub)]
+
+mod api;
+mod hostile;
+mod openapi;
+mod support;

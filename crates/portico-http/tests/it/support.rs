@@ -1,0 +1,173 @@
+//! An app over the in-memory fakes, with an org, staff of every role, a client and an API key
+//! created through the API itself.
+
+use std::sync::Arc;
+
+use poem::test::{TestClient, TestResponse};
+use poem::{Endpoint, Response};
+use portico_core::testing::fixtures::T0;
+use portico_core::testing::{ManualClock, MemoryStore, SeededRandomness};
+use portico_core::token::{KeyId, TokenKeys};
+use portico_core::{Portico, Ports, ServiceConfig};
+use portico_http::HttpConfig;
+use serde_json::{Value, json};
+
+pub const ADMIN: &str = "admin-token-for-tests";
+
+pub struct Harness<E> {
+    pub client: TestClient<E>,
+    pub portico: Portico,
+    pub key: String,
+}
+
+pub fn portico() -> Portico {
+    let ports = Ports {
+        store: Arc::new(MemoryStore::new()),
+        clock: Arc::new(ManualClock::new(T0)),
+        random: Arc::new(SeededRandomness::new(11)),
+    };
+    let keys = TokenKeys::new(KeyId(1), &[3; 32]).unwrap();
+    let config = ServiceConfig {
+        public_url: "https://share.example".into(),
+        ..ServiceConfig::default()
+    };
+    Portico::new(ports, keys, config)
+}
+
+pub fn config() -> HttpConfig {
+    HttpConfig {
+        admin_token: Some(ADMIN.into()),
+        max_body_bytes: 64 * 1024,
+        public_url: "https://api.example".into(),
+    }
+}
+
+pub fn work_order() -> Value {
+    json!({
+        "client_id": "c1",
+        "title": "Rewire kitchen",
+        "status": "scheduled",
+        "description": "Replace the kitchen circuit.",
+        "schedule": { "start": "2026-03-03T08:00:00Z", "technician": "technician" },
+        "tasks": [{ "id": "t1", "title": "Isolate circuit" }, { "id": "t2", "title": "Check stock", "internal": true }],
+        "files": [{ "id": "f1", "name": "before.jpg", "content_type": "image/jpeg", "shared": true }],
+        "parts": [{ "name": "Socket", "quantity": "2", "unit_cost": "4.50" }],
+        "updates": [{ "id": "u1", "posted_at": "2026-03-02T09:00:00Z", "body": "On our way", "shared": true }],
+        "internal_notes": "Gate code 4411",
+        "time_entries": [{ "staff": "technician", "minutes": 90, "hourly_rate": "85.00" }],
+        "costs": [{ "description": "Cable", "amount": "32.10" }]
+    })
+}
+
+pub async fn harness() -> Harness<impl Endpoint<Output = Response>> {
+    let portico = portico();
+    let client = TestClient::new(portico_http::app(portico.clone(), &config()));
+    let org = json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_email": "office@brightspark.example" });
+    client
+        .put("/v1/admin/orgs/org1")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .body_json(&org)
+        .send()
+        .await
+        .assert_status_is_ok();
+    let resp = client
+        .post("/v1/admin/orgs/org1/api-keys")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .body_json(&json!({"label": "host"}))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let key = resp
+        .json()
+        .await
+        .value()
+        .object()
+        .get("key")
+        .string()
+        .to_owned();
+    let h = Harness {
+        client,
+        portico,
+        key,
+    };
+    for role in [
+        "owner",
+        "admin",
+        "supervisor",
+        "sole_trader",
+        "technician",
+        "apprentice",
+    ] {
+        h.put(
+            &format!("/v1/staff/{role}"),
+            &json!({ "name": format!("Sam {role}"), "role": role }),
+            "owner",
+        )
+        .await
+        .assert_status_is_ok();
+    }
+    let client_body = json!({ "name": "Jordan Lee", "email": "jordan@client.example", "address": "12 Elm Street" });
+    h.put("/v1/clients/c1", &client_body, "owner")
+        .await
+        .assert_status_is_ok();
+    h
+}
+
+impl<E: Endpoint<Output = Response>> Harness<E> {
+    pub async fn put(&self, path: &str, body: &Value, staff: &str) -> TestResponse {
+        self.client
+            .put(path)
+            .header("Authorization", format!("Bearer {}", self.key))
+            .header("X-Portico-Staff", staff)
+            .body_json(body)
+            .send()
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, staff: &str) -> TestResponse {
+        self.client
+            .post(path)
+            .header("Authorization", format!("Bearer {}", self.key))
+            .header("X-Portico-Staff", staff)
+            .body_json(body)
+            .send()
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, staff: &str) -> TestResponse {
+        self.client
+            .patch(path)
+            .header("Authorization", format!("Bearer {}", self.key))
+            .header("X-Portico-Staff", staff)
+            .body_json(body)
+            .send()
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.client
+            .get(path)
+            .header("Authorization", format!("Bearer {}", self.key))
+            .send()
+            .await
+    }
+}
+
+/// The body of a response as JSON.
+pub async fn body(resp: TestResponse) -> Value {
+    let text = resp.0.into_body().into_string().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Asserts an error answer: the status and the stable code, in the one error shape.
+pub async fn assert_error(resp: TestResponse, status: u16, code: &str) -> Value {
+    let actual = resp.0.status().as_u16();
+    let value = body(resp).await;
+    assert_eq!(actual, status, "status of {value}");
+    assert_eq!(value["code"], code, "{value}");
+    assert!(
+        value["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{value}"
+    );
+    value
+}
