@@ -197,6 +197,8 @@ pub trait Outbox: Send + Sync {
         at: OffsetDateTime,
         reason: &str,
     ) -> Result<(), StoreError>;
+    /// How many notifications are pending (due or not): the outbox depth, for metrics.
+    async fn pending_count(&self) -> Result<u64, StoreError>;
     /// Every notification of an org, oldest first (for staff, metrics and tests).
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError>;
 }

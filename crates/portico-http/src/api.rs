@@ -86,7 +86,12 @@ type Answer<T> = Result<Json<T>, ApiError>;
 #[OpenApi]
 impl IntegrationApi {
     /// Creates or replaces an org.
-    #[oai(path = "/admin/orgs/:org_id", method = "put", tag = "ApiTags::Admin")]
+    #[oai(
+        path = "/admin/orgs/:org_id",
+        method = "put",
+        tag = "ApiTags::Admin",
+        operation_id = "put_org"
+    )]
     async fn put_org(
         &self,
         _auth: AdminToken,
@@ -102,7 +107,8 @@ impl IntegrationApi {
     #[oai(
         path = "/admin/orgs/:org_id/api-keys",
         method = "post",
-        tag = "ApiTags::Admin"
+        tag = "ApiTags::Admin",
+        operation_id = "create_api_key"
     )]
     async fn create_api_key(
         &self,
@@ -123,7 +129,12 @@ impl IntegrationApi {
     }
 
     /// Updates the calling org's own settings and details.
-    #[oai(path = "/org", method = "put", tag = "ApiTags::Records")]
+    #[oai(
+        path = "/org",
+        method = "put",
+        tag = "ApiTags::Records",
+        operation_id = "put_own_org"
+    )]
     async fn put_own_org(&self, auth: OrgKey, body: Json<OrgBody>) -> Answer<OrgBody> {
         let org = body.0.clone().into_model(auth.0)?;
         self.state.portico.put_org(&org).await?;
@@ -131,7 +142,12 @@ impl IntegrationApi {
     }
 
     /// Creates or replaces a staff member (host sync).
-    #[oai(path = "/staff/:staff_id", method = "put", tag = "ApiTags::Records")]
+    #[oai(
+        path = "/staff/:staff_id",
+        method = "put",
+        tag = "ApiTags::Records",
+        operation_id = "put_staff"
+    )]
     async fn put_staff(
         &self,
         auth: OrgKey,
@@ -147,7 +163,12 @@ impl IntegrationApi {
     }
 
     /// Creates or replaces a client (host sync).
-    #[oai(path = "/clients/:client_id", method = "put", tag = "ApiTags::Records")]
+    #[oai(
+        path = "/clients/:client_id",
+        method = "put",
+        tag = "ApiTags::Records",
+        operation_id = "put_client"
+    )]
     async fn put_client(
         &self,
         auth: OrgKey,
@@ -164,7 +185,12 @@ impl IntegrationApi {
 
     /// Creates or replaces a work order (full upsert, I2). The answer carries `share_prompt`
     /// when staff should be asked "share with client?" (P1).
-    #[oai(path = "/work-orders/:id", method = "put", tag = "ApiTags::Records")]
+    #[oai(
+        path = "/work-orders/:id",
+        method = "put",
+        tag = "ApiTags::Records",
+        operation_id = "put_work_order"
+    )]
     async fn put_work_order(
         &self,
         auth: OrgKey,
@@ -190,7 +216,8 @@ impl IntegrationApi {
     #[oai(
         path = "/work-orders/:id/events",
         method = "post",
-        tag = "ApiTags::Records"
+        tag = "ApiTags::Records",
+        operation_id = "work_order_event"
     )]
     async fn work_order_event(
         &self,
@@ -212,7 +239,12 @@ impl IntegrationApi {
 
     /// Creates or replaces a quote (full upsert). A client's decision is kept; an approved or
     /// declined quote can no longer change (409 `locked`).
-    #[oai(path = "/quotes/:id", method = "put", tag = "ApiTags::Records")]
+    #[oai(
+        path = "/quotes/:id",
+        method = "put",
+        tag = "ApiTags::Records",
+        operation_id = "put_quote"
+    )]
     async fn put_quote(
         &self,
         auth: OrgKey,
@@ -231,7 +263,12 @@ impl IntegrationApi {
     }
 
     /// Creates or replaces an invoice (full upsert).
-    #[oai(path = "/invoices/:id", method = "put", tag = "ApiTags::Records")]
+    #[oai(
+        path = "/invoices/:id",
+        method = "put",
+        tag = "ApiTags::Records",
+        operation_id = "put_invoice"
+    )]
     async fn put_invoice(
         &self,
         auth: OrgKey,
@@ -254,7 +291,8 @@ impl IntegrationApi {
     #[oai(
         path = "/records/:kind/:id/share",
         method = "post",
-        tag = "ApiTags::Shares"
+        tag = "ApiTags::Shares",
+        operation_id = "enable_share"
     )]
     async fn enable_share(
         &self,
@@ -282,7 +320,8 @@ impl IntegrationApi {
     #[oai(
         path = "/records/:kind/:id/shares",
         method = "get",
-        tag = "ApiTags::Shares"
+        tag = "ApiTags::Shares",
+        operation_id = "list_shares"
     )]
     async fn list_shares(
         &self,
@@ -296,7 +335,12 @@ impl IntegrationApi {
     }
 
     /// One share: link, recipient, sections, expiry, first and last opened.
-    #[oai(path = "/shares/:share_id", method = "get", tag = "ApiTags::Shares")]
+    #[oai(
+        path = "/shares/:share_id",
+        method = "get",
+        tag = "ApiTags::Shares",
+        operation_id = "get_share"
+    )]
     async fn get_share(&self, auth: OrgKey, share_id: Path<String>) -> Answer<ShareDto> {
         let share = self
             .state
@@ -307,7 +351,12 @@ impl IntegrationApi {
     }
 
     /// Changes a share's recipient or sections (S6); the link stays the same.
-    #[oai(path = "/shares/:share_id", method = "patch", tag = "ApiTags::Shares")]
+    #[oai(
+        path = "/shares/:share_id",
+        method = "patch",
+        tag = "ApiTags::Shares",
+        operation_id = "change_share"
+    )]
     async fn change_share(
         &self,
         auth: OrgKey,
@@ -333,7 +382,8 @@ impl IntegrationApi {
     #[oai(
         path = "/shares/:share_id/revoke",
         method = "post",
-        tag = "ApiTags::Shares"
+        tag = "ApiTags::Shares",
+        operation_id = "revoke_share"
     )]
     async fn revoke_share(
         &self,

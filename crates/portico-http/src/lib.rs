@@ -12,17 +12,18 @@
 mod api;
 pub mod dto;
 mod error;
+mod ops;
 
 use std::sync::Arc;
 
 use poem::http::StatusCode;
-use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route};
 use poem_openapi::OpenApiService;
 use portico_core::Portico;
 use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
+pub use ops::{Operations, serve, service};
 
 /// Settings of the HTTP service.
 #[derive(Clone)]
@@ -66,7 +67,7 @@ pub(crate) struct State {
 
 const TITLE: &str = "Portico integration API";
 
-fn service(state: Arc<State>, public_url: &str) -> OpenApiService<api::IntegrationApi, ()> {
+fn openapi_service(state: Arc<State>, public_url: &str) -> OpenApiService<api::IntegrationApi, ()> {
     OpenApiService::new(
         api::IntegrationApi { state },
         TITLE,
@@ -81,7 +82,7 @@ pub fn openapi_json(portico: Portico, config: &HttpConfig) -> String {
         portico,
         admin_token_hash: None,
     });
-    service(state, &config.public_url).spec()
+    openapi_service(state, &config.public_url).spec()
 }
 
 fn hash(token: &str) -> [u8; 32] {
@@ -95,7 +96,7 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         portico,
         admin_token_hash: config.admin_token.as_deref().map(hash),
     });
-    let api = service(state.clone(), &config.public_url);
+    let api = openapi_service(state.clone(), &config.public_url);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
@@ -103,7 +104,6 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .with(BodyLimit(config.max_body_bytes))
-        .with(Tracing)
         .data(state)
         .catch_all_error(|err: poem::Error| async move {
             if err.is_from_response() {

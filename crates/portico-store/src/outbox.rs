@@ -5,8 +5,8 @@ use portico_core::model::{Notification, NotificationId, OrgId};
 use portico_core::ports::{Outbox, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -134,6 +134,14 @@ impl Outbox for SeaOrmStore {
         reason: &str,
     ) -> Result<(), StoreError> {
         self.settle(id, "dead", at, Some(reason)).await
+    }
+
+    async fn pending_count(&self) -> Result<u64, StoreError> {
+        outbox::Entity::find()
+            .filter(outbox::Column::State.eq("pending"))
+            .count(&self.db)
+            .await
+            .map_err(db_err)
     }
 
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {

@@ -458,6 +458,7 @@ pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    assert_eq!(store.pending_count().await.unwrap(), 3);
     let lease = Duration::minutes(5);
     let now = T0 + Duration::minutes(2);
     let claimed = store.claim_due(now, 10, lease).await.unwrap();
@@ -490,6 +491,11 @@ pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
         .mark_dead(again[0].id, later, "550 no such user")
         .await
         .unwrap();
+    assert_eq!(
+        store.pending_count().await.unwrap(),
+        1,
+        "one sent, one dead, one pending"
+    );
     let all = store.notifications_of_org(&org).await.unwrap();
     assert!(matches!(all[0].delivery, Delivery::Sent { .. }));
     assert!(

@@ -484,6 +484,15 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
+    async fn pending_count(&self) -> Result<u64, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .outbox
+            .iter()
+            .filter(|n| n.delivery == Delivery::Pending)
+            .count() as u64)
+    }
+
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {
         Ok(self
             .lock()

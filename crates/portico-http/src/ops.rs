@@ -1,0 +1,137 @@
+//! Operating the service (O4): `/healthz`, `/readyz`, `/metrics`, request metrics and logs, and
+//! the server loop with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use poem::http::StatusCode;
+use poem::listener::TcpListener;
+use poem::web::Data;
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, Server, get, handler,
+};
+use portico_core::Portico;
+
+use crate::HttpConfig;
+
+/// What the operations endpoints ask of the running service.
+#[async_trait]
+pub trait Operations: Send + Sync + 'static {
+    /// Whether the database answers; the reason when it does not.
+    async fn ready(&self) -> Result<(), String>;
+    /// Prometheus text for everything recorded so far (after [`Operations::refresh`]).
+    fn render_metrics(&self) -> String;
+    /// Updates gauges that are read rather than counted (the outbox depth).
+    async fn refresh(&self);
+}
+
+type Ops = Arc<dyn Operations>;
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(ops: Data<&Ops>) -> Response {
+    match ops.ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+        }
+    }
+}
+
+#[handler]
+async fn prometheus(ops: Data<&Ops>) -> String {
+    ops.refresh().await;
+    ops.render_metrics()
+}
+
+/// Counts, times and logs requests, labelled by the API's operation id (or `other`), method and
+/// status, never by path: ids would make labels unbounded, and tokens must never be logged.
+struct RequestMetrics;
+
+impl<E: Endpoint> Middleware<E> for RequestMetrics {
+    type Output = RequestMetricsEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RequestMetricsEndpoint { inner }
+    }
+}
+
+struct RequestMetricsEndpoint<E> {
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for RequestMetricsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Self::Output> {
+        let method = req.method().to_string();
+        let started = Instant::now();
+        let resp = match self.inner.call(req).await {
+            Ok(out) => out.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let operation = resp
+            .extensions()
+            .get::<poem_openapi::OperationId>()
+            .map_or("other", |id| id.0);
+        let status = resp.status().as_u16();
+        let elapsed = started.elapsed();
+        metrics::counter!(
+            "portico_http_requests_total",
+            "operation" => operation,
+            "method" => method,
+            "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!("portico_http_request_duration_seconds", "operation" => operation)
+            .record(elapsed.as_secs_f64());
+        tracing::info!(
+            operation,
+            status,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+        Ok(resp)
+    }
+}
+
+/// The whole service: the API ([`crate::app`]) plus `/healthz`, `/readyz` and `/metrics`.
+pub fn service(
+    portico: Portico,
+    config: &HttpConfig,
+    ops: Ops,
+) -> impl Endpoint<Output = Response> + use<> {
+    Route::new()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(prometheus))
+        .nest("/", crate::app(portico, config))
+        .with(RequestMetrics)
+        .data(ops)
+}
+
+/// Serves [`service`] on `bind` until `shutdown` resolves, then stops accepting and lets
+/// in-flight requests finish (up to 30 seconds).
+pub async fn serve(
+    portico: Portico,
+    config: &HttpConfig,
+    ops: Ops,
+    bind: SocketAddr,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    Server::new(TcpListener::bind(bind))
+        .run_with_graceful_shutdown(
+            service(portico, config, ops),
+            shutdown,
+            Some(Duration::from_secs(30)),
+        )
+        .await
+}

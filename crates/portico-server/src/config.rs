@@ -1,0 +1,332 @@
+//! Configuration (O5): defaults, then a TOML file, then the environment, each overriding the
+//! last; validated before anything starts, with a message that names the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// The validated settings.
+#[derive(Clone)]
+pub struct Settings {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// The public base URL; links are built from it, never from a request's Host header.
+    pub public_url: String,
+    /// The database.
+    pub database_url: String,
+    /// Where the SQLite file, the generated secret and mail live.
+    pub data_dir: PathBuf,
+    /// The token key, when given (otherwise generated and kept in the data folder).
+    pub secret: Option<Vec<u8>>,
+    /// The admin token; the admin routes are closed without one.
+    pub admin_token: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// A URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:<redacted>{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting's name, as in the environment.
+    pub setting: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+fn bad(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        problem: problem.into(),
+    }
+}
+
+/// The TOML file's shape; every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    bind: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    secret: Option<String>,
+    admin_token: Option<String>,
+    log_format: Option<String>,
+    max_body_bytes: Option<usize>,
+}
+
+/// Loads the settings from `file` (if any) and `env` (a variable look-up).
+pub fn load(
+    file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let from_file = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                bad(
+                    "PORTICO_CONFIG",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            toml::from_str::<FileSettings>(&text)
+                .map_err(|e| bad("PORTICO_CONFIG", format!("{}: {e}", path.display())))?
+        }
+        None => FileSettings::default(),
+    };
+    let pick =
+        |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
+
+    let bind = pick("PORTICO_BIND", from_file.bind).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let bind: SocketAddr = bind.parse().map_err(|_| {
+        bad(
+            "PORTICO_BIND",
+            format!("{bind:?} is not an address such as 127.0.0.1:8080"),
+        )
+    })?;
+
+    let public_url = pick("PORTICO_PUBLIC_URL", from_file.public_url)
+        .unwrap_or_else(|| format!("http://{bind}"));
+    let public_url = public_url.trim_end_matches('/').to_owned();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+        || public_url.contains(char::is_whitespace)
+        || public_url.len() <= "https://".len()
+    {
+        return Err(bad(
+            "PORTICO_PUBLIC_URL",
+            format!("{public_url:?} is not an http(s) URL"),
+        ));
+    }
+
+    let data_dir = env("PORTICO_DATA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or(from_file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("portico-data"));
+
+    let database_url = pick("DATABASE_URL", from_file.database_url).unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("portico.db").display()
+        )
+    });
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        return Err(bad(
+            "DATABASE_URL",
+            format!(
+                "{} is neither sqlite: nor postgres://",
+                redact_url(&database_url)
+            ),
+        ));
+    }
+
+    let secret = pick("PORTICO_SECRET", from_file.secret)
+        .map(|s| decode_secret(&s))
+        .transpose()?;
+
+    let admin_token = pick("PORTICO_ADMIN_TOKEN", from_file.admin_token);
+    if admin_token.as_ref().is_some_and(|t| t.len() < 24) {
+        return Err(bad("PORTICO_ADMIN_TOKEN", "must be at least 24 characters"));
+    }
+
+    let log_format = match pick("PORTICO_LOG_FORMAT", from_file.log_format).as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(bad(
+                "PORTICO_LOG_FORMAT",
+                format!("{other:?} is neither text nor json"),
+            ));
+        }
+    };
+
+    let max_body_bytes = match env("PORTICO_MAX_BODY_BYTES").filter(|v| !v.is_empty()) {
+        Some(raw) => raw.parse().map_err(|_| {
+            bad(
+                "PORTICO_MAX_BODY_BYTES",
+                format!("{raw:?} is not a number of bytes"),
+            )
+        })?,
+        None => from_file.max_body_bytes.unwrap_or(1024 * 1024),
+    };
+    if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
+        return Err(bad(
+            "PORTICO_MAX_BODY_BYTES",
+            "must be between 1 KiB and 64 MiB",
+        ));
+    }
+
+    Ok(Settings {
+        bind,
+        public_url,
+        database_url,
+        data_dir,
+        secret,
+        admin_token,
+        log_format,
+        max_body_bytes,
+    })
+}
+
+/// A secret given as base64 (standard or URL-safe, padded or not) of at least 32 bytes.
+pub fn decode_secret(raw: &str) -> Result<Vec<u8>, ConfigError> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let raw = raw.trim();
+    let bytes = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(raw).ok())
+        .ok_or_else(|| bad("PORTICO_SECRET", "is not base64"))?;
+    if bytes.len() < 32 {
+        return Err(bad(
+            "PORTICO_SECRET",
+            format!("must decode to at least 32 bytes, not {}", bytes.len()),
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn o2_with_nothing_set_it_runs_on_sqlite_in_the_data_folder() {
+        let s = load(None, &env(&[])).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://portico-data/portico.db?mode=rwc");
+        assert!(s.secret.is_none() && s.admin_token.is_none());
+    }
+
+    #[test]
+    fn o5_the_environment_overrides_the_file_which_overrides_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("portico.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\npublic_url = \"https://file.example/\"\nlog_format = \"json\"\n").unwrap();
+        let s = load(
+            Some(&file),
+            &env(&[("PORTICO_PUBLIC_URL", "https://env.example")]),
+        )
+        .unwrap();
+        assert_eq!(s.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.public_url, "https://env.example");
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn o5_invalid_settings_stop_the_start_with_the_setting_named() {
+        let cases = [
+            (vec![("PORTICO_BIND", "nowhere")], "PORTICO_BIND"),
+            (
+                vec![("PORTICO_PUBLIC_URL", "ftp://x")],
+                "PORTICO_PUBLIC_URL",
+            ),
+            (vec![("DATABASE_URL", "mysql://u:pw@h/db")], "DATABASE_URL"),
+            (vec![("PORTICO_SECRET", "c2hvcnQ=")], "PORTICO_SECRET"),
+            (
+                vec![("PORTICO_SECRET", "not base64 at all!")],
+                "PORTICO_SECRET",
+            ),
+            (
+                vec![("PORTICO_ADMIN_TOKEN", "short")],
+                "PORTICO_ADMIN_TOKEN",
+            ),
+            (vec![("PORTICO_LOG_FORMAT", "xml")], "PORTICO_LOG_FORMAT"),
+            (
+                vec![("PORTICO_MAX_BODY_BYTES", "lots")],
+                "PORTICO_MAX_BODY_BYTES",
+            ),
+        ];
+        for (pairs, setting) in cases {
+            let err = load(None, &env(&pairs)).unwrap_err();
+            assert_eq!(err.setting, setting, "{err}");
+            assert!(
+                !err.to_string().contains("pw@"),
+                "no password in the message: {err}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "colour = \"blue\"\n").unwrap();
+        assert_eq!(
+            load(Some(&file), &env(&[])).unwrap_err().setting,
+            "PORTICO_CONFIG"
+        );
+    }
+
+    #[test]
+    fn o4_passwords_never_reach_a_log_line() {
+        let s = load(
+            None,
+            &env(&[
+                ("DATABASE_URL", "postgres://portico:hunter2@db:5432/p"),
+                ("PORTICO_ADMIN_TOKEN", "a-very-long-admin-token-value"),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("a-very-long-admin-token-value"),
+            "{shown}"
+        );
+        assert_eq!(
+            redact_url("postgres://portico:hunter2@db/p"),
+            "postgres://portico:<redacted>@db/p"
+        );
+    }
+}

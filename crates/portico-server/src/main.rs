@@ -1,0 +1,191 @@
+//! `portico`: the one binary (O1). `serve` runs the service, `migrate` brings the database up to
+//! date, `demo` seeds a demo org and prints working links. Configuration: see `config`.
+
+// Reason: a binary has no public API; `pub` marks what its modules share.
+#![allow(unreachable_pub)]
+
+mod config;
+mod demo;
+mod operations;
+mod system;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use portico_core::token::{KeyId, TokenKeys};
+use portico_core::{Portico, Ports, ServiceConfig};
+use portico_http::HttpConfig;
+use portico_store::SeaOrmStore;
+
+use crate::config::{LogFormat, Settings, redact_url};
+use crate::system::{OsRandomness, SystemClock};
+
+/// Portico: share jobs, quotes and invoices with clients, privately.
+#[derive(Debug, Parser)]
+#[command(name = "portico", version)]
+struct Cli {
+    /// A TOML configuration file; the environment overrides it.
+    #[arg(long, env = "PORTICO_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the HTTP service (migrating the database first).
+    Serve,
+    /// Brings the database schema up to date and exits.
+    Migrate,
+    /// Seeds a demo org and prints its API base, an API key and three share links.
+    Demo {
+        /// Print one JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let settings = config::load(cli.config.as_deref(), &|name| std::env::var(name).ok())?;
+    init_logging(settings.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve => serve(&settings).await,
+            Command::Migrate => migrate(&settings).await,
+            Command::Demo { json } => demo(&settings, json).await,
+        }
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn connect(settings: &Settings) -> Result<SeaOrmStore> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    SeaOrmStore::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&settings.database_url)
+            )
+        })
+}
+
+fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, Vec<u8>)> {
+    let secret = system::token_secret(settings.secret.as_deref(), &settings.data_dir)?;
+    let keys = TokenKeys::new(KeyId(1), &secret).context("PORTICO_SECRET")?;
+    let ports = Ports {
+        store: Arc::new(store.clone()),
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandomness),
+    };
+    let config = ServiceConfig {
+        public_url: settings.public_url.clone(),
+        ..ServiceConfig::default()
+    };
+    Ok((Portico::new(ports, keys, config), secret))
+}
+
+async fn serve(settings: &Settings) -> Result<()> {
+    let store = connect(settings).await?;
+    let (portico, _) = service(settings, &store)?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let config = HttpConfig {
+        admin_token: settings.admin_token.clone(),
+        max_body_bytes: settings.max_body_bytes,
+        public_url: settings.public_url.clone(),
+    };
+    let ops = Arc::new(operations::Ops { store, metrics });
+    tracing::info!(
+        bind = %settings.bind,
+        public_url = %settings.public_url,
+        database = %redact_url(&settings.database_url),
+        admin_routes = settings.admin_token.is_some(),
+        "portico is listening"
+    );
+    portico_http::serve(portico, &config, ops, settings.bind, shutdown_signal())
+        .await
+        .with_context(|| format!("cannot serve on {}", settings.bind))?;
+    tracing::info!("portico stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn migrate(settings: &Settings) -> Result<()> {
+    connect(settings).await?;
+    println!(
+        "database {} is up to date",
+        redact_url(&settings.database_url)
+    );
+    Ok(())
+}
+
+async fn demo(settings: &Settings, json: bool) -> Result<()> {
+    let store = connect(settings).await?;
+    let (portico, secret) = service(settings, &store)?;
+    let links = demo::seed(&portico, &store, &secret, &settings.public_url).await?;
+    if json {
+        println!("{}", serde_json::to_string(&links)?);
+    } else {
+        println!("API base:            {}", links.api_base);
+        println!("API key (org demo):  {}", links.api_key);
+        println!("Work order link:     {}", links.work_order_share_url);
+        println!("Quote link:          {}", links.quote_share_url);
+        println!("Invoice link:        {}", links.invoice_share_url);
+        println!("Acting staff header: X-Portico-Staff: demo-owner");
+    }
+    Ok(())
+}

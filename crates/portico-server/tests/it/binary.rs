@@ -1,0 +1,280 @@
+//! O1, O2, O4, O5 and I1–I3 through the real binary.
+
+use serde_json::{Value, json};
+
+use crate::support::{ADMIN, PgDatabase, Server, binary, call};
+
+/// The walk: org and staff, a work order, a technician refused, the owner sharing,
+/// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
+// Reason: one scenario, step after step, reads best in one piece.
+#[allow(clippy::too_many_lines)]
+fn walk(server: &Server) -> Vec<String> {
+    let v1 = format!("{}/v1", server.base);
+    let (status, _) = call(
+        "PUT",
+        &format!("{v1}/admin/orgs/acme"),
+        ADMIN,
+        None,
+        Some(&json!({ "name": "Acme Plumbing", "plan": "business" })),
+    );
+    assert_eq!(status, 200);
+    let (status, key) = call(
+        "POST",
+        &format!("{v1}/admin/orgs/acme/api-keys"),
+        ADMIN,
+        None,
+        Some(&json!({ "label": "e2e" })),
+    );
+    assert_eq!(status, 200, "{key}");
+    let key = key["key"].as_str().unwrap().to_owned();
+    for (id, role) in [("ann", "owner"), ("tom", "technician")] {
+        let (status, body) = call(
+            "PUT",
+            &format!("{v1}/staff/{id}"),
+            &key,
+            Some("ann"),
+            Some(&json!({ "name": id, "role": role })),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    call(
+        "PUT",
+        &format!("{v1}/clients/c1"),
+        &key,
+        Some("ann"),
+        Some(&json!({ "name": "Jordan", "email": "jordan@client.example" })),
+    );
+    let wo = json!({ "client_id": "c1", "title": "Fix leak", "status": "scheduled", "tasks": [{ "id": "t1", "title": "Replace washer" }] });
+    let (status, change) = call(
+        "PUT",
+        &format!("{v1}/work-orders/wo1"),
+        &key,
+        Some("ann"),
+        Some(&wo),
+    );
+    assert_eq!(status, 200, "{change}");
+
+    let (status, refused) = call(
+        "POST",
+        &format!("{v1}/records/work_order/wo1/share"),
+        &key,
+        Some("tom"),
+        Some(&json!({})),
+    );
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("not_permitted")),
+        "{refused}"
+    );
+    let (status, share) = call(
+        "POST",
+        &format!("{v1}/records/work_order/wo1/share"),
+        &key,
+        Some("ann"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{share}");
+    let link = share["link"].as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with(&format!("{}/s/", server.base)),
+        "links come from the public URL: {link}"
+    );
+    let (_, again) = call(
+        "POST",
+        &format!("{v1}/records/work_order/wo1/share"),
+        &key,
+        Some("ann"),
+        Some(&json!({})),
+    );
+    assert_eq!(again["link"], share["link"], "S4");
+    let id = share["id"].as_str().unwrap();
+    let (status, changed) = call(
+        "PATCH",
+        &format!("{v1}/shares/{id}"),
+        &key,
+        Some("ann"),
+        Some(&json!({ "sections": ["scope", "checklist"] })),
+    );
+    assert_eq!(
+        (status, &changed["sections"]),
+        (200, &json!(["scope", "checklist"]))
+    );
+    let (status, revoked) = call(
+        "POST",
+        &format!("{v1}/shares/{id}/revoke"),
+        &key,
+        Some("ann"),
+        None,
+    );
+    assert_eq!((status, &revoked["active"]), (200, &json!(false)));
+    let (_, fresh) = call(
+        "POST",
+        &format!("{v1}/records/work_order/wo1/share"),
+        &key,
+        Some("ann"),
+        Some(&json!({})),
+    );
+    assert_ne!(fresh["link"], share["link"], "a fresh token after a revoke");
+    let (_, listed) = call(
+        "GET",
+        &format!("{v1}/records/work_order/wo1/shares"),
+        &key,
+        None,
+        None,
+    );
+    let generations: Vec<(bool, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["active"] == json!(true), s["link"].is_string()))
+        .collect();
+    assert_eq!(
+        generations,
+        vec![(false, false), (true, true)],
+        "the old share is dead and shows no link"
+    );
+
+    let (status, metrics) = metrics(server);
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("portico_http_requests_total{operation=\"enable_share\""),
+        "{metrics}"
+    );
+    assert!(metrics.contains("portico_outbox_pending"), "{metrics}");
+    let token = |l: &str| l.rsplit('/').next().unwrap().to_owned();
+    vec![key, token(&link), token(fresh["link"].as_str().unwrap())]
+}
+
+fn metrics(server: &Server) -> (u16, String) {
+    let mut resp = crate::support::agent()
+        .get(&format!("{}/metrics", server.base))
+        .call()
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn check_walk_and_logs(server: Server) {
+    let secrets = walk(&server);
+    let (ready, _) = call("GET", &format!("{}/readyz", server.base), "", None, None);
+    assert_eq!(ready, 200);
+    let (exited_cleanly, log) = server.stop();
+    assert!(exited_cleanly, "SIGTERM ends portico with status 0:\n{log}");
+    assert!(log.contains("shutting down"), "{log}");
+    for secret in secrets {
+        assert!(!log.contains(&secret), "a key or token reached the log");
+    }
+    assert!(!log.contains(ADMIN), "the admin token reached the log");
+}
+
+#[test]
+fn o1_serve_on_sqlite_walks_the_share_lifecycle() {
+    check_walk_and_logs(Server::start(None));
+}
+
+#[test]
+fn o2_serve_on_postgres_walks_the_share_lifecycle() {
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
+    check_walk_and_logs(Server::start(Some(&db.url)));
+}
+
+#[test]
+fn o1_demo_prints_working_links_and_running_it_twice_changes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let run = || {
+        let out = binary()
+            .args(["demo", "--json"])
+            .env_clear()
+            .env("PORTICO_DATA_DIR", data.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    let second = run();
+    assert_eq!(first, second, "the same links and key");
+    for key in [
+        "api_base",
+        "api_key",
+        "org_id",
+        "work_order_share_url",
+        "quote_share_url",
+        "invoice_share_url",
+    ] {
+        assert!(
+            first[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key} in {first}"
+        );
+    }
+    // The printed key works against a server on the same data.
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        data.path().join("portico.db").display()
+    );
+    let server = Server::start(Some(&db));
+    let (status, shares) = call(
+        "GET",
+        &format!("{}/v1/records/work_order/demo-wo/shares", server.base),
+        first["api_key"].as_str().unwrap(),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{shares}");
+    assert_eq!(
+        shares.as_array().unwrap().len(),
+        1,
+        "no duplicate shares after two runs"
+    );
+}
+
+#[test]
+fn o5_invalid_configuration_stops_the_start_naming_the_setting() {
+    let out = binary()
+        .arg("serve")
+        .env_clear()
+        .env("PORTICO_BIND", "not-an-address")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PORTICO_BIND"), "{err}");
+    let out = binary()
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", "mysql://u:secret-pw@h/db")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("DATABASE_URL") && !err.contains("secret-pw"),
+        "{err}"
+    );
+}
+
+#[test]
+fn o1_migrate_brings_a_new_database_up_to_date() {
+    let data = tempfile::tempdir().unwrap();
+    let out = binary()
+        .arg("migrate")
+        .env_clear()
+        .env("PORTICO_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(data.path().join("portico.db").exists());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+}

@@ -1,0 +1,187 @@
+//! Starting and stopping the real binary.
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const ADMIN: &str = "an-admin-token-for-the-e2e-tests";
+
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_portico"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `portico serve`, stopped (SIGTERM) when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    /// Kept so the data folder lives as long as the server.
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start(database_url: Option<&str>) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut cmd = binary();
+        cmd.arg("serve")
+            .env_clear()
+            .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
+            .env("PORTICO_DATA_DIR", data.path())
+            .env("PORTICO_ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(url) = database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let child = cmd.spawn().unwrap();
+        let server = Server {
+            child: Some(child),
+            base,
+            _data: data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(resp) = agent().get(&format!("{}/healthz", server.base)).call()
+                && resp.status() == 200
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "portico did not come up in 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Sends SIGTERM, waits, and returns the exit status's success and everything logged.
+    pub fn stop(mut self) -> (bool, String) {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        let mut log = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        (status.success(), log)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+/// One call: method, URL, bearer, acting staff, JSON body; returns status and JSON body.
+pub fn call(
+    method: &str,
+    url: &str,
+    bearer: &str,
+    staff: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let agent = agent();
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Authorization", format!("Bearer {bearer}"))
+        .header("Content-Type", "application/json");
+    if let Some(staff) = staff {
+        req = req.header("X-Portico-Staff", staff);
+    }
+    let body = body
+        .map(std::string::ToString::to_string)
+        .unwrap_or_default();
+    let mut resp = agent.run(req.body(body).unwrap()).unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A PostgreSQL database of its own for one test, dropped afterwards; `None` (with a notice)
+/// when PostgreSQL is unreachable outside CI.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+fn psql(url: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .arg(url)
+        .arg("-qAtc")
+        .arg(sql)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl PgDatabase {
+    pub fn create() -> Option<Self> {
+        let admin_url = std::env::var("PORTICO_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let name = format!("portico_e2e_{}_{}", std::process::id(), free_port());
+        if !psql(&admin_url, &format!("CREATE DATABASE {name}")) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL is required in CI but {admin_url} cannot be reached (is psql installed and the server up?)"
+            );
+            eprintln!("skipping a PostgreSQL test: {admin_url} cannot be reached");
+            return None;
+        }
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
