@@ -250,14 +250,35 @@ pub struct BlobKey {
     pub file: FileId,
 }
 
+/// Stored bytes with the media type checked from their content when they were uploaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    /// The media type detected from the bytes, never from a file name.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What is known about stored bytes without reading them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+    /// The media type detected at upload.
+    pub content_type: String,
+    /// The size in bytes.
+    pub size: u64,
+}
+
 /// Stores photo and file bytes.
 #[async_trait]
 pub trait Blobs: Send + Sync {
-    /// Stores `bytes` under `key`, replacing what was there.
-    async fn put(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BackendError>;
-    /// The bytes under `key`, if any.
-    async fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BackendError>;
-    /// Removes the bytes under `key`; removing nothing MUST succeed.
+    /// Stores `blob` under `key`, replacing what was there. A reader MUST see either the old
+    /// blob or the new one whole, never a part.
+    async fn put(&self, key: &BlobKey, blob: Blob) -> Result<(), BackendError>;
+    /// The blob under `key`, if any.
+    async fn get(&self, key: &BlobKey) -> Result<Option<Blob>, BackendError>;
+    /// The type and size of the blob under `key`, if any, without reading its bytes.
+    async fn head(&self, key: &BlobKey) -> Result<Option<BlobMeta>, BackendError>;
+    /// Removes the blob under `key`; removing nothing MUST succeed.
     async fn delete(&self, key: &BlobKey) -> Result<(), BackendError>;
 }
 

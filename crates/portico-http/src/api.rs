@@ -6,7 +6,7 @@ use std::sync::Arc;
 use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Header, Path};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{OpenApi, SecurityScheme, Tags};
 use portico_core::model::{self as m, OrgId, RecordId, RecordKind, RecordRef, StaffId};
 use portico_core::service::{EnableShare, ShareChange};
@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::State;
 use crate::dto::{
-    self, ApiKeyBody, ApiKeyCreated, ClientBody, EnableShareBody, EventBody, InvoiceBody, OrgBody,
-    QuoteBody, RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
+    self, ApiKeyBody, ApiKeyCreated, ClientBody, EnableShareBody, EventBody, FileDto, InvoiceBody,
+    OrgBody, QuoteBody, RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody,
+    WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -28,6 +29,8 @@ enum ApiTags {
     Records,
     /// Share links (I3).
     Shares,
+    /// Photo and file bytes: uploaded by the host, served to clients only through a share's link.
+    Files,
 }
 
 /// An org's API key: `Authorization: Bearer pk_…`.
@@ -395,5 +398,77 @@ impl IntegrationApi {
         let id = self::share_id(&share_id.0)?;
         let share = self.state.portico.revoke_share(&actor, &auth.0, id).await?;
         Ok(Json(share.into()))
+    }
+
+    /// Uploads or replaces the bytes of a photo or file (a work order's attachment, a
+    /// technician's photo, a signature, the org's logo), then referenced by its id. The type is
+    /// detected from the bytes, never from a name or header: photos (JPEG, PNG, GIF, WebP, HEIC,
+    /// AVIF) and PDF only.
+    #[oai(
+        path = "/files/:file_id",
+        method = "put",
+        tag = "ApiTags::Files",
+        operation_id = "put_file"
+    )]
+    async fn put_file(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        file_id: Path<String>,
+        body: Binary<Vec<u8>>,
+    ) -> Answer<FileDto> {
+        let actor = staff_id(staff)?;
+        let file: m::FileId = dto::id("file_id", file_id.0)?;
+        let detected = infer::get(&body.0).map_or("application/octet-stream", |t| t.mime_type());
+        let meta = self
+            .state
+            .portico
+            .put_file(&actor, &auth.0, &file, detected, body.0)
+            .await?;
+        Ok(Json(FileDto {
+            file_id: file.to_string(),
+            content_type: meta.content_type,
+            size: meta.size,
+        }))
+    }
+
+    /// The checked type and size of an uploaded file (never its bytes).
+    #[oai(
+        path = "/files/:file_id",
+        method = "get",
+        tag = "ApiTags::Files",
+        operation_id = "get_file"
+    )]
+    async fn get_file(&self, auth: OrgKey, file_id: Path<String>) -> Answer<FileDto> {
+        let file: m::FileId = dto::id("file_id", file_id.0)?;
+        let meta = self.state.portico.file_meta(&auth.0, &file).await?;
+        Ok(Json(FileDto {
+            file_id: file.to_string(),
+            content_type: meta.content_type,
+            size: meta.size,
+        }))
+    }
+
+    /// Deletes the bytes of a file. Removing a file from a work order (event `file_removed` or
+    /// an upsert without it) deletes its bytes too.
+    #[oai(
+        path = "/files/:file_id",
+        method = "delete",
+        tag = "ApiTags::Files",
+        operation_id = "delete_file"
+    )]
+    async fn delete_file(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        file_id: Path<String>,
+    ) -> Result<(), ApiError> {
+        let actor = staff_id(staff)?;
+        let file: m::FileId = dto::id("file_id", file_id.0)?;
+        self.state
+            .portico
+            .delete_file(&actor, &auth.0, &file)
+            .await?;
+        Ok(())
     }
 }

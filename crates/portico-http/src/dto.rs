@@ -236,8 +236,9 @@ pub struct FileBody {
     pub id: String,
     /// File name.
     pub name: String,
-    /// Media type.
-    pub content_type: String,
+    /// Media type; once the bytes are uploaded (`PUT /v1/files/{id}`), the type detected from
+    /// them replaces this.
+    pub content_type: Option<String>,
     /// Caption.
     pub caption: Option<String>,
     /// Shared with the client; the org's default for new photos when omitted.
@@ -382,11 +383,15 @@ where
     raw.map(|r| id(field, r)).transpose()
 }
 
+fn unknown_type() -> String {
+    "application/octet-stream".to_owned()
+}
+
 pub(crate) fn file_model(f: FileBody, default_shared: bool) -> Result<m::Attachment, ApiError> {
     Ok(m::Attachment {
         id: id("files.id", f.id)?,
         name: f.name,
-        content_type: f.content_type,
+        content_type: f.content_type.unwrap_or_else(unknown_type),
         caption: f.caption,
         shared: f.shared.unwrap_or(default_shared),
     })
@@ -769,7 +774,7 @@ impl EventBody {
                 file: NewFile {
                     id: id("file.id", e.file.id)?,
                     name: e.file.name,
-                    content_type: e.file.content_type,
+                    content_type: e.file.content_type.unwrap_or_else(unknown_type),
                     caption: e.file.caption,
                     shared: e.file.shared,
                 },
@@ -927,4 +932,15 @@ pub struct ApiKeyBody {
     /// What the key is for.
     #[oai(default)]
     pub label: String,
+}
+
+/// Stored bytes of a photo or file, as checked at upload.
+#[derive(Debug, Clone, Object)]
+pub struct FileDto {
+    /// The host's id of the file.
+    pub file_id: String,
+    /// The media type detected from the bytes.
+    pub content_type: String,
+    /// The size in bytes.
+    pub size: u64,
 }

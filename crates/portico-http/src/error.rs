@@ -5,7 +5,7 @@
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
-use portico_core::service::{ClientError, RecordError, ShareError};
+use portico_core::service::{ClientError, FileError, RecordError, ShareError};
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
@@ -42,6 +42,9 @@ pub enum ApiError {
     /// The body is larger than the limit (`payload_too_large`).
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
+    /// The body is not of an accepted type (`unsupported_media_type`, `unsupported_file_type`).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Something failed inside Portico (`internal`); the detail is in the server's log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -98,9 +101,15 @@ impl ApiError {
                 Self::Internal(Self::body("internal", "internal error", None))
             }
             s => {
+                if s == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    return Self::UnsupportedMediaType(Self::body(
+                        "unsupported_media_type",
+                        message,
+                        None,
+                    ));
+                }
                 let code = match s {
                     StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
                     _ => "bad_request",
                 };
                 Self::BadRequest(Self::body(code, message, None))
@@ -172,6 +181,43 @@ impl From<RecordError> for ApiError {
                 Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
             }
             RecordError::Backend(ref inner) => Self::internal(inner.as_ref()),
+        }
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(e: FileError) -> Self {
+        let message = e.to_string();
+        match e {
+            FileError::UnknownOrg => Self::not_found("org"),
+            FileError::NotFound => Self::not_found("file"),
+            FileError::UnknownStaff => Self::Forbidden(Self::body("unknown_staff", message, None)),
+            FileError::InactiveStaff => {
+                Self::Forbidden(Self::body("inactive_staff", message, None))
+            }
+            FileError::NotPermitted { role } => Self::Forbidden(Self::body(
+                "not_permitted",
+                message,
+                Some(serde_json::json!({ "role": role.as_str() })),
+            )),
+            FileError::Empty => Self::validation(message),
+            FileError::TooLarge { max } => Self::PayloadTooLarge(Self::body(
+                "payload_too_large",
+                message,
+                Some(serde_json::json!({ "max_bytes": max })),
+            )),
+            FileError::UnsupportedType(ref found) => Self::UnsupportedMediaType(Self::body(
+                "unsupported_file_type",
+                message.clone(),
+                Some(serde_json::json!({
+                    "detected": found,
+                    "accepted": portico_core::service::ALLOWED_FILE_TYPES,
+                })),
+            )),
+            FileError::Conflict(_) => {
+                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
+            }
+            FileError::Backend(ref inner) => Self::internal(inner.as_ref()),
         }
     }
 }

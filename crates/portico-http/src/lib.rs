@@ -30,8 +30,10 @@ pub use ops::{Operations, serve, service};
 pub struct HttpConfig {
     /// The token that guards the admin routes (orgs, API keys); none disables them.
     pub admin_token: Option<String>,
-    /// The largest request body accepted.
+    /// The largest request body accepted, but for file uploads.
     pub max_body_bytes: usize,
+    /// The largest file upload accepted (`PUT /v1/files/…`).
+    pub max_file_bytes: usize,
     /// The public base URL, for the API document's server entry.
     pub public_url: String,
 }
@@ -44,6 +46,7 @@ impl std::fmt::Debug for HttpConfig {
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_file_bytes", &self.max_file_bytes)
             .field("public_url", &self.public_url)
             .finish()
     }
@@ -54,6 +57,7 @@ impl Default for HttpConfig {
         Self {
             admin_token: None,
             max_body_bytes: 1024 * 1024,
+            max_file_bytes: 25 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
@@ -103,7 +107,11 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         .nest("/v1", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
-        .with(BodyLimit(config.max_body_bytes))
+        .with(BodyLimit {
+            max: config.max_body_bytes,
+            max_file: config.max_file_bytes,
+        })
+        .before(single_identity_headers)
         .data(state)
         .catch_all_error(|err: poem::Error| async move {
             if err.is_from_response() {
@@ -115,30 +123,60 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         })
 }
 
-/// Reads at most `.0` bytes of a request body, answering 413 beyond it, so no handler ever
-/// parses an unbounded body (whether or not the client sent `Content-Length`).
-struct BodyLimit(usize);
+/// Refuses a request that names its key or its acting staff member more than once: which one
+/// counts would be a guess.
+// Reason: `before` takes an async function even when it awaits nothing.
+#[allow(clippy::unused_async)]
+async fn single_identity_headers(req: Request) -> poem::Result<Request> {
+    for name in ["authorization", "x-portico-staff"] {
+        if req.headers().get_all(name).iter().count() > 1 {
+            return Err(poem::Error::from_string(
+                format!("the {name} header must be sent once"),
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+    }
+    Ok(req)
+}
+
+/// Reads at most `max` bytes of a request body (`max_file` for file uploads), answering 413
+/// beyond it, so no handler ever parses an unbounded body (whether or not the client sent
+/// `Content-Length`).
+struct BodyLimit {
+    max: usize,
+    max_file: usize,
+}
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        BodyLimitEndpoint { inner, max: self.0 }
+        BodyLimitEndpoint {
+            inner,
+            max: self.max,
+            max_file: self.max_file,
+        }
     }
 }
 
 struct BodyLimitEndpoint<E> {
     inner: E,
     max: usize,
+    max_file: usize,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        let max = if req.uri().path().starts_with("/v1/files/") {
+            self.max_file
+        } else {
+            self.max
+        };
         let too_large = || {
             poem::Error::from_string(
-                format!("the body is larger than {} bytes", self.max),
+                format!("the body is larger than {max} bytes"),
                 StatusCode::PAYLOAD_TOO_LARGE,
             )
         };
@@ -147,12 +185,12 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(poem::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > self.max as u64) {
+        if declared.is_some_and(|len| len > max as u64) {
             return Err(too_large());
         }
         let body = req
             .take_body()
-            .into_bytes_limit(self.max)
+            .into_bytes_limit(max)
             .await
             .map_err(|e| match e {
                 poem::error::ReadBodyError::PayloadTooLarge => too_large(),

@@ -33,8 +33,10 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// Log format.
     pub log_format: LogFormat,
-    /// The largest request body accepted.
+    /// The largest request body accepted, but for file uploads.
     pub max_body_bytes: usize,
+    /// The largest photo or file upload accepted.
+    pub max_file_bytes: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -51,6 +53,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_file_bytes", &self.max_file_bytes)
             .finish()
     }
 }
@@ -96,6 +99,7 @@ struct FileSettings {
     admin_token: Option<String>,
     log_format: Option<String>,
     max_body_bytes: Option<usize>,
+    max_file_bytes: Option<usize>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -185,21 +189,18 @@ pub fn load(
         }
     };
 
-    let max_body_bytes = match env("PORTICO_MAX_BODY_BYTES").filter(|v| !v.is_empty()) {
-        Some(raw) => raw.parse().map_err(|_| {
-            bad(
-                "PORTICO_MAX_BODY_BYTES",
-                format!("{raw:?} is not a number of bytes"),
-            )
-        })?,
-        None => from_file.max_body_bytes.unwrap_or(1024 * 1024),
-    };
-    if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
-        return Err(bad(
-            "PORTICO_MAX_BODY_BYTES",
-            "must be between 1 KiB and 64 MiB",
-        ));
-    }
+    let max_body_bytes = byte_size(
+        "PORTICO_MAX_BODY_BYTES",
+        env("PORTICO_MAX_BODY_BYTES"),
+        from_file.max_body_bytes,
+        1024 * 1024,
+    )?;
+    let max_file_bytes = byte_size(
+        "PORTICO_MAX_FILE_BYTES",
+        env("PORTICO_MAX_FILE_BYTES"),
+        from_file.max_file_bytes,
+        25 * 1024 * 1024,
+    )?;
 
     Ok(Settings {
         bind,
@@ -210,7 +211,28 @@ pub fn load(
         admin_token,
         log_format,
         max_body_bytes,
+        max_file_bytes,
     })
+}
+
+/// A size in bytes from the environment or the file, between 1 KiB and 64 MiB.
+fn byte_size(
+    name: &'static str,
+    from_env: Option<String>,
+    from_file: Option<usize>,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    let value = match from_env.filter(|v| !v.is_empty()) {
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| bad(name, format!("{raw:?} is not a number of bytes")))?,
+        None => from_file.unwrap_or(default),
+    };
+    if !(1024..=64 * 1024 * 1024).contains(&value) {
+        return Err(bad(name, "must be between 1 KiB and 64 MiB"));
+    }
+    Ok(value)
 }
 
 /// A secret given as base64 (standard or URL-safe, padded or not) of at least 32 bytes.

@@ -54,6 +54,25 @@ fn demo_key(secret: &[u8]) -> Result<ApiKey> {
     Ok(ApiKey::from_random(mac.finalize().into_bytes().into()))
 }
 
+/// The photos' bytes, so the work order's pages can show them (uploading again replaces).
+async fn upload_photos(portico: &Portico, org: &OrgId, owner: &StaffId) -> Result<()> {
+    for (file, bytes) in [
+        (
+            "photo-before",
+            &include_bytes!("../assets/demo-before.png")[..],
+        ),
+        (
+            "photo-meter",
+            &include_bytes!("../assets/demo-meter.png")[..],
+        ),
+    ] {
+        portico
+            .put_file(owner, org, &id(file)?, "image/png", bytes.to_vec())
+            .await?;
+    }
+    Ok(())
+}
+
 /// Seeds the demo and returns its links.
 pub async fn seed(
     portico: &Portico,
@@ -104,6 +123,7 @@ pub async fn seed(
         address: Some("12 Elm Street, Springfield".into()),
     };
     portico.put_client(&client).await?;
+    upload_photos(portico, &org_id, &owner.id).await?;
 
     let records = records(&org_id, &client.id, &owner.id, &tech.id)?;
     let mut links = Vec::new();
@@ -202,15 +222,15 @@ fn records(org: &OrgId, client: &ClientId, owner: &StaffId, tech: &StaffId) -> R
         files: vec![
             Attachment {
                 id: id("photo-before")?,
-                name: "before.jpg".into(),
-                content_type: "image/jpeg".into(),
+                name: "before.png".into(),
+                content_type: "image/png".into(),
                 caption: Some("Before we started".into()),
                 shared: true,
             },
             Attachment {
                 id: id("photo-meter")?,
-                name: "meter.jpg".into(),
-                content_type: "image/jpeg".into(),
+                name: "meter.png".into(),
+                content_type: "image/png".into(),
                 caption: None,
                 shared: false,
             },

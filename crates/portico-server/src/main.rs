@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_http::HttpConfig;
-use portico_store::SeaOrmStore;
+use portico_store::{FolderBlobs, SeaOrmStore};
 
 use crate::config::{LogFormat, Settings, redact_url};
 use crate::system::{OsRandomness, SystemClock};
@@ -94,16 +94,22 @@ async fn connect(settings: &Settings) -> Result<SeaOrmStore> {
         })
 }
 
-fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, Vec<u8>)> {
+async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, Vec<u8>)> {
     let secret = system::token_secret(settings.secret.as_deref(), &settings.data_dir)?;
     let keys = TokenKeys::new(KeyId(1), &secret).context("PORTICO_SECRET")?;
+    let files = settings.data_dir.join("files");
+    let blobs = FolderBlobs::open(&files)
+        .await
+        .with_context(|| format!("cannot open the file folder {}", files.display()))?;
     let ports = Ports {
         store: Arc::new(store.clone()),
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandomness),
+        blobs: Arc::new(blobs),
     };
     let config = ServiceConfig {
         public_url: settings.public_url.clone(),
+        max_file_bytes: settings.max_file_bytes as u64,
         ..ServiceConfig::default()
     };
     Ok((Portico::new(ports, keys, config), secret))
@@ -111,13 +117,14 @@ fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, Vec<u8>
 
 async fn serve(settings: &Settings) -> Result<()> {
     let store = connect(settings).await?;
-    let (portico, _) = service(settings, &store)?;
+    let (portico, _) = service(settings, &store).await?;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     let config = HttpConfig {
         admin_token: settings.admin_token.clone(),
         max_body_bytes: settings.max_body_bytes,
+        max_file_bytes: settings.max_file_bytes,
         public_url: settings.public_url.clone(),
     };
     let ops = Arc::new(operations::Ops { store, metrics });
@@ -175,7 +182,7 @@ async fn migrate(settings: &Settings) -> Result<()> {
 
 async fn demo(settings: &Settings, json: bool) -> Result<()> {
     let store = connect(settings).await?;
-    let (portico, secret) = service(settings, &store)?;
+    let (portico, secret) = service(settings, &store).await?;
     let links = demo::seed(&portico, &store, &secret, &settings.public_url).await?;
     if json {
         println!("{}", serde_json::to_string(&links)?);

@@ -16,7 +16,9 @@ impl Clock for SystemClock {
     // Reason: this adapter is the one place that reads the system clock.
     #[allow(clippy::disallowed_methods)]
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        // Whole seconds, as the store keeps them: an answer shows the same time a later read will.
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(0).unwrap_or(now)
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use portico_core::model::{Record, Role, Sections};
 use portico_core::ports::Store;
 use portico_core::testing::fixtures::{self, T0};
-use portico_core::testing::{ManualClock, SeededRandomness};
+use portico_core::testing::{ManualClock, MemoryBlobs, SeededRandomness};
 use portico_core::token::{KeyId, Nonce, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_store::SeaOrmStore;
@@ -122,6 +122,7 @@ async fn measure(store: SeaOrmStore, total: usize) -> Figures {
         store: Arc::new(store.clone()),
         clock: Arc::new(ManualClock::new(T0)),
         random: Arc::new(SeededRandomness::new(1)),
+        blobs: Arc::new(MemoryBlobs::default()),
     };
     let portico = Portico::new(ports, keys, ServiceConfig::default());
     let hashes: Vec<_> = tokens

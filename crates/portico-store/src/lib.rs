@@ -10,10 +10,13 @@
 //! - The outbox is claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several dispatchers
 //!   never claim one notification twice; SQLite serialises writers.
 //!
+//! - [`FolderBlobs`] keeps photo and file bytes in a folder (the blob port).
+//!
 //! [`Store`]: portico_core::ports::Store
 //! [`UnitOfWork`]: portico_core::ports::UnitOfWork
 //! [`Outbox`]: portico_core::ports::Outbox
 
+mod blobs;
 mod columns;
 mod convert;
 pub mod entity;
@@ -36,6 +39,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use time::OffsetDateTime;
 
+pub use blobs::FolderBlobs;
 pub use columns::{Amount, Instant};
 use entity::{api_keys, shares};
 

@@ -131,6 +131,49 @@ pub enum ClientError {
     Backend(#[source] BackendError),
 }
 
+/// Why a file action (upload, look-up, delete) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// No such org.
+    #[error("unknown org")]
+    UnknownOrg,
+    /// The acting staff member is not known in the org.
+    #[error("unknown staff member")]
+    UnknownStaff,
+    /// The acting staff member is deactivated.
+    #[error("the staff member is deactivated")]
+    InactiveStaff,
+    /// The role may not do this.
+    #[error("a {role} may not do this")]
+    NotPermitted {
+        /// The actor's role.
+        role: Role,
+    },
+    /// The upload had no bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// The upload is larger than the limit.
+    #[error("the file is larger than {max} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        max: u64,
+    },
+    /// The bytes are not of a kept type.
+    #[error(
+        "files of type {0} are not accepted; send a photo (JPEG, PNG, GIF, WebP, HEIC, AVIF) or a PDF"
+    )]
+    UnsupportedType(String),
+    /// No bytes stored under this id.
+    #[error("file not found")]
+    NotFound,
+    /// Someone else changed the same thing at the same time.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Storage failed.
+    #[error("storage failed")]
+    Backend(#[source] BackendError),
+}
+
 /// The conversions every error family shares: storage failures and refused actors.
 macro_rules! common_conversions {
     ($($t:ty),*) => {$(
@@ -149,7 +192,7 @@ macro_rules! common_conversions {
         }
     )*};
 }
-common_conversions!(ShareError, RecordError, ClientError);
+common_conversions!(ShareError, RecordError, ClientError, FileError);
 
 /// Refused actors, for the families whose use cases have an acting staff member.
 macro_rules! actor_conversions {
@@ -165,7 +208,7 @@ macro_rules! actor_conversions {
         }
     )*};
 }
-actor_conversions!(ShareError, RecordError);
+actor_conversions!(ShareError, RecordError, FileError);
 
 impl From<SharingBlocked> for ShareError {
     fn from(e: SharingBlocked) -> Self {

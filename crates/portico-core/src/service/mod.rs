@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod files;
 mod keys;
 mod records;
 mod sharing;
@@ -12,7 +13,8 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 pub use client::Opened;
-pub use error::{ClientError, RecordError, ShareError};
+pub use error::{ClientError, FileError, RecordError, ShareError};
+pub use files::ALLOWED_FILE_TYPES;
 pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};
 
@@ -20,7 +22,7 @@ use crate::model::{
     Delivery, Notification, NotificationId, NotificationKind, Org, RecordRef, Share, Topic,
 };
 use crate::policy::notify;
-use crate::ports::{Clock, Randomness, Store, StoreError, UnitOfWork};
+use crate::ports::{Blobs, Clock, Randomness, Store, StoreError, UnitOfWork};
 use crate::token::{KeyError, TokenKeys};
 
 /// Settings of the service.
@@ -31,6 +33,8 @@ pub struct ServiceConfig {
     pub public_url: String,
     /// How long a bursting notification waits to gather more of its kind (N6).
     pub burst_window: Duration,
+    /// The largest photo or file kept, in bytes.
+    pub max_file_bytes: u64,
 }
 
 impl Default for ServiceConfig {
@@ -38,6 +42,7 @@ impl Default for ServiceConfig {
         Self {
             public_url: "http://127.0.0.1:8080".to_owned(),
             burst_window: Duration::minutes(2),
+            max_file_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -51,6 +56,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// Randomness (a CSPRNG in production).
     pub random: Arc<dyn Randomness>,
+    /// Photo and file bytes.
+    pub blobs: Arc<dyn Blobs>,
 }
 
 impl std::fmt::Debug for Ports {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Portico, RecordError, retry_on_conflict};
+use super::{Portico, RecordError, files, retry_on_conflict};
 use crate::model::{
     Attachment, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef, Staff, StaffId, TaskId,
     Topic, Update, WorkOrder, WorkStatus,
@@ -145,6 +145,16 @@ impl Portico {
         actor: &StaffId,
         record: &Record,
     ) -> Result<RecordChange, RecordError> {
+        // A file's media type is the one checked from its uploaded bytes, not the host's claim.
+        let mut record = record.clone();
+        if let Record::WorkOrder(wo) = &mut record {
+            for file in &mut wo.files {
+                if let Some(checked) = self.checked_type(&wo.org_id, &file.id).await? {
+                    file.content_type = checked;
+                }
+            }
+        }
+        let record = &record;
         retry_on_conflict!(
             self.try_write(actor, record.org_id(), &record.reference(), |_, _| Ok(
                 record.clone()
@@ -165,6 +175,14 @@ impl Portico {
             kind: RecordKind::WorkOrder,
             id: work_order.clone(),
         };
+        // A file's media type is the one checked from its uploaded bytes, not the host's claim.
+        let mut event = event.clone();
+        if let HostEvent::FileAdded { file } = &mut event
+            && let Some(checked) = self.checked_type(org, &file.id).await?
+        {
+            file.content_type = checked;
+        }
+        let event = &event;
         retry_on_conflict!(
             self.try_write(actor, org, &reference, |old, org| match old {
                 Some(Record::WorkOrder(wo)) => {
@@ -176,6 +194,16 @@ impl Portico {
             })
             .await
         )
+    }
+
+    async fn checked_type(
+        &self,
+        org: &OrgId,
+        file: &FileId,
+    ) -> Result<Option<String>, RecordError> {
+        self.uploaded_type(org, file)
+            .await
+            .map_err(|e| RecordError::Backend(Box::new(e)))
     }
 
     async fn try_write(
@@ -199,6 +227,7 @@ impl Portico {
         }
         validate(&new)?;
         normalise(old.as_ref().map(|o| &o.value), &mut new, now)?;
+        let dropped = files::dropped_files(old.as_ref().map(|o| &o.value), &new);
         if !permissions::can_share(role) && shares_more_items(old.as_ref().map(|o| &o.value), &new)
         {
             return Err(RecordError::NotPermitted { role });
@@ -245,6 +274,7 @@ impl Portico {
             Record::Quote(_) | Record::Invoice(_) => None,
         };
         tx.commit().await?;
+        self.drop_blobs(org_id, &dropped).await;
         Ok(RecordChange {
             version,
             notifications: topics,

@@ -11,7 +11,7 @@ use crate::model::{
     NotificationId, NotificationKind, OrgId, Record, RecordRef, Role, Sections, Share, ShareId,
     ShareState, StaffId, Topic,
 };
-use crate::ports::{Outbox, Store, StoreError};
+use crate::ports::{Blob, BlobKey, Blobs, Outbox, Store, StoreError};
 use crate::token::{ApiKey, KeyId, Nonce, TokenHash};
 
 /// Makes one `#[tokio::test]` per check. `$make` is an expression whose future yields
@@ -747,4 +747,52 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(
     })
     .await;
     (ra.unwrap(), rb.unwrap())
+}
+
+/// The [`Blobs`] contract: bytes and type read back whole, `head` agrees without the bytes,
+/// replacing swaps the whole blob, orgs never see each other's files, deleting is idempotent,
+/// and ids that look like paths stay plain names.
+pub async fn blobs_contract(blobs: &dyn Blobs) {
+    use crate::model::FileId;
+
+    let key = |org: &str, file: &str| BlobKey {
+        org: OrgId::new(org).unwrap(),
+        file: FileId::new(file).unwrap(),
+    };
+    let photo = Blob {
+        content_type: "image/png".into(),
+        bytes: vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3],
+    };
+    let a = key("org-a", "photo-1");
+    assert_eq!(blobs.get(&a).await.unwrap(), None);
+    assert_eq!(blobs.head(&a).await.unwrap(), None);
+
+    blobs.put(&a, photo.clone()).await.unwrap();
+    assert_eq!(blobs.get(&a).await.unwrap(), Some(photo.clone()));
+    let meta = blobs.head(&a).await.unwrap().unwrap();
+    assert_eq!((meta.content_type.as_str(), meta.size), ("image/png", 8));
+
+    // Another org's file of the same id is another file.
+    assert_eq!(blobs.get(&key("org-b", "photo-1")).await.unwrap(), None);
+
+    let pdf = Blob {
+        content_type: "application/pdf".into(),
+        bytes: b"%PDF-1.7 replaced".to_vec(),
+    };
+    blobs.put(&a, pdf.clone()).await.unwrap();
+    assert_eq!(blobs.get(&a).await.unwrap(), Some(pdf));
+
+    // Ids may hold dots; `..` must not climb out of the org's files.
+    let dots = key("org-a", "..");
+    blobs.put(&dots, photo.clone()).await.unwrap();
+    assert_eq!(blobs.get(&dots).await.unwrap(), Some(photo.clone()));
+    assert!(blobs.get(&a).await.unwrap().is_some());
+    let b = key("org-b", "x");
+    assert_eq!(blobs.get(&b).await.unwrap(), None);
+
+    blobs.delete(&a).await.unwrap();
+    assert_eq!(blobs.get(&a).await.unwrap(), None);
+    assert_eq!(blobs.head(&a).await.unwrap(), None);
+    blobs.delete(&a).await.unwrap();
+    assert_eq!(blobs.get(&dots).await.unwrap(), Some(photo));
 }

@@ -21,8 +21,8 @@ use time::{Duration, OffsetDateTime};
 pub use memory::MemoryStore;
 
 use crate::ports::{
-    BackendError, BlobKey, Blobs, Checkout, CheckoutRequest, Clock, MailError, Mailer,
-    OutgoingEmail, Payments, Randomness,
+    BackendError, Blob, BlobKey, BlobMeta, Blobs, Checkout, CheckoutRequest, Clock, MailError,
+    Mailer, OutgoingEmail, Payments, Randomness,
 };
 
 /// A clock that stands still until told to move.
@@ -114,17 +114,36 @@ impl Mailer for MemoryMailer {
 
 /// Blobs in memory.
 #[derive(Debug, Default)]
-pub struct MemoryBlobs(Mutex<std::collections::BTreeMap<BlobKey, Vec<u8>>>);
+pub struct MemoryBlobs(Mutex<std::collections::BTreeMap<BlobKey, Blob>>);
+
+impl MemoryBlobs {
+    /// How many blobs are stored.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 #[async_trait]
 impl Blobs for MemoryBlobs {
-    async fn put(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BackendError> {
-        self.0.lock().unwrap().insert(key.clone(), bytes);
+    async fn put(&self, key: &BlobKey, blob: Blob) -> Result<(), BackendError> {
+        self.0.lock().unwrap().insert(key.clone(), blob);
         Ok(())
     }
 
-    async fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BackendError> {
+    async fn get(&self, key: &BlobKey) -> Result<Option<Blob>, BackendError> {
         Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+
+    async fn head(&self, key: &BlobKey) -> Result<Option<BlobMeta>, BackendError> {
+        Ok(self.0.lock().unwrap().get(key).map(|b| BlobMeta {
+            content_type: b.content_type.clone(),
+            size: b.bytes.len() as u64,
+        }))
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BackendError> {

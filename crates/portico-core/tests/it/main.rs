@@ -6,6 +6,7 @@
 #![allow(unreachable_pub)]
 
 mod conformance;
+mod files;
 mod model_based;
 mod service;
 mod snapshots;

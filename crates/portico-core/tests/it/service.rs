@@ -15,7 +15,7 @@ use portico_core::service::{
     ClientError, EnableShare, HostEvent, NewFile, Opened, RecordError, ShareError,
 };
 use portico_core::testing::fixtures::{self, T0};
-use portico_core::testing::{ManualClock, SeededRandomness};
+use portico_core::testing::{ManualClock, MemoryBlobs, SeededRandomness};
 use portico_core::token::{KeyId, Nonce, ShareToken, TokenKeys};
 use portico_core::view::ViewBody;
 use portico_core::{Portico, Ports, ServiceConfig};
@@ -209,6 +209,7 @@ fn s3_rotating_the_key_keeps_old_links_and_mints_new_ones_under_the_new_key() {
         store: Arc::new(w.store.clone()),
         clock: w.clock.clone(),
         random: Arc::new(SeededRandomness::new(99)),
+        blobs: Arc::new(MemoryBlobs::default()),
     };
     let portico = Portico::new(
         ports.clone(),

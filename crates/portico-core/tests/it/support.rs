@@ -9,7 +9,7 @@ use portico_core::model::{
 use portico_core::ports::Outbox;
 use portico_core::service::{EnableShare, Opened, ShareInfo};
 use portico_core::testing::fixtures::{self, T0};
-use portico_core::testing::{ManualClock, MemoryStore, SeededRandomness};
+use portico_core::testing::{ManualClock, MemoryBlobs, MemoryStore, SeededRandomness};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 
@@ -20,6 +20,7 @@ pub struct World {
     pub portico: Portico,
     pub store: MemoryStore,
     pub clock: Arc<ManualClock>,
+    pub blobs: Arc<MemoryBlobs>,
     pub org: OrgId,
     pub client: ClientId,
     pub wo: RecordRef,
@@ -46,10 +47,12 @@ impl World {
             .unwrap();
         let store = MemoryStore::new();
         let clock = Arc::new(ManualClock::new(T0));
+        let blobs = Arc::new(MemoryBlobs::default());
         let ports = Ports {
             store: Arc::new(store.clone()),
             clock: clock.clone(),
             random: Arc::new(SeededRandomness::new(seed)),
+            blobs: blobs.clone(),
         };
         let keys = TokenKeys::new(KeyId(1), SECRET).unwrap();
         let config = ServiceConfig {
@@ -90,6 +93,7 @@ impl World {
             portico,
             store,
             clock,
+            blobs,
             org: org.id,
             client: client.id,
         }

@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod api;
+mod files;
 mod hostile;
 mod openapi;
 mod support;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use poem::test::{TestClient, TestResponse};
 use poem::{Endpoint, Response};
 use portico_core::testing::fixtures::T0;
-use portico_core::testing::{ManualClock, MemoryStore, SeededRandomness};
+use portico_core::testing::{ManualClock, MemoryBlobs, MemoryStore, SeededRandomness};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_http::HttpConfig;
@@ -25,6 +25,7 @@ pub fn portico() -> Portico {
         store: Arc::new(MemoryStore::new()),
         clock: Arc::new(ManualClock::new(T0)),
         random: Arc::new(SeededRandomness::new(11)),
+        blobs: Arc::new(MemoryBlobs::default()),
     };
     let keys = TokenKeys::new(KeyId(1), &[3; 32]).unwrap();
     let config = ServiceConfig {
@@ -38,6 +39,7 @@ pub fn config() -> HttpConfig {
     HttpConfig {
         admin_token: Some(ADMIN.into()),
         max_body_bytes: 64 * 1024,
+        max_file_bytes: 256 * 1024,
         public_url: "https://api.example".into(),
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, PgDatabase, Server, binary, call};
+use crate::support::{ADMIN, PgDatabase, Server, binary, call, upload};
 
 /// The walk: org and staff, a work order, a technician refused, the owner sharing,
 /// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
@@ -134,6 +134,38 @@ fn walk(server: &Server) -> Vec<String> {
         "the old share is dead and shows no link"
     );
 
+    // A photo: uploaded, kept under the data folder, typed from its bytes, and its bytes
+    // deleted when the work order drops it.
+    let png = include_bytes!("../../assets/demo-before.png");
+    let (status, stored) = upload(&server.base, &key, "tom", "photo1", png);
+    assert_eq!(
+        (status, &stored["content_type"]),
+        (200, &json!("image/png"))
+    );
+    let added = json!({ "type": "file_added", "file": { "id": "photo1", "name": "leak.png", "content_type": "image/png", "shared": false } });
+    let (status, body) = call(
+        "POST",
+        &format!("{v1}/work-orders/wo1/events"),
+        &key,
+        Some("tom"),
+        Some(&added),
+    );
+    assert_eq!(status, 200, "{body}");
+    let files = server.data.path().join("files");
+    assert_eq!(walkdir_count(&files), 1);
+    let removed = json!({ "type": "file_removed", "file_id": "photo1" });
+    let (status, _) = call(
+        "POST",
+        &format!("{v1}/work-orders/wo1/events"),
+        &key,
+        Some("ann"),
+        Some(&removed),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(walkdir_count(&files), 0, "the bytes went with the file");
+    let (status, _) = call("GET", &format!("{v1}/files/photo1"), &key, None, None);
+    assert_eq!(status, 404);
+
     let (status, metrics) = metrics(server);
     assert_eq!(status, 200);
     assert!(
@@ -143,6 +175,16 @@ fn walk(server: &Server) -> Vec<String> {
     assert!(metrics.contains("portico_outbox_pending"), "{metrics}");
     let token = |l: &str| l.rsplit('/').next().unwrap().to_owned();
     vec![key, token(&link), token(fresh["link"].as_str().unwrap())]
+}
+
+/// How many files lie anywhere under `dir`.
+fn walkdir_count(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .map(|e| e.unwrap().path())
+            .map(|p| if p.is_dir() { walkdir_count(&p) } else { 1 })
+            .sum()
+    })
 }
 
 fn metrics(server: &Server) -> (u16, String) {

@@ -25,8 +25,8 @@ fn free_port() -> u16 {
 pub struct Server {
     child: Option<Child>,
     pub base: String,
-    /// Kept so the data folder lives as long as the server.
-    _data: tempfile::TempDir,
+    /// The data folder, removed with the server.
+    pub data: tempfile::TempDir,
 }
 
 impl Server {
@@ -50,7 +50,7 @@ impl Server {
         let server = Server {
             child: Some(child),
             base,
-            _data: data,
+            data,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -131,6 +131,25 @@ pub fn call(
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
     (status, value)
+}
+
+/// Uploads `bytes` as file `id`; returns status and JSON body.
+pub fn upload(base: &str, key: &str, staff: &str, id: &str, bytes: &[u8]) -> (u16, Value) {
+    let req = ureq::http::Request::builder()
+        .method("PUT")
+        .uri(format!("{base}/v1/files/{id}"))
+        .header("Authorization", format!("Bearer {key}"))
+        .header("X-Portico-Staff", staff)
+        .header("Content-Type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .unwrap();
+    let mut resp = agent().run(req).unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// A PostgreSQL database of its own for one test, dropped afterwards; `None` (with a notice)

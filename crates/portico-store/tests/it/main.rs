@@ -4,6 +4,7 @@
 // Reason: helpers are shared between this binary's modules only.
 #![allow(unreachable_pub)]
 
+mod blobs;
 mod conformance;
 mod store;
 mod support;

@@ -10,7 +10,7 @@ use portico_core::model::{
 use portico_core::ports::{Outbox, Store, StoreError};
 use portico_core::service::{EnableShare, HostEvent, Opened};
 use portico_core::testing::fixtures::{self, T0};
-use portico_core::testing::{ManualClock, SeededRandomness};
+use portico_core::testing::{ManualClock, MemoryBlobs, SeededRandomness};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_store::SeaOrmStore;
@@ -65,6 +65,7 @@ async fn scene(store: &SeaOrmStore) -> Scene {
         store: Arc::new(store.clone()),
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(3)),
+        blobs: Arc::new(MemoryBlobs::default()),
     };
     let keys = TokenKeys::new(KeyId(1), &[7; 32]).unwrap();
     let portico = Portico::new(ports, keys, ServiceConfig::default());
