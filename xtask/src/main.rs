@@ -11,7 +11,8 @@ const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
   ci       fmt check, clippy -D warnings, all tests (including the check that docs/openapi.json
            is current), cargo deny (bans licenses sources), tidy
   codegen  rewrite docs/openapi.json from the code
-  bench    run the benchmarks and print their figures (policy; store look-ups at 1k and 1M shares)
+  bench    run the benchmarks and print their figures (policy; store look-ups at 1k and 1M
+           shares; the API's write path on SQLite and PostgreSQL)
   tidy     check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
@@ -111,5 +112,14 @@ fn bench() -> Result<()> {
         "portico-store",
         "--bench",
         "lookup",
+    ])?;
+    // Starts the real binary on SQLite and on PostgreSQL (PORTICO_BENCH_POSTGRES_URL).
+    cargo(&[
+        "bench",
+        "--locked",
+        "--package",
+        "portico-server",
+        "--bench",
+        "write_path",
     ])
 }
