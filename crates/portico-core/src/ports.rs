@@ -282,6 +282,24 @@ pub trait Blobs: Send + Sync {
     async fn delete(&self, key: &BlobKey) -> Result<(), BackendError>;
 }
 
+/// Something a client page shows may have changed: everything of `org`, or of `record` when
+/// named. Published after the change committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The org whose data changed.
+    pub org: OrgId,
+    /// The record, when the change concerns one record (and its shares) only.
+    pub record: Option<RecordRef>,
+}
+
+/// Listens to committed changes, to keep what serves clients fresh: page caches drop what a
+/// change touched, live pages push the new status (V7). Implementations MUST NOT block: they
+/// are called on the path of the change.
+pub trait Changes: Send + Sync {
+    /// `change` committed.
+    fn changed(&self, change: &Change);
+}
+
 /// A request for a hosted payment page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutRequest {

@@ -38,6 +38,33 @@ pub struct ClientView {
     pub body: ViewBody,
 }
 
+impl ClientView {
+    /// Whether this view shows `file`: the logo, a shared photo or file, the technician's photo
+    /// or the signature image. Files are served behind a token only when this holds.
+    pub fn shows_file(&self, file: &FileId) -> bool {
+        if self.company.logo.as_ref() == Some(file) {
+            return true;
+        }
+        let ViewBody::WorkOrder(wo) = &self.body else {
+            return false;
+        };
+        let shared = wo.photos_files.iter().flatten().any(|f| &f.id == file);
+        let technician = wo
+            .schedule
+            .as_ref()
+            .and_then(|s| s.technician.as_ref())
+            .and_then(|t| t.photo.as_ref())
+            == Some(file);
+        let signature = wo
+            .signature
+            .as_ref()
+            .and_then(Option::as_ref)
+            .and_then(|s| s.image.as_ref())
+            == Some(file);
+        shared || technician || signature
+    }
+}
+
 /// The content of a [`ClientView`], by record kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -228,6 +228,10 @@ impl From<ClientError> for ApiError {
         match e {
             ClientError::LinkInactive => Self::not_found("link"),
             ClientError::NotAQuote => Self::BadRequest(Self::body("not_a_quote", message, None)),
+            ClientError::Invalid(_) => Self::validation(message),
+            ClientError::NoBusinessEmail => {
+                Self::Conflict(Self::body("no_business_email", message, None))
+            }
             ClientError::Decision(_) => {
                 Self::Conflict(Self::body("decision_refused", message, None))
             }

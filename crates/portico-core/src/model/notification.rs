@@ -52,6 +52,15 @@ pub enum NotificationKind {
         /// Their message.
         message: Option<String>,
     },
+    /// To the business: a client asked for help from a shared page (V2).
+    HelpRequested {
+        /// The name the client gave.
+        name: String,
+        /// A phone number to call back, if given.
+        phone: Option<String>,
+        /// What they wrote.
+        message: String,
+    },
 }
 
 /// What notifications of one burst share: kinds with the same topic merge (N6).
@@ -68,6 +77,8 @@ pub enum Topic {
     UpdatesShared,
     /// [`NotificationKind::QuoteDecided`].
     QuoteDecided,
+    /// [`NotificationKind::HelpRequested`].
+    HelpRequested,
 }
 
 impl Topic {
@@ -79,6 +90,7 @@ impl Topic {
             Topic::TasksCompleted => "tasks_completed",
             Topic::UpdatesShared => "updates_shared",
             Topic::QuoteDecided => "quote_decided",
+            Topic::HelpRequested => "help_requested",
         }
     }
 }
@@ -92,12 +104,16 @@ impl NotificationKind {
             NotificationKind::TasksCompleted { .. } => Topic::TasksCompleted,
             NotificationKind::UpdatesShared { .. } => Topic::UpdatesShared,
             NotificationKind::QuoteDecided { .. } => Topic::QuoteDecided,
+            NotificationKind::HelpRequested { .. } => Topic::HelpRequested,
         }
     }
 
     /// Whether this goes to the business rather than the client.
     pub fn to_business(&self) -> bool {
-        matches!(self, NotificationKind::QuoteDecided { .. })
+        matches!(
+            self,
+            NotificationKind::QuoteDecided { .. } | NotificationKind::HelpRequested { .. }
+        )
     }
 }
 

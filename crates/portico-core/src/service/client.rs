@@ -1,14 +1,16 @@
 //! What clients do behind a link: open it (S5, S7, S8, S11, V1–V6) and decide on a quote (V5).
 
 use super::{ClientError, Portico, retry_on_conflict};
+use time::OffsetDateTime;
+
 use crate::model::{
-    Actor, AuditAction, Invoice, NotificationKind, Org, Record, RecordKind, Share, ShareId, Staff,
-    Versioned,
+    Actor, AuditAction, FileId, Invoice, NotificationKind, Org, OrgId, Record, RecordKind, Share,
+    ShareId, Staff, Versioned,
 };
 use crate::policy::access::{self, Access};
 use crate::policy::project::{Projection, company_card, project};
 use crate::policy::quote::{self, ClientDecision};
-use crate::ports::{StoreError, UnitOfWork};
+use crate::ports::{Blob, BlobKey, StoreError, UnitOfWork};
 use crate::token::ShareToken;
 use crate::view::{ClientView, CompanyCard};
 
@@ -19,6 +21,11 @@ pub enum Opened {
     View {
         /// The share opened (for files and live status behind the same token).
         share: ShareId,
+        /// The org the share belongs to.
+        org: OrgId,
+        /// When the link stops opening (S7), if an expiry is set; a cached page must not
+        /// outlive it.
+        expires_at: Option<OffsetDateTime>,
         /// What the client sees.
         view: Box<ClientView>,
     },
@@ -28,6 +35,61 @@ pub enum Opened {
     Expired(CompanyCard),
     /// Sharing is off for the org (S8): "not available".
     Unavailable(CompanyCard),
+}
+
+/// A client's "Get help" message (V2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpRequest {
+    /// Their name.
+    pub name: String,
+    /// A phone number to call back on.
+    pub phone: Option<String>,
+    /// What they need.
+    pub message: String,
+}
+
+impl HelpRequest {
+    /// The request trimmed and checked: a name (up to 200 characters), a message (up to 5,000),
+    /// and a phone number of digits, spaces and `+ ( ) - .` (up to 40), if any.
+    fn checked(&self) -> Result<Self, ClientError> {
+        let name = self.name.trim();
+        let message = self.message.trim();
+        let phone = self
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(ClientError::Invalid(
+                "please give your name (up to 200 characters)".into(),
+            ));
+        }
+        if message.is_empty() || message.chars().count() > 5000 {
+            return Err(ClientError::Invalid(
+                "please write a message (up to 5,000 characters)".into(),
+            ));
+        }
+        if phone.is_some_and(|p| {
+            p.len() > 40
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +()-.".contains(c))
+        }) {
+            return Err(ClientError::Invalid(
+                "a phone number has digits, spaces and + ( ) - . only".into(),
+            ));
+        }
+        let clean = |s: &str| {
+            s.chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .collect()
+        };
+        Ok(Self {
+            name: clean(name),
+            phone: phone.map(str::to_owned),
+            message: clean(message),
+        })
+    }
 }
 
 /// A link that opens, with what it opens.
@@ -134,20 +196,87 @@ impl Portico {
     /// Opens a link: the client view, or the one answer for a dead link. Records the opening
     /// (S11); opening never mails anyone.
     pub async fn open_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
+        let opened = self.view_link(raw_token).await?;
+        if let Opened::View { share, .. } = &opened {
+            self.record_opened(*share, self.now()).await?;
+        }
+        Ok(opened)
+    }
+
+    /// What opening a link shows, without recording the opening: for callers that record
+    /// openings themselves ([`Portico::record_opened`]), coalescing them under load.
+    pub async fn view_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
         let (found, mut tx) = match self.resolve_record(raw_token, false).await? {
             Ok(found) => found,
             Err(answer) => return Ok(answer),
         };
         let view = self.view_of(tx.as_mut(), &found).await?;
-        drop(tx);
-        self.ports
-            .store
-            .record_opened(found.share.id, self.now())
-            .await?;
         Ok(Opened::View {
             share: found.share.id,
+            org: found.share.org_id.clone(),
+            expires_at: found.share.expires_at,
             view: Box::new(view),
         })
+    }
+
+    /// S11: records that `share` was opened at `at` (first time kept, last time moved on).
+    pub async fn record_opened(
+        &self,
+        share: ShareId,
+        at: OffsetDateTime,
+    ) -> Result<(), ClientError> {
+        Ok(self.ports.store.record_opened(share, at).await?)
+    }
+
+    /// The bytes of a file behind a link, only while the link opens and the client view shows
+    /// the file (a shared photo or file, the technician's photo, the signature, the logo).
+    /// `None` for every other case, alike.
+    pub async fn file_of_link(
+        &self,
+        raw_token: &str,
+        file: &FileId,
+    ) -> Result<Option<Blob>, ClientError> {
+        let Opened::View { view, org, .. } = self.view_link(raw_token).await? else {
+            return Ok(None);
+        };
+        if !view.shows_file(file) {
+            return Ok(None);
+        }
+        let key = BlobKey {
+            org,
+            file: file.clone(),
+        };
+        self.ports
+            .blobs
+            .get(&key)
+            .await
+            .map_err(ClientError::Backend)
+    }
+
+    /// V2: the client's "Get help" message, mailed to the business through the outbox.
+    pub async fn ask_for_help(
+        &self,
+        raw_token: &str,
+        request: &HelpRequest,
+    ) -> Result<(), ClientError> {
+        let request = request.checked()?;
+        let now = self.now();
+        let Ok((found, mut tx)) = self.resolve_record(raw_token, true).await? else {
+            return Err(ClientError::LinkInactive);
+        };
+        if found.org.contact.email.is_none() {
+            return Err(ClientError::NoBusinessEmail);
+        }
+        let kind = NotificationKind::HelpRequested {
+            name: request.name,
+            phone: request.phone,
+            message: request.message,
+        };
+        let reference = found.share.record.clone();
+        self.queue(tx.as_mut(), &found.org, &found.share, &reference, kind, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// V5: the client's decision on the quote behind a link. It locks the quote, is audited,
@@ -193,6 +322,7 @@ impl Portico {
             .await?;
         let view = self.view_of(tx.as_mut(), &found).await?;
         tx.commit().await?;
+        self.publish(&found.share.org_id, Some(&found.share.record));
         Ok(view)
     }
 }

@@ -123,6 +123,12 @@ pub enum ClientError {
     /// V5: the decision was refused.
     #[error(transparent)]
     Decision(#[from] DecisionDenied),
+    /// The client's input is not acceptable; the message says why, in words for the client.
+    #[error("{0}")]
+    Invalid(String),
+    /// The business has no email address to receive the message.
+    #[error("the business cannot receive messages here; please call them")]
+    NoBusinessEmail,
     /// Someone else changed the record at the same time, and retrying did not help.
     #[error("conflict: {0}")]
     Conflict(String),

@@ -12,17 +12,17 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-pub use client::Opened;
+pub use client::{HelpRequest, Opened};
 pub use error::{ClientError, FileError, RecordError, ShareError};
 pub use files::ALLOWED_FILE_TYPES;
 pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};
 
 use crate::model::{
-    Delivery, Notification, NotificationId, NotificationKind, Org, RecordRef, Share, Topic,
+    Delivery, Notification, NotificationId, NotificationKind, Org, OrgId, RecordRef, Share, Topic,
 };
 use crate::policy::notify;
-use crate::ports::{Blobs, Clock, Randomness, Store, StoreError, UnitOfWork};
+use crate::ports::{Blobs, Change, Changes, Clock, Randomness, Store, StoreError, UnitOfWork};
 use crate::token::{KeyError, TokenKeys};
 
 /// Settings of the service.
@@ -67,11 +67,22 @@ impl std::fmt::Debug for Ports {
 }
 
 /// Portico's use cases.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Portico {
     ports: Ports,
     keys: TokenKeys,
     config: ServiceConfig,
+    changes: Vec<Arc<dyn Changes>>,
+}
+
+impl std::fmt::Debug for Portico {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Portico")
+            .field("keys", &self.keys)
+            .field("config", &self.config)
+            .field("change_listeners", &self.changes.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Attempts of a use case that lost an optimistic-concurrency race before giving up.
@@ -107,6 +118,28 @@ impl Portico {
             ports,
             keys,
             config,
+            changes: Vec::new(),
+        }
+    }
+
+    /// The service, also telling `listener` of every committed change that a client page could
+    /// show (page caches, live status).
+    #[must_use]
+    pub fn with_changes(mut self, listener: Arc<dyn Changes>) -> Self {
+        self.changes.push(listener);
+        self
+    }
+
+    fn publish(&self, org: &OrgId, record: Option<&RecordRef>) {
+        if self.changes.is_empty() {
+            return;
+        }
+        let change = Change {
+            org: org.clone(),
+            record: record.cloned(),
+        };
+        for listener in &self.changes {
+            listener.changed(&change);
         }
     }
 

@@ -105,6 +105,7 @@ impl Portico {
         let mut tx = self.ports.store.begin().await?;
         tx.put_org(org).await?;
         tx.commit().await?;
+        self.publish(&org.id, None);
         Ok(())
     }
 
@@ -117,6 +118,7 @@ impl Portico {
             .ok_or(RecordError::UnknownOrg)?;
         tx.put_staff(staff).await?;
         tx.commit().await?;
+        self.publish(&staff.org_id, None);
         Ok(())
     }
 
@@ -129,6 +131,7 @@ impl Portico {
             .ok_or(RecordError::UnknownOrg)?;
         tx.put_client(client).await?;
         tx.commit().await?;
+        self.publish(&client.org_id, None);
         Ok(())
     }
 
@@ -274,6 +277,7 @@ impl Portico {
             Record::Quote(_) | Record::Invoice(_) => None,
         };
         tx.commit().await?;
+        self.publish(org_id, Some(reference));
         self.drop_blobs(org_id, &dropped).await;
         Ok(RecordChange {
             version,

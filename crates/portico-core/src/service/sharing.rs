@@ -98,6 +98,7 @@ impl Portico {
         request: &EnableShare,
     ) -> Result<ShareInfo, ShareError> {
         let info = retry_on_conflict!(self.try_enable(actor, org, record, request).await)?;
+        self.publish(org, Some(record));
         match &info {
             // Enabling again with other choices changes the share (S6).
             ShareOutcome::Existing(share)
@@ -236,6 +237,7 @@ impl Portico {
         change: &ShareChange,
     ) -> Result<ShareInfo, ShareError> {
         let share = retry_on_conflict!(self.try_change(actor, org, id, change).await)?;
+        self.publish(org, Some(&share.record));
         self.share_info(&share)
     }
 
@@ -291,6 +293,7 @@ impl Portico {
         id: ShareId,
     ) -> Result<ShareInfo, ShareError> {
         let share = retry_on_conflict!(self.try_revoke(actor, org, id).await)?;
+        self.publish(org, Some(&share.record));
         self.share_info(&share)
     }
 

@@ -5,6 +5,7 @@
 // `pub(crate)` on every one of them.
 #![allow(unreachable_pub)]
 
+mod client;
 mod conformance;
 mod files;
 mod model_based;

@@ -205,6 +205,7 @@ fn describe(kind: &NotificationKind) -> String {
         NotificationKind::TasksCompleted { tasks } => format!("tasks:{}", tasks.len()),
         NotificationKind::UpdatesShared { updates } => format!("updates:{}", updates.len()),
         NotificationKind::QuoteDecided { decision, .. } => format!("quote:{decision:?}"),
+        NotificationKind::HelpRequested { name, .. } => format!("help:{name}"),
     }
 }
 

@@ -1,0 +1,192 @@
+//! What a client does behind a link beyond opening it: files only while the view shows them,
+//! "Get help" (V2), and the change feed that keeps client pages fresh (V7, S5).
+
+use std::sync::{Arc, Mutex};
+
+use portico_core::model::{NotificationKind, Role, Section, Sections};
+use portico_core::ports::{Blob, BlobKey, Blobs, Change, Changes};
+use portico_core::service::{ClientError, HelpRequest, Opened, ShareChange};
+use portico_core::testing::fixtures;
+
+use crate::support::{World, owner};
+
+fn put_blob(w: &World, id: &str) {
+    let key = BlobKey {
+        org: w.org.clone(),
+        file: fixtures::file_id(id),
+    };
+    let blob = Blob {
+        content_type: "image/png".into(),
+        bytes: id.as_bytes().to_vec(),
+    };
+    w.block_on(w.blobs.put(&key, blob)).unwrap();
+}
+
+fn token(link: &str) -> &str {
+    link.rsplit('/').next().unwrap()
+}
+
+#[test]
+fn v3_files_are_served_only_while_the_view_shows_them() {
+    let w = World::new();
+    for id in ["f1", "f2", "logo", "photo-technician", "elsewhere"] {
+        put_blob(&w, id);
+    }
+    let share = w.enable(&w.wo);
+    let link = share.link.clone().unwrap();
+    let file = |id: &str| {
+        w.block_on(w.portico.file_of_link(token(&link), &fixtures::file_id(id)))
+            .unwrap()
+            .map(|b| b.bytes)
+    };
+    // Shared photo, logo, technician's photo: yes. Unshared photo, a file of nothing: no.
+    assert_eq!(file("f1"), Some(b"f1".to_vec()));
+    assert_eq!(file("logo"), Some(b"logo".to_vec()));
+    assert_eq!(file("photo-technician"), Some(b"photo-technician".to_vec()));
+    assert_eq!(file("f2"), None);
+    assert_eq!(file("elsewhere"), None);
+
+    // With the photos section off, the shared photo goes too; with the link revoked, all go.
+    let change = ShareChange {
+        recipient: None,
+        sections: Some(Sections::ALL.with(Section::PhotosFiles, false)),
+    };
+    w.block_on(w.portico.change_share(&owner(), &w.org, share.id, &change))
+        .unwrap();
+    assert_eq!(file("f1"), None);
+    assert!(file("logo").is_some());
+    w.block_on(w.portico.revoke_share(&owner(), &w.org, share.id))
+        .unwrap();
+    assert_eq!(file("logo"), None);
+    assert_eq!(
+        w.block_on(
+            w.portico
+                .file_of_link("not-a-token", &fixtures::file_id("f1"))
+        )
+        .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn v2_get_help_reaches_the_business_and_checks_its_input() {
+    let w = World::new();
+    let link = w.enable(&w.wo).link.unwrap();
+    let before = w.outbox().len();
+    let help = |name: &str, phone: Option<&str>, message: &str| {
+        w.block_on(w.portico.ask_for_help(
+            token(&link),
+            &HelpRequest {
+                name: name.into(),
+                phone: phone.map(str::to_owned),
+                message: message.into(),
+            },
+        ))
+    };
+    for (name, phone, message) in [
+        ("", None, "hello"),
+        ("Jordan", None, "   "),
+        ("Jordan", Some("call me <script>"), "hello"),
+        ("J".repeat(201).as_str(), None, "hello"),
+    ] {
+        let refused = help(name, phone, message);
+        assert!(
+            matches!(refused, Err(ClientError::Invalid(_))),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(w.outbox().len(), before, "nothing refused was queued");
+
+    help(
+        "  Jordan Lee ",
+        Some("+1 (555) 0142"),
+        "The breaker trips\u{7} again.",
+    )
+    .unwrap();
+    let outbox = w.outbox();
+    let mail = outbox.last().unwrap();
+    assert_eq!(mail.to.as_str(), "office@brightspark.example");
+    assert_eq!(
+        mail.kind,
+        NotificationKind::HelpRequested {
+            name: "Jordan Lee".into(),
+            phone: Some("+1 (555) 0142".into()),
+            message: "The breaker trips again.".into(),
+        }
+    );
+    // A dead link cannot ask.
+    assert!(matches!(
+        w.block_on(w.portico.ask_for_help(
+            "unknown",
+            &HelpRequest {
+                name: "x".into(),
+                phone: None,
+                message: "y".into()
+            }
+        )),
+        Err(ClientError::LinkInactive)
+    ));
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Change>>);
+
+impl Changes for Recorder {
+    fn changed(&self, change: &Change) {
+        self.0.lock().unwrap().push(change.clone());
+    }
+}
+
+#[test]
+fn s5_v7_every_change_a_page_could_show_is_published_after_commit() {
+    let w = World::new();
+    let recorder = Arc::new(Recorder::default());
+    let portico = w.portico.clone().with_changes(recorder.clone());
+    let seen = || std::mem::take(&mut *recorder.0.lock().unwrap());
+
+    let share = w
+        .block_on(portico.enable_share(&owner(), &w.org, &w.wo, &Default::default()))
+        .unwrap();
+    assert_eq!(
+        seen(),
+        vec![Change {
+            org: w.org.clone(),
+            record: Some(w.wo.clone())
+        }]
+    );
+
+    let mut wo = w.work_order();
+    wo.status = portico_core::model::WorkStatus::InProgress;
+    w.block_on(portico.upsert_record(&owner(), &portico_core::model::Record::WorkOrder(wo)))
+        .unwrap();
+    assert_eq!(seen().len(), 1);
+
+    w.block_on(portico.revoke_share(&owner(), &w.org, share.id))
+        .unwrap();
+    assert_eq!(seen()[0].record, Some(w.wo.clone()));
+
+    let mut org = fixtures::org("org1");
+    org.settings.client_sharing = false;
+    w.block_on(portico.put_org(&org)).unwrap();
+    assert_eq!(
+        seen(),
+        vec![Change {
+            org: w.org.clone(),
+            record: None
+        }]
+    );
+
+    // A refused change publishes nothing.
+    let refused = w.block_on(portico.enable_share(
+        &crate::support::staff_id(Role::Technician),
+        &w.org,
+        &w.wo,
+        &Default::default(),
+    ));
+    assert!(refused.is_err());
+    assert!(seen().is_empty());
+
+    // Viewing does not record an opening; opening does.
+    let opened = w.block_on(portico.view_link("nothing"));
+    assert!(matches!(opened.unwrap(), Opened::NotFound));
+}
