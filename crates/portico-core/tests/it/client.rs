@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use portico_core::model::{NotificationKind, Role, Section, Sections};
 use portico_core::ports::{Blob, BlobKey, Blobs, Change, Changes};
-use portico_core::service::{ClientError, HelpRequest, Opened, ShareChange};
+use portico_core::service::{ClientError, EnableShare, HelpRequest, Opened, ShareChange};
 use portico_core::testing::fixtures;
 
 use crate::support::{World, owner};
@@ -145,7 +145,7 @@ fn s5_v7_every_change_a_page_could_show_is_published_after_commit() {
     let seen = || std::mem::take(&mut *recorder.0.lock().unwrap());
 
     let share = w
-        .block_on(portico.enable_share(&owner(), &w.org, &w.wo, &Default::default()))
+        .block_on(portico.enable_share(&owner(), &w.org, &w.wo, &EnableShare::default()))
         .unwrap();
     assert_eq!(
         seen(),
@@ -181,7 +181,7 @@ fn s5_v7_every_change_a_page_could_show_is_published_after_commit() {
         &crate::support::staff_id(Role::Technician),
         &w.org,
         &w.wo,
-        &Default::default(),
+        &EnableShare::default(),
     ));
     assert!(refused.is_err());
     assert!(seen().is_empty());
