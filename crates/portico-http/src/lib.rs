@@ -13,6 +13,7 @@ mod api;
 pub mod dto;
 mod error;
 mod ops;
+mod pages;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
 pub use ops::{Operations, serve, service};
+pub use pages::{CONTENT_SECURITY_POLICY, PagesConfig};
 
 /// Settings of the HTTP service.
 #[derive(Clone)]
@@ -34,8 +36,10 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// The largest file upload accepted (`PUT /v1/files/…`).
     pub max_file_bytes: usize,
-    /// The public base URL, for the API document's server entry.
+    /// The public base URL, for the API document's server entry and the pages' form origin.
     pub public_url: String,
+    /// The client pages' limits.
+    pub pages: PagesConfig,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -48,6 +52,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_file_bytes", &self.max_file_bytes)
             .field("public_url", &self.public_url)
+            .field("pages", &self.pages)
             .finish()
     }
 }
@@ -59,6 +64,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1024 * 1024,
             max_file_bytes: 25 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            pages: PagesConfig::default(),
         }
     }
 }
@@ -94,8 +100,16 @@ fn hash(token: &str) -> [u8; 32] {
 }
 
 /// The HTTP service: the integration API under `/v1`, its document at `/openapi.json`, the
-/// interactive docs at `/docs`.
+/// interactive docs at `/docs`, and the client pages under `/s/{token}`.
 pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Response> + use<> {
+    let hub = Arc::new(pages::live::LiveHub::new());
+    let portico = portico.with_changes(hub.clone());
+    let pages = Arc::new(pages::Pages::new(
+        portico.clone(),
+        hub,
+        &config.public_url,
+        &config.pages,
+    ));
     let state = Arc::new(State {
         portico,
         admin_token_hash: config.admin_token.as_deref().map(hash),
@@ -107,6 +121,7 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         .nest("/v1", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .nest("/", pages::routes(pages))
         .with(BodyLimit {
             max: config.max_body_bytes,
             max_file: config.max_file_bytes,

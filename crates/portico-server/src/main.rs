@@ -126,6 +126,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         max_body_bytes: settings.max_body_bytes,
         max_file_bytes: settings.max_file_bytes,
         public_url: settings.public_url.clone(),
+        pages: portico_http::PagesConfig::default(),
     };
     let ops = Arc::new(operations::Ops { store, metrics });
     tracing::info!(

@@ -8,4 +8,5 @@ mod api;
 mod files;
 mod hostile;
 mod openapi;
+mod pages;
 mod support;

@@ -18,21 +18,31 @@ pub struct Harness<E> {
     pub client: TestClient<E>,
     pub portico: Portico,
     pub key: String,
+    pub store: MemoryStore,
+    pub clock: Arc<ManualClock>,
 }
 
 pub fn portico() -> Portico {
+    parts().0
+}
+
+/// A service over fresh fakes, with handles on its store, clock and blobs.
+pub fn parts() -> (Portico, MemoryStore, Arc<ManualClock>, Arc<MemoryBlobs>) {
+    let store = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(T0));
+    let blobs = Arc::new(MemoryBlobs::default());
     let ports = Ports {
-        store: Arc::new(MemoryStore::new()),
-        clock: Arc::new(ManualClock::new(T0)),
+        store: Arc::new(store.clone()),
+        clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(11)),
-        blobs: Arc::new(MemoryBlobs::default()),
+        blobs: blobs.clone(),
     };
     let keys = TokenKeys::new(KeyId(1), &[3; 32]).unwrap();
     let config = ServiceConfig {
         public_url: "https://share.example".into(),
         ..ServiceConfig::default()
     };
-    Portico::new(ports, keys, config)
+    (Portico::new(ports, keys, config), store, clock, blobs)
 }
 
 pub fn config() -> HttpConfig {
@@ -41,6 +51,7 @@ pub fn config() -> HttpConfig {
         max_body_bytes: 64 * 1024,
         max_file_bytes: 256 * 1024,
         public_url: "https://api.example".into(),
+        pages: portico_http::PagesConfig::default(),
     }
 }
 
@@ -62,8 +73,12 @@ pub fn work_order() -> Value {
 }
 
 pub async fn harness() -> Harness<impl Endpoint<Output = Response>> {
-    let portico = portico();
-    let client = TestClient::new(portico_http::app(portico.clone(), &config()));
+    harness_with(config()).await
+}
+
+pub async fn harness_with(config: HttpConfig) -> Harness<impl Endpoint<Output = Response>> {
+    let (portico, store, clock, _) = parts();
+    let client = TestClient::new(portico_http::app(portico.clone(), &config));
     let org = json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_email": "office@brightspark.example" });
     client
         .put("/v1/admin/orgs/org1")
@@ -91,6 +106,8 @@ pub async fn harness() -> Harness<impl Endpoint<Output = Response>> {
         client,
         portico,
         key,
+        store,
+        clock,
     };
     for role in [
         "owner",

@@ -1,0 +1,550 @@
+//! The client pages (S5, S7–S11, V1–V8): what a customer opens from a share link.
+//!
+//! - One URL form for every record kind, `/s/{token}`; the kind comes from the share. Files
+//!   behind the same token (`/s/{token}/files/{id}`), forms posted back to it, live status at
+//!   `/s/{token}/events`.
+//! - Server-rendered HTML (askama, checked at compile time), one self-hosted stylesheet and one
+//!   small script; nothing from a third party. Every answer behind a token carries S9's headers
+//!   and a strict Content-Security-Policy.
+//! - Unknown and revoked tokens get one identical 404 page (S5); failed look-ups are throttled
+//!   per client address (S10), valid links never are.
+
+mod guard;
+pub(crate) mod live;
+mod view;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::web::{Data, Form, Path, Query};
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler, post,
+};
+use portico_core::Portico;
+use portico_core::model::FileId;
+use portico_core::policy::quote::ClientDecision;
+use portico_core::service::{ClientError, HelpRequest, Opened};
+use portico_core::view::CompanyCard;
+use serde::Deserialize;
+
+use self::guard::{Budget, Throttle};
+use self::live::LiveHub;
+use self::view::{Company, Extras, GonePage, HelpForm};
+
+/// The policy every page and file behind a token is served under (S9): nothing but this
+/// origin's own stylesheet, script, images and forms.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Files are never documents of this origin: no scripts, no plugins, even if opened directly.
+const FILE_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+const CSS: &str = include_str!("../../assets/portico.css");
+const LIVE_JS: &str = include_str!("../../assets/live.js");
+const ROBOTS: &str = "User-agent: *\nDisallow: /s/\nDisallow: /portal/\n";
+
+/// Settings of the client pages.
+#[derive(Debug, Clone)]
+pub struct PagesConfig {
+    /// Failed token look-ups allowed per client address and minute before it is blocked (S10).
+    pub failed_lookups_per_minute: NonZeroU32,
+    /// "Get help" messages allowed per client address: a burst, then one per `help_every`.
+    pub help_burst: NonZeroU32,
+    /// See `help_burst`.
+    pub help_every: Duration,
+}
+
+impl Default for PagesConfig {
+    fn default() -> Self {
+        Self {
+            failed_lookups_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            help_burst: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            help_every: Duration::from_mins(2),
+        }
+    }
+}
+
+/// What the page handlers share.
+pub(crate) struct Pages {
+    portico: Portico,
+    throttle: Throttle,
+    help_budget: Budget,
+    hub: Arc<LiveHub>,
+    /// `scheme://host[:port]` of the public URL: a form posted from anywhere else is refused.
+    origin: String,
+}
+
+impl Pages {
+    /// The pages over `portico`, whose changes must reach `hub`.
+    pub(crate) fn new(
+        portico: Portico,
+        hub: Arc<LiveHub>,
+        public_url: &str,
+        config: &PagesConfig,
+    ) -> Self {
+        let origin = public_url
+            .split_once("://")
+            .map(|(scheme, rest)| {
+                let host = rest.split('/').next().unwrap_or_default();
+                format!("{scheme}://{host}")
+            })
+            .unwrap_or_default();
+        Self {
+            portico,
+            throttle: Throttle::new(config.failed_lookups_per_minute),
+            help_budget: Budget::new(config.help_burst, config.help_every),
+            hub,
+            origin,
+        }
+    }
+
+    fn csrf(&self, token: &str) -> String {
+        self.portico.keys().mac("csrf", token.as_bytes())
+    }
+
+    fn csrf_ok(&self, req: &Request, token: &str, presented: &str) -> bool {
+        let same_origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .is_none_or(|o| o == self.origin);
+        same_origin
+            && self
+                .portico
+                .keys()
+                .verify_mac("csrf", token.as_bytes(), presented)
+    }
+}
+
+/// The routes of the client pages, to be nested at the root.
+pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
+    let behind_token = Route::new()
+        .at("/:token", get(page))
+        .at("/:token/files/:file", get(file))
+        .at("/:token/decision", post(decide))
+        .at("/:token/help", post(help))
+        .at("/:token/events", get(events))
+        .with(PrivateHeaders);
+    Route::new()
+        .nest("/s", behind_token)
+        .at("/robots.txt", get(robots))
+        .at("/assets/portico.css", get(stylesheet))
+        .at("/assets/live.js", get(script))
+        .data(pages)
+}
+
+/// Adds S9's headers and the page policy to every answer behind a token, errors included.
+struct PrivateHeaders;
+
+impl<E: Endpoint> Middleware<E> for PrivateHeaders {
+    type Output = PrivateHeadersEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        PrivateHeadersEndpoint(inner)
+    }
+}
+
+struct PrivateHeadersEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for PrivateHeadersEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let mut resp = match self.0.call(req).await {
+            Ok(out) => out.into_response(),
+            Err(err) => err.into_response(),
+        };
+        // Mark the answer for the request metrics without naming the path (it holds the token).
+        resp.extensions_mut()
+            .insert(poem_openapi::OperationId("client_page"));
+        let headers = resp.headers_mut();
+        let fixed = [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ];
+        for (name, value) in fixed {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        headers.insert(
+            "x-robots-tag",
+            HeaderValue::from_static("noindex, nofollow"),
+        );
+        headers.insert(
+            "permissions-policy",
+            HeaderValue::from_static(
+                "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+            ),
+        );
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+        }
+        Ok(resp)
+    }
+}
+
+fn client_ip(req: &Request) -> IpAddr {
+    req.remote_addr()
+        .as_socket_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), std::net::SocketAddr::ip)
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+fn render_gone(gone: &GonePage, status: StatusCode) -> Response {
+    use askama::Template as _;
+    match gone.render() {
+        Ok(body) => html(status, body),
+        Err(e) => internal(&e),
+    }
+}
+
+/// The one page for unknown and revoked links (S5): the same bytes whatever the reason.
+fn not_found() -> Response {
+    render_gone(
+        &GonePage {
+            heading: "Link not found",
+            explanation: "This link does not open anything. It may have been mistyped, or the business may have stopped sharing it.",
+            company: None,
+        },
+        StatusCode::NOT_FOUND,
+    )
+}
+
+fn expired(card: &CompanyCard) -> Response {
+    render_gone(
+        &GonePage {
+            heading: "This link is no longer active",
+            explanation: "The job this link showed was completed and paid some time ago, so the link has expired.",
+            company: Some(Company::new(card, None)),
+        },
+        StatusCode::GONE,
+    )
+}
+
+fn unavailable(card: &CompanyCard) -> Response {
+    render_gone(
+        &GonePage {
+            heading: "Not available",
+            explanation: "This page is not available at the moment.",
+            company: Some(Company::new(card, None)),
+        },
+        StatusCode::FORBIDDEN,
+    )
+}
+
+fn too_many(wait: Duration) -> Response {
+    let mut resp = render_gone(
+        &GonePage {
+            heading: "Too many attempts",
+            explanation: "Too many links from your network did not open. Please wait a little and try again.",
+            company: None,
+        },
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    let secs = wait.as_secs().max(1).to_string();
+    if let Ok(value) = HeaderValue::from_str(&secs) {
+        resp.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    resp
+}
+
+fn internal(e: &dyn std::error::Error) -> Response {
+    tracing::error!(error = %e, "client page failed");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "<!doctype html><title>Something went wrong</title><p>Something went wrong on our side. Please try again in a moment.</p>".into(),
+    )
+}
+
+/// The answer for a link that does not open, counting a failed look-up (S10).
+fn closed(pages: &Pages, ip: IpAddr, opened: &Opened) -> Response {
+    match opened {
+        Opened::Expired(card) => expired(card),
+        Opened::Unavailable(card) => unavailable(card),
+        Opened::View { .. } | Opened::NotFound => match pages.throttle.failed(ip) {
+            Some(wait) => too_many(wait),
+            None => not_found(),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    help: Option<String>,
+}
+
+fn render_view(
+    pages: &Pages,
+    token: &str,
+    view: &portico_core::view::ClientView,
+    extras: Extras,
+    status: StatusCode,
+) -> Response {
+    let base = format!("/s/{token}");
+    match view::render(view, &base, pages.csrf(token), extras) {
+        Ok(body) => html(status, body),
+        Err(e) => internal(&e),
+    }
+}
+
+#[handler]
+async fn page(
+    req: &Request,
+    Path(token): Path<String>,
+    Query(query): Query<PageQuery>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    let ip = client_ip(req);
+    if let Some(wait) = pages.throttle.blocked_for(ip) {
+        return too_many(wait);
+    }
+    match pages.portico.open_link(&token).await {
+        Ok(Opened::View { view, .. }) => {
+            let extras = Extras {
+                help: HelpForm {
+                    sent: query.help.as_deref() == Some("sent"),
+                    ..HelpForm::default()
+                },
+                decision_error: None,
+            };
+            render_view(pages, &token, &view, extras, StatusCode::OK)
+        }
+        Ok(other) => closed(pages, ip, &other),
+        Err(e) => internal(&e),
+    }
+}
+
+#[handler]
+async fn file(
+    req: &Request,
+    Path((token, file)): Path<(String, String)>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    let ip = client_ip(req);
+    if let Some(wait) = pages.throttle.blocked_for(ip) {
+        return too_many(wait);
+    }
+    let Ok(file) = FileId::new(file) else {
+        return closed(pages, ip, &Opened::NotFound);
+    };
+    match pages.portico.file_of_link(&token, &file).await {
+        Ok(Some(blob)) => {
+            let disposition = if blob.content_type.starts_with("image/") {
+                "inline"
+            } else {
+                "attachment"
+            };
+            Response::builder()
+                .content_type(blob.content_type.as_str())
+                .header(header::CONTENT_DISPOSITION, disposition)
+                .header(header::CONTENT_SECURITY_POLICY, FILE_POLICY)
+                .body(blob.bytes)
+        }
+        Ok(None) => closed(pages, ip, &Opened::NotFound),
+        Err(e) => internal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn forbidden_form() -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        "<!doctype html><title>Form expired</title><p>This form could not be accepted. Please open the link again and retry.</p>".into(),
+    )
+}
+
+#[handler]
+async fn decide(
+    req: &Request,
+    Path(token): Path<String>,
+    Data(pages): Data<&Arc<Pages>>,
+    form: poem::Result<Form<DecisionForm>>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            "<!doctype html><title>Bad request</title><p>The form was incomplete.</p>".into(),
+        );
+    };
+    if !pages.csrf_ok(req, &token, &form.csrf) {
+        return forbidden_form();
+    }
+    let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
+    let choice = match form.decision.as_str() {
+        "approve" => ClientDecision::Approve,
+        "request_changes" => ClientDecision::RequestChanges {
+            message: message.unwrap_or_default(),
+        },
+        "decline" => ClientDecision::Decline { message },
+        _ => {
+            return html(
+                StatusCode::BAD_REQUEST,
+                "<!doctype html><title>Bad request</title><p>Unknown decision.</p>".into(),
+            );
+        }
+    };
+    match pages.portico.decide_quote(&token, &choice).await {
+        Ok(_) => see_other(&format!("/s/{token}#decision")),
+        Err(ClientError::Decision(denied)) => {
+            let Ok(Opened::View { view, .. }) = pages.portico.view_link(&token).await else {
+                return not_found();
+            };
+            let extras = Extras {
+                decision_error: Some(sentence(&denied.to_string())),
+                ..Extras::default()
+            };
+            render_view(pages, &token, &view, extras, StatusCode::CONFLICT)
+        }
+        Err(ClientError::LinkInactive | ClientError::NotAQuote) => not_found(),
+        Err(e) => internal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct HelpFormBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[handler]
+async fn help(
+    req: &Request,
+    Path(token): Path<String>,
+    Data(pages): Data<&Arc<Pages>>,
+    form: poem::Result<Form<HelpFormBody>>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            "<!doctype html><title>Bad request</title><p>The form was incomplete.</p>".into(),
+        );
+    };
+    if !pages.csrf_ok(req, &token, &form.csrf) {
+        return forbidden_form();
+    }
+    if let Err(wait) = pages.help_budget.spend(client_ip(req)) {
+        return too_many(wait);
+    }
+    let request = HelpRequest {
+        name: form.name.clone(),
+        phone: Some(form.phone.clone()),
+        message: form.message.clone(),
+    };
+    let error = match pages.portico.ask_for_help(&token, &request).await {
+        Ok(()) => return see_other(&format!("/s/{token}?help=sent#help")),
+        Err(ClientError::LinkInactive) => return not_found(),
+        Err(e @ (ClientError::Invalid(_) | ClientError::NoBusinessEmail)) => {
+            sentence(&e.to_string())
+        }
+        Err(e) => return internal(&e),
+    };
+    let Ok(Opened::View { view, .. }) = pages.portico.view_link(&token).await else {
+        return not_found();
+    };
+    let extras = Extras {
+        help: HelpForm {
+            name: form.name,
+            phone: form.phone,
+            message: form.message,
+            error: Some(error),
+            sent: false,
+        },
+        decision_error: None,
+    };
+    render_view(
+        pages,
+        &token,
+        &view,
+        extras,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
+/// A message as a sentence: capitalised, ending with a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, location)
+        .finish()
+}
+
+#[handler]
+async fn events(
+    req: &Request,
+    Path(token): Path<String>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    let ip = client_ip(req);
+    if let Some(wait) = pages.throttle.blocked_for(ip) {
+        return too_many(wait);
+    }
+    match pages.portico.view_link(&token).await {
+        Ok(Opened::View { view, org, .. }) => {
+            live::stream(pages.portico.clone(), &pages.hub, token, org, view.status).into_response()
+        }
+        Ok(other) => closed(pages, ip, &other),
+        Err(e) => internal(&e),
+    }
+}
+
+#[handler]
+fn robots() -> Response {
+    Response::builder()
+        .content_type("text/plain; charset=utf-8")
+        .body(ROBOTS)
+}
+
+fn asset(content_type: &str, body: &'static str) -> Response {
+    Response::builder()
+        .content_type(content_type)
+        .header(header::CACHE_CONTROL, "public, max-age=3600")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(body)
+}
+
+#[handler]
+fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", CSS)
+}
+
+#[handler]
+fn script() -> Response {
+    asset("text/javascript; charset=utf-8", LIVE_JS)
+}

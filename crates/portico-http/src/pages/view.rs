@@ -1,0 +1,457 @@
+//! The pages' templates and what they show, ready to print: money, dates and words are
+//! formatted here so the templates only place text (askama escapes all of it).
+
+use askama::Template;
+use portico_core::model::{DecisionKind, FileId, Money, PaymentStatus, RecordKind, Totals};
+use portico_core::view::{ClientView, CompanyCard, ViewBody};
+use rust_decimal::Decimal;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+const DATE: &[BorrowedFormatItem<'_>] =
+    format_description!("[day padding:none] [month repr:short] [year]");
+const DATE_TIME: &[BorrowedFormatItem<'_>] =
+    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+
+pub(crate) fn date(d: Date) -> String {
+    d.format(DATE).unwrap_or_else(|_| d.to_string())
+}
+
+pub(crate) fn date_time(t: OffsetDateTime) -> String {
+    t.format(DATE_TIME).unwrap_or_else(|_| t.to_string())
+}
+
+/// An amount with its currency: a symbol for the common ones, the code otherwise, and
+/// thousands separated: `$1,234.50`, `CHF 80.00`, `-€12.00`.
+pub(crate) fn money(m: &Money) -> String {
+    let code = m.currency.code();
+    let prefix = match code {
+        "USD" | "CAD" | "AUD" | "NZD" => "$".to_owned(),
+        "EUR" => "€".to_owned(),
+        "GBP" => "£".to_owned(),
+        other => format!("{other} "),
+    };
+    let scale = m.amount.scale().max(2);
+    let text = format!("{:.*}", scale as usize, m.amount.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if m.amount.is_sign_negative() && !m.amount.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{prefix}{grouped}.{fraction}")
+}
+
+/// A quantity without trailing zeros: `2`, `2.5`.
+pub(crate) fn quantity(q: Decimal) -> String {
+    q.normalize().to_string()
+}
+
+/// The English words for a status code.
+pub(crate) fn status_words(code: &str) -> String {
+    match code {
+        "unscheduled" => "Not scheduled yet",
+        "scheduled" => "Scheduled",
+        "in_progress" => "In progress",
+        "on_hold" => "On hold",
+        "completed" => "Completed",
+        "cancelled" => "Cancelled",
+        "draft" => "Draft",
+        "awaiting_decision" => "Awaiting your decision",
+        "approved" => "Approved",
+        "changes_requested" => "Changes requested",
+        "declined" => "Declined",
+        "unpaid" => "Unpaid",
+        "partially_paid" => "Partly paid",
+        "paid" => "Paid",
+        "void" => "Void",
+        other => return other.replace('_', " "),
+    }
+    .to_owned()
+}
+
+fn payment_words(status: PaymentStatus) -> &'static str {
+    match status {
+        PaymentStatus::Unpaid => "Unpaid",
+        PaymentStatus::PartiallyPaid => "Partly paid",
+        PaymentStatus::Paid => "Paid",
+        PaymentStatus::Void => "Void",
+    }
+}
+
+/// The company as the pages show it.
+pub(crate) struct Company {
+    pub(crate) name: String,
+    pub(crate) logo_url: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) phone_href: String,
+    pub(crate) email: Option<String>,
+}
+
+impl Company {
+    pub(crate) fn new(card: &CompanyCard, base_url: Option<&str>) -> Self {
+        let phone_href = card
+            .phone
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        Self {
+            name: card.name.clone(),
+            logo_url: base_url.and_then(|b| card.logo.as_ref().map(|l| file_url(b, l))),
+            phone: card.phone.clone(),
+            phone_href,
+            email: card.email.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+fn file_url(base_url: &str, file: &FileId) -> String {
+    format!("{base_url}/files/{file}")
+}
+
+/// The "Get help" form's state.
+#[derive(Default)]
+pub(crate) struct HelpForm {
+    pub(crate) name: String,
+    pub(crate) phone: String,
+    pub(crate) message: String,
+    pub(crate) error: Option<String>,
+    pub(crate) sent: bool,
+}
+
+/// What every page behind a token shows (V2).
+pub(crate) struct Common {
+    pub(crate) company: Company,
+    pub(crate) title: String,
+    pub(crate) kind_label: &'static str,
+    pub(crate) kind_word: &'static str,
+    pub(crate) status_code: String,
+    pub(crate) status_label: String,
+    /// `/s/{token}`: where the page's forms, files and events live.
+    pub(crate) base_url: String,
+    pub(crate) events_url: String,
+    pub(crate) csrf: String,
+    pub(crate) live: bool,
+    pub(crate) help: HelpForm,
+}
+
+pub(crate) struct ClientInfo {
+    pub(crate) name: String,
+    pub(crate) address: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) email: Option<String>,
+}
+
+pub(crate) struct Technician {
+    pub(crate) name: String,
+    pub(crate) photo_url: Option<String>,
+}
+
+pub(crate) struct Schedule {
+    pub(crate) start: String,
+    pub(crate) end: String,
+    pub(crate) technician: Option<Technician>,
+}
+
+pub(crate) struct Task {
+    pub(crate) title: String,
+    pub(crate) done: bool,
+}
+
+pub(crate) struct File {
+    pub(crate) url: String,
+    pub(crate) name: String,
+    pub(crate) alt: String,
+    pub(crate) caption: Option<String>,
+    pub(crate) is_image: bool,
+}
+
+pub(crate) struct Part {
+    pub(crate) name: String,
+    pub(crate) quantity: String,
+}
+
+pub(crate) struct Signature {
+    pub(crate) signed_by: String,
+    pub(crate) signed_at: String,
+    pub(crate) image_url: Option<String>,
+}
+
+pub(crate) struct InvoiceSummary {
+    pub(crate) number: String,
+    pub(crate) total: String,
+    pub(crate) paid: String,
+    pub(crate) due: String,
+    pub(crate) status: &'static str,
+}
+
+pub(crate) struct UpdateItem {
+    pub(crate) posted_at: String,
+    pub(crate) author: Option<String>,
+    pub(crate) body: String,
+}
+
+#[derive(Template)]
+#[template(path = "work_order.html")]
+pub(crate) struct WorkOrderPage {
+    pub(crate) page: Common,
+    pub(crate) client_info: Option<ClientInfo>,
+    pub(crate) scope: Option<String>,
+    pub(crate) schedule: Option<Schedule>,
+    pub(crate) checklist: Option<Vec<Task>>,
+    pub(crate) files: Option<Vec<File>>,
+    pub(crate) parts: Option<Vec<Part>>,
+    pub(crate) signature_shown: bool,
+    pub(crate) signature: Option<Signature>,
+    pub(crate) invoices: Option<Vec<InvoiceSummary>>,
+    pub(crate) updates: Option<Vec<UpdateItem>>,
+}
+
+pub(crate) struct Line {
+    pub(crate) description: String,
+    pub(crate) quantity: String,
+    pub(crate) unit_price: String,
+    pub(crate) amount: String,
+}
+
+pub(crate) struct Tax {
+    pub(crate) name: String,
+    pub(crate) amount: String,
+}
+
+/// Priced lines and their totals (quotes and invoices).
+pub(crate) struct Lines {
+    pub(crate) items: Vec<Line>,
+    pub(crate) subtotal: String,
+    pub(crate) taxes: Vec<Tax>,
+    pub(crate) total: String,
+}
+
+impl Lines {
+    fn new(items: &[portico_core::view::LineView], totals: &Totals) -> Self {
+        Self {
+            items: items
+                .iter()
+                .map(|l| Line {
+                    description: l.description.clone(),
+                    quantity: quantity(l.quantity),
+                    unit_price: money(&l.unit_price),
+                    amount: money(&l.amount),
+                })
+                .collect(),
+            subtotal: money(&totals.subtotal),
+            taxes: totals
+                .taxes
+                .iter()
+                .map(|t| Tax {
+                    name: format!("{} ({}%)", t.name, t.percent.normalize()),
+                    amount: money(&t.amount),
+                })
+                .collect(),
+            total: money(&totals.total),
+        }
+    }
+}
+
+pub(crate) struct Decision {
+    pub(crate) verb: &'static str,
+    pub(crate) message: Option<String>,
+    pub(crate) at: String,
+}
+
+#[derive(Template)]
+#[template(path = "quote.html")]
+pub(crate) struct QuotePage {
+    pub(crate) page: Common,
+    pub(crate) number: String,
+    pub(crate) client_name: Option<String>,
+    pub(crate) valid_until: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) lines: Lines,
+    pub(crate) decision: Option<Decision>,
+    pub(crate) can_decide: bool,
+    pub(crate) decision_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invoice.html")]
+pub(crate) struct InvoicePage {
+    pub(crate) page: Common,
+    pub(crate) number: String,
+    pub(crate) client_name: Option<String>,
+    pub(crate) due_date: Option<String>,
+    pub(crate) lines: Lines,
+    pub(crate) amount_paid: String,
+    pub(crate) amount_due: String,
+}
+
+/// The pages for links that do not open: unknown or revoked (one page, S5), expired (S7),
+/// switched off (S8).
+#[derive(Template)]
+#[template(path = "gone.html")]
+pub(crate) struct GonePage {
+    pub(crate) heading: &'static str,
+    pub(crate) explanation: &'static str,
+    pub(crate) company: Option<Company>,
+}
+
+/// Extra state a page is rendered with (form errors, a message just sent).
+#[derive(Default)]
+pub(crate) struct Extras {
+    pub(crate) help: HelpForm,
+    pub(crate) decision_error: Option<String>,
+}
+
+/// Renders the page of `view`, behind `base_url` (`/s/{token}`).
+pub(crate) fn render(
+    view: &ClientView,
+    base_url: &str,
+    csrf: String,
+    extras: Extras,
+) -> Result<String, askama::Error> {
+    let (kind_label, kind_word) = match view.kind {
+        RecordKind::WorkOrder => ("Job", "job"),
+        RecordKind::Quote => ("Quote", "quote"),
+        RecordKind::Invoice => ("Invoice", "invoice"),
+    };
+    let page = Common {
+        company: Company::new(&view.company, Some(base_url)),
+        title: view.title.clone(),
+        kind_label,
+        kind_word,
+        status_code: view.status.clone(),
+        status_label: status_words(&view.status),
+        base_url: base_url.to_owned(),
+        events_url: format!("{base_url}/events"),
+        csrf,
+        live: matches!(view.body, ViewBody::WorkOrder(_)),
+        help: extras.help,
+    };
+    match &view.body {
+        ViewBody::WorkOrder(wo) => work_order_page(page, wo, base_url).render(),
+        ViewBody::Quote(q) => QuotePage {
+            page,
+            number: q.number.clone(),
+            client_name: q.client_name.clone(),
+            valid_until: q.valid_until.map(date),
+            message: q.message.clone(),
+            lines: Lines::new(&q.items, &q.totals),
+            decision: q.decision.as_ref().map(|d| Decision {
+                verb: match d.kind {
+                    DecisionKind::Approved => "approved",
+                    DecisionKind::ChangesRequested => "asked for changes to",
+                    DecisionKind::Declined => "declined",
+                },
+                message: d.message.clone(),
+                at: date_time(d.at),
+            }),
+            can_decide: q.can_decide,
+            decision_error: extras.decision_error,
+        }
+        .render(),
+        ViewBody::Invoice(i) => InvoicePage {
+            page,
+            number: i.number.clone(),
+            client_name: i.client_name.clone(),
+            due_date: i.due_date.map(date),
+            lines: Lines::new(&i.items, &i.totals),
+            amount_paid: money(&i.amount_paid),
+            amount_due: money(&i.amount_due),
+        }
+        .render(),
+    }
+}
+
+fn work_order_page(
+    page: Common,
+    wo: &portico_core::view::WorkOrderView,
+    base_url: &str,
+) -> WorkOrderPage {
+    let url = |f: &FileId| file_url(base_url, f);
+    WorkOrderPage {
+        page,
+        client_info: wo.client_info.as_ref().map(|c| ClientInfo {
+            name: c.name.clone(),
+            address: c.address.clone(),
+            phone: c.phone.clone(),
+            email: c.email.as_ref().map(ToString::to_string),
+        }),
+        scope: wo.scope.clone(),
+        schedule: wo.schedule.as_ref().map(|s| Schedule {
+            start: s.start.map_or_else(|| "To be arranged".into(), date_time),
+            end: s.end.map_or_else(|| "To be arranged".into(), date_time),
+            technician: s.technician.as_ref().map(|t| Technician {
+                name: t.name.clone(),
+                photo_url: t.photo.as_ref().map(url),
+            }),
+        }),
+        checklist: wo.checklist.as_ref().map(|tasks| {
+            tasks
+                .iter()
+                .map(|t| Task {
+                    title: t.title.clone(),
+                    done: t.done,
+                })
+                .collect()
+        }),
+        files: wo.photos_files.as_ref().map(|files| {
+            files
+                .iter()
+                .map(|f| File {
+                    url: url(&f.id),
+                    name: f.name.clone(),
+                    alt: f.caption.clone().unwrap_or_else(|| f.name.clone()),
+                    caption: f.caption.clone(),
+                    is_image: f.content_type.starts_with("image/"),
+                })
+                .collect()
+        }),
+        parts: wo.parts_used.as_ref().map(|parts| {
+            parts
+                .iter()
+                .map(|p| Part {
+                    name: p.name.clone(),
+                    quantity: quantity(p.quantity),
+                })
+                .collect()
+        }),
+        signature_shown: wo.signature.is_some(),
+        signature: wo.signature.clone().flatten().map(|s| Signature {
+            signed_by: s.signed_by,
+            signed_at: date_time(s.signed_at),
+            image_url: s.image.as_ref().map(url),
+        }),
+        invoices: wo.invoices.as_ref().map(|invoices| {
+            invoices
+                .iter()
+                .map(|i| InvoiceSummary {
+                    number: i.number.clone(),
+                    total: money(&i.total),
+                    paid: money(&i.paid),
+                    due: money(&i.due),
+                    status: payment_words(i.status),
+                })
+                .collect()
+        }),
+        updates: wo.updates.as_ref().map(|updates| {
+            updates
+                .iter()
+                .map(|u| UpdateItem {
+                    posted_at: date_time(u.posted_at),
+                    author: u.author.clone(),
+                    body: u.body.clone(),
+                })
+                .collect()
+        }),
+    }
+}

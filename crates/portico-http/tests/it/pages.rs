@@ -1,0 +1,564 @@
+//! The client pages over HTTP (S5, S7–S11, V1–V8): snapshots of each page kind, the leak test,
+//! dead links, privacy headers, throttling, the quote form, "Get help" and live status.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use poem::test::TestResponse;
+use poem::{Endpoint, Response};
+use portico_core::ports::Outbox;
+use portico_http::{CONTENT_SECURITY_POLICY, PagesConfig};
+use serde_json::{Value, json};
+
+use crate::support::{Harness, body, config, harness, harness_with, work_order};
+
+const PNG: &[u8] = &[
+    0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+];
+
+/// The path of a share link: `/s/{token}`.
+fn path_of(link: &str) -> String {
+    format!("/s/{}", link.rsplit('/').next().unwrap())
+}
+
+async fn share<E: Endpoint<Output = Response>>(
+    h: &Harness<E>,
+    kind: &str,
+    id: &str,
+) -> (String, String) {
+    let share = body(
+        h.post(
+            &format!("/v1/records/{kind}/{id}/share"),
+            &json!({}),
+            "owner",
+        )
+        .await,
+    )
+    .await;
+    (
+        path_of(share["link"].as_str().unwrap()),
+        share["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn text(resp: TestResponse) -> (u16, String) {
+    let status = resp.0.status().as_u16();
+    (status, resp.0.into_body().into_string().await.unwrap())
+}
+
+fn quote() -> Value {
+    json!({
+        "client_id": "c1", "number": "Q-1001", "title": "Rewire the kitchen", "status": "sent",
+        "items": [
+            { "description": "Labour (hours)", "quantity": "6", "unit_price": "95.00" },
+            { "description": "Double socket", "quantity": "2", "unit_price": "12.50", "unit_cost": "4.50" }
+        ],
+        "taxes": [{ "name": "Sales tax", "percent": "8.875" }],
+        "valid_until": "2026-04-30",
+        "client_message": "Price includes removal of the old wiring.",
+        "internal_notes": "Margin is thin on this one"
+    })
+}
+
+fn invoice() -> Value {
+    json!({
+        "client_id": "c1", "work_order_id": "wo1", "number": "INV-2001", "title": "Kitchen rewire", "status": "issued",
+        "items": [{ "description": "Labour (hours)", "quantity": "6", "unit_price": "95.00" }],
+        "taxes": [{ "name": "Sales tax", "percent": "8.875" }],
+        "amount_paid": "200.00", "due_date": "2026-03-31",
+        "internal_notes": "Chase after the 31st"
+    })
+}
+
+/// The page with its token and CSRF value replaced, for snapshots.
+fn redact(page: &str, path: &str) -> String {
+    let token = path.trim_start_matches("/s/");
+    let mut out = page.replace(token, "[token]");
+    let attr = "name=\"csrf\" value=\"";
+    let mut at = 0;
+    while let Some(found) = out[at..].find(attr) {
+        let from = at + found + attr.len();
+        let end = from + out[from..].find('"').unwrap();
+        out.replace_range(from..end, "[csrf]");
+        at = from;
+    }
+    out
+}
+
+#[tokio::test]
+async fn v1_v5_v6_pages_of_each_kind_render_as_snapshotted() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    h.put("/v1/quotes/q1", &quote(), "owner")
+        .await
+        .assert_status_is_ok();
+    h.put("/v1/invoices/inv1", &invoice(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (wo, wo_share) = share(&h, "work_order", "wo1").await;
+    let (q, _) = share(&h, "quote", "q1").await;
+    let (inv, _) = share(&h, "invoice", "inv1").await;
+
+    for (name, path) in [
+        ("work_order_all_sections", &wo),
+        ("quote", &q),
+        ("invoice", &inv),
+    ] {
+        let (status, page) = text(h.client.get(path).send().await).await;
+        assert_eq!(status, 200, "{name}");
+        insta::assert_snapshot!(name, redact(&page, path));
+    }
+    // Fewer sections: only what they allow is on the page.
+    h.patch(
+        &format!("/v1/shares/{wo_share}"),
+        &json!({ "sections": ["schedule", "checklist"] }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let (_, page) = text(h.client.get(&wo).send().await).await;
+    insta::assert_snapshot!("work_order_schedule_and_checklist", redact(&page, &wo));
+    assert!(!page.contains("Your details") && !page.contains("Updates"));
+}
+
+#[tokio::test]
+async fn v4_no_page_file_or_queued_mail_shows_an_internal_marker() {
+    let h = harness().await;
+    let marker = |field: &str| format!("SECRET-{field}-7f3a");
+    let mut wo = work_order();
+    wo["internal_notes"] = json!(marker("notes"));
+    wo["tasks"] = json!([
+        { "id": "t1", "title": "Isolate circuit" },
+        { "id": "t2", "title": marker("internal-task"), "internal": true }
+    ]);
+    wo["files"] = json!([
+        { "id": "f1", "name": "before.png", "shared": true },
+        { "id": "f2", "name": marker("unshared-file"), "caption": marker("unshared-caption"), "shared": false }
+    ]);
+    wo["parts"] = json!([{ "name": "Socket", "quantity": "2", "unit_cost": "4.57" }]);
+    wo["updates"] = json!([
+        { "id": "u1", "posted_at": "2026-03-02T09:00:00Z", "body": "On our way", "shared": true },
+        { "id": "u2", "posted_at": "2026-03-02T10:00:00Z", "body": marker("unshared-update"), "shared": false }
+    ]);
+    wo["activity_log"] = json!([{ "at": "2026-03-02T09:00:00Z", "text": marker("activity") }]);
+    wo["time_entries"] = json!([{ "staff": "technician", "minutes": 97, "hourly_rate": "83.19" }]);
+    wo["costs"] = json!([{ "description": marker("cost"), "amount": "31.77" }]);
+    h.put("/v1/staff/technician", &json!({ "name": "Sam technician", "role": "technician", "email": "SECRET-staff-email-7f3a@staff.example", "phone": "+1 555 7777" }), "owner")
+        .await
+        .assert_status_is_ok();
+    for id in ["f1", "f2"] {
+        h.client
+            .put(format!("/v1/files/{id}"))
+            .header("Authorization", format!("Bearer {}", h.key))
+            .header("X-Portico-Staff", "owner")
+            .content_type("image/png")
+            .body(PNG.to_vec())
+            .send()
+            .await
+            .assert_status_is_ok();
+    }
+    h.put("/v1/work-orders/wo1", &wo, "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    // Events that queue client mail: a task done, an update shared, a status change.
+    for event in [
+        json!({ "type": "task_done", "task_id": "t1", "done": true }),
+        json!({ "type": "update_posted", "update": { "id": "u3", "posted_at": "2026-03-03T09:00:00Z", "body": "Halfway", "shared": true } }),
+        json!({ "type": "update_posted", "update": { "id": "u4", "posted_at": "2026-03-03T09:30:00Z", "body": marker("internal-post"), "shared": false } }),
+        json!({ "type": "status_changed", "status": "in_progress" }),
+    ] {
+        h.post("/v1/work-orders/wo1/events", &event, "owner")
+            .await
+            .assert_status_is_ok();
+    }
+
+    let (status, page) = text(h.client.get(&path).send().await).await;
+    assert_eq!(status, 200);
+    let mut seen = vec![page.clone()];
+    for (i, _) in page.match_indices("/files/") {
+        let end = i + page[i..].find('"').unwrap();
+        let url = format!("{path}{}", &page[i..end]);
+        let resp = h.client.get(&url).send().await;
+        assert_eq!(resp.0.status().as_u16(), 200, "{url}");
+        let bytes = resp.0.into_body().into_vec().await.unwrap();
+        seen.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    assert!(seen.len() >= 2, "the shared photo is served");
+    // The unshared file is not served, even by a guessed URL.
+    let (status, _) = text(h.client.get(format!("{path}/files/f2")).send().await).await;
+    assert_eq!(status, 404);
+    let outbox = h
+        .store
+        .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
+        .await
+        .unwrap();
+    assert!(outbox.len() >= 3);
+    seen.extend(outbox.iter().map(|n| format!("{:?}", n.kind)));
+    for text in &seen {
+        for needle in ["SECRET-", "7f3a", "83.19", "31.77", "4.57", "+1 555 7777"] {
+            assert!(
+                !text.contains(needle),
+                "{needle} leaked into: {}",
+                &text[..text.len().min(300)]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn s5_s7_s8_dead_links_get_their_pages_and_revoked_equals_unknown() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, share_id) = share(&h, "work_order", "wo1").await;
+    h.client.get(&path).send().await.assert_status_is_ok();
+    h.post(
+        &format!("/v1/shares/{share_id}/revoke"),
+        &json!({}),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+
+    let revoked = h.client.get(&path).send().await;
+    let unknown = h
+        .client
+        .get("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await;
+    let malformed = h.client.get("/s/not-a-token").send().await;
+    let headers = |r: &TestResponse| {
+        let mut v: Vec<(String, String)> =
+            r.0.headers()
+                .iter()
+                .filter(|(k, _)| *k != "date")
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                .collect();
+        v.sort();
+        v
+    };
+    let (hr, hu, hm) = (headers(&revoked), headers(&unknown), headers(&malformed));
+    let (revoked, unknown, malformed) = (
+        text(revoked).await,
+        text(unknown).await,
+        text(malformed).await,
+    );
+    assert_eq!(revoked.0, 404);
+    assert_eq!(revoked, unknown, "S5: no oracle");
+    assert_eq!(unknown, malformed);
+    assert_eq!(hr, hu);
+    assert_eq!(hu, hm);
+
+    // S7: completed and paid, then past the expiry: "no longer active" with the contact.
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    for event in [
+        json!({ "type": "status_changed", "status": "completed" }),
+        json!({ "type": "payment_recorded", "paid": true }),
+    ] {
+        h.post("/v1/work-orders/wo1/events", &event, "owner")
+            .await
+            .assert_status_is_ok();
+    }
+    h.clock.advance(time::Duration::days(31));
+    let (status, page) = text(h.client.get(&path).send().await).await;
+    assert_eq!(status, 410);
+    assert!(
+        page.contains("no longer active") && page.contains("Bright Spark Electrical"),
+        "{page}"
+    );
+
+    // S8: the org's switch off: "not available"; on again, the link works.
+    h.put("/v1/quotes/q1", &quote(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (q, _) = share(&h, "quote", "q1").await;
+    let org = |on: bool| json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_email": "office@brightspark.example", "settings": { "client_sharing": on } });
+    let admin = |on: bool| {
+        h.client
+            .put("/v1/admin/orgs/org1")
+            .header("Authorization", format!("Bearer {}", crate::support::ADMIN))
+            .body_json(&org(on))
+            .send()
+    };
+    admin(false).await.assert_status_is_ok();
+    let (status, page) = text(h.client.get(&q).send().await).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("Not available"), "{page}");
+    admin(true).await.assert_status_is_ok();
+    h.client.get(&q).send().await.assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn s9_every_answer_behind_a_token_is_private_and_robots_disallows_shares() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    h.client
+        .put("/v1/files/f1")
+        .header("Authorization", format!("Bearer {}", h.key))
+        .header("X-Portico-Staff", "owner")
+        .content_type("image/png")
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    for url in [
+        path.clone(),
+        format!("{path}/files/f1"),
+        format!("{path}/files/nope"),
+        "/s/unknown".into(),
+    ] {
+        let resp = h.client.get(&url).send().await;
+        let hv = |n: &str| {
+            resp.0
+                .headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(hv("cache-control").as_deref(), Some("no-store"), "{url}");
+        assert_eq!(
+            hv("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{url}"
+        );
+        assert_eq!(
+            hv("x-robots-tag").as_deref(),
+            Some("noindex, nofollow"),
+            "{url}"
+        );
+        assert_eq!(
+            hv("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{url}"
+        );
+        let csp = hv("content-security-policy").unwrap();
+        assert!(csp.starts_with("default-src 'none'"), "{url}: {csp}");
+    }
+    let page = h.client.get(&path).send().await;
+    assert_eq!(
+        page.0.headers().get("content-security-policy").unwrap(),
+        CONTENT_SECURITY_POLICY
+    );
+    let (_, html) = text(page).await;
+    assert!(html.contains(r#"<meta name="robots" content="noindex, nofollow">"#));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing from elsewhere"
+    );
+    let image = h.client.get(format!("{path}/files/f1")).send().await;
+    assert_eq!(image.0.headers().get("content-type").unwrap(), "image/png");
+    let (_, robots) = text(h.client.get("/robots.txt").send().await).await;
+    assert!(robots.contains("Disallow: /s/"), "{robots}");
+}
+
+#[tokio::test]
+async fn s10_failed_look_ups_are_throttled_and_valid_links_are_not() {
+    let mut config = config();
+    config.pages = PagesConfig {
+        failed_lookups_per_minute: NonZeroU32::new(3).unwrap(),
+        ..PagesConfig::default()
+    };
+    let h = harness_with(config).await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    // Valid opens spend nothing.
+    for _ in 0..20 {
+        h.client.get(&path).send().await.assert_status_is_ok();
+    }
+    for i in 0..3 {
+        let (status, _) = text(h.client.get(format!("/s/guess{i}")).send().await).await;
+        assert_eq!(status, 404);
+    }
+    let blocked = h.client.get("/s/guess-more").send().await;
+    assert_eq!(blocked.0.status().as_u16(), 429);
+    let retry: u64 = blocked
+        .0
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    // While blocked, the address gets 429 without a look-up.
+    let (status, _) = text(h.client.get("/s/guess-again").send().await).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn v5_the_quote_form_decides_once_and_needs_its_csrf_value() {
+    let h = harness().await;
+    h.put("/v1/quotes/q1", &quote(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "quote", "q1").await;
+    let (_, page) = text(h.client.get(&path).send().await).await;
+    let csrf = {
+        let from = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        page[from..from + page[from..].find('"').unwrap()].to_owned()
+    };
+    let post = |decision: &str, csrf: &str, origin: Option<&str>| {
+        let mut req = h
+            .client
+            .post(format!("{path}/decision"))
+            .content_type("application/x-www-form-urlencoded")
+            .body(format!("decision={decision}&message=&csrf={csrf}"));
+        if let Some(o) = origin {
+            req = req.header("Origin", o);
+        }
+        req.send()
+    };
+    assert_eq!(
+        post("approve", "forged", None).await.0.status().as_u16(),
+        403
+    );
+    assert_eq!(
+        post("approve", &csrf, Some("https://evil.example"))
+            .await
+            .0
+            .status()
+            .as_u16(),
+        403
+    );
+    let (status, refused) = text(post("request_changes", &csrf, None).await).await;
+    assert_eq!(status, 409, "a change request needs a message");
+    assert!(refused.contains("Say what should change."), "{refused}");
+
+    let approved = post("approve", &csrf, Some("https://api.example")).await;
+    assert_eq!(approved.0.status().as_u16(), 303);
+    let (_, page) = text(h.client.get(&path).send().await).await;
+    assert!(page.contains("You approved this quote"), "{page}");
+    assert!(!page.contains("name=\"decision\""), "the quote is locked");
+    let (status, _) = text(post("decline", &csrf, None).await).await;
+    assert_eq!(status, 409);
+    let outbox = h
+        .store
+        .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
+        .await
+        .unwrap();
+    assert!(
+        outbox
+            .iter()
+            .any(|n| n.to.as_str() == "office@brightspark.example"
+                && matches!(
+                    n.kind,
+                    portico_core::model::NotificationKind::QuoteDecided { .. }
+                ))
+    );
+}
+
+#[tokio::test]
+async fn v2_get_help_reaches_the_business_through_the_outbox() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    let (_, page) = text(h.client.get(&path).send().await).await;
+    let from = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = page[from..from + page[from..].find('"').unwrap()].to_owned();
+    let post_help = |form: String| {
+        h.client
+            .post(format!("{path}/help"))
+            .content_type("application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+    };
+    let (status, page) = text(post_help(format!("name=&phone=&message=hi&csrf={csrf}")).await).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Please give your name"), "{page}");
+    assert!(page.contains(">hi</textarea>"), "what was typed stays");
+    let sent = post_help(format!(
+        "name=Jordan&phone=%2B1+555+0142&message=The+breaker+trips&csrf={csrf}"
+    ))
+    .await;
+    assert_eq!(sent.0.status().as_u16(), 303);
+    let location = sent
+        .0
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (_, page) = text(
+        h.client
+            .get(location.split('#').next().unwrap())
+            .send()
+            .await,
+    )
+    .await;
+    assert!(page.contains("Your message was sent"), "{page}");
+    let outbox = h
+        .store
+        .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
+        .await
+        .unwrap();
+    let help = outbox
+        .iter()
+        .find(|n| {
+            matches!(
+                n.kind,
+                portico_core::model::NotificationKind::HelpRequested { .. }
+            )
+        })
+        .unwrap();
+    assert_eq!(help.to.as_str(), "office@brightspark.example");
+}
+
+#[tokio::test]
+async fn v7_an_open_page_hears_status_changes_and_a_revoke() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, share_id) = share(&h, "work_order", "wo1").await;
+    let events = h.client.get(format!("{path}/events")).send().await;
+    assert_eq!(events.0.content_type(), Some("text/event-stream"));
+    let mut stream = events.0.into_body().into_bytes_stream();
+    h.post(
+        "/v1/work-orders/wo1/events",
+        &json!({ "type": "status_changed", "status": "in_progress" }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let mut seen = String::new();
+    while !seen.contains("in_progress") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        seen.contains("event: status") && seen.contains("In progress"),
+        "{seen}"
+    );
+    h.post(
+        &format!("/v1/shares/{share_id}/revoke"),
+        &json!({}),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    while !seen.contains("event: gone") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
