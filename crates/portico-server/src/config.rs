@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use portico_core::model::Email;
 use serde::Deserialize;
 
 /// How log lines are written.
@@ -37,6 +38,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// The largest photo or file upload accepted.
     pub max_file_bytes: usize,
+    /// The address mail is sent from (under each org's name).
+    pub mail_from: Email,
 }
 
 impl std::fmt::Debug for Settings {
@@ -54,6 +57,7 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_file_bytes", &self.max_file_bytes)
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -100,6 +104,7 @@ struct FileSettings {
     log_format: Option<String>,
     max_body_bytes: Option<usize>,
     max_file_bytes: Option<usize>,
+    mail_from: Option<String>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -131,18 +136,10 @@ pub fn load(
         )
     })?;
 
-    let public_url = pick("PORTICO_PUBLIC_URL", from_file.public_url)
-        .unwrap_or_else(|| format!("http://{bind}"));
-    let public_url = public_url.trim_end_matches('/').to_owned();
-    if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
-        || public_url.contains(char::is_whitespace)
-        || public_url.len() <= "https://".len()
-    {
-        return Err(bad(
-            "PORTICO_PUBLIC_URL",
-            format!("{public_url:?} is not an http(s) URL"),
-        ));
-    }
+    let public_url = checked_public_url(
+        &pick("PORTICO_PUBLIC_URL", from_file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}")),
+    )?;
 
     let data_dir = env("PORTICO_DATA_DIR")
         .filter(|v| !v.is_empty())
@@ -202,6 +199,11 @@ pub fn load(
         25 * 1024 * 1024,
     )?;
 
+    let mail_from = pick("PORTICO_MAIL_FROM", from_file.mail_from)
+        .unwrap_or_else(|| "noreply@portico.localhost".to_owned());
+    let mail_from =
+        Email::parse(&mail_from).map_err(|e| bad("PORTICO_MAIL_FROM", e.to_string()))?;
+
     Ok(Settings {
         bind,
         public_url,
@@ -212,7 +214,23 @@ pub fn load(
         log_format,
         max_body_bytes,
         max_file_bytes,
+        mail_from,
     })
+}
+
+/// An http(s) base URL without a trailing slash.
+fn checked_public_url(raw: &str) -> Result<String, ConfigError> {
+    let public_url = raw.trim_end_matches('/').to_owned();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+        || public_url.contains(char::is_whitespace)
+        || public_url.len() <= "https://".len()
+    {
+        return Err(bad(
+            "PORTICO_PUBLIC_URL",
+            format!("{public_url:?} is not an http(s) URL"),
+        ));
+    }
+    Ok(public_url)
 }
 
 /// A size in bytes from the environment or the file, between 1 KiB and 64 MiB.

@@ -6,6 +6,7 @@
 
 mod config;
 mod demo;
+mod dispatcher;
 mod operations;
 mod system;
 
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_http::HttpConfig;
+use portico_mail::EmlFolder;
 use portico_store::{FolderBlobs, SeaOrmStore};
 
 use crate::config::{LogFormat, Settings, redact_url};
@@ -128,17 +130,28 @@ async fn serve(settings: &Settings) -> Result<()> {
         public_url: settings.public_url.clone(),
         pages: portico_http::PagesConfig::default(),
     };
+    let mail_dir = settings.data_dir.join("mail");
+    let mailer = EmlFolder::open(&mail_dir, settings.mail_from.clone())
+        .await
+        .with_context(|| format!("cannot open the mail folder {}", mail_dir.display()))?;
+    let dispatch = tokio::spawn(dispatcher::run(
+        portico.clone(),
+        Arc::new(store.clone()),
+        Arc::new(mailer),
+    ));
     let ops = Arc::new(operations::Ops { store, metrics });
     tracing::info!(
         bind = %settings.bind,
         public_url = %settings.public_url,
         database = %redact_url(&settings.database_url),
         admin_routes = settings.admin_token.is_some(),
+        mail = %mail_dir.display(),
         "portico is listening"
     );
     portico_http::serve(portico, &config, ops, settings.bind, shutdown_signal())
         .await
         .with_context(|| format!("cannot serve on {}", settings.bind))?;
+    dispatch.abort();
     tracing::info!("portico stopped");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! one unit of work; policy decisions come from [`crate::policy`], never from here.
 
 mod client;
+mod dispatch;
 mod error;
 mod files;
 mod keys;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 pub use client::{HelpRequest, Opened};
+pub use dispatch::{DispatchConfig, DispatchReport, retry_delay};
 pub use error::{ClientError, FileError, RecordError, ShareError};
 pub use files::ALLOWED_FILE_TYPES;
 pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};

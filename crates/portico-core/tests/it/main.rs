@@ -7,6 +7,7 @@
 
 mod client;
 mod conformance;
+mod dispatch;
 mod files;
 mod model_based;
 mod service;

@@ -474,7 +474,8 @@ async fn v2_get_help_reaches_the_business_through_the_outbox() {
             .body(form)
             .send()
     };
-    let (status, page) = text(post_help(format!("name=&phone=&message=hi&csrf={csrf}")).await).await;
+    let (status, page) =
+        text(post_help(format!("name=&phone=&message=hi&csrf={csrf}")).await).await;
     assert_eq!(status, 422);
     assert!(page.contains("Please give your name"), "{page}");
     assert!(page.contains(">hi</textarea>"), "what was typed stays");

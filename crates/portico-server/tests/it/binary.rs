@@ -198,8 +198,54 @@ fn metrics(server: &Server) -> (u16, String) {
     )
 }
 
+/// The `.eml` files the dispatcher wrote, once at least `count` are there (or 15 s passed).
+fn mails(server: &Server, count: usize) -> Vec<String> {
+    let dir = server.data.path().join("mail");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .map(|p| std::fs::read_to_string(p).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if found.len() >= count || std::time::Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 fn check_walk_and_logs(server: Server) {
     let secrets = walk(&server);
+    // Link emails leave through the outbox as .eml files: the re-share's surely; the first
+    // share's only if the dispatcher sent it before the revoke (after it, N1 stops it).
+    let mut sent = mails(&server, 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !sent.iter().any(|m| m.contains("again, with a new"))
+        && std::time::Instant::now() < deadline
+    {
+        sent = mails(&server, sent.len() + 1);
+    }
+    assert!(
+        sent.iter().any(|m| m.contains("again, with a new")),
+        "{sent:?}"
+    );
+    assert!(sent.len() <= 2, "{sent:?}");
+    for mail in &sent {
+        assert!(
+            mail.contains("From: \"Acme Plumbing\" <noreply@portico.localhost>"),
+            "{mail}"
+        );
+        assert!(mail.contains("To: <jordan@client.example>"), "{mail}");
+        assert!(
+            mail.contains(&format!("{}/s/", server.base)),
+            "the link: {mail}"
+        );
+    }
     let (ready, _) = call("GET", &format!("{}/readyz", server.base), "", None, None);
     assert_eq!(ready, 200);
     let (exited_cleanly, log) = server.stop();

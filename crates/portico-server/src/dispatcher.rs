@@ -1,0 +1,45 @@
+//! The background dispatcher of `portico serve`: delivers the outbox through the mail port in
+//! rounds, and counts what it did for `/metrics`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use portico_core::Portico;
+use portico_core::ports::{Mailer, Outbox};
+use portico_core::service::DispatchConfig;
+
+/// How long the dispatcher rests after a round that found nothing to send.
+const IDLE: Duration = Duration::from_secs(2);
+
+/// Runs rounds until the task is dropped. A round cut short is safe: its claims come back when
+/// their lease runs out, and a resend carries the same Message-ID.
+pub async fn run(portico: Portico, outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>) {
+    let config = DispatchConfig::default();
+    loop {
+        match portico
+            .dispatch_once(outbox.as_ref(), mailer.as_ref(), &config)
+            .await
+        {
+            Ok(report) => {
+                metrics::counter!("portico_mail_sent_total").increment(report.sent.into());
+                metrics::counter!("portico_mail_retried_total").increment(report.retried.into());
+                metrics::counter!("portico_mail_dead_total").increment(report.dead.into());
+                if report.sent + report.retried + report.dead > 0 {
+                    tracing::info!(
+                        sent = report.sent,
+                        retried = report.retried,
+                        dead = report.dead,
+                        "dispatched"
+                    );
+                }
+                if report.sent + report.retried + report.dead < config.batch {
+                    tokio::time::sleep(IDLE).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "dispatch round failed");
+                tokio::time::sleep(IDLE).await;
+            }
+        }
+    }
+}
