@@ -5,6 +5,9 @@
   var badge = document.querySelector("[data-live]");
   if (!badge || !window.EventSource) { return; }
   var source = new EventSource(badge.getAttribute("data-live"));
+  source.addEventListener("open", function () {
+    badge.setAttribute("data-connected", "true");
+  });
   source.addEventListener("status", function (event) {
     var data = JSON.parse(event.data);
     badge.textContent = data.label;

@@ -103,13 +103,16 @@ impl Pages {
         self.portico.keys().mac("csrf", token.as_bytes())
     }
 
+    /// A form post is accepted only with the page's MAC of the token and when the browser does
+    /// not say it came from another site: `Sec-Fetch-Site` when sent, else `Origin` (which is
+    /// `null` under `Referrer-Policy: no-referrer`, so `null` proves nothing either way).
     fn csrf_ok(&self, req: &Request, token: &str, presented: &str) -> bool {
-        let same_origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .is_none_or(|o| o == self.origin);
-        same_origin
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let same_site = match header("sec-fetch-site") {
+            Some(site) => site == "same-origin",
+            None => header("origin").is_none_or(|o| o == "null" || o == self.origin),
+        };
+        same_site
             && self
                 .portico
                 .keys()

@@ -430,6 +430,15 @@ async fn v5_the_quote_form_decides_once_and_needs_its_csrf_value() {
             .as_u16(),
         403
     );
+    let cross_site = h
+        .client
+        .post(format!("{path}/decision"))
+        .content_type("application/x-www-form-urlencoded")
+        .header("Sec-Fetch-Site", "cross-site")
+        .body(format!("decision=approve&message=&csrf={csrf}"))
+        .send()
+        .await;
+    assert_eq!(cross_site.0.status().as_u16(), 403);
     let (status, refused) = text(post("request_changes", &csrf, None).await).await;
     assert_eq!(status, 409, "a change request needs a message");
     assert!(refused.contains("Say what should change."), "{refused}");

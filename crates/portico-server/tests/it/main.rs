@@ -5,4 +5,5 @@
 #![allow(unreachable_pub)]
 
 mod binary;
+mod browser;
 mod support;

@@ -30,6 +30,23 @@ pub struct Server {
 }
 
 impl Server {
+    /// Runs `portico demo --json` against this server's data and address.
+    pub fn demo(&self) -> Value {
+        let out = binary()
+            .args(["demo", "--json"])
+            .env_clear()
+            .env("PORTICO_DATA_DIR", self.data.path())
+            .env("PORTICO_BIND", self.base.trim_start_matches("http://"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     pub fn start(database_url: Option<&str>) -> Self {
         let data = tempfile::tempdir().unwrap();
         let port = free_port();
