@@ -103,10 +103,18 @@ fn hash(token: &str) -> [u8; 32] {
 /// interactive docs at `/docs`, and the client pages under `/s/{token}`.
 pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Response> + use<> {
     let hub = Arc::new(pages::live::LiveHub::new());
-    let portico = portico.with_changes(hub.clone());
+    let mut portico = portico.with_changes(hub.clone());
+    let cache = config
+        .pages
+        .cache
+        .then(|| Arc::new(pages::PageCache::new()));
+    if let Some(cache) = &cache {
+        portico = portico.with_changes(cache.clone());
+    }
     let pages = Arc::new(pages::Pages::new(
         portico.clone(),
         hub,
+        cache,
         &config.public_url,
         &config.pages,
     ));

@@ -40,6 +40,8 @@ pub struct Settings {
     pub max_file_bytes: usize,
     /// The address mail is sent from (under each org's name).
     pub mail_from: Email,
+    /// Keep rendered client pages in memory (per process).
+    pub page_cache: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -58,6 +60,7 @@ impl std::fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_file_bytes", &self.max_file_bytes)
             .field("mail_from", &self.mail_from)
+            .field("page_cache", &self.page_cache)
             .finish()
     }
 }
@@ -105,6 +108,7 @@ struct FileSettings {
     max_body_bytes: Option<usize>,
     max_file_bytes: Option<usize>,
     mail_from: Option<String>,
+    page_cache: Option<String>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -204,6 +208,14 @@ pub fn load(
     let mail_from =
         Email::parse(&mail_from).map_err(|e| bad("PORTICO_MAIL_FROM", e.to_string()))?;
 
+    let page_cache = on_off(
+        "PORTICO_PAGE_CACHE",
+        pick("PORTICO_PAGE_CACHE", from_file.page_cache).as_deref(),
+        // On for SQLite (one process owns the data); off for PostgreSQL, where several servers
+        // may share it and another's revoke would not reach this one's cache.
+        database_url.starts_with("sqlite:"),
+    )?;
+
     Ok(Settings {
         bind,
         public_url,
@@ -215,7 +227,18 @@ pub fn load(
         max_body_bytes,
         max_file_bytes,
         mail_from,
+        page_cache,
     })
+}
+
+/// `on` or `off`, or `default` when unset.
+fn on_off(name: &'static str, raw: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(bad(name, format!("{other:?} is neither on nor off"))),
+    }
 }
 
 /// An http(s) base URL without a trailing slash.

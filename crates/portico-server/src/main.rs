@@ -128,7 +128,10 @@ async fn serve(settings: &Settings) -> Result<()> {
         max_body_bytes: settings.max_body_bytes,
         max_file_bytes: settings.max_file_bytes,
         public_url: settings.public_url.clone(),
-        pages: portico_http::PagesConfig::default(),
+        pages: portico_http::PagesConfig {
+            cache: settings.page_cache,
+            ..portico_http::PagesConfig::default()
+        },
     };
     let mail_dir = settings.data_dir.join("mail");
     let mailer = EmlFolder::open(&mail_dir, settings.mail_from.clone())

@@ -155,7 +155,9 @@ impl Portico {
         &self.keys
     }
 
-    fn now(&self) -> OffsetDateTime {
+    /// Now, by the service's clock (adapters that stamp times, such as coalesced openings,
+    /// use it so tests can move time).
+    pub fn now(&self) -> OffsetDateTime {
         self.ports.clock.now()
     }
 

@@ -9,8 +9,10 @@
 //! - Unknown and revoked tokens get one identical 404 page (S5); failed look-ups are throttled
 //!   per client address (S10), valid links never are.
 
+mod cache;
 mod guard;
 pub(crate) mod live;
+mod opens;
 mod view;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -30,8 +32,10 @@ use portico_core::service::{ClientError, HelpRequest, Opened};
 use portico_core::view::CompanyCard;
 use serde::Deserialize;
 
+pub(crate) use self::cache::PageCache;
 use self::guard::{Budget, Throttle};
 use self::live::LiveHub;
+use self::opens::Opens;
 use self::view::{Company, Extras, GonePage, HelpForm};
 
 /// The policy every page and file behind a token is served under (S9): nothing but this
@@ -53,6 +57,11 @@ pub struct PagesConfig {
     pub help_burst: NonZeroU32,
     /// See `help_burst`.
     pub help_every: Duration,
+    /// Keep rendered pages in memory (per process: turn it off when several servers share
+    /// one database, or another server's revoke would not reach this one's cache).
+    pub cache: bool,
+    /// How often gathered openings are written (S11).
+    pub opens_flush_every: Duration,
 }
 
 impl Default for PagesConfig {
@@ -61,6 +70,8 @@ impl Default for PagesConfig {
             failed_lookups_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
             help_burst: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             help_every: Duration::from_mins(2),
+            cache: true,
+            opens_flush_every: Duration::from_secs(2),
         }
     }
 }
@@ -68,6 +79,8 @@ impl Default for PagesConfig {
 /// What the page handlers share.
 pub(crate) struct Pages {
     portico: Portico,
+    cache: Option<Arc<PageCache>>,
+    opens: Arc<Opens>,
     throttle: Throttle,
     help_budget: Budget,
     hub: Arc<LiveHub>,
@@ -76,10 +89,11 @@ pub(crate) struct Pages {
 }
 
 impl Pages {
-    /// The pages over `portico`, whose changes must reach `hub`.
+    /// The pages over `portico`, whose changes must reach `hub` and the returned cache.
     pub(crate) fn new(
         portico: Portico,
         hub: Arc<LiveHub>,
+        cache: Option<Arc<PageCache>>,
         public_url: &str,
         config: &PagesConfig,
     ) -> Self {
@@ -91,7 +105,9 @@ impl Pages {
             })
             .unwrap_or_default();
         Self {
+            opens: Arc::new(Opens::new(portico.clone(), config.opens_flush_every)),
             portico,
+            cache,
             throttle: Throttle::new(config.failed_lookups_per_minute),
             help_budget: Budget::new(config.help_burst, config.help_every),
             hub,
@@ -312,8 +328,27 @@ async fn page(
     if let Some(wait) = pages.throttle.blocked_for(ip) {
         return too_many(wait);
     }
-    match pages.portico.open_link(&token).await {
-        Ok(Opened::View { view, .. }) => {
+    let plain = query.help.is_none();
+    if plain
+        && let Some(hit) = pages
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(&token, pages.portico.now()))
+    {
+        pages.opens.record(hit.share);
+        return Response::builder()
+            .content_type("text/html; charset=utf-8")
+            .body(hit.body.clone());
+    }
+    let generation = pages.cache.as_ref().map(|c| c.generation());
+    match pages.portico.view_link(&token).await {
+        Ok(Opened::View {
+            view,
+            share,
+            org,
+            expires_at,
+        }) => {
+            pages.opens.record(share);
             let extras = Extras {
                 help: HelpForm {
                     sent: query.help.as_deref() == Some("sent"),
@@ -321,7 +356,15 @@ async fn page(
                 },
                 decision_error: None,
             };
-            render_view(pages, &token, &view, extras, StatusCode::OK)
+            let base = format!("/s/{token}");
+            let body = match view::render(&view, &base, pages.csrf(&token), extras) {
+                Ok(body) => body,
+                Err(e) => return internal(&e),
+            };
+            if plain && let (Some(cache), Some(generation)) = (&pages.cache, generation) {
+                cache.store(generation, token, org, share, expires_at, body.clone());
+            }
+            html(StatusCode::OK, body)
         }
         Ok(other) => closed(pages, ip, &other),
         Err(e) => internal(&e),

@@ -572,3 +572,59 @@ async fn v7_an_open_page_hears_status_changes_and_a_revoke() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
+
+#[tokio::test]
+async fn s11_s5_openings_are_recorded_without_a_write_per_request_and_cached_pages_follow_changes()
+{
+    let mut config = config();
+    config.pages.opens_flush_every = Duration::from_millis(50);
+    let h = harness_with(config).await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, share_id) = share(&h, "work_order", "wo1").await;
+    let before = body(h.get(&format!("/v1/shares/{share_id}")).await).await;
+    assert!(before["first_opened_at"].is_null());
+    for _ in 0..3 {
+        h.client.get(&path).send().await.assert_status_is_ok();
+    }
+    let mut info = Value::Null;
+    for _ in 0..100 {
+        info = body(h.get(&format!("/v1/shares/{share_id}")).await).await;
+        if !info["first_opened_at"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!info["first_opened_at"].is_null(), "{info}");
+    assert!(!info["last_opened_at"].is_null(), "{info}");
+
+    // A served (cached) page follows the very next change: status, sections, revoke.
+    h.post(
+        "/v1/work-orders/wo1/events",
+        &json!({ "type": "status_changed", "status": "on_hold" }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let (_, page) = text(h.client.get(&path).send().await).await;
+    assert!(page.contains(">On hold<"), "the new status at once");
+    h.patch(
+        &format!("/v1/shares/{share_id}"),
+        &json!({ "sections": ["scope"] }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let (_, page) = text(h.client.get(&path).send().await).await;
+    assert!(!page.contains("Checklist"), "sections at once");
+    h.post(
+        &format!("/v1/shares/{share_id}/revoke"),
+        &json!({}),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let (status, _) = text(h.client.get(&path).send().await).await;
+    assert_eq!(status, 404, "S5: the very next request");
+}

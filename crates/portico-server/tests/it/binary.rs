@@ -347,6 +347,22 @@ fn o5_invalid_configuration_stops_the_start_naming_the_setting() {
         err.contains("DATABASE_URL") && !err.contains("secret-pw"),
         "{err}"
     );
+    for (name, value) in [
+        ("PORTICO_PAGE_CACHE", "maybe"),
+        ("PORTICO_MAIL_FROM", "not an address"),
+        ("PORTICO_MAX_FILE_BYTES", "12MB"),
+        ("PORTICO_PUBLIC_URL", "ftp://x"),
+    ] {
+        let out = binary()
+            .arg("serve")
+            .env_clear()
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{name}={value} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(name), "{name}: {err}");
+    }
 }
 
 #[test]
