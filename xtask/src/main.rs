@@ -12,7 +12,8 @@ const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
            is current), cargo deny (bans licenses sources), tidy
   codegen  rewrite docs/openapi.json from the code
   bench    run the benchmarks and print their figures (policy; store look-ups at 1k and 1M
-           shares; the API's write path on SQLite and PostgreSQL)
+           shares; the API's write path on SQLite and PostgreSQL; the client page
+           under 64 connections against a static route)
   tidy     check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
@@ -121,5 +122,14 @@ fn bench() -> Result<()> {
         "portico-server",
         "--bench",
         "write_path",
+    ])?;
+    // The client page under 64 connections beside a static route of the same server.
+    cargo(&[
+        "bench",
+        "--locked",
+        "--package",
+        "portico-server",
+        "--bench",
+        "pages",
     ])
 }

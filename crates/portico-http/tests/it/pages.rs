@@ -198,6 +198,25 @@ async fn v4_no_page_file_or_queued_mail_shows_an_internal_marker() {
         .unwrap();
     assert!(outbox.len() >= 3);
     seen.extend(outbox.iter().map(|n| format!("{:?}", n.kind)));
+    // The emails themselves, as the dispatcher composes them (past the burst window, N6).
+    h.clock.advance(time::Duration::minutes(3));
+    let mailer = portico_core::testing::MemoryMailer::default();
+    let report = h
+        .portico
+        .dispatch_once(
+            &h.store,
+            &mailer,
+            &portico_core::service::DispatchConfig::default(),
+        )
+        .await
+        .unwrap();
+    assert!(report.sent >= 3, "{report:?}");
+    seen.extend(
+        mailer
+            .sent()
+            .into_iter()
+            .flat_map(|m| [m.subject, m.text, m.html]),
+    );
     for text in &seen {
         for needle in ["SECRET-", "7f3a", "83.19", "31.77", "4.57", "+1 555 7777"] {
             assert!(
