@@ -42,6 +42,8 @@ pub struct Settings {
     pub mail_from: Email,
     /// Keep rendered client pages in memory (per process).
     pub page_cache: bool,
+    /// Behind a reverse proxy: the client's address is the last `X-Forwarded-For` entry.
+    pub trust_proxy: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -61,6 +63,7 @@ impl std::fmt::Debug for Settings {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("mail_from", &self.mail_from)
             .field("page_cache", &self.page_cache)
+            .field("trust_proxy", &self.trust_proxy)
             .finish()
     }
 }
@@ -109,6 +112,7 @@ struct FileSettings {
     max_file_bytes: Option<usize>,
     mail_from: Option<String>,
     page_cache: Option<String>,
+    trust_proxy: Option<String>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -179,16 +183,7 @@ pub fn load(
         return Err(bad("PORTICO_ADMIN_TOKEN", "must be at least 24 characters"));
     }
 
-    let log_format = match pick("PORTICO_LOG_FORMAT", from_file.log_format).as_deref() {
-        None | Some("text") => LogFormat::Text,
-        Some("json") => LogFormat::Json,
-        Some(other) => {
-            return Err(bad(
-                "PORTICO_LOG_FORMAT",
-                format!("{other:?} is neither text nor json"),
-            ));
-        }
-    };
+    let log_format = log_format(pick("PORTICO_LOG_FORMAT", from_file.log_format).as_deref())?;
 
     let max_body_bytes = byte_size(
         "PORTICO_MAX_BODY_BYTES",
@@ -216,6 +211,12 @@ pub fn load(
         database_url.starts_with("sqlite:"),
     )?;
 
+    let trust_proxy = on_off(
+        "PORTICO_TRUST_PROXY",
+        pick("PORTICO_TRUST_PROXY", from_file.trust_proxy).as_deref(),
+        false,
+    )?;
+
     Ok(Settings {
         bind,
         public_url,
@@ -228,7 +229,20 @@ pub fn load(
         max_file_bytes,
         mail_from,
         page_cache,
+        trust_proxy,
     })
+}
+
+/// `text` (the default) or `json`.
+fn log_format(raw: Option<&str>) -> Result<LogFormat, ConfigError> {
+    match raw {
+        None | Some("text") => Ok(LogFormat::Text),
+        Some("json") => Ok(LogFormat::Json),
+        Some(other) => Err(bad(
+            "PORTICO_LOG_FORMAT",
+            format!("{other:?} is neither text nor json"),
+        )),
+    }
 }
 
 /// `on` or `off`, or `default` when unset.

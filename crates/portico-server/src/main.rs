@@ -130,6 +130,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         public_url: settings.public_url.clone(),
         pages: portico_http::PagesConfig {
             cache: settings.page_cache,
+            trust_proxy: settings.trust_proxy,
             ..portico_http::PagesConfig::default()
         },
     };

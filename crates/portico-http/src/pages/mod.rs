@@ -62,6 +62,9 @@ pub struct PagesConfig {
     pub cache: bool,
     /// How often gathered openings are written (S11).
     pub opens_flush_every: Duration,
+    /// Take the client's address from the last `X-Forwarded-For` entry (only behind a reverse
+    /// proxy that sets it; otherwise every client could pick its own address).
+    pub trust_proxy: bool,
 }
 
 impl Default for PagesConfig {
@@ -72,6 +75,7 @@ impl Default for PagesConfig {
             help_every: Duration::from_mins(2),
             cache: true,
             opens_flush_every: Duration::from_secs(2),
+            trust_proxy: false,
         }
     }
 }
@@ -84,6 +88,7 @@ pub(crate) struct Pages {
     throttle: Throttle,
     help_budget: Budget,
     hub: Arc<LiveHub>,
+    trust_proxy: bool,
     /// `scheme://host[:port]` of the public URL: a form posted from anywhere else is refused.
     origin: String,
 }
@@ -111,6 +116,7 @@ impl Pages {
             throttle: Throttle::new(config.failed_lookups_per_minute),
             help_budget: Budget::new(config.help_burst, config.help_every),
             hub,
+            trust_proxy: config.trust_proxy,
             origin,
         }
     }
@@ -207,10 +213,24 @@ impl<E: Endpoint> Endpoint for PrivateHeadersEndpoint<E> {
     }
 }
 
-fn client_ip(req: &Request) -> IpAddr {
-    req.remote_addr()
+/// The client's address: the connection's peer, or behind a trusted reverse proxy the address
+/// that proxy appended last to `X-Forwarded-For` (earlier entries are the client's to forge).
+fn client_ip(pages: &Pages, req: &Request) -> IpAddr {
+    let peer = req
+        .remote_addr()
         .as_socket_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), std::net::SocketAddr::ip)
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), std::net::SocketAddr::ip);
+    if !pages.trust_proxy {
+        return peer;
+    }
+    req.headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
 }
 
 fn html(status: StatusCode, body: String) -> Response {
@@ -324,7 +344,7 @@ async fn page(
     Query(query): Query<PageQuery>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
-    let ip = client_ip(req);
+    let ip = client_ip(pages, req);
     if let Some(wait) = pages.throttle.blocked_for(ip) {
         return too_many(wait);
     }
@@ -377,7 +397,7 @@ async fn file(
     Path((token, file)): Path<(String, String)>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
-    let ip = client_ip(req);
+    let ip = client_ip(pages, req);
     if let Some(wait) = pages.throttle.blocked_for(ip) {
         return too_many(wait);
     }
@@ -493,7 +513,7 @@ async fn help(
     if !pages.csrf_ok(req, &token, &form.csrf) {
         return forbidden_form();
     }
-    if let Err(wait) = pages.help_budget.spend(client_ip(req)) {
+    if let Err(wait) = pages.help_budget.spend(client_ip(pages, req)) {
         return too_many(wait);
     }
     let request = HelpRequest {
@@ -557,7 +577,7 @@ async fn events(
     Path(token): Path<String>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
-    let ip = client_ip(req);
+    let ip = client_ip(pages, req);
     if let Some(wait) = pages.throttle.blocked_for(ip) {
         return too_many(wait);
     }

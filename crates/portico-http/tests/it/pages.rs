@@ -412,6 +412,37 @@ async fn s10_failed_look_ups_are_throttled_and_valid_links_are_not() {
     // While blocked, the address gets 429 without a look-up.
     let (status, _) = text(h.client.get("/s/guess-again").send().await).await;
     assert_eq!(status, 429);
+    // Without a trusted proxy, X-Forwarded-For is the client's to forge: it changes nothing.
+    let forged = h
+        .client
+        .get("/s/guess-forged")
+        .header("X-Forwarded-For", "198.51.100.7")
+        .send()
+        .await;
+    assert_eq!(forged.0.status().as_u16(), 429);
+}
+
+#[tokio::test]
+async fn s10_behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
+    let mut config = config();
+    config.pages = PagesConfig {
+        failed_lookups_per_minute: NonZeroU32::new(2).unwrap(),
+        trust_proxy: true,
+        ..PagesConfig::default()
+    };
+    let h = harness_with(config).await;
+    let from = |client: &str, n: usize| {
+        h.client
+            .get(format!("/s/guess{n}"))
+            // The client's own claim first, then the address the proxy appended.
+            .header("X-Forwarded-For", format!("10.9.9.9, {client}"))
+            .send()
+    };
+    for n in 0..2 {
+        assert_eq!(from("203.0.113.9", n).await.0.status().as_u16(), 404);
+    }
+    assert_eq!(from("203.0.113.9", 3).await.0.status().as_u16(), 429);
+    assert_eq!(from("203.0.113.10", 4).await.0.status().as_u16(), 404);
 }
 
 #[tokio::test]
