@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::State;
 use crate::dto::{
-    self, ApiKeyBody, ApiKeyCreated, ClientBody, EnableShareBody, EventBody, FileDto, InvoiceBody,
-    OrgBody, QuoteBody, RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody,
-    WorkOrderBody,
+    self, ApiKeyBody, ApiKeyCreated, AuditEntryDto, ClientBody, EnableShareBody, EventBody,
+    FileDto, InvoiceBody, OrgBody, QuoteBody, QuoteDecisionDto, RecordChangeDto, RecordKindDto,
+    ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -335,6 +335,44 @@ impl IntegrationApi {
         let record = record_ref(kind.0.into(), id.0)?;
         let shares = self.state.portico.list_shares(&auth.0, &record).await?;
         Ok(Json(shares.into_iter().map(Into::into).collect()))
+    }
+
+    /// The record's audit log (S12), oldest first: every share action and the client's decisions.
+    #[oai(
+        path = "/records/:kind/:id/audit",
+        method = "get",
+        tag = "ApiTags::Shares",
+        operation_id = "audit_log"
+    )]
+    async fn audit_log(
+        &self,
+        auth: OrgKey,
+        kind: Path<RecordKindDto>,
+        id: Path<String>,
+    ) -> Answer<Vec<AuditEntryDto>> {
+        let record = record_ref(kind.0.into(), id.0)?;
+        let entries = self.state.portico.audit_log(&auth.0, &record).await?;
+        Ok(Json(entries.into_iter().map(Into::into).collect()))
+    }
+
+    /// The client's decision on a quote (V5): approved, changes requested (with the message) or
+    /// declined. 404 `not_found` with `details.decided = false` while undecided.
+    #[oai(
+        path = "/quotes/:id/decision",
+        method = "get",
+        tag = "ApiTags::Records",
+        operation_id = "get_quote_decision"
+    )]
+    async fn quote_decision(&self, auth: OrgKey, id: Path<String>) -> Answer<QuoteDecisionDto> {
+        let quote: RecordId = dto::id("id", id.0)?;
+        match self.state.portico.quote_decision(&auth.0, &quote).await? {
+            Some(d) => Ok(Json(QuoteDecisionDto {
+                decision: d.kind.as_str().to_owned(),
+                message: d.message,
+                at: d.at,
+            })),
+            None => Err(ApiError::undecided()),
+        }
     }
 
     /// One share: link, recipient, sections, expiry, first and last opened.

@@ -944,3 +944,73 @@ pub struct FileDto {
     /// The size in bytes.
     pub size: u64,
 }
+
+/// One line of a record's audit log (S12): share actions by staff, decisions by the client.
+#[derive(Debug, Clone, Object)]
+pub struct AuditEntryDto {
+    /// Portico's id of the line.
+    pub id: String,
+    /// When.
+    pub at: time::OffsetDateTime,
+    /// `staff` or `client`.
+    pub actor: String,
+    /// The staff member's id, when staff acted.
+    pub staff_id: Option<String>,
+    /// `share_enabled`, `share_reshared`, `recipient_changed`, `sections_changed`,
+    /// `share_revoked`, `quote_decided`.
+    pub action: String,
+    /// The share acted on.
+    pub share_id: Option<String>,
+    /// The value before a change (recipient or sections).
+    pub from: Option<String>,
+    /// The value after a change (recipient, sections or the decision).
+    pub to: Option<String>,
+}
+
+impl From<m::AuditEntry> for AuditEntryDto {
+    fn from(e: m::AuditEntry) -> Self {
+        let sections =
+            |s: m::Sections| s.on().map(m::Section::as_str).collect::<Vec<_>>().join(",");
+        let (action, from, to) = match e.action {
+            m::AuditAction::ShareEnabled => ("share_enabled", None, None),
+            m::AuditAction::ShareReshared => ("share_reshared", None, None),
+            m::AuditAction::RecipientChanged { from, to } => (
+                "recipient_changed",
+                Some(from.to_string()),
+                Some(to.to_string()),
+            ),
+            m::AuditAction::SectionsChanged { from, to } => {
+                ("sections_changed", Some(sections(from)), Some(sections(to)))
+            }
+            m::AuditAction::ShareRevoked => ("share_revoked", None, None),
+            m::AuditAction::QuoteDecided { decision } => {
+                ("quote_decided", None, Some(decision.as_str().to_owned()))
+            }
+        };
+        let (actor, staff_id) = match e.actor {
+            m::Actor::Staff(id) => ("staff", Some(id.to_string())),
+            m::Actor::Client => ("client", None),
+        };
+        Self {
+            id: e.id.0.to_string(),
+            at: e.at,
+            actor: actor.to_owned(),
+            staff_id,
+            action: action.to_owned(),
+            share_id: e.share_id.map(|s| s.0.to_string()),
+            from,
+            to,
+        }
+    }
+}
+
+/// The client's decision on a quote (V5).
+#[derive(Debug, Clone, Object)]
+pub struct QuoteDecisionDto {
+    /// `approved`, `changes_requested` or `declined`.
+    pub decision: String,
+    /// The client's message.
+    pub message: Option<String>,
+    /// When.
+    pub at: time::OffsetDateTime,
+}

@@ -73,6 +73,15 @@ impl ApiError {
         Self::NotFound(Self::body("not_found", format!("{what} not found"), None))
     }
 
+    /// A 404 for a quote not decided yet.
+    pub fn undecided() -> Self {
+        Self::NotFound(Self::body(
+            "not_found",
+            "the client has not decided on this quote yet",
+            Some(serde_json::json!({ "decided": false })),
+        ))
+    }
+
     /// A 401 `unauthorized` error.
     pub fn unauthorized() -> Self {
         Self::Unauthorized(Self::body(

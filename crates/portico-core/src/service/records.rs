@@ -142,6 +142,24 @@ impl Portico {
         Ok(org.settings.photos_shared_by_default)
     }
 
+    /// V5: the client's decision on a quote, for the host app (`None` while undecided).
+    pub async fn quote_decision(
+        &self,
+        org: &OrgId,
+        quote: &crate::model::RecordId,
+    ) -> Result<Option<crate::model::QuoteDecision>, RecordError> {
+        let reference = RecordRef {
+            kind: RecordKind::Quote,
+            id: quote.clone(),
+        };
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        match tx.record(org, &reference).await?.map(|r| r.value) {
+            Some(Record::Quote(q)) => Ok(q.decision),
+            _ => Err(RecordError::NotFound),
+        }
+    }
+
     /// I2: a full upsert of a record by the host, on behalf of `actor`.
     pub async fn upsert_record(
         &self,

@@ -493,6 +493,9 @@ async fn v5_the_quote_form_decides_once_and_needs_its_csrf_value() {
     assert_eq!(status, 409, "a change request needs a message");
     assert!(refused.contains("Say what should change."), "{refused}");
 
+    let undecided = h.get("/v1/quotes/q1/decision").await;
+    let undecided = crate::support::assert_error(undecided, 404, "not_found").await;
+    assert_eq!(undecided["details"]["decided"], false);
     let approved = post("approve", &csrf, Some("https://api.example")).await;
     assert_eq!(approved.0.status().as_u16(), 303);
     let (_, page) = text(h.client.get(&path).send().await).await;
@@ -500,6 +503,20 @@ async fn v5_the_quote_form_decides_once_and_needs_its_csrf_value() {
     assert!(!page.contains("name=\"decision\""), "the quote is locked");
     let (status, _) = text(post("decline", &csrf, None).await).await;
     assert_eq!(status, 409);
+    // The host reads the decision and sees it in the record's audit log (S12).
+    let decision = body(h.get("/v1/quotes/q1/decision").await).await;
+    assert_eq!(decision["decision"], "approved");
+    let audit = body(h.get("/v1/records/quote/q1/audit").await).await;
+    let actions: Vec<(&str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("staff", "share_enabled"), ("client", "quote_decided")]
+    );
     let outbox = h
         .store
         .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
