@@ -6,6 +6,8 @@
 //! the configured sending address, Reply-To = the org's email, a stable Message-ID, text and
 //! HTML parts, `Auto-Submitted: auto-generated`.
 
+mod smtp;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +16,8 @@ use mail_send::mail_builder::MessageBuilder;
 use mail_send::mail_builder::headers::raw::Raw;
 use portico_core::model::Email;
 use portico_core::ports::{MailError, Mailer, OutgoingEmail};
+
+pub use smtp::{Security, SmtpConfig, SmtpMailer};
 
 /// Builds the RFC 5322 bytes of `email`, sent from `sender` under the org's name.
 pub fn build_message(email: &OutgoingEmail, sender: &Email) -> Result<Vec<u8>, MailError> {

@@ -1,0 +1,189 @@
+//! SMTP against a real server: headers and parts arrive; an outage loses nothing; a 4xx then a
+//! 2xx gives exactly one copy; a 5xx goes dead; `SMTP_URL` is read strictly.
+
+use portico_core::ports::{MailError, Mailer, Outbox};
+use portico_core::service::{DispatchConfig, retry_delay};
+use portico_mail::{Security, SmtpConfig, SmtpMailer};
+use time::Duration;
+
+use crate::support::{SmtpServer, sender, world};
+
+#[test]
+fn o3_smtp_urls_are_read_strictly_and_never_echo_the_password() {
+    let c = SmtpConfig::from_url("smtp://mailer:p%40ss@mail.example:2525?tls=starttls&timeout=9")
+        .unwrap();
+    assert_eq!(
+        (c.host.as_str(), c.port, c.security),
+        ("mail.example", 2525, Security::StartTls)
+    );
+    assert_eq!(c.credentials, Some(("mailer".into(), "p@ss".into())));
+    assert_eq!(c.timeout, std::time::Duration::from_secs(9));
+    let implicit = SmtpConfig::from_url("smtps://mail.example").unwrap();
+    assert_eq!(
+        (implicit.port, implicit.security),
+        (465, Security::Implicit)
+    );
+    assert_eq!(SmtpConfig::from_url("smtp://h").unwrap().port, 587);
+    for bad in [
+        "http://mail.example",
+        "smtp://",
+        "smtp://h?tls=maybe",
+        "smtp://h?timeout=0",
+        "smtp://h?colour=blue",
+        "not a url",
+    ] {
+        assert!(SmtpConfig::from_url(bad).is_err(), "{bad}");
+    }
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("p@ss") && !debug.contains("p%40ss"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn n4_a_message_arrives_with_its_headers_and_both_parts() {
+    let Some(server) = SmtpServer::start(&[]) else {
+        return;
+    };
+    let w = world().await;
+    let mailer = SmtpMailer::new(server.config(), sender());
+    let report = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &DispatchConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let mail = &received[0];
+    for needle in [
+        "From: \"Bright Spark Electrical\" <notifications@portico.example>",
+        "Reply-To: \"Bright Spark Electrical\" <office@brightspark.example>",
+        "To: <jordan@client.example>",
+        "Auto-Submitted: auto-generated",
+        "Message-ID: <",
+        "text/plain",
+        "text/html",
+        "https://share.example/s/",
+    ] {
+        assert!(mail.contains(needle), "{needle} missing:\n{mail}");
+    }
+    // The connection is reused for the next message.
+    let outbox = w
+        .store
+        .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
+        .await
+        .unwrap();
+    let mut again = portico_core::ports::OutgoingEmail {
+        message_id: "second@portico".into(),
+        from_name: "Bright Spark Electrical".into(),
+        reply_to: None,
+        to: outbox[0].to.clone(),
+        subject: "Second".into(),
+        text: "Two".into(),
+        html: "<p>Two</p>".into(),
+    };
+    mailer.send(&again).await.unwrap();
+    again.message_id = "third@portico".into();
+    mailer.send(&again).await.unwrap();
+    assert_eq!(server.received().len(), 3);
+}
+
+#[tokio::test]
+async fn n5_with_the_server_down_nothing_is_lost_and_it_arrives_once_back() {
+    let Some(server) = SmtpServer::start(&[]) else {
+        return;
+    };
+    let config = server.config();
+    let (port, inbox) = server.stop();
+    let w = world().await;
+    let mailer = SmtpMailer::new(config, sender());
+    let dispatch = DispatchConfig::default();
+    let report = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &dispatch)
+        .await
+        .unwrap();
+    assert_eq!((report.sent, report.retried), (0, 1));
+    assert_eq!(w.store.pending_count().await.unwrap(), 1, "kept");
+
+    let server = SmtpServer::restart(port, inbox);
+    w.clock
+        .advance(retry_delay(&dispatch, 1) + Duration::seconds(1));
+    let report = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &dispatch)
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1);
+    assert_eq!(server.received().len(), 1);
+    assert_eq!(w.store.pending_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn n5_a_4xx_then_a_2xx_delivers_exactly_one_copy() {
+    let Some(server) = SmtpServer::start(&["--fail-first", "1"]) else {
+        return;
+    };
+    let w = world().await;
+    let mailer = SmtpMailer::new(server.config(), sender());
+    let dispatch = DispatchConfig::default();
+    let first = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &dispatch)
+        .await
+        .unwrap();
+    assert_eq!(first.retried, 1);
+    assert!(server.received().is_empty());
+    w.clock
+        .advance(retry_delay(&dispatch, 1) + Duration::seconds(1));
+    let second = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &dispatch)
+        .await
+        .unwrap();
+    assert_eq!(second.sent, 1);
+    w.clock.advance(Duration::hours(2));
+    let third = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &dispatch)
+        .await
+        .unwrap();
+    assert_eq!(third.sent, 0);
+    assert_eq!(server.received().len(), 1, "exactly one copy");
+}
+
+#[tokio::test]
+async fn n5_a_5xx_is_permanent() {
+    let Some(server) = SmtpServer::start(&["--reject"]) else {
+        return;
+    };
+    let w = world().await;
+    let mailer = SmtpMailer::new(server.config(), sender());
+    let outbox = w
+        .store
+        .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
+        .await
+        .unwrap();
+    let email = portico_core::ports::OutgoingEmail {
+        message_id: "x@portico".into(),
+        from_name: "Org".into(),
+        reply_to: None,
+        to: outbox[0].to.clone(),
+        subject: "s".into(),
+        text: "t".into(),
+        html: "<p>t</p>".into(),
+    };
+    let refused = mailer.send(&email).await;
+    assert!(
+        matches!(refused, Err(MailError::Permanent(_))),
+        "{refused:?}"
+    );
+    let report = w
+        .portico
+        .dispatch_once(&w.store, &mailer, &DispatchConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(report.dead, 1);
+}
