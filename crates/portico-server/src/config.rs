@@ -44,6 +44,10 @@ pub struct Settings {
     pub page_cache: bool,
     /// Behind a reverse proxy: the client's address is the last `X-Forwarded-For` entry.
     pub trust_proxy: bool,
+    /// SMTP delivery; `None` writes `.eml` files under the data folder instead.
+    pub smtp: Option<portico_mail::SmtpConfig>,
+    /// How long a burst of task or update emails gathers before it leaves as one (N6).
+    pub burst_window: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -64,6 +68,8 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("page_cache", &self.page_cache)
             .field("trust_proxy", &self.trust_proxy)
+            .field("smtp", &self.smtp)
+            .field("burst_window", &self.burst_window)
             .finish()
     }
 }
@@ -113,6 +119,8 @@ struct FileSettings {
     mail_from: Option<String>,
     page_cache: Option<String>,
     trust_proxy: Option<String>,
+    smtp_url: Option<String>,
+    burst_window_seconds: Option<u64>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -120,19 +128,7 @@ pub fn load(
     file: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
-    let from_file = match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                bad(
-                    "PORTICO_CONFIG",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-            toml::from_str::<FileSettings>(&text)
-                .map_err(|e| bad("PORTICO_CONFIG", format!("{}: {e}", path.display())))?
-        }
-        None => FileSettings::default(),
-    };
+    let from_file = file.map(read_file).transpose()?.unwrap_or_default();
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -217,6 +213,18 @@ pub fn load(
         false,
     )?;
 
+    let smtp = pick("SMTP_URL", from_file.smtp_url)
+        .map(|raw| portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e)))
+        .transpose()?;
+
+    let burst_window = bounded(
+        "PORTICO_BURST_WINDOW_SECONDS",
+        env("PORTICO_BURST_WINDOW_SECONDS"),
+        from_file.burst_window_seconds,
+        120,
+        0..=3600,
+    )?;
+
     Ok(Settings {
         bind,
         public_url,
@@ -230,7 +238,21 @@ pub fn load(
         mail_from,
         page_cache,
         trust_proxy,
+        smtp,
+        burst_window: std::time::Duration::from_secs(burst_window),
     })
+}
+
+/// The settings of a TOML file.
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        bad(
+            "PORTICO_CONFIG",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    toml::from_str::<FileSettings>(&text)
+        .map_err(|e| bad("PORTICO_CONFIG", format!("{}: {e}", path.display())))
 }
 
 /// `text` (the default) or `json`.
@@ -277,15 +299,36 @@ fn byte_size(
     from_file: Option<usize>,
     default: usize,
 ) -> Result<usize, ConfigError> {
+    let bytes = bounded(
+        name,
+        from_env,
+        from_file.map(|v| v as u64),
+        default as u64,
+        1024..=64 * 1024 * 1024,
+    )?;
+    usize::try_from(bytes).map_err(|_| bad(name, "is too large for this machine"))
+}
+
+/// A whole number from the environment or the file, within `range`.
+fn bounded(
+    name: &'static str,
+    from_env: Option<String>,
+    from_file: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
     let value = match from_env.filter(|v| !v.is_empty()) {
         Some(raw) => raw
             .trim()
             .parse()
-            .map_err(|_| bad(name, format!("{raw:?} is not a number of bytes")))?,
+            .map_err(|_| bad(name, format!("{raw:?} is not a whole number")))?,
         None => from_file.unwrap_or(default),
     };
-    if !(1024..=64 * 1024 * 1024).contains(&value) {
-        return Err(bad(name, "must be between 1 KiB and 64 MiB"));
+    if !range.contains(&value) {
+        return Err(bad(
+            name,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ));
     }
     Ok(value)
 }

@@ -15,10 +15,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use portico_core::ports::Mailer;
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_http::HttpConfig;
-use portico_mail::EmlFolder;
+use portico_mail::{EmlFolder, SmtpMailer};
 use portico_store::{FolderBlobs, SeaOrmStore};
 
 use crate::config::{LogFormat, Settings, redact_url};
@@ -41,6 +42,8 @@ enum Command {
     Serve,
     /// Brings the database schema up to date and exits.
     Migrate,
+    /// Delivers the outbox until stopped, without serving HTTP (several may run at once).
+    Dispatch,
     /// Seeds a demo org and prints its API base, an API key and three share links.
     Demo {
         /// Print one JSON object instead of lines.
@@ -60,6 +63,7 @@ fn main() -> Result<()> {
         match cli.command {
             Command::Serve => serve(&settings).await,
             Command::Migrate => migrate(&settings).await,
+            Command::Dispatch => dispatch(&settings).await,
             Command::Demo { json } => demo(&settings, json).await,
         }
     })
@@ -112,7 +116,8 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
     let config = ServiceConfig {
         public_url: settings.public_url.clone(),
         max_file_bytes: settings.max_file_bytes as u64,
-        ..ServiceConfig::default()
+        burst_window: time::Duration::try_from(settings.burst_window)
+            .unwrap_or(time::Duration::minutes(2)),
     };
     Ok((Portico::new(ports, keys, config), secret))
 }
@@ -134,14 +139,11 @@ async fn serve(settings: &Settings) -> Result<()> {
             ..portico_http::PagesConfig::default()
         },
     };
-    let mail_dir = settings.data_dir.join("mail");
-    let mailer = EmlFolder::open(&mail_dir, settings.mail_from.clone())
-        .await
-        .with_context(|| format!("cannot open the mail folder {}", mail_dir.display()))?;
+    let (mailer, mail) = mailer(settings).await?;
     let dispatch = tokio::spawn(dispatcher::run(
         portico.clone(),
         Arc::new(store.clone()),
-        Arc::new(mailer),
+        mailer,
     ));
     let ops = Arc::new(operations::Ops { store, metrics });
     tracing::info!(
@@ -149,7 +151,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         public_url = %settings.public_url,
         database = %redact_url(&settings.database_url),
         admin_routes = settings.admin_token.is_some(),
-        mail = %mail_dir.display(),
+        %mail,
         "portico is listening"
     );
     portico_http::serve(portico, &config, ops, settings.bind, shutdown_signal())
@@ -157,6 +159,35 @@ async fn serve(settings: &Settings) -> Result<()> {
         .with_context(|| format!("cannot serve on {}", settings.bind))?;
     dispatch.abort();
     tracing::info!("portico stopped");
+    Ok(())
+}
+
+/// The mail port: SMTP when `SMTP_URL` is set, else `.eml` files under the data folder; and a
+/// description of it for the log (no password).
+async fn mailer(settings: &Settings) -> Result<(Arc<dyn Mailer>, String)> {
+    if let Some(smtp) = &settings.smtp {
+        let described = format!("smtp://{}:{}", smtp.host, smtp.port);
+        let mailer = SmtpMailer::new(smtp.clone(), settings.mail_from.clone());
+        return Ok((Arc::new(mailer), described));
+    }
+    let dir = settings.data_dir.join("mail");
+    let folder = EmlFolder::open(&dir, settings.mail_from.clone())
+        .await
+        .with_context(|| format!("cannot open the mail folder {}", dir.display()))?;
+    Ok((Arc::new(folder), dir.display().to_string()))
+}
+
+/// `portico dispatch`: the dispatcher alone, until Ctrl-C or SIGTERM.
+async fn dispatch(settings: &Settings) -> Result<()> {
+    let store = connect(settings).await?;
+    let (portico, _) = service(settings, &store).await?;
+    let (mailer, mail) = mailer(settings).await?;
+    tracing::info!(%mail, "portico is dispatching");
+    tokio::select! {
+        () = dispatcher::run(portico, Arc::new(store), mailer) => {}
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("portico stopped dispatching");
     Ok(())
 }
 

@@ -16,6 +16,15 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, agent, call};
 
+/// `WebDriver` calls can be slow while Chromium starts on a busy machine.
+fn driver_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(90)))
+        .build()
+        .into()
+}
+
 struct Driver {
     child: Child,
     base: String,
@@ -83,7 +92,7 @@ impl Driver {
             .header("Content-Type", "application/json")
             .body(body.to_string())
             .unwrap();
-        let mut resp = agent().run(req).unwrap();
+        let mut resp = driver_agent().run(req).unwrap();
         let text = resp.body_mut().read_to_string().unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
         value["value"].clone()
@@ -91,7 +100,7 @@ impl Driver {
 
     fn get(&self, path: &str) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut resp = agent().get(url).call().unwrap();
+        let mut resp = driver_agent().get(url).call().unwrap();
         let value: Value =
             serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
         value["value"].clone()
@@ -120,7 +129,7 @@ impl Driver {
     }
 
     fn wait_for(&self, what: &str, js: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while self.script(js) != json!(true) {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(100));

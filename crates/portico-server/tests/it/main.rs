@@ -6,4 +6,5 @@
 
 mod binary;
 mod browser;
+mod mail;
 mod support;

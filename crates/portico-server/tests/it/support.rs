@@ -48,6 +48,11 @@ impl Server {
     }
 
     pub fn start(database_url: Option<&str>) -> Self {
+        Self::start_with(database_url, &[])
+    }
+
+    /// Starts `portico serve` with more environment.
+    pub fn start_with(database_url: Option<&str>, extra: &[(&str, String)]) -> Self {
         let data = tempfile::tempdir().unwrap();
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
@@ -62,6 +67,9 @@ impl Server {
             .stderr(Stdio::piped());
         if let Some(url) = database_url {
             cmd.env("DATABASE_URL", url);
+        }
+        for (name, value) in extra {
+            cmd.env(name, value);
         }
         let child = cmd.spawn().unwrap();
         let server = Server {
