@@ -96,3 +96,76 @@ fn n1_a_mail_whose_share_was_revoked_before_sending_is_not_sent() {
     assert!(mailer.sent().is_empty());
     assert_eq!(w.block_on(w.store.pending_count()).unwrap(), 0);
 }
+
+/// A mail port that hands the message over and then hangs, like a process killed between
+/// sending and marking.
+#[derive(Default)]
+struct DiesAfterSending(std::sync::Mutex<Vec<portico_core::ports::OutgoingEmail>>);
+
+#[async_trait::async_trait]
+impl portico_core::ports::Mailer for DiesAfterSending {
+    async fn send(
+        &self,
+        email: &portico_core::ports::OutgoingEmail,
+    ) -> Result<(), portico_core::ports::MailError> {
+        self.0.lock().unwrap().push(email.clone());
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[test]
+fn n5_a_crash_between_claim_and_mark_resends_only_with_the_same_message_id() {
+    let w = World::new();
+    w.enable(&w.wo);
+    let config = DispatchConfig::default();
+
+    // Killed after claiming, before sending: the claim's lease runs out, one copy goes.
+    let claimed = w
+        .block_on(
+            w.store
+                .claim_due(portico_core::ports::Clock::now(&*w.clock), 10, config.lease),
+        )
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let mailer = MemoryMailer::default();
+    let early = w
+        .block_on(w.portico.dispatch_once(&w.store, &mailer, &config))
+        .unwrap();
+    assert_eq!(early.sent, 0, "still leased to the dead dispatcher");
+    w.clock.advance(config.lease + Duration::seconds(1));
+    w.block_on(w.portico.dispatch_once(&w.store, &mailer, &config))
+        .unwrap();
+    assert_eq!(mailer.sent().len(), 1);
+
+    // Killed after sending, before marking: the resend carries the same Message-ID.
+    let mut wo = w.work_order();
+    wo.status = WorkStatus::OnHold;
+    w.block_on(w.portico.upsert_record(&owner(), &Record::WorkOrder(wo)))
+        .unwrap();
+    // Past the burst window (N6), the status email is due.
+    w.clock.advance(Duration::minutes(3));
+    let dying = DiesAfterSending::default();
+    let timed = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let cut = timed.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            w.portico.dispatch_once(&w.store, &dying, &config),
+        )
+        .await
+    });
+    assert!(cut.is_err(), "the dispatcher died mid-send");
+    let first = dying.0.lock().unwrap().clone();
+    assert_eq!(first.len(), 1);
+    w.clock.advance(config.lease + Duration::seconds(1));
+    let restarted = MemoryMailer::default();
+    w.block_on(w.portico.dispatch_once(&w.store, &restarted, &config))
+        .unwrap();
+    let second = restarted.sent();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].message_id, first[0].message_id);
+    assert_eq!(w.block_on(w.store.pending_count()).unwrap(), 0);
+}

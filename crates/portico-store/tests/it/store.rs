@@ -46,7 +46,12 @@ macro_rules! on_both_databases {
     };
 }
 
-on_both_databases!(share_lifecycle, bad_rows_are_errors, money_is_exact);
+on_both_databases!(
+    share_lifecycle,
+    bad_rows_are_errors,
+    money_is_exact,
+    two_dispatchers_send_a_thousand_notifications_once
+);
 
 /// The core's service on a store, with an org, an owner, a technician, a client, a work order
 /// and its invoice.
@@ -417,4 +422,75 @@ async fn bad_urls_get_clear_errors() {
         format!("{err:?}").contains("sqlite: or postgres://"),
         "{err:?}"
     );
+}
+
+/// O3, N5: two dispatchers draining 1,000 notifications at once send each exactly once.
+async fn two_dispatchers_send_a_thousand_notifications_once(store: SeaOrmStore) {
+    let Scene {
+        portico,
+        org,
+        owner,
+        wo,
+        ..
+    } = scene(&store).await;
+    let reference = RecordRef {
+        kind: RecordKind::WorkOrder,
+        id: wo.id.clone(),
+    };
+    let share = portico
+        .enable_share(&owner.id, &org.id, &reference, &EnableShare::default())
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for i in 1..1000u128 {
+        let n = Notification {
+            id: NotificationId(uuid::Uuid::from_u128(0xD15_0000 + i)),
+            org_id: org.id.clone(),
+            share_id: Some(share.id),
+            record: reference.clone(),
+            to: share.recipient.clone(),
+            kind: NotificationKind::LinkShared {
+                reason: LinkReason::Enabled,
+            },
+            created_at: T0,
+            due_at: T0,
+            delivery: Delivery::Pending,
+            attempts: 0,
+        };
+        tx.enqueue(&n).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(store.pending_count().await.unwrap(), 1000);
+
+    let config = portico_core::service::DispatchConfig::default();
+    let dispatchers: Vec<_> = (0..2)
+        .map(|_| {
+            let (portico, store, config) = (portico.clone(), store.clone(), config.clone());
+            tokio::spawn(async move {
+                let mailer = portico_core::testing::MemoryMailer::default();
+                loop {
+                    let report = portico.dispatch_once(&store, &mailer, &config).await;
+                    match report {
+                        Ok(r) if r.sent + r.retried + r.dead == 0 => break,
+                        // More to do, or lost a race for SQLite's one write lock: go again.
+                        Ok(_) | Err(StoreError::Conflict(_)) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                mailer.sent()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    let mut each = Vec::new();
+    for d in dispatchers {
+        let sent = d.await.unwrap();
+        each.push(sent.len());
+        ids.extend(sent.into_iter().map(|m| m.message_id));
+    }
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((total, ids.len()), (1000, 1000), "each sent once: {each:?}");
+    assert_eq!(store.pending_count().await.unwrap(), 0);
 }
