@@ -241,6 +241,26 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
 }
 
+/// What a message about a notification may say besides the notification itself: the sender and
+/// the record's title, and the link while the share is active. Nothing else of the record, so an
+/// email never shows what the client view would not (N3).
+#[derive(Debug, Clone, Copy)]
+pub struct MailContext<'a> {
+    /// The org, whose name the message goes out under (N4).
+    pub org: &'a crate::model::Org,
+    /// The record's title.
+    pub title: &'a str,
+    /// The share's link, for messages to the client.
+    pub link: Option<&'a str>,
+}
+
+/// Writes the message of a notification: subject, text and HTML.
+pub trait Composer: Send + Sync {
+    /// The message for `notification`. It MUST use only the notification and `context`, MUST
+    /// escape everything it puts into HTML, and MUST keep `message_id` stable per notification.
+    fn compose(&self, notification: &Notification, context: &MailContext<'_>) -> OutgoingEmail;
+}
+
 /// Where a photo's or file's bytes live.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BlobKey {

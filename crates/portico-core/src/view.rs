@@ -10,6 +10,29 @@ use time::{Date, OffsetDateTime};
 
 use crate::model::{DecisionKind, Email, FileId, Money, PaymentStatus, RecordKind, TaskId, Totals};
 
+/// The English words for a status code.
+pub fn status_words(code: &str) -> String {
+    match code {
+        "unscheduled" => "Not scheduled yet",
+        "scheduled" => "Scheduled",
+        "in_progress" => "In progress",
+        "on_hold" => "On hold",
+        "completed" => "Completed",
+        "cancelled" => "Cancelled",
+        "draft" => "Draft",
+        "awaiting_decision" => "Awaiting your decision",
+        "approved" => "Approved",
+        "changes_requested" => "Changes requested",
+        "declined" => "Declined",
+        "unpaid" => "Unpaid",
+        "partially_paid" => "Partly paid",
+        "paid" => "Paid",
+        "void" => "Void",
+        other => return other.replace('_', " "),
+    }
+    .to_owned()
+}
+
 /// The company as every page shows it (V2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompanyCard {

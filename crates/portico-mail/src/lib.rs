@@ -7,6 +7,7 @@
 //! HTML parts, `Auto-Submitted: auto-generated`.
 
 mod smtp;
+mod templates;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,7 @@ use portico_core::model::Email;
 use portico_core::ports::{MailError, Mailer, OutgoingEmail};
 
 pub use smtp::{Security, SmtpConfig, SmtpMailer};
+pub use templates::TemplateComposer;
 
 /// Builds the RFC 5322 bytes of `email`, sent from `sender` under the org's name.
 pub fn build_message(email: &OutgoingEmail, sender: &Email) -> Result<Vec<u8>, MailError> {

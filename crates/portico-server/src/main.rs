@@ -19,7 +19,7 @@ use portico_core::ports::Mailer;
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_http::HttpConfig;
-use portico_mail::{EmlFolder, SmtpMailer};
+use portico_mail::{EmlFolder, SmtpMailer, TemplateComposer};
 use portico_store::{FolderBlobs, SeaOrmStore};
 
 use crate::config::{LogFormat, Settings, redact_url};
@@ -119,7 +119,8 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         burst_window: time::Duration::try_from(settings.burst_window)
             .unwrap_or(time::Duration::minutes(2)),
     };
-    Ok((Portico::new(ports, keys, config), secret))
+    let portico = Portico::new(ports, keys, config).with_composer(Arc::new(TemplateComposer));
+    Ok((portico, secret))
 }
 
 async fn serve(settings: &Settings) -> Result<()> {

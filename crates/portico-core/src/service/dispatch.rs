@@ -9,7 +9,7 @@ use time::Duration;
 use super::Portico;
 use crate::model::{LinkReason, Notification, NotificationKind, Org, Record};
 use crate::policy::notify;
-use crate::ports::{MailError, Mailer, Outbox, OutgoingEmail, StoreError};
+use crate::ports::{Composer, MailContext, MailError, Mailer, Outbox, OutgoingEmail, StoreError};
 
 /// How a dispatcher behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,15 @@ impl Portico {
             .as_ref()
             .filter(|s| s.is_active())
             .and_then(|s| self.link(s).ok());
-        Ok(Ok(message(n, &org, &title, link.as_deref())))
+        let context = MailContext {
+            org: &org,
+            title: &title,
+            link: link.as_deref(),
+        };
+        Ok(Ok(match &self.composer {
+            Some(composer) => composer.compose(n, &context),
+            None => PlainComposer.compose(n, &context),
+        }))
     }
 }
 
@@ -157,6 +165,21 @@ fn escape(text: &str) -> String {
 
 /// A short message for `n`: a subject, lines of text, the link. Only what the client view
 /// would show goes into a client's message (N3): the notification carries nothing else.
+/// Plain messages, for embedders that bring no templates: a subject, a few lines, the link.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainComposer;
+
+impl Composer for PlainComposer {
+    fn compose(&self, n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
+        message(n, context.org, context.title, context.link)
+    }
+}
+
+/// The stable Message-ID of a notification's email (N5): a resend is the same message.
+pub fn message_id(n: &Notification) -> String {
+    format!("{}@portico", n.id.0)
+}
+
 fn message(n: &Notification, org: &Org, title: &str, link: Option<&str>) -> OutgoingEmail {
     let (subject, lines): (String, Vec<String>) = match &n.kind {
         NotificationKind::LinkShared { reason } => (
@@ -225,7 +248,7 @@ fn message(n: &Notification, org: &Org, title: &str, link: Option<&str>) -> Outg
         let _ = write!(html, "<p><a href=\"{}\">Open it here</a></p>", escape(link));
     }
     OutgoingEmail {
-        message_id: format!("{}@portico", n.id.0),
+        message_id: message_id(n),
         from_name: org.name.clone(),
         reply_to: org.contact.email.clone(),
         to: n.to.clone(),

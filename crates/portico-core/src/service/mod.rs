@@ -14,7 +14,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 pub use client::{HelpRequest, Opened};
-pub use dispatch::{DispatchConfig, DispatchReport, retry_delay};
+pub use dispatch::{DispatchConfig, DispatchReport, PlainComposer, message_id, retry_delay};
 pub use error::{ClientError, FileError, RecordError, ShareError};
 pub use files::ALLOWED_FILE_TYPES;
 pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};
@@ -24,7 +24,9 @@ use crate::model::{
     Delivery, Notification, NotificationId, NotificationKind, Org, OrgId, RecordRef, Share, Topic,
 };
 use crate::policy::notify;
-use crate::ports::{Blobs, Change, Changes, Clock, Randomness, Store, StoreError, UnitOfWork};
+use crate::ports::{
+    Blobs, Change, Changes, Clock, Composer, Randomness, Store, StoreError, UnitOfWork,
+};
 use crate::token::{KeyError, TokenKeys};
 
 /// Settings of the service.
@@ -75,6 +77,7 @@ pub struct Portico {
     keys: TokenKeys,
     config: ServiceConfig,
     changes: Vec<Arc<dyn Changes>>,
+    composer: Option<Arc<dyn Composer>>,
 }
 
 impl std::fmt::Debug for Portico {
@@ -121,7 +124,15 @@ impl Portico {
             keys,
             config,
             changes: Vec::new(),
+            composer: None,
         }
+    }
+
+    /// The service, writing emails with `composer` ([`PlainComposer`] otherwise).
+    #[must_use]
+    pub fn with_composer(mut self, composer: Arc<dyn Composer>) -> Self {
+        self.composer = Some(composer);
+        self
     }
 
     /// The service, also telling `listener` of every committed change that a client page could

@@ -57,25 +57,7 @@ pub(crate) fn quantity(q: Decimal) -> String {
 
 /// The English words for a status code.
 pub(crate) fn status_words(code: &str) -> String {
-    match code {
-        "unscheduled" => "Not scheduled yet",
-        "scheduled" => "Scheduled",
-        "in_progress" => "In progress",
-        "on_hold" => "On hold",
-        "completed" => "Completed",
-        "cancelled" => "Cancelled",
-        "draft" => "Draft",
-        "awaiting_decision" => "Awaiting your decision",
-        "approved" => "Approved",
-        "changes_requested" => "Changes requested",
-        "declined" => "Declined",
-        "unpaid" => "Unpaid",
-        "partially_paid" => "Partly paid",
-        "paid" => "Paid",
-        "void" => "Void",
-        other => return other.replace('_', " "),
-    }
-    .to_owned()
+    portico_core::view::status_words(code)
 }
 
 fn payment_words(status: PaymentStatus) -> &'static str {

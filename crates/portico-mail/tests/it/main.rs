@@ -7,3 +7,4 @@
 mod eml;
 mod smtp;
 mod support;
+mod templates;

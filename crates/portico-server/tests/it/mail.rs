@@ -169,9 +169,9 @@ fn n2_through_the_binary_smtp_receives_exactly_the_n2_set() {
         subjects,
         vec![
             "Acme Plumbing: Fix leak".to_owned(),
+            "Fix leak: a task is done".to_owned(),
             "Fix leak: an update from Acme Plumbing".to_owned(),
             "Fix leak: in progress".to_owned(),
-            "Fix leak: progress".to_owned(),
         ],
         "link, task completed, update shared, status changed; the internal update sent nothing"
     );

@@ -1,0 +1,154 @@
+//! The emails' words: one text and one HTML template (askama, checked at compile time; the
+//! HTML escapes everything), each kind of N2 a branch. A message says only what the
+//! notification carries and the record's title and link (N3).
+
+use askama::Template;
+use portico_core::model::{DecisionKind, LinkReason, Notification, NotificationKind};
+use portico_core::ports::{Composer, MailContext, OutgoingEmail};
+use portico_core::service::message_id;
+use portico_core::view::status_words;
+
+/// What a message says, by kind.
+pub(crate) enum Content {
+    LinkShared {
+        again: bool,
+    },
+    Status {
+        label: String,
+    },
+    Tasks {
+        tasks: Vec<String>,
+    },
+    Updates {
+        updates: Vec<String>,
+    },
+    Quote {
+        verb: &'static str,
+        message: Option<String>,
+    },
+    Help {
+        name: String,
+        phone: Option<String>,
+        message: String,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "message.txt")]
+struct Text<'a> {
+    org: &'a str,
+    phone: Option<&'a str>,
+    title: &'a str,
+    link: Option<&'a str>,
+    content: &'a Content,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct Html<'a> {
+    subject: &'a str,
+    org: &'a str,
+    phone: Option<&'a str>,
+    title: &'a str,
+    link: Option<&'a str>,
+    content: &'a Content,
+}
+
+/// Emails from the templates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TemplateComposer;
+
+fn content(kind: &NotificationKind) -> Content {
+    match kind {
+        NotificationKind::LinkShared { reason } => Content::LinkShared {
+            again: *reason == LinkReason::Reshared,
+        },
+        NotificationKind::StatusChanged { to, .. } => Content::Status {
+            label: status_words(to),
+        },
+        NotificationKind::TasksCompleted { tasks } => Content::Tasks {
+            tasks: tasks.clone(),
+        },
+        NotificationKind::UpdatesShared { updates } => Content::Updates {
+            updates: updates.clone(),
+        },
+        NotificationKind::QuoteDecided { decision, message } => Content::Quote {
+            verb: match decision {
+                DecisionKind::Approved => "approved",
+                DecisionKind::ChangesRequested => "asked for changes to",
+                DecisionKind::Declined => "declined",
+            },
+            message: message.clone(),
+        },
+        NotificationKind::HelpRequested {
+            name,
+            phone,
+            message,
+        } => Content::Help {
+            name: name.clone(),
+            phone: phone.clone(),
+            message: message.clone(),
+        },
+    }
+}
+
+fn subject(kind: &NotificationKind, org: &str, title: &str) -> String {
+    match kind {
+        NotificationKind::LinkShared { .. } => format!("{org}: {title}"),
+        NotificationKind::StatusChanged { to, .. } => {
+            format!("{title}: {}", status_words(to).to_lowercase())
+        }
+        NotificationKind::TasksCompleted { tasks } if tasks.len() == 1 => {
+            format!("{title}: a task is done")
+        }
+        NotificationKind::TasksCompleted { tasks } => {
+            format!("{title}: {} tasks are done", tasks.len())
+        }
+        NotificationKind::UpdatesShared { .. } => format!("{title}: an update from {org}"),
+        NotificationKind::QuoteDecided { decision, .. } => {
+            format!(
+                "Quote {}: {title}",
+                status_words(decision.as_str()).to_lowercase()
+            )
+        }
+        NotificationKind::HelpRequested { name, .. } => format!("{name} asks for help: {title}"),
+    }
+}
+
+impl Composer for TemplateComposer {
+    fn compose(&self, n: &Notification, ctx: &MailContext<'_>) -> OutgoingEmail {
+        let org = ctx.org.name.as_str();
+        let phone = ctx.org.contact.phone.as_deref();
+        let link = ctx.link.filter(|_| !n.kind.to_business());
+        let content = content(&n.kind);
+        let subject = subject(&n.kind, org, ctx.title);
+        let text = Text {
+            org,
+            phone,
+            title: ctx.title,
+            link,
+            content: &content,
+        }
+        .render()
+        .unwrap_or_else(|e| format!("{subject}\n\n({e})"));
+        let html = Html {
+            subject: &subject,
+            org,
+            phone,
+            title: ctx.title,
+            link,
+            content: &content,
+        }
+        .render()
+        .unwrap_or_else(|_| String::new());
+        OutgoingEmail {
+            message_id: message_id(n),
+            from_name: ctx.org.name.clone(),
+            reply_to: ctx.org.contact.email.clone(),
+            to: n.to.clone(),
+            subject,
+            text,
+            html,
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Snapshots of every email kind (text and HTML), and escaping.
+
+use portico_core::model::{
+    DecisionKind, Email, LinkReason, Notification, NotificationId, NotificationKind, RecordKind,
+    RecordRef,
+};
+use portico_core::ports::{Composer, MailContext};
+use portico_core::testing::fixtures::{self, T0};
+use portico_mail::TemplateComposer;
+
+fn notification(kind: NotificationKind) -> Notification {
+    let to_business = kind.to_business();
+    Notification {
+        id: NotificationId(uuid::Uuid::from_u128(0x5eed)),
+        org_id: fixtures::org("org1").id,
+        share_id: None,
+        record: RecordRef {
+            kind: RecordKind::WorkOrder,
+            id: portico_core::model::RecordId::new("wo1").unwrap(),
+        },
+        to: Email::parse(if to_business {
+            "office@brightspark.example"
+        } else {
+            "jordan@client.example"
+        })
+        .unwrap(),
+        kind,
+        created_at: T0,
+        due_at: T0,
+        delivery: portico_core::model::Delivery::Pending,
+        attempts: 0,
+    }
+}
+
+#[test]
+fn n2_n3_n4_every_kind_of_email_as_text_and_html() {
+    let org = fixtures::org("org1");
+    let context = MailContext {
+        org: &org,
+        title: "Rewire kitchen",
+        link: Some("https://share.example/s/TOKEN"),
+    };
+    let kinds = [
+        (
+            "link_shared",
+            NotificationKind::LinkShared {
+                reason: LinkReason::Enabled,
+            },
+        ),
+        (
+            "link_reshared",
+            NotificationKind::LinkShared {
+                reason: LinkReason::Reshared,
+            },
+        ),
+        (
+            "status_changed",
+            NotificationKind::StatusChanged {
+                from: "scheduled".into(),
+                to: "in_progress".into(),
+            },
+        ),
+        (
+            "tasks_completed",
+            NotificationKind::TasksCompleted {
+                tasks: vec!["Isolate circuit".into(), "Run new cable".into()],
+            },
+        ),
+        (
+            "updates_shared",
+            NotificationKind::UpdatesShared {
+                updates: vec!["We will arrive between 8 and 9.".into()],
+            },
+        ),
+        (
+            "quote_decided",
+            NotificationKind::QuoteDecided {
+                decision: DecisionKind::ChangesRequested,
+                message: Some("Can we use white sockets?".into()),
+            },
+        ),
+        (
+            "help_requested",
+            NotificationKind::HelpRequested {
+                name: "Jordan Lee".into(),
+                phone: Some("+1 555 0142".into()),
+                message: "The breaker trips again.".into(),
+            },
+        ),
+    ];
+    for (name, kind) in kinds {
+        let n = notification(kind);
+        let email = TemplateComposer.compose(&n, &context);
+        assert_eq!(email.message_id, format!("{}@portico", n.id.0));
+        assert_eq!(email.from_name, "Bright Spark Electrical");
+        if n.kind.to_business() {
+            assert!(
+                !email.text.contains("share.example"),
+                "no client link to the business"
+            );
+        } else {
+            assert!(
+                email.text.contains("https://share.example/s/TOKEN"),
+                "{name}"
+            );
+            assert!(
+                email.html.contains("https://share.example/s/TOKEN"),
+                "{name}"
+            );
+        }
+        insta::assert_snapshot!(
+            format!("{name}_text"),
+            format!("Subject: {}\n\n{}", email.subject, email.text)
+        );
+        insta::assert_snapshot!(format!("{name}_html"), email.html);
+    }
+}
+
+#[test]
+fn n3_html_escapes_what_clients_and_hosts_wrote() {
+    let org = fixtures::org("org1");
+    let context = MailContext {
+        org: &org,
+        title: "<b>Job</b>",
+        link: None,
+    };
+    let n = notification(NotificationKind::HelpRequested {
+        name: "<script>alert(1)</script>".into(),
+        phone: None,
+        message: "\"quoted\" & <img src=x onerror=alert(1)>".into(),
+    });
+    let email = TemplateComposer.compose(&n, &context);
+    assert!(
+        !email.html.contains("<script>") && !email.html.contains("<img src=x"),
+        "{}",
+        email.html
+    );
+    assert!(email.html.contains("&#60;script&#62;"), "{}", email.html);
+    assert!(
+        email.text.contains("<script>alert(1)</script>"),
+        "text is text"
+    );
+}
