@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use base64::Engine as _;
 use portico_core::model::Email;
@@ -48,6 +49,10 @@ pub struct Settings {
     pub smtp: Option<portico_mail::SmtpConfig>,
     /// How long a burst of task or update emails gathers before it leaves as one (N6).
     pub burst_window: std::time::Duration,
+    /// The first retry's delay after a temporary mail failure (then doubling, up to an hour).
+    pub mail_retry: std::time::Duration,
+    /// How long a failing email keeps being retried before it goes dead.
+    pub mail_give_up: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -70,6 +75,8 @@ impl std::fmt::Debug for Settings {
             .field("trust_proxy", &self.trust_proxy)
             .field("smtp", &self.smtp)
             .field("burst_window", &self.burst_window)
+            .field("mail_retry", &self.mail_retry)
+            .field("mail_give_up", &self.mail_give_up)
             .finish()
     }
 }
@@ -121,6 +128,8 @@ struct FileSettings {
     trust_proxy: Option<String>,
     smtp_url: Option<String>,
     burst_window_seconds: Option<u64>,
+    mail_retry_seconds: Option<u64>,
+    mail_give_up_hours: Option<u64>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -129,6 +138,7 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
     let from_file = file.map(read_file).transpose()?.unwrap_or_default();
+    let (burst_window, mail_retry, mail_give_up) = mail_timing(env, &from_file)?;
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -217,14 +227,6 @@ pub fn load(
         .map(|raw| portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e)))
         .transpose()?;
 
-    let burst_window = bounded(
-        "PORTICO_BURST_WINDOW_SECONDS",
-        env("PORTICO_BURST_WINDOW_SECONDS"),
-        from_file.burst_window_seconds,
-        120,
-        0..=3600,
-    )?;
-
     Ok(Settings {
         bind,
         public_url,
@@ -239,8 +241,43 @@ pub fn load(
         page_cache,
         trust_proxy,
         smtp,
-        burst_window: std::time::Duration::from_secs(burst_window),
+        burst_window,
+        mail_retry,
+        mail_give_up,
     })
+}
+
+/// The burst window, the first retry delay and the give-up age of emails.
+fn mail_timing(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileSettings,
+) -> Result<(Duration, Duration, Duration), ConfigError> {
+    let seconds = |name: &'static str, from_file, default, range| {
+        bounded(name, env(name), from_file, default, range)
+    };
+    let burst = seconds(
+        "PORTICO_BURST_WINDOW_SECONDS",
+        file.burst_window_seconds,
+        120,
+        0..=3600,
+    )?;
+    let retry = seconds(
+        "PORTICO_MAIL_RETRY_SECONDS",
+        file.mail_retry_seconds,
+        30,
+        1..=3600,
+    )?;
+    let give_up = seconds(
+        "PORTICO_MAIL_GIVE_UP_HOURS",
+        file.mail_give_up_hours,
+        72,
+        1..=720,
+    )?;
+    Ok((
+        Duration::from_secs(burst),
+        Duration::from_secs(retry),
+        Duration::from_secs(give_up * 3600),
+    ))
 }
 
 /// The settings of a TOML file.

@@ -11,10 +11,24 @@ use portico_core::service::DispatchConfig;
 /// How long the dispatcher rests after a round that found nothing to send.
 const IDLE: Duration = Duration::from_secs(2);
 
+/// The dispatcher's settings from the binary's.
+pub fn config(settings: &crate::config::Settings) -> DispatchConfig {
+    let span = |d: Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MAX);
+    DispatchConfig {
+        first_backoff: span(settings.mail_retry),
+        give_up_after: span(settings.mail_give_up),
+        ..DispatchConfig::default()
+    }
+}
+
 /// Runs rounds until the task is dropped. A round cut short is safe: its claims come back when
 /// their lease runs out, and a resend carries the same Message-ID.
-pub async fn run(portico: Portico, outbox: Arc<dyn Outbox>, mailer: Arc<dyn Mailer>) {
-    let config = DispatchConfig::default();
+pub async fn run(
+    portico: Portico,
+    outbox: Arc<dyn Outbox>,
+    mailer: Arc<dyn Mailer>,
+    config: DispatchConfig,
+) {
     loop {
         match portico
             .dispatch_once(outbox.as_ref(), mailer.as_ref(), &config)

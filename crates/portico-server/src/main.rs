@@ -145,6 +145,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         portico.clone(),
         Arc::new(store.clone()),
         mailer,
+        dispatcher::config(settings),
     ));
     let ops = Arc::new(operations::Ops { store, metrics });
     tracing::info!(
@@ -185,7 +186,7 @@ async fn dispatch(settings: &Settings) -> Result<()> {
     let (mailer, mail) = mailer(settings).await?;
     tracing::info!(%mail, "portico is dispatching");
     tokio::select! {
-        () = dispatcher::run(portico, Arc::new(store), mailer) => {}
+        () = dispatcher::run(portico, Arc::new(store), mailer, dispatcher::config(settings)) => {}
         () = shutdown_signal() => {}
     }
     tracing::info!("portico stopped dispatching");

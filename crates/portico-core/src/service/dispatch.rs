@@ -90,7 +90,7 @@ impl Portico {
                             .await?;
                         report.dead += 1;
                     } else {
-                        let next = now + backoff(config, notification.attempts);
+                        let next = now + self.jittered(backoff(config, notification.attempts));
                         outbox.retry_at(notification.id, next).await?;
                         report.retried += 1;
                     }
@@ -98,6 +98,14 @@ impl Portico {
             }
         }
         Ok(report)
+    }
+
+    /// `delay` plus up to a quarter more, at random, so retries after an outage do not all
+    /// arrive at once.
+    fn jittered(&self, delay: Duration) -> Duration {
+        let mut byte = [0u8; 1];
+        self.ports.random.fill(&mut byte);
+        delay + delay * i32::from(byte[0]) / (4 * 255)
     }
 
     /// The message of `n`, or why it must not go out.
@@ -137,7 +145,8 @@ impl Portico {
     }
 }
 
-/// The delay before the next attempt after `attempts` tries: doubling, capped.
+/// The delay before the next attempt after `attempts` tries: doubling, capped (before a jitter
+/// of up to a quarter more).
 pub fn retry_delay(config: &DispatchConfig, attempts: u32) -> Duration {
     backoff(config, attempts)
 }

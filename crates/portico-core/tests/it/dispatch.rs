@@ -56,8 +56,13 @@ fn n5_temporary_failures_back_off_and_permanent_ones_go_dead() {
         .block_on(w.portico.dispatch_once(&w.store, &mailer, &config))
         .unwrap();
     assert_eq!(early.sent, 0);
+    // Due no sooner than the back-off and no later than a quarter more (jitter).
+    let due = w.outbox()[0].due_at;
+    let now = portico_core::ports::Clock::now(&*w.clock);
+    assert!(due >= now + retry_delay(&config, 1), "{due}");
+    assert!(due <= now + retry_delay(&config, 1) * 5 / 4, "{due}");
     w.clock
-        .advance(retry_delay(&config, 1) + Duration::seconds(1));
+        .advance(retry_delay(&config, 1) * 5 / 4 + Duration::seconds(1));
     let later = w
         .block_on(w.portico.dispatch_once(&w.store, &mailer, &config))
         .unwrap();

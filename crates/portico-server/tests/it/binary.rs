@@ -352,6 +352,9 @@ fn o5_invalid_configuration_stops_the_start_naming_the_setting() {
         ("PORTICO_MAIL_FROM", "not an address"),
         ("PORTICO_MAX_FILE_BYTES", "12MB"),
         ("PORTICO_PUBLIC_URL", "ftp://x"),
+        ("PORTICO_MAIL_GIVE_UP_HOURS", "0"),
+        ("PORTICO_BURST_WINDOW_SECONDS", "soon"),
+        ("SMTP_URL", "smtp://user:hunter2@mail.example?tls=maybe"),
     ] {
         let out = binary()
             .arg("serve")
@@ -362,6 +365,7 @@ fn o5_invalid_configuration_stops_the_start_naming_the_setting() {
         assert!(!out.status.success(), "{name}={value} was accepted");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(name), "{name}: {err}");
+        assert!(!err.contains("hunter2"), "a password reached the error: {err}");
     }
 }
 
