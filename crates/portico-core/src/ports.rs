@@ -199,8 +199,22 @@ pub trait Outbox: Send + Sync {
     ) -> Result<(), StoreError>;
     /// How many notifications are pending (due or not): the outbox depth, for metrics.
     async fn pending_count(&self) -> Result<u64, StoreError>;
+    /// The outbox at `now`, for metrics: pending, dead, and the earliest `due_at` among the
+    /// pending notifications already due (how long the oldest has waited).
+    async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, StoreError>;
     /// Every notification of an org, oldest first (for staff, metrics and tests).
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError>;
+}
+
+/// The outbox's figures for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Pending, due or not.
+    pub pending: u64,
+    /// Given up on.
+    pub dead: u64,
+    /// The earliest due time among pending notifications due now.
+    pub oldest_due: Option<OffsetDateTime>,
 }
 
 /// An email ready to send.

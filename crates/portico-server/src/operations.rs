@@ -3,9 +3,11 @@
 
 use async_trait::async_trait;
 use metrics_exporter_prometheus::PrometheusHandle;
-use portico_core::ports::Outbox;
+use portico_core::ports::{Clock, Outbox};
 use portico_http::Operations;
 use portico_store::SeaOrmStore;
+
+use crate::system::SystemClock;
 
 /// The operations view of a running service.
 pub struct Ops {
@@ -24,11 +26,19 @@ impl Operations for Ops {
     }
 
     async fn refresh(&self) {
-        match self.store.pending_count().await {
-            // Reason: a gauge is a float; outbox depths stay far below 2^52.
+        let now = SystemClock.now();
+        match self.store.stats(now).await {
+            // Reason: gauges are floats; these counts stay far below 2^52.
             #[allow(clippy::cast_precision_loss)]
-            Ok(depth) => metrics::gauge!("portico_outbox_pending").set(depth as f64),
-            Err(e) => tracing::warn!(error = %e, "outbox depth unavailable"),
+            Ok(stats) => {
+                metrics::gauge!("portico_outbox_pending").set(stats.pending as f64);
+                metrics::gauge!("portico_outbox_dead").set(stats.dead as f64);
+                let waited = stats
+                    .oldest_due
+                    .map_or(0.0, |due| (now - due).as_seconds_f64().max(0.0));
+                metrics::gauge!("portico_outbox_oldest_due_age_seconds").set(waited);
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox figures unavailable"),
         }
     }
 }

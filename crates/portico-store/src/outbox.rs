@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use portico_core::model::{Notification, NotificationId, OrgId};
-use portico_core::ports::{Outbox, StoreError};
+use portico_core::ports::{Outbox, OutboxStats, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
@@ -142,6 +142,32 @@ impl Outbox for SeaOrmStore {
             .count(&self.db)
             .await
             .map_err(db_err)
+    }
+
+    async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, StoreError> {
+        let count = |state: &'static str| {
+            outbox::Entity::find()
+                .filter(outbox::Column::State.eq(state))
+                .count(&self.db)
+        };
+        let pending = count("pending").await.map_err(db_err)?;
+        let dead = count("dead").await.map_err(db_err)?;
+        let oldest: Option<Instant> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::DueAt)
+            .filter(outbox::Column::State.eq("pending"))
+            .filter(outbox::Column::DueAt.lte(Instant::new(now)))
+            .order_by_asc(outbox::Column::DueAt)
+            .limit(1)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(OutboxStats {
+            pending,
+            dead,
+            oldest_due: oldest.map(|i| i.0),
+        })
     }
 
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {

@@ -36,6 +36,7 @@ macro_rules! store_conformance_tests {
             one_active_share_per_record_and_token_look_up,
             share_versions_and_opened_times,
             outbox_claims_lease_and_settle,
+            outbox_stats_count_pending_dead_and_the_oldest_due,
             bursts_merge_only_while_unclaimed,
             audit_and_invoice_queries,
             api_keys_are_found_by_hash_until_revoked,
@@ -747,6 +748,43 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(
     })
     .await;
     (ra.unwrap(), rb.unwrap())
+}
+
+/// `Outbox::stats`: pending and dead counts, and the earliest due time among due pending ones.
+pub async fn outbox_stats_count_pending_dead_and_the_oldest_due<S: Store + Outbox>(store: S) {
+    seed(&store).await;
+    let link = NotificationKind::LinkShared {
+        reason: LinkReason::Enabled,
+    };
+    let empty = store.stats(T0).await.unwrap();
+    assert_eq!((empty.pending, empty.dead, empty.oldest_due), (0, 0, None));
+    let mut tx = store.begin().await.unwrap();
+    for (n, due) in [
+        (1, T0),
+        (2, T0 + Duration::minutes(1)),
+        (3, T0 + Duration::hours(1)),
+    ] {
+        tx.enqueue(&notification(n, None, link.clone(), due))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let now = T0 + Duration::minutes(10);
+    let stats = store.stats(now).await.unwrap();
+    assert_eq!(
+        (stats.pending, stats.dead, stats.oldest_due),
+        (3, 0, Some(T0))
+    );
+    let first = notification(1, None, link, T0).id;
+    store
+        .mark_dead(first, now, "550 no such user")
+        .await
+        .unwrap();
+    let stats = store.stats(now).await.unwrap();
+    assert_eq!(
+        (stats.pending, stats.dead, stats.oldest_due),
+        (2, 1, Some(T0 + Duration::minutes(1)))
+    );
 }
 
 /// The [`Blobs`] contract: bytes and type read back whole, `head` agrees without the bytes,

@@ -12,7 +12,7 @@ use crate::model::{
     AuditEntry, Client, ClientId, Delivery, Email, Invoice, Notification, NotificationId, Org,
     OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
-use crate::ports::{Outbox, Store, StoreError, UnitOfWork};
+use crate::ports::{Outbox, OutboxStats, Store, StoreError, UnitOfWork};
 use crate::token::{ApiKeyHash, TokenHash};
 
 #[derive(Debug, Clone, Default)]
@@ -491,6 +491,25 @@ impl Outbox for MemoryStore {
             .iter()
             .filter(|n| n.delivery == Delivery::Pending)
             .count() as u64)
+    }
+
+    async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, StoreError> {
+        let state = self.lock();
+        let pending = || {
+            state
+                .outbox
+                .iter()
+                .filter(|n| n.delivery == Delivery::Pending)
+        };
+        Ok(OutboxStats {
+            pending: pending().count() as u64,
+            dead: state
+                .outbox
+                .iter()
+                .filter(|n| matches!(n.delivery, Delivery::Dead { .. }))
+                .count() as u64,
+            oldest_due: pending().map(|n| n.due_at).filter(|d| *d <= now).min(),
+        })
     }
 
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {

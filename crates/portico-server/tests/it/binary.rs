@@ -365,7 +365,10 @@ fn o5_invalid_configuration_stops_the_start_naming_the_setting() {
         assert!(!out.status.success(), "{name}={value} was accepted");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(name), "{name}: {err}");
-        assert!(!err.contains("hunter2"), "a password reached the error: {err}");
+        assert!(
+            !err.contains("hunter2"),
+            "a password reached the error: {err}"
+        );
     }
 }
 
