@@ -13,7 +13,8 @@ const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
   codegen  rewrite docs/openapi.json from the code
   bench    run the benchmarks and print their figures (policy; store look-ups at 1k and 1M
            shares; the API's write path on SQLite and PostgreSQL; the client page
-           under 64 connections against a static route)
+           under 64 connections against a static route; mail from the outbox
+           to a local SMTP server)
   tidy     check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
@@ -131,5 +132,14 @@ fn bench() -> Result<()> {
         "portico-server",
         "--bench",
         "pages",
+    ])?;
+    // Messages per second from the outbox to a local SMTP server, one dispatcher and two.
+    cargo(&[
+        "bench",
+        "--locked",
+        "--package",
+        "portico-server",
+        "--bench",
+        "mail",
     ])
 }

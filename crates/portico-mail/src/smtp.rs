@@ -178,10 +178,23 @@ impl SmtpMailer {
         if let Some((user, password)) = &c.credentials {
             builder = builder.credentials((user.clone(), password.clone()));
         }
+        // Commands are small writes answered one by one: without TCP_NODELAY each waits for a
+        // delayed acknowledgement (some 40 ms a message).
         Ok(match c.security {
-            Security::None => Connection::Plain(builder.connect_plain().await?),
+            Security::None => {
+                let client = builder.connect_plain().await?;
+                client.stream.set_nodelay(true).map_err(mail_send::Error::Io)?;
+                Connection::Plain(client)
+            }
             Security::Implicit | Security::StartTls => {
-                Connection::Tls(Box::new(builder.connect().await?))
+                let client = builder.connect().await?;
+                client
+                    .stream
+                    .get_ref()
+                    .0
+                    .set_nodelay(true)
+                    .map_err(mail_send::Error::Io)?;
+                Connection::Tls(Box::new(client))
             }
         })
     }
