@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::auth::Bearer;
-use poem_openapi::param::{Header, Path};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{OpenApi, SecurityScheme, Tags};
 use portico_core::model::{self as m, OrgId, RecordId, RecordKind, RecordRef, StaffId};
@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::State;
 use crate::dto::{
-    self, ApiKeyBody, ApiKeyCreated, AuditEntryDto, ClientBody, EnableShareBody, EventBody,
-    FileDto, InvoiceBody, OrgBody, QuoteBody, QuoteDecisionDto, RecordChangeDto, RecordKindDto,
-    ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
+    self, ApiKeyBody, ApiKeyCreated, AuditEntryDto, ClientBody, DeliveryStateDto, EnableShareBody,
+    EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, QuoteBody, QuoteDecisionDto,
+    RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -373,6 +373,31 @@ impl IntegrationApi {
             })),
             None => Err(ApiError::undecided()),
         }
+    }
+
+    /// The org's emails, newest first (at most 500): what left, what is waiting, and what was
+    /// given up on with the reason (`state=dead`).
+    #[oai(
+        path = "/notifications",
+        method = "get",
+        tag = "ApiTags::Shares",
+        operation_id = "list_notifications"
+    )]
+    async fn list_notifications(
+        &self,
+        auth: OrgKey,
+        state: Query<Option<DeliveryStateDto>>,
+        limit: Query<Option<u32>>,
+    ) -> Answer<Vec<NotificationDto>> {
+        let limit = limit.0.unwrap_or(100).clamp(1, 500) as usize;
+        let listed = self
+            .state
+            .portico
+            .notifications(&auth.0, state.0.map(Into::into), limit)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .ok_or_else(|| ApiError::not_found("notification list"))?;
+        Ok(Json(listed.into_iter().map(Into::into).collect()))
     }
 
     /// One share: link, recipient, sections, expiry, first and last opened.

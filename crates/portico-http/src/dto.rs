@@ -1014,3 +1014,73 @@ pub struct QuoteDecisionDto {
     /// When.
     pub at: time::OffsetDateTime,
 }
+
+/// A notification's delivery state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DeliveryStateDto {
+    /// Waiting or retrying.
+    Pending,
+    /// Handed to the mail server.
+    Sent,
+    /// Given up on.
+    Dead,
+}
+
+impl From<DeliveryStateDto> for portico_core::service::DeliveryState {
+    fn from(s: DeliveryStateDto) -> Self {
+        match s {
+            DeliveryStateDto::Pending => Self::Pending,
+            DeliveryStateDto::Sent => Self::Sent,
+            DeliveryStateDto::Dead => Self::Dead,
+        }
+    }
+}
+
+/// One email Portico queued (N2), and where it is in its delivery.
+#[derive(Debug, Clone, Object)]
+pub struct NotificationDto {
+    /// Portico's id; the Message-ID is `<id@portico>`.
+    pub id: String,
+    /// The record it is about.
+    pub record_kind: RecordKindDto,
+    /// The record's id.
+    pub record_id: String,
+    /// The recipient.
+    pub to: String,
+    /// `link_shared`, `status_changed`, `tasks_completed`, `updates_shared`, `quote_decided`,
+    /// `help_requested`.
+    pub topic: String,
+    /// The delivery state.
+    pub state: DeliveryStateDto,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Queued at.
+    pub created_at: time::OffsetDateTime,
+    /// Due (pending), sent or given up at.
+    pub at: time::OffsetDateTime,
+    /// Why it was given up on.
+    pub reason: Option<String>,
+}
+
+impl From<m::Notification> for NotificationDto {
+    fn from(n: m::Notification) -> Self {
+        let (state, at, reason) = match n.delivery {
+            m::Delivery::Pending => (DeliveryStateDto::Pending, n.due_at, None),
+            m::Delivery::Sent { at } => (DeliveryStateDto::Sent, at, None),
+            m::Delivery::Dead { at, reason } => (DeliveryStateDto::Dead, at, Some(reason)),
+        };
+        Self {
+            id: n.id.0.to_string(),
+            record_kind: n.record.kind.into(),
+            record_id: n.record.id.to_string(),
+            to: n.to.to_string(),
+            topic: n.kind.topic().as_str().to_owned(),
+            state,
+            attempts: n.attempts,
+            created_at: n.created_at,
+            at,
+            reason,
+        }
+    }
+}

@@ -183,7 +183,10 @@ impl SmtpMailer {
         Ok(match c.security {
             Security::None => {
                 let client = builder.connect_plain().await?;
-                client.stream.set_nodelay(true).map_err(mail_send::Error::Io)?;
+                client
+                    .stream
+                    .set_nodelay(true)
+                    .map_err(mail_send::Error::Io)?;
                 Connection::Plain(client)
             }
             Security::Implicit | Security::StartTls => {

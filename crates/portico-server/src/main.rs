@@ -119,7 +119,9 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         burst_window: time::Duration::try_from(settings.burst_window)
             .unwrap_or(time::Duration::minutes(2)),
     };
-    let portico = Portico::new(ports, keys, config).with_composer(Arc::new(TemplateComposer));
+    let portico = Portico::new(ports, keys, config)
+        .with_composer(Arc::new(TemplateComposer))
+        .with_outbox(Arc::new(store.clone()));
     Ok((portico, secret))
 }
 

@@ -38,6 +38,29 @@ impl Default for DispatchConfig {
     }
 }
 
+/// A notification's delivery state, to filter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting (or retrying).
+    Pending,
+    /// Handed over.
+    Sent,
+    /// Given up on.
+    Dead,
+}
+
+impl DeliveryState {
+    fn holds(self, delivery: &crate::model::Delivery) -> bool {
+        use crate::model::Delivery;
+        matches!(
+            (self, delivery),
+            (Self::Pending, Delivery::Pending)
+                | (Self::Sent, Delivery::Sent { .. })
+                | (Self::Dead, Delivery::Dead { .. })
+        )
+    }
+}
+
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DispatchReport {
@@ -55,6 +78,28 @@ enum Skip {
 }
 
 impl Portico {
+    /// The org's notifications, newest first, at most `limit`, optionally only those in one
+    /// delivery state: for staff to see what left and what failed (dead ones with the reason).
+    /// `None` when the service was built without [`Portico::with_outbox`].
+    pub async fn notifications(
+        &self,
+        org: &crate::model::OrgId,
+        state: Option<DeliveryState>,
+        limit: usize,
+    ) -> Result<Option<Vec<Notification>>, StoreError> {
+        let Some(outbox) = &self.outbox else {
+            return Ok(None);
+        };
+        let mut all = outbox.notifications_of_org(org).await?;
+        all.reverse();
+        Ok(Some(
+            all.into_iter()
+                .filter(|n| state.is_none_or(|s| s.holds(&n.delivery)))
+                .take(limit)
+                .collect(),
+        ))
+    }
+
     /// One round of delivery: claims up to `config.batch` due notifications and settles each.
     pub async fn dispatch_once(
         &self,

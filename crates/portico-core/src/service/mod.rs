@@ -14,7 +14,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 pub use client::{HelpRequest, Opened};
-pub use dispatch::{DispatchConfig, DispatchReport, PlainComposer, message_id, retry_delay};
+pub use dispatch::{
+    DeliveryState, DispatchConfig, DispatchReport, PlainComposer, message_id, retry_delay,
+};
 pub use error::{ClientError, FileError, RecordError, ShareError};
 pub use files::ALLOWED_FILE_TYPES;
 pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};
@@ -25,7 +27,7 @@ use crate::model::{
 };
 use crate::policy::notify;
 use crate::ports::{
-    Blobs, Change, Changes, Clock, Composer, Randomness, Store, StoreError, UnitOfWork,
+    Blobs, Change, Changes, Clock, Composer, Outbox, Randomness, Store, StoreError, UnitOfWork,
 };
 use crate::token::{KeyError, TokenKeys};
 
@@ -78,6 +80,7 @@ pub struct Portico {
     config: ServiceConfig,
     changes: Vec<Arc<dyn Changes>>,
     composer: Option<Arc<dyn Composer>>,
+    outbox: Option<Arc<dyn Outbox>>,
 }
 
 impl std::fmt::Debug for Portico {
@@ -125,7 +128,16 @@ impl Portico {
             config,
             changes: Vec::new(),
             composer: None,
+            outbox: None,
         }
+    }
+
+    /// The service, able to list notifications for staff ([`Portico::notifications`]) from
+    /// `outbox` (usually the same store as `Ports::store`).
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Arc<dyn Outbox>) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     /// The service, writing emails with `composer` ([`PlainComposer`] otherwise).

@@ -292,3 +292,45 @@ async fn i6_errors_have_one_shape_and_never_500() {
     let error = assert_error(plan, 403, "plan_required").await;
     assert_eq!(error["details"]["required"], "business");
 }
+
+#[tokio::test]
+async fn n5_staff_see_the_emails_and_the_dead_ones_with_their_reason() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+        .await
+        .assert_status_is_ok();
+    let listed = body(h.get("/v1/notifications").await).await;
+    assert_eq!(listed[0]["topic"], "link_shared");
+    assert_eq!(listed[0]["state"], "pending");
+    assert_eq!(listed[0]["to"], "jordan@client.example");
+
+    let mailer = portico_core::testing::MemoryMailer::default();
+    mailer.fail(Some(true));
+    let report = h
+        .portico
+        .dispatch_once(
+            &h.store,
+            &mailer,
+            &portico_core::service::DispatchConfig::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.dead, 1);
+    let dead = body(h.get("/v1/notifications?state=dead").await).await;
+    assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
+    assert!(
+        dead[0]["reason"].as_str().unwrap().contains("550"),
+        "{dead}"
+    );
+    let sent = body(h.get("/v1/notifications?state=sent").await).await;
+    assert!(sent.as_array().unwrap().is_empty());
+    assert_error(
+        h.get("/v1/notifications?state=lost").await,
+        400,
+        "bad_request",
+    )
+    .await;
+}

@@ -42,7 +42,8 @@ pub fn parts() -> (Portico, MemoryStore, Arc<ManualClock>, Arc<MemoryBlobs>) {
         public_url: "https://share.example".into(),
         ..ServiceConfig::default()
     };
-    (Portico::new(ports, keys, config), store, clock, blobs)
+    let portico = Portico::new(ports, keys, config).with_outbox(Arc::new(store.clone()));
+    (portico, store, clock, blobs)
 }
 
 pub fn config() -> HttpConfig {
