@@ -53,6 +53,8 @@ pub struct Settings {
     pub mail_retry: std::time::Duration,
     /// How long a failing email keeps being retried before it goes dead.
     pub mail_give_up: std::time::Duration,
+    /// How long a dispatcher's claim holds before another may take the email (after a crash).
+    pub mail_lease: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -77,6 +79,7 @@ impl std::fmt::Debug for Settings {
             .field("burst_window", &self.burst_window)
             .field("mail_retry", &self.mail_retry)
             .field("mail_give_up", &self.mail_give_up)
+            .field("mail_lease", &self.mail_lease)
             .finish()
     }
 }
@@ -130,6 +133,7 @@ struct FileSettings {
     burst_window_seconds: Option<u64>,
     mail_retry_seconds: Option<u64>,
     mail_give_up_hours: Option<u64>,
+    mail_lease_seconds: Option<u64>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -138,7 +142,7 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, ConfigError> {
     let from_file = file.map(read_file).transpose()?.unwrap_or_default();
-    let (burst_window, mail_retry, mail_give_up) = mail_timing(env, &from_file)?;
+    let (burst_window, mail_retry, mail_give_up, mail_lease) = mail_timing(env, &from_file)?;
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -244,14 +248,15 @@ pub fn load(
         burst_window,
         mail_retry,
         mail_give_up,
+        mail_lease,
     })
 }
 
-/// The burst window, the first retry delay and the give-up age of emails.
+/// The burst window, the first retry delay, the give-up age and the claim lease of emails.
 fn mail_timing(
     env: &dyn Fn(&str) -> Option<String>,
     file: &FileSettings,
-) -> Result<(Duration, Duration, Duration), ConfigError> {
+) -> Result<(Duration, Duration, Duration, Duration), ConfigError> {
     let seconds = |name: &'static str, from_file, default, range| {
         bounded(name, env(name), from_file, default, range)
     };
@@ -273,10 +278,17 @@ fn mail_timing(
         72,
         1..=720,
     )?;
+    let lease = seconds(
+        "PORTICO_MAIL_LEASE_SECONDS",
+        file.mail_lease_seconds,
+        300,
+        2..=3600,
+    )?;
     Ok((
         Duration::from_secs(burst),
         Duration::from_secs(retry),
         Duration::from_secs(give_up * 3600),
+        Duration::from_secs(lease),
     ))
 }
 

@@ -17,6 +17,7 @@ pub fn config(settings: &crate::config::Settings) -> DispatchConfig {
     DispatchConfig {
         first_backoff: span(settings.mail_retry),
         give_up_after: span(settings.mail_give_up),
+        lease: span(settings.mail_lease),
         ..DispatchConfig::default()
     }
 }

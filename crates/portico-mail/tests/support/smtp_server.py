@@ -1,7 +1,9 @@
 """A real SMTP server for portico-mail's tests (aiosmtpd).
 
 Each accepted message is written to DIR/<n>.eml. With --fail-first N the first N messages are
-answered 451 (try again later); with --reject the server answers 550 to every recipient.
+answered 451 (try again later); with --reject the server answers 550 to every recipient; with
+--delay-reply S the server keeps a message and waits S seconds before answering 250 (a sender
+killed meanwhile has sent it without knowing).
 Prints "ready" once listening; stops on SIGTERM.
 """
 
@@ -14,8 +16,9 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, directory, fail_first, reject):
+    def __init__(self, directory, fail_first, reject, delay_reply):
         self.directory = directory
+        self.delay_reply = delay_reply
         self.fail_left = fail_first
         self.reject = reject
         self.count = 0
@@ -35,6 +38,8 @@ class Handler:
         with open(path + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(path + ".tmp", path)
+        if self.delay_reply:
+            await asyncio.sleep(self.delay_reply)
         return "250 Message accepted"
 
 
@@ -44,10 +49,13 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--reject", action="store_true")
+    parser.add_argument("--delay-reply", type=float, default=0)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     controller = Controller(
-        Handler(args.dir, args.fail_first, args.reject), hostname="127.0.0.1", port=args.port
+        Handler(args.dir, args.fail_first, args.reject, args.delay_reply),
+        hostname="127.0.0.1",
+        port=args.port,
     )
     controller.start()
     print("ready", flush=True)

@@ -19,6 +19,10 @@ struct Smtp {
 
 impl Smtp {
     fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -31,6 +35,7 @@ impl Smtp {
             .arg(script)
             .args(["--port", &port.to_string(), "--dir"])
             .arg(dir.path().join("inbox"))
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -51,7 +56,21 @@ impl Smtp {
         Some(Self { child, port, dir })
     }
 
-    fn subjects(&self) -> Vec<String> {
+    /// One header of every message received, in arrival order.
+    fn header(&self, name: &str) -> Vec<String> {
+        let prefix = format!("{name}: ");
+        self.messages()
+            .iter()
+            .map(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(prefix.as_str()))
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    fn messages(&self) -> Vec<String> {
         let inbox = self.dir.path().join("inbox");
         let mut files: Vec<_> = std::fs::read_dir(inbox)
             .map(|d| d.map(|e| e.unwrap().path()).collect())
@@ -66,14 +85,12 @@ impl Smtp {
         });
         files
             .iter()
-            .map(|p| {
-                let text = std::fs::read_to_string(p).unwrap();
-                text.lines()
-                    .find_map(|l| l.strip_prefix("Subject: "))
-                    .unwrap_or_default()
-                    .to_owned()
-            })
+            .map(|p| std::fs::read_to_string(p).unwrap())
             .collect()
+    }
+
+    fn subjects(&self) -> Vec<String> {
+        self.header("Subject")
     }
 }
 
@@ -174,5 +191,79 @@ fn n2_through_the_binary_smtp_receives_exactly_the_n2_set() {
             "Fix leak: in progress".to_owned(),
         ],
         "link, task completed, update shared, status changed; the internal update sent nothing"
+    );
+}
+
+/// Waits until `done` holds, up to `secs` seconds.
+fn wait_until(secs: u64, what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id() {
+    let Some(slow) = Smtp::start_with(&["--delay-reply", "60"]) else {
+        return;
+    };
+    let fast = Smtp::start().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // The demo queues three link emails.
+    let demo = crate::support::binary()
+        .args(["demo", "--json"])
+        .env_clear()
+        .env("PORTICO_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let dispatch = |smtp: &Smtp| {
+        crate::support::binary()
+            .arg("dispatch")
+            .env_clear()
+            .env("PORTICO_DATA_DIR", data.path())
+            .env("PORTICO_MAIL_LEASE_SECONDS", "2")
+            .env(
+                "SMTP_URL",
+                format!("smtp://127.0.0.1:{}?tls=none&timeout=120", smtp.port),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // The first message reaches the server, which holds back its 250: the dispatcher is killed
+    // having sent it, before it could mark it sent.
+    let mut first = dispatch(&slow);
+    wait_until(30, "the first message", || slow.messages().len() == 1);
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // A new dispatcher takes the claims back once their lease runs out and sends all three.
+    let mut second = dispatch(&fast);
+    wait_until(30, "the three messages", || fast.messages().len() == 3);
+    std::thread::sleep(Duration::from_secs(3));
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let killed = slow.header("Message-ID");
+    let resent = fast.header("Message-ID");
+    assert_eq!(
+        (killed.len(), resent.len()),
+        (1, 3),
+        "{killed:?} {resent:?}"
+    );
+    let mut unique = resent.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        3,
+        "no message twice from the restarted dispatcher"
+    );
+    assert!(
+        resent.contains(&killed[0]),
+        "the one resend carries the Message-ID it was first sent with"
     );
 }
