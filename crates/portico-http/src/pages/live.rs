@@ -86,7 +86,7 @@ fn events(watch: Watch) -> impl Stream<Item = Event> + Send + 'static {
                         w.status.clone_from(&view.status);
                         let data = serde_json::json!({
                             "status": view.status,
-                            "label": super::view::status_words(&view.status),
+                            "label": portico_core::view::status_words(&view.status),
                         });
                         return Some((Event::message(data.to_string()).event_type("status"), w));
                     }

@@ -323,18 +323,58 @@ struct PageQuery {
     help: Option<String>,
 }
 
-fn render_view(
-    pages: &Pages,
-    token: &str,
-    view: &portico_core::view::ClientView,
-    extras: Extras,
-    status: StatusCode,
-) -> Response {
-    let base = format!("/s/{token}");
-    match view::render(view, &base, pages.csrf(token), extras) {
-        Ok(body) => html(status, body),
-        Err(e) => internal(&e),
+impl Pages {
+    /// The HTML of `view` behind `token`.
+    fn render(
+        &self,
+        token: &str,
+        view: &portico_core::view::ClientView,
+        extras: Extras,
+    ) -> Result<String, askama::Error> {
+        view::render(view, &format!("/s/{token}"), self.csrf(token), extras)
     }
+
+    /// The page again, as it stands now, with a form's error (`extras`) and `status`.
+    async fn rerender(&self, token: &str, extras: Extras, status: StatusCode) -> Response {
+        let Ok(Opened::View { view, .. }) = self.portico.view_link(token).await else {
+            return not_found();
+        };
+        match self.render(token, &view, extras) {
+            Ok(body) => html(status, body),
+            Err(e) => internal(&e),
+        }
+    }
+
+    /// The form of a post behind `token`, once it parsed and passed the CSRF check.
+    fn accept<T: PostedForm>(
+        &self,
+        req: &Request,
+        token: &str,
+        form: poem::Result<Form<T>>,
+    ) -> Result<T, Box<Response>> {
+        let Ok(Form(form)) = form else {
+            return Err(Box::new(bad_request("The form was incomplete.")));
+        };
+        if !self.csrf_ok(req, token, form.csrf()) {
+            return Err(Box::new(html(
+                StatusCode::FORBIDDEN,
+                "<!doctype html><title>Form expired</title><p>This form could not be accepted. Please open the link again and retry.</p>".into(),
+            )));
+        }
+        Ok(form)
+    }
+}
+
+/// A form posted back behind a token, carrying the page's CSRF value.
+trait PostedForm {
+    fn csrf(&self) -> &str;
+}
+
+fn bad_request(what: &str) -> Response {
+    html(
+        StatusCode::BAD_REQUEST,
+        format!("<!doctype html><title>Bad request</title><p>{what}</p>"),
+    )
 }
 
 #[handler]
@@ -376,8 +416,7 @@ async fn page(
                 },
                 decision_error: None,
             };
-            let base = format!("/s/{token}");
-            let body = match view::render(&view, &base, pages.csrf(&token), extras) {
+            let body = match pages.render(&token, &view, extras) {
                 Ok(body) => body,
                 Err(e) => return internal(&e),
             };
@@ -431,13 +470,6 @@ struct DecisionForm {
     csrf: String,
 }
 
-fn forbidden_form() -> Response {
-    html(
-        StatusCode::FORBIDDEN,
-        "<!doctype html><title>Form expired</title><p>This form could not be accepted. Please open the link again and retry.</p>".into(),
-    )
-}
-
 #[handler]
 async fn decide(
     req: &Request,
@@ -445,15 +477,10 @@ async fn decide(
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<DecisionForm>>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return html(
-            StatusCode::BAD_REQUEST,
-            "<!doctype html><title>Bad request</title><p>The form was incomplete.</p>".into(),
-        );
+    let form = match pages.accept(req, &token, form) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !pages.csrf_ok(req, &token, &form.csrf) {
-        return forbidden_form();
-    }
     let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
     let choice = match form.decision.as_str() {
         "approve" => ClientDecision::Approve,
@@ -461,27 +488,25 @@ async fn decide(
             message: message.unwrap_or_default(),
         },
         "decline" => ClientDecision::Decline { message },
-        _ => {
-            return html(
-                StatusCode::BAD_REQUEST,
-                "<!doctype html><title>Bad request</title><p>Unknown decision.</p>".into(),
-            );
-        }
+        _ => return bad_request("Unknown decision."),
     };
     match pages.portico.decide_quote(&token, &choice).await {
         Ok(_) => see_other(&format!("/s/{token}#decision")),
         Err(ClientError::Decision(denied)) => {
-            let Ok(Opened::View { view, .. }) = pages.portico.view_link(&token).await else {
-                return not_found();
-            };
             let extras = Extras {
                 decision_error: Some(sentence(&denied.to_string())),
                 ..Extras::default()
             };
-            render_view(pages, &token, &view, extras, StatusCode::CONFLICT)
+            pages.rerender(&token, extras, StatusCode::CONFLICT).await
         }
         Err(ClientError::LinkInactive | ClientError::NotAQuote) => not_found(),
         Err(e) => internal(&e),
+    }
+}
+
+impl PostedForm for DecisionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
 }
 
@@ -497,6 +522,12 @@ struct HelpFormBody {
     csrf: String,
 }
 
+impl PostedForm for HelpFormBody {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 #[handler]
 async fn help(
     req: &Request,
@@ -504,15 +535,10 @@ async fn help(
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<HelpFormBody>>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return html(
-            StatusCode::BAD_REQUEST,
-            "<!doctype html><title>Bad request</title><p>The form was incomplete.</p>".into(),
-        );
+    let form = match pages.accept(req, &token, form) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !pages.csrf_ok(req, &token, &form.csrf) {
-        return forbidden_form();
-    }
     if let Err(wait) = pages.help_budget.spend(client_ip(pages, req)) {
         return too_many(wait);
     }
@@ -529,9 +555,6 @@ async fn help(
         }
         Err(e) => return internal(&e),
     };
-    let Ok(Opened::View { view, .. }) = pages.portico.view_link(&token).await else {
-        return not_found();
-    };
     let extras = Extras {
         help: HelpForm {
             name: form.name,
@@ -542,13 +565,9 @@ async fn help(
         },
         decision_error: None,
     };
-    render_view(
-        pages,
-        &token,
-        &view,
-        extras,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
+    pages
+        .rerender(&token, extras, StatusCode::UNPROCESSABLE_ENTITY)
+        .await
 }
 
 /// A message as a sentence: capitalised, ending with a full stop.

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use portico_core::model::{DecisionKind, FileId, Money, PaymentStatus, RecordKind, Totals};
-use portico_core::view::{ClientView, CompanyCard, ViewBody};
+use portico_core::view::{ClientView, CompanyCard, ViewBody, status_words};
 use rust_decimal::Decimal;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
@@ -53,11 +53,6 @@ pub(crate) fn money(m: &Money) -> String {
 /// A quantity without trailing zeros: `2`, `2.5`.
 pub(crate) fn quantity(q: Decimal) -> String {
     q.normalize().to_string()
-}
-
-/// The English words for a status code.
-pub(crate) fn status_words(code: &str) -> String {
-    portico_core::view::status_words(code)
 }
 
 fn payment_words(status: PaymentStatus) -> &'static str {
