@@ -172,7 +172,14 @@ fn walk(server: &Server) -> Vec<String> {
         metrics.contains("portico_http_requests_total{operation=\"enable_share\""),
         "{metrics}"
     );
-    assert!(metrics.contains("portico_outbox_pending"), "{metrics}");
+    // O4: the outbox's depth, its dead and how long the oldest due email has waited.
+    for gauge in [
+        "portico_outbox_pending",
+        "portico_outbox_dead",
+        "portico_outbox_oldest_due_age_seconds",
+    ] {
+        assert!(metrics.contains(gauge), "{gauge} missing: {metrics}");
+    }
     let token = |l: &str| l.rsplit('/').next().unwrap().to_owned();
     vec![key, token(&link), token(fresh["link"].as_str().unwrap())]
 }
