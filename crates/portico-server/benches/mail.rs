@@ -7,9 +7,6 @@
 // Reason: a benchmark stops at the first broken step; there is nobody to report an error to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +22,13 @@ use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_mail::{SmtpConfig, SmtpMailer, TemplateComposer};
 use portico_store::SeaOrmStore;
+
+// Reason: shared by path with the tests; this bench uses part of it.
+#[allow(dead_code)]
+#[path = "../../portico-mail/tests/support/smtp_server.rs"]
+mod smtp_server;
+
+use smtp_server::TestSmtp;
 
 async fn seed(store: &SeaOrmStore, portico: &Portico, round: u128, count: u128) {
     let org = fixtures::org("bench");
@@ -101,34 +105,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
+    let server = match TestSmtp::start(&[]) {
+        Ok(server) => server,
+        Err(why) => {
+            println!("mail bench skipped: {why} (pip install aiosmtpd)");
+            return;
+        }
+    };
     let temp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../portico-mail/tests/support/smtp_server.py");
-    let mut server = Server(
-        Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(temp.path().join("inbox"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.trim() != "ready" {
-        println!(
-            "mail bench skipped: the aiosmtpd test server did not start (pip install aiosmtpd)"
-        );
-        return;
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -154,7 +138,7 @@ fn main() {
         portico.upsert_record(&owner.id, &Record::WorkOrder(wo.clone())).await.unwrap();
         let reference = RecordRef { kind: RecordKind::WorkOrder, id: wo.id };
         portico.enable_share(&owner.id, &org.id, &reference, &EnableShare::default()).await.unwrap();
-        let smtp = SmtpConfig::from_url(&format!("smtp://127.0.0.1:{port}?tls=none&timeout=10")).unwrap();
+        let smtp = SmtpConfig::from_url(&server.url()).unwrap();
         // The link email of the share itself goes first, unmeasured.
         drain(&portico, &store, &smtp, 1).await;
         println!("Outbox to a local SMTP server (aiosmtpd) on SQLite, {count} messages per round");
@@ -169,14 +153,4 @@ fn main() {
             println!("{dispatchers} dispatcher(s): {sent} messages in {seconds:.2} s = {rate:.0} messages/s");
         }
     });
-}
-
-/// The SMTP server, stopped when dropped.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

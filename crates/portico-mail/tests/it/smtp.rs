@@ -6,7 +6,7 @@ use portico_core::service::{DispatchConfig, retry_delay};
 use portico_mail::{Security, SmtpConfig, SmtpMailer};
 use time::Duration;
 
-use crate::support::{SmtpServer, sender, world};
+use crate::support::{TestSmtp, config_of, sender, world};
 
 #[test]
 fn o3_smtp_urls_are_read_strictly_and_never_echo_the_password() {
@@ -43,18 +43,18 @@ fn o3_smtp_urls_are_read_strictly_and_never_echo_the_password() {
 
 #[tokio::test]
 async fn n4_a_message_arrives_with_its_headers_and_both_parts() {
-    let Some(server) = SmtpServer::start(&[]) else {
+    let Some(server) = TestSmtp::for_test(&[]) else {
         return;
     };
     let w = world().await;
-    let mailer = SmtpMailer::new(server.config(), sender());
+    let mailer = SmtpMailer::new(config_of(&server), sender());
     let report = w
         .portico
         .dispatch_once(&w.store, &mailer, &DispatchConfig::default())
         .await
         .unwrap();
     assert_eq!(report.sent, 1);
-    let received = server.received();
+    let received = server.messages();
     assert_eq!(received.len(), 1);
     let mail = &received[0];
     for needle in [
@@ -87,16 +87,16 @@ async fn n4_a_message_arrives_with_its_headers_and_both_parts() {
     mailer.send(&again).await.unwrap();
     again.message_id = "third@portico".into();
     mailer.send(&again).await.unwrap();
-    assert_eq!(server.received().len(), 3);
+    assert_eq!(server.messages().len(), 3);
 }
 
 #[tokio::test]
 async fn n5_with_the_server_down_nothing_is_lost_and_it_arrives_once_back() {
-    let Some(server) = SmtpServer::start(&[]) else {
+    let Some(mut server) = TestSmtp::for_test(&[]) else {
         return;
     };
-    let config = server.config();
-    let (port, inbox) = server.stop();
+    let config = config_of(&server);
+    server.stop();
     let w = world().await;
     let mailer = SmtpMailer::new(config, sender());
     let dispatch = DispatchConfig::default();
@@ -108,7 +108,7 @@ async fn n5_with_the_server_down_nothing_is_lost_and_it_arrives_once_back() {
     assert_eq!((report.sent, report.retried), (0, 1));
     assert_eq!(w.store.pending_count().await.unwrap(), 1, "kept");
 
-    let server = SmtpServer::restart(port, inbox);
+    server.start_again().unwrap();
     w.clock
         .advance(retry_delay(&dispatch, 1) * 5 / 4 + Duration::seconds(1));
     let report = w
@@ -117,17 +117,17 @@ async fn n5_with_the_server_down_nothing_is_lost_and_it_arrives_once_back() {
         .await
         .unwrap();
     assert_eq!(report.sent, 1);
-    assert_eq!(server.received().len(), 1);
+    assert_eq!(server.messages().len(), 1);
     assert_eq!(w.store.pending_count().await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn n5_a_4xx_then_a_2xx_delivers_exactly_one_copy() {
-    let Some(server) = SmtpServer::start(&["--fail-first", "1"]) else {
+    let Some(server) = TestSmtp::for_test(&["--fail-first", "1"]) else {
         return;
     };
     let w = world().await;
-    let mailer = SmtpMailer::new(server.config(), sender());
+    let mailer = SmtpMailer::new(config_of(&server), sender());
     let dispatch = DispatchConfig::default();
     let first = w
         .portico
@@ -135,7 +135,7 @@ async fn n5_a_4xx_then_a_2xx_delivers_exactly_one_copy() {
         .await
         .unwrap();
     assert_eq!(first.retried, 1);
-    assert!(server.received().is_empty());
+    assert!(server.messages().is_empty());
     w.clock
         .advance(retry_delay(&dispatch, 1) * 5 / 4 + Duration::seconds(1));
     let second = w
@@ -151,16 +151,16 @@ async fn n5_a_4xx_then_a_2xx_delivers_exactly_one_copy() {
         .await
         .unwrap();
     assert_eq!(third.sent, 0);
-    assert_eq!(server.received().len(), 1, "exactly one copy");
+    assert_eq!(server.messages().len(), 1, "exactly one copy");
 }
 
 #[tokio::test]
 async fn n5_a_5xx_is_permanent() {
-    let Some(server) = SmtpServer::start(&["--reject"]) else {
+    let Some(server) = TestSmtp::for_test(&["--reject"]) else {
         return;
     };
     let w = world().await;
-    let mailer = SmtpMailer::new(server.config(), sender());
+    let mailer = SmtpMailer::new(config_of(&server), sender());
     let outbox = w
         .store
         .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())

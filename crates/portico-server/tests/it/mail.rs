@@ -1,118 +1,29 @@
 //! N2 end to end: through the real binary and a real SMTP server (aiosmtpd), the events of a
 //! shared work order send exactly the emails N2 lists, no more.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::support::{ADMIN, Server, call};
 
-struct Smtp {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
+// Reason: shared by path with portico-mail's tests; this file uses part of it.
+#[allow(dead_code)]
+#[path = "../../../portico-mail/tests/support/smtp_server.rs"]
+mod smtp_server;
 
-impl Smtp {
-    fn start() -> Option<Self> {
-        Self::start_with(&[])
-    }
-
-    fn start_with(args: &[&str]) -> Option<Self> {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../portico-mail/tests/support/smtp_server.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--dir"])
-            .arg(dir.path().join("inbox"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        if line.trim() != "ready" {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "the SMTP test server (aiosmtpd) is required in CI"
-            );
-            eprintln!("skipping the SMTP end-to-end test: aiosmtpd is not installed");
-            let _ = child.kill();
-            return None;
-        }
-        Some(Self { child, port, dir })
-    }
-
-    /// One header of every message received, in arrival order.
-    fn header(&self, name: &str) -> Vec<String> {
-        let prefix = format!("{name}: ");
-        self.messages()
-            .iter()
-            .map(|text| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(prefix.as_str()))
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .collect()
-    }
-
-    fn messages(&self) -> Vec<String> {
-        let inbox = self.dir.path().join("inbox");
-        let mut files: Vec<_> = std::fs::read_dir(inbox)
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|x| x == "eml"));
-        files.sort_by_key(|p| {
-            p.file_stem()
-                .unwrap()
-                .to_string_lossy()
-                .parse::<u32>()
-                .unwrap_or(0)
-        });
-        files
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
-    }
-
-    fn subjects(&self) -> Vec<String> {
-        self.header("Subject")
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use smtp_server::TestSmtp;
 
 #[test]
 fn n2_through_the_binary_smtp_receives_exactly_the_n2_set() {
-    let Some(smtp) = Smtp::start() else {
+    let Some(smtp) = TestSmtp::for_test(&[]) else {
         return;
     };
     let server = Server::start_with(
         None,
         &[
-            (
-                "SMTP_URL",
-                format!("smtp://127.0.0.1:{}?tls=none&timeout=5", smtp.port),
-            ),
+            ("SMTP_URL", smtp.url()),
             ("PORTICO_BURST_WINDOW_SECONDS", "1".to_owned()),
         ],
     );
@@ -175,12 +86,12 @@ fn n2_through_the_binary_smtp_receives_exactly_the_n2_set() {
         assert_eq!(status, 200, "{body}");
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while smtp.subjects().len() < 4 && Instant::now() < deadline {
+    while smtp.header("Subject").len() < 4 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
     // Nothing else follows.
     std::thread::sleep(Duration::from_secs(4));
-    let mut subjects = smtp.subjects();
+    let mut subjects = smtp.header("Subject");
     subjects.sort();
     assert_eq!(
         subjects,
@@ -205,10 +116,10 @@ fn wait_until(secs: u64, what: &str, done: impl Fn() -> bool) {
 
 #[test]
 fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id() {
-    let Some(slow) = Smtp::start_with(&["--delay-reply", "60"]) else {
+    let Some(slow) = TestSmtp::for_test(&["--delay-reply", "60"]) else {
         return;
     };
-    let fast = Smtp::start().unwrap();
+    let fast = TestSmtp::for_test(&[]).unwrap();
     let data = tempfile::tempdir().unwrap();
     // The demo queues three link emails.
     let demo = crate::support::binary()
@@ -218,16 +129,13 @@ fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id(
         .output()
         .unwrap();
     assert!(demo.status.success());
-    let dispatch = |smtp: &Smtp| {
+    let dispatch = |smtp: &TestSmtp| {
         crate::support::binary()
             .arg("dispatch")
             .env_clear()
             .env("PORTICO_DATA_DIR", data.path())
             .env("PORTICO_MAIL_LEASE_SECONDS", "2")
-            .env(
-                "SMTP_URL",
-                format!("smtp://127.0.0.1:{}?tls=none&timeout=120", smtp.port),
-            )
+            .env("SMTP_URL", smtp.url())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
