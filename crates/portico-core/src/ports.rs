@@ -123,6 +123,10 @@ pub trait UnitOfWork: Send {
         org: &OrgId,
         work_order: &RecordId,
     ) -> Result<Vec<Invoice>, StoreError>;
+    /// Whether anything of the org still points at uploaded `file`: a work order's attachment
+    /// or signature image, the org's logo, or a staff member's photo. Bytes in use MUST NOT be
+    /// deleted.
+    async fn file_in_use(&mut self, org: &OrgId, file: &FileId) -> Result<bool, StoreError>;
 
     /// A share with its version, if known.
     async fn share(&mut self, id: ShareId) -> Result<Option<Versioned<Share>>, StoreError>;
@@ -192,6 +196,15 @@ pub trait Outbox: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Gives up on a notification; it is never claimed again.
     async fn mark_dead(
+        &self,
+        id: NotificationId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// Settles a notification that is not to be sent after all (what it said no longer holds),
+    /// with the reason; it is never claimed again. Not a delivery failure: it MUST NOT count
+    /// as dead.
+    async fn mark_dropped(
         &self,
         id: NotificationId,
         at: OffsetDateTime,

@@ -140,10 +140,10 @@ pub struct ClientInfoView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduleView {
     /// Planned start.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub start: Option<OffsetDateTime>,
     /// Planned completion.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub end: Option<OffsetDateTime>,
     /// The technician: name and photo, nothing else.
     pub technician: Option<TechnicianView>,
@@ -255,7 +255,7 @@ pub struct QuoteView {
     /// Subtotal, taxes, total.
     pub totals: Totals,
     /// Last day to decide.
-    #[serde(default, with = "crate::model::serde_time::iso_date::option")]
+    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub valid_until: Option<Date>,
     /// A note for the client.
     pub message: Option<String>,
@@ -295,6 +295,6 @@ pub struct InvoiceView {
     /// Payment status.
     pub payment_status: PaymentStatus,
     /// Due date.
-    #[serde(default, with = "crate::model::serde_time::iso_date::option")]
+    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub due_date: Option<Date>,
 }

@@ -202,15 +202,8 @@ impl IntegrationApi {
         body: Json<WorkOrderBody>,
     ) -> Answer<RecordChangeDto> {
         let actor = staff_id(staff)?;
-        let photos_default = self.state.portico.photos_shared_by_default(&auth.0).await?;
-        let wo = body
-            .0
-            .into_model(auth.0, dto::id("id", id.0)?, photos_default)?;
-        let change = self
-            .state
-            .portico
-            .upsert_record(&actor, &m::Record::WorkOrder(wo))
-            .await?;
+        let upsert = body.0.into_model(auth.0, dto::id("id", id.0)?)?;
+        let change = self.state.portico.upsert(&actor, &upsert).await?;
         Ok(Json(change.into()))
     }
 

@@ -387,14 +387,19 @@ fn unknown_type() -> String {
     "application/octet-stream".to_owned()
 }
 
-pub(crate) fn file_model(f: FileBody, default_shared: bool) -> Result<m::Attachment, ApiError> {
-    Ok(m::Attachment {
-        id: id("files.id", f.id)?,
-        name: f.name,
-        content_type: f.content_type.unwrap_or_else(unknown_type),
-        caption: f.caption,
-        shared: f.shared.unwrap_or(default_shared),
-    })
+/// A file as the host sent it, and whether it said `shared` (the core decides for those that
+/// did not: V3's org default applies to new files only).
+pub(crate) fn file_model(f: FileBody) -> Result<(m::Attachment, bool), ApiError> {
+    Ok((
+        m::Attachment {
+            id: id("files.id", f.id)?,
+            name: f.name,
+            content_type: f.content_type.unwrap_or_else(unknown_type),
+            caption: f.caption,
+            shared: f.shared.unwrap_or(false),
+        },
+        f.shared.is_some(),
+    ))
 }
 
 pub(crate) fn update_model(u: UpdateBody) -> Result<m::Update, ApiError> {
@@ -408,14 +413,22 @@ pub(crate) fn update_model(u: UpdateBody) -> Result<m::Update, ApiError> {
 }
 
 impl WorkOrderBody {
-    /// The work order; files without a share flag take `photos_shared_by_default`.
+    /// The upsert of the work order; the core decides `shared` for files that do not say it.
     pub(crate) fn into_model(
         self,
         org: m::OrgId,
         wo: m::RecordId,
-        photos_shared_by_default: bool,
-    ) -> Result<m::WorkOrder, ApiError> {
-        Ok(m::WorkOrder {
+    ) -> Result<portico_core::service::Upsert, ApiError> {
+        let mut unsaid = std::collections::HashSet::new();
+        let mut files = Vec::with_capacity(self.files.len());
+        for f in self.files {
+            let (file, said) = file_model(f)?;
+            if !said {
+                unsaid.insert(file.id.clone());
+            }
+            files.push(file);
+        }
+        let record = m::WorkOrder {
             id: wo,
             org_id: org,
             client_id: optional_id("client_id", self.client_id)?,
@@ -439,11 +452,7 @@ impl WorkOrderBody {
                     })
                 })
                 .collect::<Result<_, ApiError>>()?,
-            files: self
-                .files
-                .into_iter()
-                .map(|f| file_model(f, photos_shared_by_default))
-                .collect::<Result<_, _>>()?,
+            files,
             parts: self
                 .parts
                 .into_iter()
@@ -511,6 +520,10 @@ impl WorkOrderBody {
                 .collect::<Result<_, ApiError>>()?,
             completed_at: None,
             paid_at: None,
+        };
+        Ok(portico_core::service::Upsert {
+            record: m::Record::WorkOrder(record),
+            files_without_share_flag: unsaid,
         })
     }
 }
@@ -825,6 +838,9 @@ pub struct RecordChangeDto {
     pub share_prompt: Option<SharePromptDto>,
     /// The active share's expiry after the change (S7).
     pub expires_at: Option<OffsetDateTime>,
+    /// Shares this change ended: when a record's client changes, its link stops (the old
+    /// recipient never sees the new client's details); share again to send the new client one.
+    pub ended_share_ids: Vec<String>,
 }
 
 impl From<RecordChange> for RecordChangeDto {
@@ -838,6 +854,7 @@ impl From<RecordChange> for RecordChangeDto {
                 .collect(),
             share_prompt: c.share_prompt.map(Into::into),
             expires_at: c.expires_at,
+            ended_share_ids: c.ended_shares.iter().map(|s| s.0.to_string()).collect(),
         }
     }
 }
@@ -983,6 +1000,7 @@ impl From<m::AuditEntry> for AuditEntryDto {
                 ("sections_changed", Some(sections(from)), Some(sections(to)))
             }
             m::AuditAction::ShareRevoked => ("share_revoked", None, None),
+            m::AuditAction::ShareEndedClientChanged => ("share_ended_client_changed", None, None),
             m::AuditAction::QuoteDecided { decision } => {
                 ("quote_decided", None, Some(decision.as_str().to_owned()))
             }
@@ -1023,8 +1041,11 @@ pub enum DeliveryStateDto {
     Pending,
     /// Handed to the mail server.
     Sent,
-    /// Given up on.
+    /// Given up on: refused by the mail server, or failing until the give-up time.
     Dead,
+    /// Not sent on purpose: by send time it no longer held (the share ended, a section was
+    /// hidden, a task un-ticked …); `reason` says which.
+    Dropped,
 }
 
 impl From<DeliveryStateDto> for portico_core::service::DeliveryState {
@@ -1033,6 +1054,7 @@ impl From<DeliveryStateDto> for portico_core::service::DeliveryState {
             DeliveryStateDto::Pending => Self::Pending,
             DeliveryStateDto::Sent => Self::Sent,
             DeliveryStateDto::Dead => Self::Dead,
+            DeliveryStateDto::Dropped => Self::Dropped,
         }
     }
 }
@@ -1057,9 +1079,10 @@ pub struct NotificationDto {
     pub attempts: u32,
     /// Queued at.
     pub created_at: time::OffsetDateTime,
-    /// Due (pending), sent or given up at.
+    /// Due (pending), sent, given up or dropped at.
     pub at: time::OffsetDateTime,
-    /// Why it was given up on.
+    /// Why it was given up on or dropped.
+    #[oai(skip_serializing_if_is_none)]
     pub reason: Option<String>,
 }
 
@@ -1069,6 +1092,7 @@ impl From<m::Notification> for NotificationDto {
             m::Delivery::Pending => (DeliveryStateDto::Pending, n.due_at, None),
             m::Delivery::Sent { at } => (DeliveryStateDto::Sent, at, None),
             m::Delivery::Dead { at, reason } => (DeliveryStateDto::Dead, at, Some(reason)),
+            m::Delivery::Dropped { at, reason } => (DeliveryStateDto::Dropped, at, Some(reason)),
         };
         Self {
             id: n.id.0.to_string(),

@@ -223,6 +223,7 @@ impl From<FileError> for ApiError {
                     "accepted": portico_core::service::ALLOWED_FILE_TYPES,
                 })),
             )),
+            FileError::InUse => Self::Conflict(Self::body("file_in_use", message, None)),
             FileError::Conflict(_) => {
                 Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
             }

@@ -66,10 +66,10 @@ fn content(kind: &NotificationKind) -> Content {
         NotificationKind::StatusChanged { to, .. } => Content::Status {
             label: status_words(to),
         },
-        NotificationKind::TasksCompleted { tasks } => Content::Tasks {
+        NotificationKind::TasksCompleted { tasks, .. } => Content::Tasks {
             tasks: tasks.clone(),
         },
-        NotificationKind::UpdatesShared { updates } => Content::Updates {
+        NotificationKind::UpdatesShared { updates, .. } => Content::Updates {
             updates: updates.clone(),
         },
         NotificationKind::QuoteDecided { decision, message } => Content::Quote {
@@ -98,10 +98,10 @@ fn subject(kind: &NotificationKind, org: &str, title: &str) -> String {
         NotificationKind::StatusChanged { to, .. } => {
             format!("{title}: {}", status_words(to).to_lowercase())
         }
-        NotificationKind::TasksCompleted { tasks } if tasks.len() == 1 => {
+        NotificationKind::TasksCompleted { tasks, .. } if tasks.len() == 1 => {
             format!("{title}: a task is done")
         }
-        NotificationKind::TasksCompleted { tasks } => {
+        NotificationKind::TasksCompleted { tasks, .. } => {
             format!("{title}: {} tasks are done", tasks.len())
         }
         NotificationKind::UpdatesShared { .. } => format!("{title}: an update from {org}"),

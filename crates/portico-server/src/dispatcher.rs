@@ -39,15 +39,27 @@ pub async fn run(
                 metrics::counter!("portico_mail_sent_total").increment(report.sent.into());
                 metrics::counter!("portico_mail_retried_total").increment(report.retried.into());
                 metrics::counter!("portico_mail_dead_total").increment(report.dead.into());
-                if report.sent + report.retried + report.dead > 0 {
+                metrics::counter!("portico_mail_dropped_total").increment(report.dropped.into());
+                let handled = report.sent + report.retried + report.dead + report.dropped;
+                if handled > 0 {
                     tracing::info!(
                         sent = report.sent,
                         retried = report.retried,
                         dead = report.dead,
+                        dropped = report.dropped,
                         "dispatched"
                     );
                 }
-                if report.sent + report.retried + report.dead < config.batch {
+                if let Some(reason) = &report.last_failure {
+                    tracing::warn!(reason = %reason, "mail not delivered");
+                }
+                if report.unsettled > 0 {
+                    tracing::error!(
+                        unsettled = report.unsettled,
+                        "could not record delivery outcomes; they come back after their lease"
+                    );
+                }
+                if handled + report.unsettled < config.batch {
                     tokio::time::sleep(IDLE).await;
                 }
             }

@@ -270,6 +270,9 @@ pub(crate) fn notification_to_row(n: &Notification) -> Result<outbox::ActiveMode
         Delivery::Pending => ("pending", None, None),
         Delivery::Sent { at } => ("sent", Some(Instant::new(*at)), None),
         Delivery::Dead { at, reason } => ("dead", Some(Instant::new(*at)), Some(reason.clone())),
+        Delivery::Dropped { at, reason } => {
+            ("dropped", Some(Instant::new(*at)), Some(reason.clone()))
+        }
     };
     Ok(outbox::ActiveModel {
         seq: NotSet,
@@ -295,6 +298,10 @@ pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, 
         ("pending", _) => Delivery::Pending,
         ("sent", Some(at)) => Delivery::Sent { at: at.0 },
         ("dead", Some(at)) => Delivery::Dead {
+            at: at.0,
+            reason: row.dead_reason.unwrap_or_default(),
+        },
+        ("dropped", Some(at)) => Delivery::Dropped {
             at: at.0,
             reason: row.dead_reason.unwrap_or_default(),
         },

@@ -55,14 +55,33 @@ impl SeaOrmStore {
             .exec(&tx)
             .await
             .map_err(db_err)?;
-        let mut claimed: Vec<Notification> = outbox::Entity::find()
+        let rows = outbox::Entity::find()
             .filter(outbox::Column::Id.is_in(ids.clone()))
             .all(&tx)
             .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(convert::notification_from_row)
-            .collect::<Result<_, _>>()?;
+            .map_err(db_err)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = row.id;
+            match convert::notification_from_row(row) {
+                Ok(n) => claimed.push(n),
+                // A row that no longer reads is given up on here, with the reason, so it never
+                // holds up the rows claimed beside it (N5).
+                Err(e) => {
+                    outbox::Entity::update_many()
+                        .col_expr(outbox::Column::State, Expr::value("dead"))
+                        .col_expr(outbox::Column::SettledAt, Expr::value(Instant::new(now)))
+                        .col_expr(
+                            outbox::Column::DeadReason,
+                            Expr::value(Some(format!("unreadable: {e}"))),
+                        )
+                        .filter(outbox::Column::Id.eq(id))
+                        .exec(&tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+            }
+        }
         tx.commit().await.map_err(db_err)?;
         claimed.sort_by_key(|n| ids.iter().position(|id| *id == n.id.0));
         Ok(claimed)
@@ -136,6 +155,15 @@ impl Outbox for SeaOrmStore {
         self.settle(id, "dead", at, Some(reason)).await
     }
 
+    async fn mark_dropped(
+        &self,
+        id: NotificationId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.settle(id, "dropped", at, Some(reason)).await
+    }
+
     async fn pending_count(&self) -> Result<u64, StoreError> {
         outbox::Entity::find()
             .filter(outbox::Column::State.eq("pending"))
@@ -171,14 +199,15 @@ impl Outbox for SeaOrmStore {
     }
 
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError> {
-        outbox::Entity::find()
+        // A row that no longer reads is left out rather than hiding every other one.
+        Ok(outbox::Entity::find()
             .filter(outbox::Column::OrgId.eq(org.as_str()))
             .order_by_asc(outbox::Column::Seq)
             .all(&self.db)
             .await
             .map_err(db_err)?
             .into_iter()
-            .map(convert::notification_from_row)
-            .collect()
+            .filter_map(|row| convert::notification_from_row(row).ok())
+            .collect())
     }
 }

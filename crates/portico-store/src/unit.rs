@@ -2,18 +2,21 @@
 
 use async_trait::async_trait;
 use portico_core::model::{
-    AuditEntry, Client, ClientId, Email, Invoice, Notification, Org, OrgId, Record, RecordId,
-    RecordKind, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Email, FileId, Invoice, Notification, Org, OrgId, Record,
+    RecordId, RecordKind, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
 use portico_core::ports::{StoreError, UnitOfWork};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use time::OffsetDateTime;
 
 use crate::columns::Instant;
 use crate::convert::{self, kind_str};
 use crate::db_err;
-use crate::entity::{audit, clients, orgs, outbox, records, shares, staff};
+use crate::entity::{audit, clients, file_refs, orgs, outbox, records, shares, staff};
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
@@ -35,6 +38,53 @@ fn conflict_unless_one(rows: u64, what: &str) -> Result<(), StoreError> {
 
 fn version(v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|e| convert::corrupt("version", e))
+}
+
+impl SqlUnit {
+    /// Rewrites which files `record` points at (attachments and the signature image).
+    async fn write_file_refs(&mut self, record: &Record) -> Result<(), StoreError> {
+        let kind = kind_str(record.kind());
+        file_refs::Entity::delete_many()
+            .filter(file_refs::Column::OrgId.eq(record.org_id().as_str()))
+            .filter(file_refs::Column::RecordKind.eq(kind))
+            .filter(file_refs::Column::RecordId.eq(record.id().as_str()))
+            .exec(&self.tx)
+            .await
+            .map_err(db_err)?;
+        let Record::WorkOrder(wo) = record else {
+            return Ok(());
+        };
+        let mut files: Vec<&str> = wo
+            .files
+            .iter()
+            .map(|f| f.id.as_str())
+            .chain(
+                wo.signature
+                    .as_ref()
+                    .and_then(|s| s.image.as_ref())
+                    .map(|i| i.as_str()),
+            )
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        if files.is_empty() {
+            return Ok(());
+        }
+        // In slices, so a work order with thousands of files stays under the bind limits.
+        for chunk in files.chunks(500) {
+            let rows = chunk.iter().map(|file| file_refs::ActiveModel {
+                org_id: Set(record.org_id().as_str().to_owned()),
+                file_id: Set((*file).to_owned()),
+                record_kind: Set(kind.to_owned()),
+                record_id: Set(record.id().as_str().to_owned()),
+            });
+            file_refs::Entity::insert_many(rows)
+                .exec_without_returning(&self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -163,7 +213,30 @@ impl UnitOfWork for SqlUnit {
                 conflict_unless_one(done.rows_affected, "record")?;
             }
         }
+        self.write_file_refs(record).await?;
         Ok(next)
+    }
+
+    async fn file_in_use(&mut self, org: &OrgId, file: &FileId) -> Result<bool, StoreError> {
+        let by_record = file_refs::Entity::find()
+            .filter(file_refs::Column::OrgId.eq(org.as_str()))
+            .filter(file_refs::Column::FileId.eq(file.as_str()))
+            .count(&self.tx)
+            .await
+            .map_err(db_err)?;
+        let as_logo = orgs::Entity::find()
+            .filter(orgs::Column::Id.eq(org.as_str()))
+            .filter(orgs::Column::Logo.eq(file.as_str()))
+            .count(&self.tx)
+            .await
+            .map_err(db_err)?;
+        let as_photo = staff::Entity::find()
+            .filter(staff::Column::OrgId.eq(org.as_str()))
+            .filter(staff::Column::Photo.eq(file.as_str()))
+            .count(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(by_record + as_logo + as_photo > 0)
     }
 
     async fn invoices_of_work_order(

@@ -39,6 +39,9 @@ pub enum AuditAction {
     },
     /// Sharing disabled.
     ShareRevoked,
+    /// The record's client changed, which ended its share: the link no longer opens, so the
+    /// old recipient never sees the new client's details.
+    ShareEndedClientChanged,
     /// The client decided on a quote.
     QuoteDecided {
         /// What they decided.

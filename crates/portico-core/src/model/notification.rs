@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{DecisionKind, Email, NotificationId, OrgId, RecordRef, ShareId};
+use super::{DecisionKind, Email, NotificationId, OrgId, RecordRef, ShareId, TaskId, UpdateId};
 
 /// Why a link went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,13 +37,22 @@ pub enum NotificationKind {
     },
     /// To the client: checklist tasks were completed (a burst is one email, N6).
     TasksCompleted {
-        /// The tasks' titles, in the order they were ticked.
+        /// The tasks' titles, in the order they were ticked. At send time they are taken again
+        /// from the record as it then stands (see [`crate::policy::notify::at_send_time`]).
         tasks: Vec<String>,
+        /// The tasks' ids, in the same order (empty in notifications queued before ids were
+        /// kept; those are matched by title).
+        #[serde(default)]
+        task_ids: Vec<TaskId>,
     },
     /// To the client: updates were shared.
     UpdatesShared {
-        /// The updates' texts, in the order they were shared.
+        /// The updates' texts, in the order they were shared; taken again at send time.
         updates: Vec<String>,
+        /// The updates' ids, in the same order (empty in notifications queued before ids were
+        /// kept; those are matched by text).
+        #[serde(default)]
+        update_ids: Vec<UpdateId>,
     },
     /// To the business: a client decided on a quote.
     QuoteDecided {
@@ -129,8 +138,17 @@ pub enum Delivery {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
-    /// Given up on.
+    /// Given up on: the mail server refused it, or it kept failing until the give-up time.
     Dead {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+        /// Why.
+        reason: String,
+    },
+    /// Not sent on purpose: by send time it no longer held (the share ended, the section was
+    /// hidden, the task was un-ticked or made internal …). Not a delivery failure.
+    Dropped {
         /// When.
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,

@@ -101,10 +101,10 @@ impl WorkStatus {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     /// Planned start.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub start: Option<OffsetDateTime>,
     /// Planned completion.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub end: Option<OffsetDateTime>,
     /// The assigned technician; the client sees their name and photo only.
     pub technician: Option<StaffId>,
@@ -260,10 +260,10 @@ pub struct WorkOrder {
     /// Internal (V4).
     pub costs: Vec<CostLine>,
     /// When it last became completed; kept by Portico.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub completed_at: Option<OffsetDateTime>,
     /// When it last became paid; kept by Portico.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub paid_at: Option<OffsetDateTime>,
 }
 
@@ -334,7 +334,7 @@ pub struct Quote {
     /// Taxes on the taxable lines.
     pub taxes: Vec<TaxRate>,
     /// Last day the quote can be decided on.
-    #[serde(default, with = "crate::model::serde_time::iso_date::option")]
+    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub valid_until: Option<Date>,
     /// A note meant for the client.
     pub client_message: Option<String>,
@@ -396,7 +396,7 @@ pub struct Invoice {
     /// What the client has paid so far.
     pub amount_paid: Decimal,
     /// When payment is due.
-    #[serde(default, with = "crate::model::serde_time::iso_date::option")]
+    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub due_date: Option<Date>,
     /// Internal (V4).
     pub internal_notes: String,

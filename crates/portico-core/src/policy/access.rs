@@ -70,6 +70,13 @@ pub fn share_preconditions(
     }
 }
 
+/// Whether a change from `old` to `new` moves the record to another client (or takes its
+/// client away). Such a change ends the record's share: the link went to the old client, and
+/// what the page would now show (name, address, phone, email, invoices) is the new client's.
+pub fn client_changed(old: &Record, new: &Record) -> bool {
+    old.client_id() != new.client_id()
+}
+
 /// What opening a link gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod expiry;
+pub mod files;
 pub mod notify;
 pub mod permissions;
 pub mod project;

@@ -53,14 +53,14 @@ pub fn client_events(old: &Record, new: &Record, sections: Sections) -> Vec<Noti
         if sections.is_on(Section::Checklist) {
             let done_before: HashSet<&TaskId> =
                 old.tasks.iter().filter(|t| t.done).map(|t| &t.id).collect();
-            let tasks: Vec<String> = new
+            let (task_ids, tasks): (Vec<TaskId>, Vec<String>) = new
                 .tasks
                 .iter()
                 .filter(|t| t.done && !t.internal && !done_before.contains(&t.id))
-                .map(|t| t.title.clone())
-                .collect();
+                .map(|t| (t.id.clone(), t.title.clone()))
+                .unzip();
             if !tasks.is_empty() {
-                events.push(NotificationKind::TasksCompleted { tasks });
+                events.push(NotificationKind::TasksCompleted { tasks, task_ids });
             }
         }
         if sections.is_on(Section::Updates) {
@@ -70,14 +70,17 @@ pub fn client_events(old: &Record, new: &Record, sections: Sections) -> Vec<Noti
                 .filter(|u| u.shared)
                 .map(|u| &u.id)
                 .collect();
-            let updates: Vec<String> = new
+            let (update_ids, updates): (Vec<UpdateId>, Vec<String>) = new
                 .updates
                 .iter()
                 .filter(|u| u.shared && !shared_before.contains(&u.id))
-                .map(|u| u.body.clone())
-                .collect();
+                .map(|u| (u.id.clone(), u.body.clone()))
+                .unzip();
             if !updates.is_empty() {
-                events.push(NotificationKind::UpdatesShared { updates });
+                events.push(NotificationKind::UpdatesShared {
+                    updates,
+                    update_ids,
+                });
             }
         }
     }
@@ -112,19 +115,151 @@ pub fn merge(
             Ok(())
         }
         (
-            NotificationKind::TasksCompleted { tasks },
-            NotificationKind::TasksCompleted { tasks: more },
+            NotificationKind::TasksCompleted { tasks, task_ids },
+            NotificationKind::TasksCompleted {
+                tasks: more,
+                task_ids: more_ids,
+            },
         ) => {
             tasks.extend(more);
+            task_ids.extend(more_ids);
             Ok(())
         }
         (
-            NotificationKind::UpdatesShared { updates },
-            NotificationKind::UpdatesShared { updates: more },
+            NotificationKind::UpdatesShared {
+                updates,
+                update_ids,
+            },
+            NotificationKind::UpdatesShared {
+                updates: more,
+                update_ids: more_ids,
+            },
         ) => {
             updates.extend(more);
+            update_ids.extend(more_ids);
             Ok(())
         }
         (_, next) => Err(next),
+    }
+}
+
+/// Why a queued client email is not sent after all: what it was about no longer holds when it
+/// is due.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Stale {
+    /// The record is gone.
+    #[error("the record is gone")]
+    RecordGone,
+    /// The status went back to where the burst started (N6: no net change).
+    #[error("the status is back to {0} (no change to tell)")]
+    StatusUnchanged(String),
+    /// The checklist section is hidden now (N3).
+    #[error("the checklist section is hidden (N3)")]
+    ChecklistHidden,
+    /// None of the tasks is still done and visible.
+    #[error("no task of this email is still done and shared")]
+    NoTaskLeft,
+    /// The updates section is hidden now (N3).
+    #[error("the updates section is hidden (N3)")]
+    UpdatesHidden,
+    /// None of the updates is still shared.
+    #[error("no update of this email is still shared")]
+    NoUpdateLeft,
+}
+
+/// N1–N3 at send time: what a queued client email says, taken from the record and the share's
+/// sections as they stand when it is due, or why it must not go at all. A task must still be
+/// done, not internal, under a visible checklist; an update still shared under visible updates;
+/// a status still different from where the burst began. Texts are the current ones.
+pub fn at_send_time(
+    kind: &NotificationKind,
+    record: Option<&Record>,
+    sections: Sections,
+) -> Result<NotificationKind, Stale> {
+    let record = record.ok_or(Stale::RecordGone)?;
+    match kind {
+        NotificationKind::StatusChanged { from, .. } => {
+            let now = status_label(record);
+            if now == from {
+                return Err(Stale::StatusUnchanged(now.to_owned()));
+            }
+            Ok(NotificationKind::StatusChanged {
+                from: from.clone(),
+                to: now.to_owned(),
+            })
+        }
+        NotificationKind::TasksCompleted { tasks, task_ids } => {
+            if !sections.is_on(Section::Checklist) {
+                return Err(Stale::ChecklistHidden);
+            }
+            let Record::WorkOrder(wo) = record else {
+                return Err(Stale::NoTaskLeft);
+            };
+            let still: Vec<&crate::model::Task> = wo
+                .tasks
+                .iter()
+                .filter(|t| t.done && !t.internal)
+                .filter(|t| {
+                    if task_ids.is_empty() {
+                        tasks.contains(&t.title)
+                    } else {
+                        task_ids.contains(&t.id)
+                    }
+                })
+                .collect();
+            if still.is_empty() {
+                return Err(Stale::NoTaskLeft);
+            }
+            // In the order they were ticked.
+            let order = |t: &crate::model::Task| {
+                task_ids
+                    .iter()
+                    .position(|id| *id == t.id)
+                    .or_else(|| tasks.iter().position(|title| *title == t.title))
+            };
+            let mut still = still;
+            still.sort_by_key(|t| order(t));
+            Ok(NotificationKind::TasksCompleted {
+                tasks: still.iter().map(|t| t.title.clone()).collect(),
+                task_ids: still.iter().map(|t| t.id.clone()).collect(),
+            })
+        }
+        NotificationKind::UpdatesShared {
+            updates,
+            update_ids,
+        } => {
+            if !sections.is_on(Section::Updates) {
+                return Err(Stale::UpdatesHidden);
+            }
+            let Record::WorkOrder(wo) = record else {
+                return Err(Stale::NoUpdateLeft);
+            };
+            let mut still: Vec<&crate::model::Update> = wo
+                .updates
+                .iter()
+                .filter(|u| u.shared)
+                .filter(|u| {
+                    if update_ids.is_empty() {
+                        updates.contains(&u.body)
+                    } else {
+                        update_ids.contains(&u.id)
+                    }
+                })
+                .collect();
+            if still.is_empty() {
+                return Err(Stale::NoUpdateLeft);
+            }
+            still.sort_by_key(|u| {
+                update_ids
+                    .iter()
+                    .position(|id| *id == u.id)
+                    .or_else(|| updates.iter().position(|body| *body == u.body))
+            });
+            Ok(NotificationKind::UpdatesShared {
+                updates: still.iter().map(|u| u.body.clone()).collect(),
+                update_ids: still.iter().map(|u| u.id.clone()).collect(),
+            })
+        }
+        other => Ok(other.clone()),
     }
 }

@@ -1,8 +1,8 @@
 //! V1–V6: the projection of a record into what its client may see.
 
 use crate::model::{
-    Client, Invoice, LineItem, Money, Org, Quote, Record, Section, Sections, Staff, StaffId,
-    WorkOrder, totals,
+    Client, Invoice, InvoiceStatus, LineItem, Money, Org, Quote, Record, Section, Sections, Staff,
+    StaffId, WorkOrder, totals,
 };
 use crate::policy::notify::status_label;
 use crate::policy::quote;
@@ -148,7 +148,7 @@ fn work_order(p: &Projection<'_>, wo: &WorkOrder) -> WorkOrderView {
         invoices: on(Section::Invoices).then(|| {
             p.invoices
                 .iter()
-                .filter(|i| i.work_order_id.as_ref() == Some(&wo.id))
+                .filter(|i| invoice_shows_on(i, wo))
                 .map(|i| InvoiceSummaryView {
                     number: i.number.clone(),
                     total: i.totals().total,
@@ -160,6 +160,17 @@ fn work_order(p: &Projection<'_>, wo: &WorkOrder) -> WorkOrderView {
         }),
         updates: on(Section::Updates).then_some(updates),
     }
+}
+
+/// V1, V4: an invoice shows in a work order's `invoices` section only when it bills that work
+/// order, was issued (drafts and voided ones never show), and names the work order's own
+/// client: another client's invoice never reaches this page, whatever the host linked.
+pub fn invoice_shows_on(invoice: &Invoice, wo: &WorkOrder) -> bool {
+    invoice.org_id == wo.org_id
+        && invoice.work_order_id.as_ref() == Some(&wo.id)
+        && invoice.status == InvoiceStatus::Issued
+        && wo.client_id.is_some()
+        && invoice.client_id == wo.client_id
 }
 
 fn lines(items: &[LineItem], currency: crate::model::Currency) -> Vec<LineView> {

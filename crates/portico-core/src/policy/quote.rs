@@ -65,8 +65,14 @@ pub fn decide(
     now: OffsetDateTime,
 ) -> Result<QuoteDecision, DecisionDenied> {
     decidable(quote, now.date())?;
+    // What a client typed keeps its line breaks; other control characters (NUL among them,
+    // which no database keeps as text) are dropped (I6).
     let clean = |m: String| {
-        let m = m.trim().to_owned();
+        let m: String = m
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\n')
+            .collect();
         if m.chars().count() > MAX_MESSAGE_CHARS {
             Err(DecisionDenied::MessageTooLong)
         } else {

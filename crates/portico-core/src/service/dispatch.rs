@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::Portico;
 use crate::model::{LinkReason, Notification, NotificationKind, Org, Record};
@@ -47,6 +47,8 @@ pub enum DeliveryState {
     Sent,
     /// Given up on.
     Dead,
+    /// Not sent on purpose: it no longer held at send time.
+    Dropped,
 }
 
 impl DeliveryState {
@@ -57,12 +59,13 @@ impl DeliveryState {
             (Self::Pending, Delivery::Pending)
                 | (Self::Sent, Delivery::Sent { .. })
                 | (Self::Dead, Delivery::Dead { .. })
+                | (Self::Dropped, Delivery::Dropped { .. })
         )
     }
 }
 
 /// What one round did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DispatchReport {
     /// Handed to the mail port.
     pub sent: u32,
@@ -70,11 +73,20 @@ pub struct DispatchReport {
     pub retried: u32,
     /// Given up on.
     pub dead: u32,
+    /// Not sent because what they said no longer held (not a failure).
+    pub dropped: u32,
+    /// Whose outcome could not be written to the store; they come back when their lease ends.
+    pub unsettled: u32,
+    /// The reason of the round's last retry or give-up, for the operator's log.
+    pub last_failure: Option<String>,
 }
 
-/// Why a claimed notification is not sent.
-enum Skip {
+/// What becomes of one claimed notification.
+enum Outcome {
+    Sent,
+    Retry { at: OffsetDateTime, reason: String },
     Dead(String),
+    Dropped(String),
 }
 
 impl Portico {
@@ -100,7 +112,10 @@ impl Portico {
         ))
     }
 
-    /// One round of delivery: claims up to `config.batch` due notifications and settles each.
+    /// One round of delivery: claims up to `config.batch` due notifications and settles each on
+    /// its own (N5): one that cannot be composed (an unreadable record, say) backs off and goes
+    /// dead like a failing send, and never holds up the others, of its org or any other.
+    /// Only a failed claim is an error of the round.
     pub async fn dispatch_once(
         &self,
         outbox: &dyn Outbox,
@@ -111,38 +126,76 @@ impl Portico {
         let claimed = outbox.claim_due(now, config.batch, config.lease).await?;
         let mut report = DispatchReport::default();
         for notification in claimed {
-            let email = match self.compose(&notification).await? {
-                Ok(email) => email,
-                Err(Skip::Dead(reason)) => {
-                    outbox.mark_dead(notification.id, now, &reason).await?;
+            let outcome = self.deliver(&notification, mailer, config, now).await;
+            let settled = match &outcome {
+                Outcome::Sent => {
+                    report.sent += 1;
+                    outbox.mark_sent(notification.id, self.now()).await
+                }
+                Outcome::Retry { at, reason } => {
+                    report.retried += 1;
+                    report.last_failure = Some(reason.clone());
+                    outbox.retry_at(notification.id, *at).await
+                }
+                Outcome::Dead(reason) => {
                     report.dead += 1;
-                    continue;
+                    report.last_failure = Some(reason.clone());
+                    outbox.mark_dead(notification.id, now, reason).await
+                }
+                Outcome::Dropped(reason) => {
+                    report.dropped += 1;
+                    outbox.mark_dropped(notification.id, now, reason).await
                 }
             };
-            match mailer.send(&email).await {
-                Ok(()) => {
-                    outbox.mark_sent(notification.id, self.now()).await?;
-                    report.sent += 1;
-                }
-                Err(MailError::Permanent(reason)) => {
-                    outbox.mark_dead(notification.id, now, &reason).await?;
-                    report.dead += 1;
-                }
-                Err(MailError::Temporary(reason)) => {
-                    if now - notification.created_at >= config.give_up_after {
-                        outbox
-                            .mark_dead(notification.id, now, &format!("gave up: {reason}"))
-                            .await?;
-                        report.dead += 1;
-                    } else {
-                        let next = now + self.jittered(backoff(config, notification.attempts));
-                        outbox.retry_at(notification.id, next).await?;
-                        report.retried += 1;
-                    }
-                }
+            if settled.is_err() {
+                report.unsettled += 1;
             }
         }
         Ok(report)
+    }
+
+    async fn deliver(
+        &self,
+        notification: &Notification,
+        mailer: &dyn Mailer,
+        config: &DispatchConfig,
+        now: OffsetDateTime,
+    ) -> Outcome {
+        let email = match self.compose(notification).await {
+            Ok(Ok(email)) => email,
+            Ok(Err(stale)) => return Outcome::Dropped(stale),
+            Err(e) => {
+                return self.failed(
+                    notification,
+                    config,
+                    now,
+                    &format!("could not compose: {e}"),
+                );
+            }
+        };
+        match mailer.send(&email).await {
+            Ok(()) => Outcome::Sent,
+            Err(MailError::Permanent(reason)) => Outcome::Dead(reason),
+            Err(MailError::Temporary(reason)) => self.failed(notification, config, now, &reason),
+        }
+    }
+
+    /// A temporary failure: back off, or give up once the notification is old enough.
+    fn failed(
+        &self,
+        notification: &Notification,
+        config: &DispatchConfig,
+        now: OffsetDateTime,
+        reason: &str,
+    ) -> Outcome {
+        if now - notification.created_at >= config.give_up_after {
+            Outcome::Dead(format!("gave up: {reason}"))
+        } else {
+            Outcome::Retry {
+                at: now + self.jittered(backoff(config, notification.attempts)),
+                reason: reason.to_owned(),
+            }
+        }
     }
 
     /// `delay` plus up to a quarter more, at random, so retries after an outage do not all
@@ -153,11 +206,12 @@ impl Portico {
         delay + delay * i32::from(byte[0]) / (4 * 255)
     }
 
-    /// The message of `n`, or why it must not go out.
-    async fn compose(&self, n: &Notification) -> Result<Result<OutgoingEmail, Skip>, StoreError> {
+    /// The message of `n` as it stands now (N1–N4 at send time): the share's current recipient
+    /// and sections, the record's current state; or why it is not to be sent at all.
+    async fn compose(&self, n: &Notification) -> Result<Result<OutgoingEmail, String>, StoreError> {
         let mut tx = self.ports.store.begin_read().await?;
         let Some(org) = tx.org(&n.org_id).await? else {
-            return Ok(Err(Skip::Dead("the org is gone".into())));
+            return Ok(Err("the org is gone".into()));
         };
         let share = match n.share_id {
             Some(id) => tx.share(id).await?.map(|s| s.value),
@@ -165,13 +219,25 @@ impl Portico {
         };
         let record = tx.record(&n.org_id, &n.record).await?.map(|r| r.value);
         drop(tx);
-        let to_client = !n.kind.to_business();
-        if to_client
-            && !share
+        let mut current = n.clone();
+        if n.kind.to_business() {
+            // The business's address as it is now; an org that removed it cannot be told.
+            match &org.contact.email {
+                Some(email) => current.to = email.clone(),
+                None => return Ok(Err("the org has no contact email".into())),
+            }
+        } else {
+            let Some(share) = share
                 .as_ref()
-                .is_some_and(|s| notify::may_mail(s, &org, self.now()))
-        {
-            return Ok(Err(Skip::Dead("the share may no longer mail (N1)".into())));
+                .filter(|s| notify::may_mail(s, &org, self.now()))
+            else {
+                return Ok(Err("the share may no longer mail (N1)".into()));
+            };
+            current.to = share.recipient.clone();
+            current.kind = match notify::at_send_time(&n.kind, record.as_ref(), share.sections) {
+                Ok(kind) => kind,
+                Err(stale) => return Ok(Err(stale.to_string())),
+            };
         }
         let title = record.as_ref().map_or("", Record::title).to_owned();
         let link = share
@@ -184,8 +250,8 @@ impl Portico {
             link: link.as_deref(),
         };
         Ok(Ok(match &self.composer {
-            Some(composer) => composer.compose(n, &context),
-            None => PlainComposer.compose(n, &context),
+            Some(composer) => composer.compose(&current, &context),
+            None => PlainComposer.compose(&current, &context),
         }))
     }
 }
@@ -255,13 +321,13 @@ fn message(n: &Notification, org: &Org, title: &str, link: Option<&str>) -> Outg
                 to.replace('_', " ")
             )],
         ),
-        NotificationKind::TasksCompleted { tasks } => (
+        NotificationKind::TasksCompleted { tasks, .. } => (
             format!("{title}: progress"),
             std::iter::once("Completed:".to_owned())
                 .chain(tasks.iter().map(|t| format!("- {t}")))
                 .collect(),
         ),
-        NotificationKind::UpdatesShared { updates } => (
+        NotificationKind::UpdatesShared { updates, .. } => (
             format!("{title}: an update from {}", org.name),
             updates.clone(),
         ),

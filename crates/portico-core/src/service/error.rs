@@ -172,6 +172,9 @@ pub enum FileError {
     /// No bytes stored under this id.
     #[error("file not found")]
     NotFound,
+    /// A record, the org's logo or a staff photo still points at the file.
+    #[error("the file is still in use; remove it from what points at it first")]
+    InUse,
     /// Someone else changed the same thing at the same time.
     #[error("conflict: {0}")]
     Conflict(String),

@@ -69,7 +69,8 @@ impl Portico {
             .ok_or(FileError::NotFound)
     }
 
-    /// Deletes a stored file's bytes, on behalf of `actor`. Deleting a missing file succeeds.
+    /// Deletes a stored file's bytes, on behalf of `actor`: `NotFound` when none are stored,
+    /// `InUse` while a record, the org's logo or a staff photo still points at them.
     pub async fn delete_file(
         &self,
         actor: &StaffId,
@@ -77,9 +78,25 @@ impl Portico {
         file: &FileId,
     ) -> Result<(), FileError> {
         self.check_actor(actor, org).await?;
+        let key = key(org, file);
+        if self
+            .ports
+            .blobs
+            .head(&key)
+            .await
+            .map_err(FileError::Backend)?
+            .is_none()
+        {
+            return Err(FileError::NotFound);
+        }
+        let mut tx = self.ports.store.begin_read().await?;
+        if tx.file_in_use(org, file).await? {
+            return Err(FileError::InUse);
+        }
+        drop(tx);
         self.ports
             .blobs
-            .delete(&key(org, file))
+            .delete(&key)
             .await
             .map_err(FileError::Backend)
     }
@@ -95,8 +112,24 @@ impl Portico {
     /// Removes the bytes of files a committed change dropped from a record. Best effort: a
     /// failure leaves orphaned bytes that no record points at, never a record pointing at
     /// missing bytes, so it does not undo the change.
+    /// Bytes that something else of the org still points at (another work order, the logo, a
+    /// staff photo) are kept.
     pub(crate) async fn drop_blobs(&self, org: &OrgId, files: &[FileId]) {
+        if files.is_empty() {
+            return;
+        }
+        let Ok(mut tx) = self.ports.store.begin_read().await else {
+            // Without knowing what is in use nothing is deleted: orphaned bytes are harmless.
+            return;
+        };
+        let mut unused = Vec::new();
         for file in files {
+            if matches!(tx.file_in_use(org, file).await, Ok(false)) {
+                unused.push(file);
+            }
+        }
+        drop(tx);
+        for file in unused {
             // Orphaned bytes are harmless and invisible to clients; see the doc above.
             let _ = self.ports.blobs.delete(&key(org, file)).await;
         }

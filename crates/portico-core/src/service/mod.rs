@@ -19,7 +19,7 @@ pub use dispatch::{
 };
 pub use error::{ClientError, FileError, RecordError, ShareError};
 pub use files::ALLOWED_FILE_TYPES;
-pub use records::{HostEvent, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange};
+pub use records::{HostEvent, MAX_AMOUNT, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange, Upsert};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};
 
 use crate::model::{

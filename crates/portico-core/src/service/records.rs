@@ -8,11 +8,11 @@ use time::OffsetDateTime;
 
 use super::{Portico, RecordError, files, retry_on_conflict};
 use crate::model::{
-    Attachment, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef, Staff, StaffId, TaskId,
-    Topic, Update, WorkOrder, WorkStatus,
+    Actor, Attachment, AuditAction, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef,
+    ShareId, ShareState, Staff, StaffId, TaskId, Topic, Update, WorkOrder, WorkStatus,
 };
 use crate::policy::prompt::{SharePrompt, share_prompt};
-use crate::policy::{expiry, notify, permissions, quote};
+use crate::policy::{access, expiry, files as file_policy, notify, permissions, quote};
 
 /// The longest text field Portico accepts from the host.
 pub const MAX_TEXT: usize = 20_000;
@@ -76,6 +76,26 @@ pub struct NewFile {
     pub shared: Option<bool>,
 }
 
+/// A host's full upsert of a record (I2), with the files whose `shared` flag it did not say:
+/// the core decides those (V3: a file already there keeps its flag, a new one takes the org's
+/// default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upsert {
+    /// The record as the host sent it.
+    pub record: Record,
+    /// Files of a work order that came without a share flag.
+    pub files_without_share_flag: HashSet<FileId>,
+}
+
+impl From<Record> for Upsert {
+    fn from(record: Record) -> Self {
+        Self {
+            record,
+            files_without_share_flag: HashSet::new(),
+        }
+    }
+}
+
 /// What a host change did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordChange {
@@ -86,14 +106,17 @@ pub struct RecordChange {
     /// P1: ask staff "share with client?" (work orders, roles that may share).
     pub share_prompt: Option<SharePrompt>,
     /// The active share's expiry after the change (S7).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// Shares the change ended: a record whose client changes stops its link, so one client's
+    /// details never reach another's recipient. Staff share again to send the new client a link.
+    pub ended_shares: Vec<ShareId>,
 }
 
 impl Portico {
     /// Inserts or replaces an org (host sync).
     pub async fn put_org(&self, org: &Org) -> Result<(), RecordError> {
-        check_text("org name", &org.name, 200)?;
+        validate_org(org)?;
         if org.name.trim().is_empty() {
             return Err(RecordError::Invalid("org name must not be empty".into()));
         }
@@ -111,7 +134,7 @@ impl Portico {
 
     /// Inserts or replaces a staff member (host sync).
     pub async fn put_staff(&self, staff: &Staff) -> Result<(), RecordError> {
-        check_text("staff name", &staff.name, 200)?;
+        check_contact("staff", &staff.name, staff.phone.as_ref())?;
         let mut tx = self.ports.store.begin().await?;
         tx.org(&staff.org_id)
             .await?
@@ -124,7 +147,8 @@ impl Portico {
 
     /// Inserts or replaces a client (host sync).
     pub async fn put_client(&self, client: &Client) -> Result<(), RecordError> {
-        check_text("client name", &client.name, 200)?;
+        check_contact("client", &client.name, client.phone.as_ref())?;
+        check_optional("client address", client.address.as_ref(), 1000)?;
         let mut tx = self.ports.store.begin().await?;
         tx.org(&client.org_id)
             .await?
@@ -160,14 +184,25 @@ impl Portico {
         }
     }
 
-    /// I2: a full upsert of a record by the host, on behalf of `actor`.
+    /// I2: a full upsert of a record by the host, on behalf of `actor`, every file's share flag
+    /// said.
     pub async fn upsert_record(
         &self,
         actor: &StaffId,
         record: &Record,
     ) -> Result<RecordChange, RecordError> {
+        self.upsert(actor, &Upsert::from(record.clone())).await
+    }
+
+    /// I2: a full upsert of a record by the host, on behalf of `actor`; files whose share flag
+    /// it did not say are decided inside the unit of work (V3).
+    pub async fn upsert(
+        &self,
+        actor: &StaffId,
+        upsert: &Upsert,
+    ) -> Result<RecordChange, RecordError> {
         // A file's media type is the one checked from its uploaded bytes, not the host's claim.
-        let mut record = record.clone();
+        let mut record = upsert.record.clone();
         if let Record::WorkOrder(wo) = &mut record {
             for file in &mut wo.files {
                 if let Some(checked) = self.checked_type(&wo.org_id, &file.id).await? {
@@ -176,10 +211,19 @@ impl Portico {
             }
         }
         let record = &record;
+        let unsaid = &upsert.files_without_share_flag;
         retry_on_conflict!(
-            self.try_write(actor, record.org_id(), &record.reference(), |_, _| Ok(
-                record.clone()
-            ))
+            self.try_write(actor, record.org_id(), &record.reference(), |old, org| {
+                let mut new = record.clone();
+                if let Record::WorkOrder(wo) = &mut new {
+                    let old = match old {
+                        Some(Record::WorkOrder(o)) => Some(o),
+                        _ => None,
+                    };
+                    file_policy::decide_unsaid_sharing(old, wo, unsaid, org);
+                }
+                Ok(new)
+            })
             .await
         )
     }
@@ -255,11 +299,32 @@ impl Portico {
         }
         let version = tx.put_record(&new, old.as_ref().map(|o| o.version)).await?;
 
-        let active = tx
+        let mut active = tx
             .shares_of_record(org_id, reference)
             .await?
             .into_iter()
             .find(|s| s.value.is_active());
+        let mut ended_shares = Vec::new();
+        if let (Some(old), Some(stored)) = (&old, &active)
+            && access::client_changed(&old.value, &new)
+        {
+            let mut share = stored.value.clone();
+            share.state = ShareState::Revoked {
+                at: now,
+                by: actor.clone(),
+            };
+            tx.update_share(&share, stored.version).await?;
+            self.audit(
+                tx.as_mut(),
+                &share,
+                Actor::Staff(actor.clone()),
+                AuditAction::ShareEndedClientChanged,
+                now,
+            )
+            .await?;
+            ended_shares.push(share.id);
+            active = None;
+        }
         let mut topics = Vec::new();
         let mut expires_at = None;
         if let Some(stored) = &active {
@@ -302,6 +367,7 @@ impl Portico {
             notifications: topics,
             share_prompt: prompt,
             expires_at,
+            ended_shares,
         })
     }
 }
@@ -384,13 +450,49 @@ fn shares_more_items(old: Option<&Record>, new: &Record) -> bool {
         || new.files.iter().any(|f| f.shared && !was_shared_file(f))
 }
 
+/// The largest amount Portico accepts in any one money or quantity field.
+pub const MAX_AMOUNT: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(
+    // 1,000,000,000,000 (10^12)
+    3_567_587_328,
+    232,
+    0,
+    false,
+    0,
+);
+
+/// The largest total a record may come to (below the store's 10^16 column bound).
+const MAX_TOTAL: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(
+    // 1,000,000,000,000,000 (10^15)
+    2_764_472_320,
+    232_830,
+    0,
+    false,
+    0,
+);
+
+/// I6: text from the host is bounded and holds no NUL (which no database keeps as text).
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), RecordError> {
+    if text.contains('\0') {
+        return Err(RecordError::Invalid(format!(
+            "{what} contains a NUL character"
+        )));
+    }
     if text.chars().count() > max {
         return Err(RecordError::Invalid(format!(
             "{what} is longer than {max} characters"
         )));
     }
     Ok(())
+}
+
+fn check_optional(what: &str, text: Option<&String>, max: usize) -> Result<(), RecordError> {
+    text.map_or(Ok(()), |t| check_text(what, t, max))
+}
+
+/// Host names and contact details: the checks shared by orgs, staff and clients.
+fn check_contact(what: &str, name: &str, phone: Option<&String>) -> Result<(), RecordError> {
+    check_text(&format!("{what} name"), name, 200)?;
+    check_optional(&format!("{what} phone"), phone, 100)
 }
 
 fn check_len<T>(what: &str, items: &[T]) -> Result<(), RecordError> {
@@ -415,22 +517,59 @@ fn check_ids<T, K: Eq + std::hash::Hash>(
     Ok(())
 }
 
-fn negative(d: rust_decimal::Decimal) -> bool {
-    d.is_sign_negative() && !d.is_zero()
-}
-
-fn check_lines(items: &[crate::model::LineItem]) -> Result<(), RecordError> {
-    check_len("items", items)?;
-    for i in items {
-        check_text("item description", &i.description, 2000)?;
-        if negative(i.quantity) || negative(i.unit_price) {
-            return Err(RecordError::Invalid("a line has a negative amount".into()));
-        }
+/// I6: an amount is never negative and never beyond [`MAX_AMOUNT`].
+fn check_amount(what: &str, d: rust_decimal::Decimal) -> Result<(), RecordError> {
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(RecordError::Invalid(format!("{what} is negative")));
+    }
+    if d > MAX_AMOUNT {
+        return Err(RecordError::Invalid(format!(
+            "{what} is larger than {MAX_AMOUNT}"
+        )));
     }
     Ok(())
 }
 
-/// Host data is checked before it is stored: bounded sizes, unique ids, no negative money.
+fn check_priced(
+    items: &[crate::model::LineItem],
+    taxes: &[crate::model::TaxRate],
+    currency: crate::model::Currency,
+) -> Result<(), RecordError> {
+    check_len("items", items)?;
+    check_len("taxes", taxes)?;
+    for i in items {
+        check_text("item description", &i.description, 2000)?;
+        check_amount("item quantity", i.quantity)?;
+        check_amount("item unit_price", i.unit_price)?;
+        if let Some(cost) = i.unit_cost {
+            check_amount("item unit_cost", cost)?;
+        }
+    }
+    for t in taxes {
+        check_text("tax name", &t.name, 200)?;
+        check_amount("tax percent", t.percent)?;
+        if t.percent > rust_decimal::Decimal::ONE_HUNDRED {
+            return Err(RecordError::Invalid("tax percent is over 100".into()));
+        }
+    }
+    let total = crate::model::totals(items, taxes, currency).total.amount;
+    if total > MAX_TOTAL {
+        return Err(RecordError::Invalid(format!(
+            "the record's total is larger than {MAX_TOTAL}"
+        )));
+    }
+    Ok(())
+}
+
+/// An org's details as the host sends them (I6).
+pub(super) fn validate_org(org: &Org) -> Result<(), RecordError> {
+    check_contact("org", &org.name, org.contact.phone.as_ref())?;
+    check_text("time_zone", &org.settings.time_zone, 100)?;
+    check_text("locale", &org.settings.locale, 35)
+}
+
+/// Host data is checked before it is stored: bounded sizes, unique ids, no NUL, no negative or
+/// out-of-range money (I6).
 fn validate(record: &Record) -> Result<(), RecordError> {
     check_text("title", record.title(), 500)?;
     match record {
@@ -447,23 +586,46 @@ fn validate(record: &Record) -> Result<(), RecordError> {
             for t in &wo.tasks {
                 check_text("task title", &t.title, 1000)?;
             }
+            for f in &wo.files {
+                check_text("file name", &f.name, 500)?;
+                check_optional("file caption", f.caption.as_ref(), 2000)?;
+            }
             for u in &wo.updates {
                 check_text("update", &u.body, MAX_TEXT)?;
             }
-            if wo.parts.iter().any(|p| negative(p.quantity)) {
-                return Err(RecordError::Invalid("a part quantity is negative".into()));
+            for p in &wo.parts {
+                check_text("part name", &p.name, 500)?;
+                check_amount("part quantity", p.quantity)?;
+                if let Some(cost) = p.unit_cost {
+                    check_amount("part unit_cost", cost)?;
+                }
+            }
+            if let Some(sig) = &wo.signature {
+                check_text("signature signed_by", &sig.signed_by, 200)?;
+            }
+            for a in &wo.activity_log {
+                check_text("activity_log text", &a.text, MAX_TEXT)?;
+            }
+            for t in &wo.time_entries {
+                check_text("time_entries note", &t.note, MAX_TEXT)?;
+                check_amount("time_entries hourly_rate", t.hourly_rate)?;
+            }
+            for c in &wo.costs {
+                check_text("costs description", &c.description, 2000)?;
+                check_amount("costs amount", c.amount)?;
             }
         }
         Record::Quote(q) => {
-            check_lines(&q.items)?;
-            check_len("taxes", &q.taxes)?;
+            check_text("number", &q.number, 100)?;
+            check_optional("client_message", q.client_message.as_ref(), MAX_TEXT)?;
+            check_text("internal_notes", &q.internal_notes, MAX_TEXT)?;
+            check_priced(&q.items, &q.taxes, q.currency)?;
         }
         Record::Invoice(inv) => {
-            check_lines(&inv.items)?;
-            check_len("taxes", &inv.taxes)?;
-            if negative(inv.amount_paid) {
-                return Err(RecordError::Invalid("amount_paid is negative".into()));
-            }
+            check_text("number", &inv.number, 100)?;
+            check_text("internal_notes", &inv.internal_notes, MAX_TEXT)?;
+            check_priced(&inv.items, &inv.taxes, inv.currency)?;
+            check_amount("amount_paid", inv.amount_paid)?;
         }
     }
     Ok(())

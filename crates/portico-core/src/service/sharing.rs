@@ -45,19 +45,19 @@ pub struct ShareInfo {
     /// Whether the share is enabled.
     pub active: bool,
     /// When it was revoked.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub revoked_at: Option<OffsetDateTime>,
     /// When the link expires or expired (S7).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub expires_at: Option<OffsetDateTime>,
     /// When it was enabled.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// First opened (S11).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub first_opened_at: Option<OffsetDateTime>,
     /// Last opened (S11).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub last_opened_at: Option<OffsetDateTime>,
 }
 

@@ -7,9 +7,10 @@ use time::Duration;
 
 use super::fixtures::{self, T0};
 use crate::model::{
-    Actor, AuditAction, AuditEntry, AuditId, Delivery, Email, LinkReason, Notification,
-    NotificationId, NotificationKind, OrgId, Record, RecordRef, Role, Sections, Share, ShareId,
-    ShareState, StaffId, Topic,
+    Actor, AuditAction, AuditEntry, AuditId, ClientId, DecisionKind, Delivery, Email, Invoice,
+    LinkReason, Notification, NotificationId, NotificationKind, OrgId, Quote, QuoteDecision,
+    Record, RecordRef, Role, Sections, Share, ShareId, ShareState, Signature, StaffId, Topic,
+    WorkOrder,
 };
 use crate::ports::{Blob, BlobKey, Blobs, Outbox, Store, StoreError};
 use crate::token::{ApiKey, KeyId, Nonce, TokenHash};
@@ -30,7 +31,9 @@ macro_rules! store_conformance_tests {
     (serialized_writers $make:expr) => {
         $crate::store_conformance_tests!(@each $make;
             org_staff_and_client_round_trip,
+            records_read_back_with_every_optional_field_empty_or_set,
             record_versions_are_checked,
+            files_in_use_are_those_something_points_at,
             dropped_unit_of_work_stores_nothing,
             racing_writers_never_lose_an_update,
             one_active_share_per_record_and_token_look_up,
@@ -162,6 +165,208 @@ pub async fn org_staff_and_client_round_trip<S: Store>(store: S) {
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     assert_eq!(tx.org(&org).await.unwrap().unwrap().name, "Renamed Ltd");
+}
+
+/// Every record kind reads back exactly as written, with its optional fields all empty, all
+/// set, and each one empty on its own (a quote without `valid_until` once stored unreadable).
+pub async fn records_read_back_with_every_optional_field_empty_or_set<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let tech = StaffId::new("tech").unwrap();
+    let mut records = Vec::new();
+    for (n, variant) in optional_field_variants(&org, &client.id, &tech)
+        .into_iter()
+        .enumerate()
+    {
+        let record = match variant {
+            Record::WorkOrder(mut r) => {
+                r.id = fixtures::record_id(&format!("wo-opt-{n}"));
+                Record::WorkOrder(r)
+            }
+            Record::Quote(mut r) => {
+                r.id = fixtures::record_id(&format!("q-opt-{n}"));
+                Record::Quote(r)
+            }
+            Record::Invoice(mut r) => {
+                r.id = fixtures::record_id(&format!("inv-opt-{n}"));
+                Record::Invoice(r)
+            }
+        };
+        records.push(record);
+    }
+    let mut tx = store.begin().await.unwrap();
+    for record in &records {
+        tx.put_record(record, None).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    for record in &records {
+        let stored = tx.record(&org, &record.reference()).await.unwrap();
+        assert_eq!(
+            stored.map(|s| s.value).as_ref(),
+            Some(record),
+            "{} reads back as written",
+            record.reference()
+        );
+    }
+}
+
+/// The fixtures with every optional field set, then each emptied alone, then all emptied.
+fn optional_field_variants(org: &OrgId, client: &ClientId, tech: &StaffId) -> Vec<Record> {
+    type Clear<T> = fn(&mut T);
+    let mut full_wo = fixtures::work_order(org, "wo", Some(client), Some(tech));
+    full_wo.signature = Some(Signature {
+        signed_by: "Ada".into(),
+        signed_at: T0,
+        image: Some(fixtures::file_id("sig")),
+    });
+    full_wo.completed_at = Some(T0);
+    full_wo.paid_at = Some(T0 + Duration::hours(1));
+    let wo_clears: [Clear<WorkOrder>; 14] = [
+        |r| r.client_id = None,
+        |r| r.schedule.start = None,
+        |r| r.schedule.end = None,
+        |r| r.schedule.technician = None,
+        |r| r.signature = None,
+        |r| {
+            if let Some(s) = &mut r.signature {
+                s.image = None;
+            }
+        },
+        |r| r.completed_at = None,
+        |r| r.paid_at = None,
+        |r| r.files.iter_mut().for_each(|f| f.caption = None),
+        |r| r.parts.iter_mut().for_each(|p| p.unit_cost = None),
+        |r| r.updates.iter_mut().for_each(|u| u.author = None),
+        |r| r.activity_log.iter_mut().for_each(|a| a.actor = None),
+        |r| {
+            r.tasks.clear();
+            r.files.clear();
+            r.parts.clear();
+            r.updates.clear();
+        },
+        |r| {
+            r.activity_log.clear();
+            r.time_entries.clear();
+            r.costs.clear();
+            r.description.clear();
+            r.internal_notes.clear();
+        },
+    ];
+    let mut full_quote = fixtures::quote(org, "q", Some(client));
+    full_quote.decision = Some(QuoteDecision {
+        kind: DecisionKind::ChangesRequested,
+        message: Some("Cheaper sockets?".into()),
+        at: T0,
+    });
+    let quote_clears: [Clear<Quote>; 7] = [
+        |r| r.client_id = None,
+        |r| r.valid_until = None,
+        |r| r.client_message = None,
+        |r| r.decision = None,
+        |r| {
+            if let Some(d) = &mut r.decision {
+                d.message = None;
+            }
+        },
+        |r| r.items.iter_mut().for_each(|i| i.unit_cost = None),
+        |r| {
+            r.items.clear();
+            r.taxes.clear();
+        },
+    ];
+    let full_invoice =
+        fixtures::invoice(org, "inv", Some(client), Some(&fixtures::record_id("wo")));
+    let invoice_clears: [Clear<Invoice>; 5] = [
+        |r| r.client_id = None,
+        |r| r.work_order_id = None,
+        |r| r.due_date = None,
+        |r| r.items.iter_mut().for_each(|i| i.unit_cost = None),
+        |r| {
+            r.items.clear();
+            r.taxes.clear();
+        },
+    ];
+    let mut out = Vec::new();
+    variants(&full_wo, &wo_clears, &mut out, Record::WorkOrder);
+    variants(&full_quote, &quote_clears, &mut out, Record::Quote);
+    variants(&full_invoice, &invoice_clears, &mut out, Record::Invoice);
+    out
+}
+
+fn variants<T: Clone>(
+    full: &T,
+    clears: &[fn(&mut T)],
+    out: &mut Vec<Record>,
+    wrap: fn(T) -> Record,
+) {
+    out.push(wrap(full.clone()));
+    let mut empty = full.clone();
+    for clear in clears {
+        let mut one = full.clone();
+        clear(&mut one);
+        out.push(wrap(one));
+        clear(&mut empty);
+    }
+    out.push(wrap(empty));
+}
+
+/// `file_in_use`: a work order's attachment or signature image, the org's logo and a staff
+/// photo are in use; a file no longer pointed at, or another org's, is not.
+pub async fn files_in_use_are_those_something_points_at<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let Record::WorkOrder(mut wo) = record else {
+        unreachable!("seed writes a work order")
+    };
+    let file = |raw: &str| fixtures::file_id(raw);
+    let in_use = |raw: &'static str| {
+        let store = &store;
+        let org = org.clone();
+        async move {
+            let mut tx = store.begin_read().await.unwrap();
+            tx.file_in_use(&org, &fixtures::file_id(raw)).await.unwrap()
+        }
+    };
+    assert!(in_use("f1").await && in_use("f2").await, "attachments");
+    assert!(in_use("logo").await, "the org's logo");
+    assert!(in_use("photo-tech").await, "a staff photo");
+    assert!(!in_use("sig").await && !in_use("new-logo").await && !in_use("face").await);
+    wo.files.retain(|f| f.id != file("f2"));
+    wo.signature = Some(Signature {
+        signed_by: "Ada".into(),
+        signed_at: T0,
+        image: Some(file("sig")),
+    });
+    let mut org_row = fixtures::org("org-conf");
+    org_row.logo = Some(file("new-logo"));
+    let mut tech = fixtures::staff(&org, "tech", Role::Technician);
+    tech.photo = Some(file("face"));
+    let mut tx = store.begin().await.unwrap();
+    tx.put_record(&Record::WorkOrder(wo.clone()), Some(1))
+        .await
+        .unwrap();
+    tx.put_org(&org_row).await.unwrap();
+    tx.put_staff(&tech).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!in_use("f2").await, "a file the work order dropped");
+    assert!(
+        in_use("f1").await && in_use("sig").await,
+        "attachment and signature"
+    );
+    assert!(
+        in_use("new-logo").await && in_use("face").await,
+        "logo and staff photo"
+    );
+    assert!(
+        !in_use("logo").await && !in_use("photo-tech").await,
+        "a replaced logo and photo"
+    );
+    let other = OrgId::new("org-other").unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    assert!(
+        !tx.file_in_use(&other, &file("f1")).await.unwrap(),
+        "per org"
+    );
 }
 
 /// `put_record` compares versions and writes nothing on a mismatch.
@@ -503,13 +708,39 @@ pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
         matches!(&all[1].delivery, Delivery::Dead { reason, .. } if reason == "550 no such user")
     );
     assert_eq!(all[2].delivery, Delivery::Pending);
+    let last = store
+        .claim_due(T0 + Duration::days(1), 10, lease)
+        .await
+        .unwrap();
+    assert!(last.iter().all(|n| n.id == all[2].id));
+    let dead_before = store.stats(T0).await.unwrap().dead;
+    store
+        .mark_dropped(
+            all[2].id,
+            T0 + Duration::days(1),
+            "the checklist section is hidden",
+        )
+        .await
+        .unwrap();
+    let all = store.notifications_of_org(&org).await.unwrap();
+    assert!(
+        matches!(&all[2].delivery, Delivery::Dropped { reason, .. } if reason == "the checklist section is hidden"),
+        "dropped with its reason: {:?}",
+        all[2].delivery
+    );
+    assert_eq!(store.pending_count().await.unwrap(), 0);
+    assert_eq!(
+        store.stats(T0).await.unwrap().dead,
+        dead_before,
+        "a dropped notification is not a dead one"
+    );
     assert!(
         store
-            .claim_due(T0 + Duration::days(1), 10, lease)
+            .claim_due(T0 + Duration::days(9), 10, lease)
             .await
             .unwrap()
-            .iter()
-            .all(|n| n.id == all[2].id)
+            .is_empty(),
+        "never claimed again"
     );
 }
 
@@ -520,6 +751,7 @@ pub async fn bursts_merge_only_while_unclaimed<S: Store + Outbox>(store: S) {
     let share = share_of(&record.reference(), 1);
     let tasks = |t: &[&str]| NotificationKind::TasksCompleted {
         tasks: t.iter().map(|s| (*s).to_owned()).collect(),
+        task_ids: t.iter().map(|s| fixtures::task_id(s)).collect(),
     };
     let due = T0 + Duration::minutes(2);
     let mut tx = store.begin().await.unwrap();

@@ -279,3 +279,8 @@ pub fn update_id(raw: &str) -> UpdateId {
 pub fn file_id(raw: &str) -> FileId {
     id(raw)
 }
+
+/// A valid record id, for tests.
+pub fn record_id(raw: &str) -> RecordId {
+    id(raw)
+}

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Delivery, Email, Invoice, Notification, NotificationId, Org,
-    OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Delivery, Email, FileId, Invoice, Notification, NotificationId,
+    Org, OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
 use crate::ports::{Outbox, OutboxStats, Store, StoreError, UnitOfWork};
 use crate::token::{ApiKeyHash, TokenHash};
@@ -333,6 +333,27 @@ impl UnitOfWork for MemoryUnit {
             .collect())
     }
 
+    async fn file_in_use(&mut self, org: &OrgId, file: &FileId) -> Result<bool, StoreError> {
+        let view = &self.view;
+        let in_record = view
+            .records
+            .iter()
+            .filter(|((o, _), _)| o == org)
+            .any(|(_, r)| match &r.value {
+                Record::WorkOrder(wo) => {
+                    wo.files.iter().any(|f| &f.id == file)
+                        || wo.signature.as_ref().and_then(|s| s.image.as_ref()) == Some(file)
+                }
+                _ => false,
+            });
+        let as_logo = view.orgs.get(org).and_then(|o| o.logo.as_ref()) == Some(file);
+        let as_photo = view
+            .staff
+            .iter()
+            .any(|((o, _), s)| o == org && s.photo.as_ref() == Some(file));
+        Ok(in_record || as_logo || as_photo)
+    }
+
     async fn share(&mut self, id: ShareId) -> Result<Option<Versioned<Share>>, StoreError> {
         Ok(self.view.shares.get(&id).cloned())
     }
@@ -477,6 +498,22 @@ impl Outbox for MemoryStore {
         self.settle(
             id,
             Delivery::Dead {
+                at,
+                reason: reason.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn mark_dropped(
+        &self,
+        id: NotificationId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.settle(
+            id,
+            Delivery::Dropped {
                 at,
                 reason: reason.to_owned(),
             },

@@ -1,10 +1,11 @@
 //! Delivering the outbox (N1, N4, N5): sent once, under the company's name, with the link;
 //! temporary failures back off, permanent ones and dead shares go dead.
 
-use portico_core::model::{Delivery, Record, WorkStatus};
-use portico_core::ports::Outbox;
-use portico_core::service::{DispatchConfig, retry_delay};
+use portico_core::model::{Delivery, Notification, Record, Section, Sections, WorkStatus};
+use portico_core::ports::{Outbox, OutgoingEmail};
+use portico_core::service::{DispatchConfig, HostEvent, ShareChange, retry_delay};
 use portico_core::testing::MemoryMailer;
+use portico_core::testing::fixtures;
 use time::Duration;
 
 use crate::support::{World, owner};
@@ -97,7 +98,11 @@ fn n1_a_mail_whose_share_was_revoked_before_sending_is_not_sent() {
                 .dispatch_once(&w.store, &mailer, &DispatchConfig::default()),
         )
         .unwrap();
-    assert_eq!((report.sent, report.dead), (0, 1));
+    assert_eq!(
+        (report.sent, report.dead, report.dropped),
+        (0, 0, 1),
+        "dropped, not dead: nothing failed"
+    );
     assert!(mailer.sent().is_empty());
     assert_eq!(w.block_on(w.store.pending_count()).unwrap(), 0);
 }
@@ -173,4 +178,259 @@ fn n5_a_crash_between_claim_and_mark_resends_only_with_the_same_message_id() {
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].message_id, first[0].message_id);
     assert_eq!(w.block_on(w.store.pending_count()).unwrap(), 0);
+}
+
+/// Enables sharing on the work order and sends the link email, so later rounds see only what
+/// the test queues.
+fn shared_and_link_sent(w: &World) -> MemoryMailer {
+    w.enable(&w.wo);
+    let mailer = MemoryMailer::default();
+    w.block_on(
+        w.portico
+            .dispatch_once(&w.store, &mailer, &DispatchConfig::default()),
+    )
+    .unwrap();
+    assert_eq!(mailer.sent().len(), 1, "the link");
+    mailer
+}
+
+/// Past the burst window: one round; what it sent (after the link) and the last notification.
+fn after_the_window(w: &World, mailer: &MemoryMailer) -> (Vec<OutgoingEmail>, Notification) {
+    w.clock.advance(Duration::minutes(3));
+    w.block_on(
+        w.portico
+            .dispatch_once(&w.store, mailer, &DispatchConfig::default()),
+    )
+    .unwrap();
+    let sent = mailer.sent()[1..].to_vec();
+    let last = w.outbox().pop().unwrap();
+    (sent, last)
+}
+
+fn dropped_because(n: &Notification) -> &str {
+    match &n.delivery {
+        Delivery::Dropped { reason, .. } => reason,
+        other => panic!("expected dropped, found {other:?}"),
+    }
+}
+
+fn event(w: &World, event: HostEvent) {
+    let id = w.wo.id.clone();
+    w.block_on(w.portico.apply_event(&owner(), &w.org, &id, &event))
+        .unwrap();
+}
+
+#[test]
+fn n3_an_update_made_internal_before_its_email_leaves_is_not_sent() {
+    let w = World::new();
+    let mailer = shared_and_link_sent(&w);
+    let mut update = w.work_order().updates[1].clone();
+    update.body = "Parts arrive Tuesday.".into();
+    update.shared = true;
+    event(
+        &w,
+        HostEvent::UpdatePosted {
+            update: update.clone(),
+        },
+    );
+    update.shared = false;
+    event(&w, HostEvent::UpdatePosted { update });
+    let (sent, last) = after_the_window(&w, &mailer);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(dropped_because(&last).contains("no update"), "{last:?}");
+}
+
+#[test]
+fn n3_an_update_edited_before_its_email_leaves_is_sent_as_it_reads_now() {
+    let w = World::new();
+    let mailer = shared_and_link_sent(&w);
+    let mut update = w.work_order().updates[1].clone();
+    update.body = "Parts arrive Tuesday.".into();
+    update.shared = true;
+    event(
+        &w,
+        HostEvent::UpdatePosted {
+            update: update.clone(),
+        },
+    );
+    update.body = "Parts arrive Wednesday.".into();
+    event(&w, HostEvent::UpdatePosted { update });
+    let (sent, _) = after_the_window(&w, &mailer);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].text.contains("Parts arrive Wednesday."));
+    assert!(!sent[0].text.contains("Tuesday"), "{}", sent[0].text);
+}
+
+#[test]
+fn n3_a_task_email_is_dropped_when_the_checklist_is_hidden_before_it_leaves() {
+    let w = World::new();
+    let mailer = shared_and_link_sent(&w);
+    let task = w.work_order().tasks[0].id.clone();
+    event(&w, HostEvent::TaskDone { task, done: true });
+    let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
+    w.block_on(w.portico.change_share(
+        &owner(),
+        &w.org,
+        share.id,
+        &ShareChange {
+            sections: Some(Sections::from(vec![Section::Schedule])),
+            recipient: None,
+        },
+    ))
+    .unwrap();
+    let (sent, last) = after_the_window(&w, &mailer);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(dropped_because(&last).contains("checklist"), "{last:?}");
+}
+
+#[test]
+fn n3_a_task_made_internal_or_unticked_before_its_email_leaves_is_not_named() {
+    let w = World::new();
+    let mailer = shared_and_link_sent(&w);
+    let mut wo = w.work_order();
+    for (n, title) in ["Fit sockets", "Test circuit", "Tidy up"]
+        .iter()
+        .enumerate()
+    {
+        wo.tasks.push(portico_core::model::Task {
+            id: fixtures::task_id(&format!("x{n}")),
+            title: (*title).into(),
+            done: false,
+            internal: false,
+        });
+    }
+    w.upsert_wo(&owner(), wo).unwrap();
+    for n in 0..3 {
+        let task = fixtures::task_id(&format!("x{n}"));
+        event(&w, HostEvent::TaskDone { task, done: true });
+    }
+    // "Test circuit" made internal, "Tidy up" un-ticked: only "Fit sockets" still holds.
+    let mut wo = w.work_order();
+    wo.tasks
+        .iter_mut()
+        .find(|t| t.title == "Test circuit")
+        .unwrap()
+        .internal = true;
+    w.upsert_wo(&owner(), wo).unwrap();
+    event(
+        &w,
+        HostEvent::TaskDone {
+            task: fixtures::task_id("x2"),
+            done: false,
+        },
+    );
+    let (sent, _) = after_the_window(&w, &mailer);
+    assert_eq!(sent.len(), 1, "one burst, one email");
+    assert!(sent[0].text.contains("Fit sockets"));
+    assert!(
+        !sent[0].text.contains("Test circuit"),
+        "an internal task: {}",
+        sent[0].text
+    );
+    assert!(
+        !sent[0].text.contains("Tidy up"),
+        "a task not done: {}",
+        sent[0].text
+    );
+
+    // A lone task ticked then un-ticked: nothing to tell.
+    event(
+        &w,
+        HostEvent::TaskDone {
+            task: fixtures::task_id("x0"),
+            done: false,
+        },
+    );
+    event(
+        &w,
+        HostEvent::TaskDone {
+            task: fixtures::task_id("x0"),
+            done: true,
+        },
+    );
+    event(
+        &w,
+        HostEvent::TaskDone {
+            task: fixtures::task_id("x0"),
+            done: false,
+        },
+    );
+    let before = mailer.sent().len();
+    let (_, last) = after_the_window(&w, &mailer);
+    assert_eq!(mailer.sent().len(), before);
+    assert!(dropped_because(&last).contains("no task"), "{last:?}");
+}
+
+#[test]
+fn s6_a_waiting_email_goes_to_the_recipient_of_the_moment_it_leaves() {
+    let w = World::new();
+    let mailer = shared_and_link_sent(&w);
+    let task = w.work_order().tasks[0].id.clone();
+    event(&w, HostEvent::TaskDone { task, done: true });
+    let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
+    w.block_on(w.portico.change_share(
+        &owner(),
+        &w.org,
+        share.id,
+        &ShareChange {
+            recipient: Some("new.owner@client.example".into()),
+            sections: None,
+        },
+    ))
+    .unwrap();
+    let (sent, _) = after_the_window(&w, &mailer);
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter()
+            .all(|m| m.to.as_str() == "new.owner@client.example"),
+        "{:?}",
+        sent.iter().map(|m| m.to.as_str()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn n6_a_status_that_returns_to_where_the_burst_began_sends_nothing() {
+    let w = World::new();
+    let mailer = shared_and_link_sent(&w);
+    event(
+        &w,
+        HostEvent::StatusChanged {
+            status: WorkStatus::InProgress,
+        },
+    );
+    event(
+        &w,
+        HostEvent::StatusChanged {
+            status: WorkStatus::Scheduled,
+        },
+    );
+    let (sent, last) = after_the_window(&w, &mailer);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(
+        dropped_because(&last).contains("status is back"),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn n5_one_poisoned_notification_is_settled_on_its_own() {
+    // A notification whose org is gone is dropped, and the rest of the round still goes.
+    let w = World::new();
+    w.enable(&w.wo);
+    let mut ghost = w.outbox()[0].clone();
+    ghost.id = portico_core::model::NotificationId(uuid::Uuid::from_u128(9));
+    ghost.org_id = portico_core::model::OrgId::new("gone").unwrap();
+    w.block_on(async {
+        let mut tx = portico_core::ports::Store::begin(&w.store).await.unwrap();
+        tx.enqueue(&ghost).await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    let mailer = MemoryMailer::default();
+    let report = w
+        .block_on(
+            w.portico
+                .dispatch_once(&w.store, &mailer, &DispatchConfig::default()),
+        )
+        .unwrap();
+    assert_eq!((report.sent, report.dropped), (1, 1));
 }

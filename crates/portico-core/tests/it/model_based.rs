@@ -202,8 +202,8 @@ fn describe(kind: &NotificationKind) -> String {
     match kind {
         NotificationKind::LinkShared { reason } => format!("link:{reason:?}"),
         NotificationKind::StatusChanged { from, to } => format!("status:{from}>{to}"),
-        NotificationKind::TasksCompleted { tasks } => format!("tasks:{}", tasks.len()),
-        NotificationKind::UpdatesShared { updates } => format!("updates:{}", updates.len()),
+        NotificationKind::TasksCompleted { tasks, .. } => format!("tasks:{}", tasks.len()),
+        NotificationKind::UpdatesShared { updates, .. } => format!("updates:{}", updates.len()),
         NotificationKind::QuoteDecided { decision, .. } => format!("quote:{decision:?}"),
         NotificationKind::HelpRequested { name, .. } => format!("help:{name}"),
     }

@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 use time::Duration;
 
 use portico_core::model::{
-    Currency, Email, LineItem, LinkReason, NotificationKind, Org, Plan, Record, Role, Section,
-    Sections, TaxRate, Topic, Update, WorkStatus, totals,
+    Currency, Email, InvoiceStatus, LineItem, LinkReason, NotificationKind, Org, Plan, Record,
+    Role, Section, Sections, TaxRate, Topic, Update, WorkStatus, totals,
 };
 use portico_core::policy::permissions::can_share;
 use portico_core::policy::project::{Projection, project};
@@ -343,6 +343,47 @@ proptest! {
         }
     }
 
+    /// V4: a work order's page lists only the issued invoices of that work order billed to its
+    /// own client; drafts, voided invoices, other clients' and other jobs' never show, whatever
+    /// the host linked.
+    #[test]
+    fn v4_only_issued_invoices_of_the_clients_own_work_order_show(
+        invoices in proptest::collection::vec((0u8..3, 0u8..3, 0u8..2), 0..8),
+        sections in any_sections(),
+    ) {
+        let org = fixtures::org("o");
+        let client = fixtures::client(&org.id, "c");
+        let other = fixtures::client(&org.id, "other");
+        let wo = fixtures::work_order(&org.id, "wo", Some(&client.id), None);
+        let other_wo = fixtures::record_id("wo-2");
+        let mut all = Vec::new();
+        let mut expected = Vec::new();
+        for (n, (status, who, job)) in invoices.iter().enumerate() {
+            let billed = match who { 0 => Some(&client.id), 1 => Some(&other.id), _ => None };
+            let job = if *job == 0 { &wo.id } else { &other_wo };
+            let mut inv = fixtures::invoice(&org.id, &format!("i{n}"), billed, Some(job));
+            inv.number = format!("NUMBER-{n}-END");
+            inv.status = [InvoiceStatus::Issued, InvoiceStatus::Draft, InvoiceStatus::Void][usize::from(*status)];
+            if *status == 0 && *who == 0 && job == &wo.id {
+                expected.push(inv.number.clone());
+            }
+            all.push(inv);
+        }
+        let record = Record::WorkOrder(wo);
+        let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[], invoices: &all, sections, today: T0.date() });
+        let portico_core::view::ViewBody::WorkOrder(body) = &view.body else { panic!("a work order view") };
+        let shown: Vec<String> = body.invoices.iter().flatten().map(|i| i.number.clone()).collect();
+        if sections.is_on(Section::Invoices) {
+            prop_assert_eq!(&shown, &expected);
+        } else {
+            prop_assert!(shown.is_empty());
+        }
+        let json = serde_json::to_string(&view).unwrap();
+        for inv in &all {
+            prop_assert_eq!(json.contains(&inv.number), shown.contains(&inv.number), "{}", inv.number);
+        }
+    }
+
     /// N1: nothing mails the client unless the share is active, unexpired, switched on and on
     /// the right plan.
     #[test]
@@ -440,7 +481,7 @@ proptest! {
             }
         }
         let got: Vec<Vec<String>> = w.outbox().into_iter().filter_map(|n| match n.kind {
-            NotificationKind::TasksCompleted { tasks } => Some(tasks),
+            NotificationKind::TasksCompleted { tasks, .. } => Some(tasks),
             _ => None,
         }).collect();
         prop_assert_eq!(got, expected);
@@ -506,7 +547,7 @@ proptest! {
         let got: Vec<&str> = log.iter().map(|e| match e.action {
             A::ShareEnabled => "ShareEnabled", A::ShareReshared => "ShareReshared", A::ShareRevoked => "ShareRevoked",
             A::SectionsChanged { .. } => "SectionsChanged", A::RecipientChanged { .. } => "RecipientChanged",
-            A::QuoteDecided { .. } => "QuoteDecided",
+            A::QuoteDecided { .. } => "QuoteDecided", A::ShareEndedClientChanged => "ShareEndedClientChanged",
         }).collect();
         prop_assert_eq!(got, expected);
         prop_assert!(log.iter().all(|e| e.actor == portico_core::model::Actor::Staff(owner())));
@@ -619,4 +660,31 @@ fn v5_quote_and_v6_invoice_views_carry_their_figures() {
     assert_eq!(inv.amount_due.amount, Decimal::new(28858, 2));
     assert_eq!(view.status, "partially_paid");
     let _: &Org;
+}
+
+#[test]
+fn v3_unsaid_flags_keep_existing_files_and_default_new_ones() {
+    use portico_core::model::FileId;
+    use portico_core::policy::files::decide_unsaid_sharing;
+    use std::collections::HashSet;
+    let mut org = fixtures::org("o");
+    let old = fixtures::work_order(&org.id, "wo", None, None);
+    let mut new = old.clone();
+    let mut added = new.files[1].clone();
+    added.id = fixtures::file_id("f3");
+    added.shared = false;
+    new.files.push(added);
+    new.files[0].shared = false; // f1 was shared; the upsert does not say
+    new.files[1].shared = true; // f2 was private; the upsert does not say
+    let unsaid: HashSet<FileId> = new.files.iter().map(|f| f.id.clone()).collect();
+    for default in [false, true] {
+        org.settings.photos_shared_by_default = default;
+        let mut decided = new.clone();
+        decide_unsaid_sharing(Some(&old), &mut decided, &unsaid, &org);
+        let flags: Vec<bool> = decided.files.iter().map(|f| f.shared).collect();
+        assert_eq!(flags, vec![true, false, default], "default {default}");
+    }
+    let mut said = new.clone();
+    decide_unsaid_sharing(Some(&old), &mut said, &HashSet::new(), &org);
+    assert_eq!(said.files, new.files, "flags the host said are kept");
 }

@@ -64,12 +64,14 @@ fn n2_n3_n4_every_kind_of_email_as_text_and_html() {
             "tasks_completed",
             NotificationKind::TasksCompleted {
                 tasks: vec!["Isolate circuit".into(), "Run new cable".into()],
+                task_ids: Vec::new(),
             },
         ),
         (
             "updates_shared",
             NotificationKind::UpdatesShared {
                 updates: vec!["We will arrive between 8 and 9.".into()],
+                update_ids: Vec::new(),
             },
         ),
         (

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod clients;
+pub mod file_refs;
 pub mod orgs;
 pub mod outbox;
 pub mod records;

@@ -50,7 +50,9 @@ on_both_databases!(
     share_lifecycle,
     bad_rows_are_errors,
     money_is_exact,
-    two_dispatchers_send_a_thousand_notifications_once
+    two_dispatchers_send_a_thousand_notifications_once,
+    n5_a_poisoned_notification_never_holds_up_another,
+    v5_v6_quotes_and_invoices_stored_with_null_dates_read_back
 );
 
 /// The core's service on a store, with an org, an owner, a technician, a client, a work order
@@ -493,4 +495,274 @@ async fn two_dispatchers_send_a_thousand_notifications_once(store: SeaOrmStore) 
     ids.dedup();
     assert_eq!((total, ids.len()), (1000, 1000), "each sent once: {each:?}");
     assert_eq!(store.pending_count().await.unwrap(), 0);
+}
+
+fn pending_link(
+    i: u128,
+    org: &portico_core::model::Org,
+    share: &portico_core::service::ShareInfo,
+    due: time::OffsetDateTime,
+) -> Notification {
+    Notification {
+        id: NotificationId(uuid::Uuid::from_u128(0xB00_0000 + i)),
+        org_id: org.id.clone(),
+        share_id: Some(share.id),
+        record: share.record.clone(),
+        to: share.recipient.clone(),
+        kind: NotificationKind::LinkShared {
+            reason: LinkReason::Enabled,
+        },
+        created_at: due,
+        due_at: due,
+        delivery: Delivery::Pending,
+        attempts: 0,
+    }
+}
+
+/// N5: a notification whose record no longer reads, and an outbox row that no longer reads,
+/// claimed first among 100 good ones of two orgs, hold none of them up: the 100 go once each;
+/// the unreadable row goes dead at once with its reason; the one that cannot be composed backs
+/// off like a failing send, then goes dead with its reason.
+async fn n5_a_poisoned_notification_never_holds_up_another(store: SeaOrmStore) {
+    let Scene {
+        portico,
+        clock,
+        org,
+        owner,
+        wo,
+        ..
+    } = scene(&store).await;
+    let other = fixtures::org("org2");
+    let other_owner = fixtures::staff(&other.id, "owner2", Role::Owner);
+    let other_client = fixtures::client(&other.id, "c2");
+    let other_wo = fixtures::work_order(&other.id, "wo2", Some(&other_client.id), None);
+    portico.put_org(&other).await.unwrap();
+    portico.put_staff(&other_owner).await.unwrap();
+    portico.put_client(&other_client).await.unwrap();
+    portico
+        .upsert_record(&other_owner.id, &Record::WorkOrder(other_wo.clone()))
+        .await
+        .unwrap();
+    let share_of = |org: &portico_core::model::Org,
+                    staff: &portico_core::model::Staff,
+                    id: &portico_core::model::RecordId| {
+        let reference = RecordRef {
+            kind: RecordKind::WorkOrder,
+            id: id.clone(),
+        };
+        let (portico, org, staff) = (portico.clone(), org.id.clone(), staff.id.clone());
+        async move {
+            portico
+                .enable_share(&staff, &org, &reference, &EnableShare::default())
+                .await
+                .unwrap()
+        }
+    };
+    let mine = share_of(&org, &owner, &wo.id).await;
+    let theirs = share_of(&other, &other_owner, &other_wo.id).await;
+    let quote = fixtures::quote(
+        &org.id,
+        "q-poison",
+        Some(&fixtures::client(&org.id, "c1").id),
+    );
+    portico
+        .upsert_record(&owner.id, &Record::Quote(quote.clone()))
+        .await
+        .unwrap();
+    // The link emails enabling queued go first, out of the way.
+    let config = portico_core::service::DispatchConfig {
+        batch: 10,
+        ..portico_core::service::DispatchConfig::default()
+    };
+    let mailer = portico_core::testing::MemoryMailer::default();
+    portico
+        .dispatch_once(&store, &mailer, &config)
+        .await
+        .unwrap();
+    assert_eq!(mailer.sent().len(), 2);
+
+    let early = T0 - Duration::minutes(1);
+    let poisoned = Notification {
+        id: NotificationId(uuid::Uuid::from_u128(0xBAD)),
+        org_id: org.id.clone(),
+        share_id: None,
+        record: RecordRef {
+            kind: RecordKind::Quote,
+            id: quote.id.clone(),
+        },
+        to: org.contact.email.clone().unwrap(),
+        kind: NotificationKind::QuoteDecided {
+            decision: portico_core::model::DecisionKind::Approved,
+            message: None,
+        },
+        created_at: early,
+        due_at: early,
+        delivery: Delivery::Pending,
+        attempts: 0,
+    };
+    let mut unreadable = pending_link(0, &org, &mine, early);
+    unreadable.to = portico_core::model::Email::parse("unreadable@client.example").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(&poisoned).await.unwrap();
+    tx.enqueue(&unreadable).await.unwrap();
+    for i in 1..=100u128 {
+        let (org, share) = if i % 2 == 0 {
+            (&org, &mine)
+        } else {
+            (&other, &theirs)
+        };
+        tx.enqueue(&pending_link(i, org, share, T0)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let postgres = store.connection().get_database_backend() == DatabaseBackend::Postgres;
+    let (bad_body, bad_kind) = if postgres {
+        (
+            "'{\"kind\": \"quote\", \"title\": 42}'::jsonb",
+            "'{\"type\": \"no_such_kind\"}'::jsonb",
+        )
+    } else {
+        (
+            "'{\"kind\": \"quote\", \"title\": 42}'",
+            "'{\"type\": \"no_such_kind\"}'",
+        )
+    };
+    exec(
+        &store,
+        &format!("UPDATE records SET body = {bad_body} WHERE id = 'q-poison'"),
+    )
+    .await;
+    exec(
+        &store,
+        &format!(
+            "UPDATE outbox SET kind = {bad_kind} WHERE recipient = 'unreadable@client.example'"
+        ),
+    )
+    .await;
+
+    let before = mailer.sent().len();
+    for _ in 0..30 {
+        let r = portico
+            .dispatch_once(&store, &mailer, &config)
+            .await
+            .unwrap();
+        assert_eq!(r.unsettled, 0);
+        if r.sent + r.retried + r.dead + r.dropped == 0 {
+            break;
+        }
+    }
+    let sent: Vec<String> = mailer.sent()[before..]
+        .iter()
+        .map(|m| m.message_id.clone())
+        .collect();
+    let mut unique = sent.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        (sent.len(), unique.len()),
+        (100, 100),
+        "the 100 good ones, once each"
+    );
+    // By recipient: each of the two has its own (ids are stored natively, differently per database).
+    let state = |to: &'static str| {
+        let store = store.clone();
+        async move {
+            let row = store
+                .connection()
+                .query_one_raw(Statement::from_string(
+                    store.connection().get_database_backend(),
+                    format!("SELECT state, dead_reason FROM outbox WHERE recipient = '{to}'"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let state: String = row.try_get("", "state").unwrap();
+            let reason: Option<String> = row.try_get("", "dead_reason").unwrap();
+            (state, reason.unwrap_or_default())
+        }
+    };
+    let (st, reason) = state("unreadable@client.example").await;
+    assert_eq!(st, "dead");
+    assert!(reason.contains("unreadable"), "{reason}");
+    let office = org
+        .contact
+        .email
+        .as_ref()
+        .unwrap()
+        .as_str()
+        .to_owned()
+        .leak();
+    let (st, _) = state(office).await;
+    assert_eq!(st, "pending", "backing off, like a failing send");
+
+    clock.advance(Duration::days(4));
+    let r = portico
+        .dispatch_once(&store, &mailer, &config)
+        .await
+        .unwrap();
+    assert_eq!((r.dead, r.sent), (1, 0));
+    let (st, reason) = state(office).await;
+    assert_eq!(st, "dead");
+    assert!(reason.contains("could not compose"), "{reason}");
+}
+
+/// V5, V6: a quote without `valid_until` and an invoice without `due_date`, stored as `null` by
+/// earlier versions, read back (and so can be shared, viewed and corrected).
+async fn v5_v6_quotes_and_invoices_stored_with_null_dates_read_back(store: SeaOrmStore) {
+    let Scene {
+        portico,
+        org,
+        owner,
+        ..
+    } = scene(&store).await;
+    let mut quote = fixtures::quote(&org.id, "q-null", None);
+    quote.valid_until = None;
+    portico
+        .upsert_record(&owner.id, &Record::Quote(quote.clone()))
+        .await
+        .unwrap();
+    let postgres = store.connection().get_database_backend() == DatabaseBackend::Postgres;
+    let sql = if postgres {
+        "UPDATE records SET body = jsonb_set(body, '{valid_until}', 'null'::jsonb) WHERE id = 'q-null'"
+    } else {
+        "UPDATE records SET body = json_set(body, '$.valid_until', json('null')) WHERE id = 'q-null'"
+    };
+    exec(&store, sql).await;
+    let mut tx = store.begin_read().await.unwrap();
+    let stored = tx
+        .record(
+            &org.id,
+            &RecordRef {
+                kind: RecordKind::Quote,
+                id: quote.id.clone(),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.value, Record::Quote(quote.clone()));
+    drop(tx);
+    quote.title = "Corrected".into();
+    portico
+        .upsert_record(&owner.id, &Record::Quote(quote))
+        .await
+        .unwrap();
+    let mut invoice = fixtures::invoice(&org.id, "inv-null", None, None);
+    invoice.due_date = None;
+    portico
+        .upsert_record(&owner.id, &Record::Invoice(invoice.clone()))
+        .await
+        .unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    let stored = tx
+        .record(
+            &org.id,
+            &RecordRef {
+                kind: RecordKind::Invoice,
+                id: invoice.id.clone(),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.value, Record::Invoice(invoice));
 }
