@@ -178,3 +178,57 @@ fn i3_removing_a_file_from_a_work_order_deletes_its_bytes() {
     assert!(refused.is_err());
     assert!(stored(&w, "p3").is_some());
 }
+
+/// Removing a file from one work order keeps its bytes while another record, the org's logo or
+/// a staff photo still points at them; an explicit delete is refused until nothing does.
+#[test]
+fn i3_bytes_another_record_still_uses_are_kept() {
+    let w = World::new();
+    upload(&w, "shared-photo");
+    let photo = Attachment {
+        id: fixtures::file_id("shared-photo"),
+        name: "p.png".into(),
+        content_type: "image/png".into(),
+        caption: None,
+        shared: false,
+    };
+    let mut first = w.work_order();
+    first.files.push(photo.clone());
+    w.upsert_wo(&owner(), first).unwrap();
+    let mut second = fixtures::work_order(&w.org, "wo2", Some(&w.client), None);
+    second.files.push(photo);
+    w.block_on(
+        w.portico
+            .upsert_record(&owner(), &Record::WorkOrder(second.clone())),
+    )
+    .unwrap();
+    let id = w.wo.id.clone();
+    w.block_on(w.portico.apply_event(
+        &owner(),
+        &w.org,
+        &id,
+        &HostEvent::FileRemoved {
+            file: fixtures::file_id("shared-photo"),
+        },
+    ))
+    .unwrap();
+    assert!(stored(&w, "shared-photo").is_some(), "wo2 still shows it");
+    let delete = |id: &str| {
+        w.block_on(
+            w.portico
+                .delete_file(&owner(), &w.org, &fixtures::file_id(id)),
+        )
+    };
+    assert!(matches!(delete("shared-photo"), Err(FileError::InUse)));
+    second.files.clear();
+    w.block_on(
+        w.portico
+            .upsert_record(&owner(), &Record::WorkOrder(second)),
+    )
+    .unwrap();
+    assert!(stored(&w, "shared-photo").is_none(), "no one uses it now");
+    assert!(matches!(delete("shared-photo"), Err(FileError::NotFound)));
+    // The org's logo is in use as long as the org names it.
+    upload(&w, "logo");
+    assert!(matches!(delete("logo"), Err(FileError::InUse)));
+}

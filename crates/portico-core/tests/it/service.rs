@@ -484,3 +484,112 @@ fn i1_api_keys_authenticate_their_org_until_revoked() {
         None
     );
 }
+
+/// I6: a NUL anywhere in host text, or an amount beyond what the store keeps, is refused with
+/// the field named; nothing stored changes.
+#[test]
+fn i6_nul_characters_and_out_of_range_amounts_are_refused_naming_the_field() {
+    let w = World::new();
+    let before = w.work_order();
+    fn refused<T: std::fmt::Debug>(result: Result<T, RecordError>, field: &str) {
+        match result {
+            Err(RecordError::Invalid(m)) => assert!(m.contains(field), "{m} names {field}"),
+            other => panic!("expected Invalid naming {field}, got {other:?}"),
+        }
+    }
+    let mut wo = before.clone();
+    wo.tasks[0].title = "Isolate\0circuit".into();
+    refused(w.upsert_wo(&owner(), wo), "task title");
+    let mut wo = before.clone();
+    wo.internal_notes = "\0".into();
+    refused(w.upsert_wo(&owner(), wo), "internal_notes");
+    let mut wo = before.clone();
+    wo.costs[0].amount = Decimal::new(10_i64.pow(16), 0);
+    refused(w.upsert_wo(&owner(), wo), "costs amount");
+    let mut quote = fixtures::quote(&w.org, "q1", Some(&w.client));
+    quote.items[0].unit_price = Decimal::new(10_i64.pow(13), 0);
+    refused(
+        w.block_on(w.portico.upsert_record(&owner(), &Record::Quote(quote))),
+        "unit_price",
+    );
+    // Each within bounds, the total beyond the store's column.
+    let mut quote = fixtures::quote(&w.org, "q1", Some(&w.client));
+    quote.items[0].unit_price = Decimal::new(10_i64.pow(12), 0);
+    quote.items[0].quantity = Decimal::new(10_000, 0);
+    refused(
+        w.block_on(w.portico.upsert_record(&owner(), &Record::Quote(quote))),
+        "total",
+    );
+    let mut client = fixtures::client(&w.org, "c1");
+    client.address = Some("12 Elm\0Street".into());
+    refused(w.block_on(w.portico.put_client(&client)), "client address");
+    let mut staff = fixtures::staff(&w.org, "owner", Role::Owner);
+    staff.name = "Ow\0ner".into();
+    refused(w.block_on(w.portico.put_staff(&staff)), "staff name");
+    let mut org = fixtures::org("org1");
+    org.name = "Bright\0Spark".into();
+    refused(w.block_on(w.portico.put_org(&org)), "org name");
+    assert_eq!(w.work_order(), before, "nothing stored changed");
+}
+
+/// V3: an upsert that does not say whether a file is shared keeps the flag the file has; the
+/// org's default decides for new files only.
+#[test]
+fn v3_an_upsert_without_share_flags_keeps_existing_files_private() {
+    let w = World::new();
+    w.put_org(|o| o.settings.photos_shared_by_default = true);
+    let mut wo = w.work_order();
+    assert!(!wo.files[1].shared, "f2 is private");
+    let mut added = wo.files[1].clone();
+    added.id = fixtures::file_id("f-new");
+    wo.files.push(added);
+    let unsaid = wo.files.iter().map(|f| f.id.clone()).collect();
+    let upsert = portico_core::service::Upsert {
+        record: Record::WorkOrder(wo),
+        files_without_share_flag: unsaid,
+    };
+    w.block_on(w.portico.upsert(&owner(), &upsert)).unwrap();
+    let flags: Vec<(String, bool)> = w
+        .work_order()
+        .files
+        .iter()
+        .map(|f| (f.id.to_string(), f.shared))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            ("f1".into(), true),
+            ("f2".into(), false),
+            ("f-new".into(), true)
+        ]
+    );
+}
+
+/// A record moved to another client ends its share: the old recipient's link stops, staff are
+/// told in the answer, the audit log says why, and nothing of the new client reaches the link.
+#[test]
+fn v4_a_record_moved_to_another_client_ends_its_share() {
+    let w = World::new();
+    let share = w.enable(&w.wo);
+    let link = share.link.clone().unwrap();
+    assert_eq!(answer(&w.open(&link)), Answer::View);
+    let other = fixtures::client(&w.org, "c2");
+    w.block_on(w.portico.put_client(&other)).unwrap();
+    let mut wo = w.work_order();
+    wo.client_id = Some(other.id.clone());
+    let change = w.upsert_wo(&owner(), wo).unwrap();
+    assert_eq!(change.ended_shares, vec![share.id]);
+    assert_eq!(answer(&w.open(&link)), Answer::NotFound);
+    let log = w.block_on(w.portico.audit_log(&w.org, &w.wo)).unwrap();
+    assert_eq!(
+        log.last().unwrap().action,
+        portico_core::model::AuditAction::ShareEndedClientChanged
+    );
+    // Sharing again sends the new client a fresh link; the old one stays dead.
+    let again = w.enable(&w.wo);
+    assert_ne!(again.link, share.link);
+    assert_eq!(answer(&w.open(&link)), Answer::NotFound);
+    // A write that keeps the client keeps the share.
+    let same = w.upsert_wo(&owner(), w.work_order()).unwrap();
+    assert!(same.ended_shares.is_empty());
+}
