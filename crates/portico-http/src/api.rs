@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::State;
 use crate::dto::{
     self, ApiKeyBody, ApiKeyCreated, AuditEntryDto, ClientBody, DeliveryStateDto, EnableShareBody,
-    EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, QuoteBody, QuoteDecisionDto,
-    RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
+    EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, OrgDto, OrgPatchBody, QuoteBody,
+    QuoteDecisionDto, RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody,
+    WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -100,10 +101,22 @@ impl IntegrationApi {
         _auth: AdminToken,
         org_id: Path<String>,
         body: Json<OrgBody>,
-    ) -> Answer<OrgBody> {
-        let org = body.0.clone().into_model(dto::id("org_id", org_id.0)?)?;
+    ) -> Answer<OrgDto> {
+        let org = body.0.into_model(dto::id("org_id", org_id.0)?)?;
         self.state.portico.put_org(&org).await?;
-        Ok(body)
+        Ok(Json(org.into()))
+    }
+
+    /// An org with every value in effect.
+    #[oai(
+        path = "/admin/orgs/:org_id",
+        method = "get",
+        tag = "ApiTags::Admin",
+        operation_id = "get_org"
+    )]
+    async fn get_org(&self, _auth: AdminToken, org_id: Path<String>) -> Answer<OrgDto> {
+        let org: OrgId = dto::id("org_id", org_id.0)?;
+        Ok(Json(self.state.portico.org(&org).await?.into()))
     }
 
     /// Creates an API key for an org. The key is in this answer only.
@@ -138,10 +151,42 @@ impl IntegrationApi {
         tag = "ApiTags::Records",
         operation_id = "put_own_org"
     )]
-    async fn put_own_org(&self, auth: OrgKey, body: Json<OrgBody>) -> Answer<OrgBody> {
-        let org = body.0.clone().into_model(auth.0)?;
+    async fn put_own_org(&self, auth: OrgKey, body: Json<OrgBody>) -> Answer<OrgDto> {
+        let org = body.0.into_model(auth.0)?;
         self.state.portico.put_org(&org).await?;
-        Ok(body)
+        Ok(Json(org.into()))
+    }
+
+    /// The calling org, with every value in effect.
+    #[oai(
+        path = "/org",
+        method = "get",
+        tag = "ApiTags::Records",
+        operation_id = "get_own_org"
+    )]
+    async fn get_own_org(&self, auth: OrgKey) -> Answer<OrgDto> {
+        Ok(Json(self.state.portico.org(&auth.0).await?.into()))
+    }
+
+    /// Changes some of the calling org's details and settings: what the body leaves out stays
+    /// as it is. Answers the org with every value in effect.
+    #[oai(
+        path = "/org",
+        method = "patch",
+        tag = "ApiTags::Records",
+        operation_id = "patch_own_org"
+    )]
+    async fn patch_own_org(&self, auth: OrgKey, body: Json<OrgPatchBody>) -> Answer<OrgDto> {
+        let change = body.0.into_change()?;
+        let org = self
+            .state
+            .portico
+            .patch_org(&auth.0, |org| {
+                change.apply(org);
+                Ok(())
+            })
+            .await?;
+        Ok(Json(org.into()))
     }
 
     /// Creates or replaces a staff member (host sync).

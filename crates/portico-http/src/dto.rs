@@ -1,6 +1,7 @@
 //! The API's wire types, with OpenAPI schemas, and their checked conversions into the core's
 //! model. Money travels as decimal strings (`"12.50"`), never as JSON numbers; times as RFC 3339.
 
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object, Union};
 use portico_core::model::{self as m, Email};
 use portico_core::policy::prompt::SharePrompt;
@@ -90,6 +91,7 @@ wire_enum!(
 
 /// An org's sharing settings; omitted fields keep their defaults.
 #[derive(Debug, Clone, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct OrgSettingsBody {
     /// The org-wide client-sharing switch (default on).
     pub client_sharing: Option<bool>,
@@ -105,6 +107,7 @@ pub struct OrgSettingsBody {
 
 /// An org, as the host keeps it.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct OrgBody {
     /// Company name; emails go out under it.
     pub name: String,
@@ -147,12 +150,149 @@ impl OrgBody {
     }
 }
 
+/// An org's settings in effect.
+#[derive(Debug, Clone, Object)]
+pub struct OrgSettingsDto {
+    /// The org-wide client-sharing switch.
+    pub client_sharing: bool,
+    /// Days a work-order link lives after completed and paid.
+    pub link_expiry_days: u16,
+    /// Whether new photos are shared unless told otherwise.
+    pub photos_shared_by_default: bool,
+    /// IANA time zone for client pages.
+    pub time_zone: String,
+    /// Locale for client pages.
+    pub locale: String,
+}
+
+/// An org as stored: every value in effect.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct OrgDto {
+    /// The org's id.
+    pub id: String,
+    /// Company name; emails go out under it.
+    pub name: String,
+    /// Subscription plan.
+    pub plan: PlanDto,
+    /// Contact phone shown to clients.
+    pub contact_phone: Option<String>,
+    /// Contact email: Reply-To and business notifications.
+    pub contact_email: Option<String>,
+    /// Logo file id.
+    pub logo: Option<String>,
+    /// Sharing settings in effect.
+    pub settings: OrgSettingsDto,
+}
+
+impl From<m::Org> for OrgDto {
+    fn from(org: m::Org) -> Self {
+        Self {
+            id: org.id.to_string(),
+            name: org.name,
+            plan: org.plan.into(),
+            contact_phone: org.contact.phone,
+            contact_email: org.contact.email.map(|e| e.to_string()),
+            logo: org.logo.map(|l| l.to_string()),
+            settings: OrgSettingsDto {
+                client_sharing: org.settings.client_sharing,
+                link_expiry_days: org.settings.link_expiry_days,
+                photos_shared_by_default: org.settings.photos_shared_by_default,
+                time_zone: org.settings.time_zone,
+                locale: org.settings.locale,
+            },
+        }
+    }
+}
+
+/// A partial change of the calling org: only the fields present change; `null` clears the
+/// contact phone, contact email or logo.
+#[derive(Debug, Clone, Default, Object)]
+pub struct OrgPatchBody {
+    /// Company name.
+    pub name: Option<String>,
+    /// Contact phone; `null` removes it.
+    pub contact_phone: MaybeUndefined<String>,
+    /// Contact email; `null` removes it.
+    pub contact_email: MaybeUndefined<String>,
+    /// Logo file id; `null` removes it.
+    pub logo: MaybeUndefined<String>,
+    /// Settings to change; those left out keep their values.
+    #[oai(default)]
+    pub settings: OrgSettingsBody,
+}
+
+impl OrgPatchBody {
+    /// The change, its values checked, ready to apply to the stored org.
+    pub(crate) fn into_change(self) -> Result<OrgChange, ApiError> {
+        let parse_email = |raw: String| email("contact_email", Some(raw));
+        Ok(OrgChange {
+            name: self.name,
+            contact_phone: self.contact_phone,
+            contact_email: match self.contact_email {
+                MaybeUndefined::Undefined => MaybeUndefined::Undefined,
+                MaybeUndefined::Null => MaybeUndefined::Null,
+                MaybeUndefined::Value(raw) => match parse_email(raw)? {
+                    Some(e) => MaybeUndefined::Value(e),
+                    None => MaybeUndefined::Null,
+                },
+            },
+            logo: match self.logo {
+                MaybeUndefined::Undefined => MaybeUndefined::Undefined,
+                MaybeUndefined::Null => MaybeUndefined::Null,
+                MaybeUndefined::Value(raw) => MaybeUndefined::Value(id("logo", raw)?),
+            },
+            settings: self.settings,
+        })
+    }
+}
+
+/// A checked partial change of an org.
+#[derive(Debug, Clone)]
+pub(crate) struct OrgChange {
+    name: Option<String>,
+    contact_phone: MaybeUndefined<String>,
+    contact_email: MaybeUndefined<Email>,
+    logo: MaybeUndefined<m::FileId>,
+    settings: OrgSettingsBody,
+}
+
+impl OrgChange {
+    /// Applies the change to the stored org; what it leaves out stays as it is.
+    pub(crate) fn apply(&self, org: &mut m::Org) {
+        if let Some(name) = &self.name {
+            org.name.clone_from(name);
+        }
+        self.contact_phone.clone().update_to(&mut org.contact.phone);
+        self.contact_email.clone().update_to(&mut org.contact.email);
+        self.logo.clone().update_to(&mut org.logo);
+        let s = &self.settings;
+        let settings = &mut org.settings;
+        if let Some(v) = s.client_sharing {
+            settings.client_sharing = v;
+        }
+        if let Some(v) = s.link_expiry_days {
+            settings.link_expiry_days = v;
+        }
+        if let Some(v) = s.photos_shared_by_default {
+            settings.photos_shared_by_default = v;
+        }
+        if let Some(v) = &s.time_zone {
+            settings.time_zone.clone_from(v);
+        }
+        if let Some(v) = &s.locale {
+            settings.locale.clone_from(v);
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
 
 /// A staff member, as the host keeps them.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StaffBody {
     /// Display name.
     pub name: String,
@@ -186,6 +326,7 @@ impl StaffBody {
 
 /// A client, as the host keeps them.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientBody {
     /// Name.
     pub name: String,
@@ -216,6 +357,7 @@ impl ClientBody {
 
 /// A checklist task.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TaskBody {
     /// The host's id.
     pub id: String,
@@ -231,6 +373,7 @@ pub struct TaskBody {
 
 /// A photo or file on a work order.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FileBody {
     /// The host's id.
     pub id: String,
@@ -247,6 +390,7 @@ pub struct FileBody {
 
 /// A part used.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PartBody {
     /// What.
     pub name: String,
@@ -258,6 +402,7 @@ pub struct PartBody {
 
 /// The customer's signature.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SignatureBody {
     /// Typed name.
     pub signed_by: String,
@@ -269,6 +414,7 @@ pub struct SignatureBody {
 
 /// An update on a work order's activity.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UpdateBody {
     /// The host's id.
     pub id: String,
@@ -285,6 +431,7 @@ pub struct UpdateBody {
 
 /// Internal: one activity-log line.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ActivityBody {
     /// When.
     pub at: OffsetDateTime,
@@ -296,6 +443,7 @@ pub struct ActivityBody {
 
 /// Internal: hours booked.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TimeEntryBody {
     /// Staff id.
     pub staff: String,
@@ -310,6 +458,7 @@ pub struct TimeEntryBody {
 
 /// Internal: a cost borne.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CostBody {
     /// What for.
     pub description: String,
@@ -319,6 +468,7 @@ pub struct CostBody {
 
 /// A work order's schedule.
 #[derive(Debug, Clone, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ScheduleBody {
     /// Planned start.
     pub start: Option<OffsetDateTime>,
@@ -330,6 +480,7 @@ pub struct ScheduleBody {
 
 /// A work order, in full (PUT replaces it).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct WorkOrderBody {
     /// The client's id; needed to share.
     pub client_id: Option<String>,
@@ -530,6 +681,7 @@ impl WorkOrderBody {
 
 /// A priced line.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LineItemBody {
     /// What.
     pub description: String,
@@ -546,6 +698,7 @@ pub struct LineItemBody {
 
 /// A tax on the taxable lines.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TaxBody {
     /// Name as the client reads it.
     pub name: String,
@@ -585,6 +738,7 @@ fn taxes(taxes: Vec<TaxBody>) -> Result<Vec<m::TaxRate>, ApiError> {
 
 /// A quote, in full (PUT replaces it; a client's decision is kept).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QuoteBody {
     /// The client's id.
     pub client_id: Option<String>,
@@ -637,6 +791,7 @@ impl QuoteBody {
 
 /// An invoice, in full (PUT replaces it).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InvoiceBody {
     /// The client's id.
     pub client_id: Option<String>,
@@ -693,6 +848,7 @@ impl InvoiceBody {
 
 /// The status changed.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StatusChangedEvent {
     /// The new status.
     pub status: WorkStatusDto,
@@ -700,6 +856,7 @@ pub struct StatusChangedEvent {
 
 /// A task was ticked or un-ticked.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TaskDoneEvent {
     /// The task's id.
     pub task_id: String,
@@ -709,6 +866,7 @@ pub struct TaskDoneEvent {
 
 /// An update was posted (or edited, by id).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UpdatePostedEvent {
     /// The update.
     pub update: UpdateBody,
@@ -716,6 +874,7 @@ pub struct UpdatePostedEvent {
 
 /// A photo or file was added (or replaced, by id).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FileAddedEvent {
     /// The file; `shared` omitted takes the org's default.
     pub file: FileBody,
@@ -723,6 +882,7 @@ pub struct FileAddedEvent {
 
 /// A photo or file was removed.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FileRemovedEvent {
     /// The file's id.
     pub file_id: String,
@@ -730,6 +890,7 @@ pub struct FileRemovedEvent {
 
 /// A payment was recorded or removed.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PaymentRecordedEvent {
     /// Whether the job is now paid.
     pub paid: bool,
@@ -737,6 +898,7 @@ pub struct PaymentRecordedEvent {
 
 /// The job was reopened.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ReopenEvent {
     /// The status to go back to (default in progress).
     pub status: Option<WorkStatusDto>,
@@ -805,6 +967,7 @@ impl EventBody {
 
 /// P1: ask staff "share with client?".
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SharePromptDto {
     /// Visible sections whose content changed.
     pub changed: Vec<SectionDto>,
@@ -829,6 +992,7 @@ impl From<SharePrompt> for SharePromptDto {
 
 /// What a record change did.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RecordChangeDto {
     /// The record's new version.
     pub version: u64,
@@ -861,6 +1025,7 @@ impl From<RecordChange> for RecordChangeDto {
 
 /// Enabling sharing: both fields optional.
 #[derive(Debug, Clone, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnableShareBody {
     /// Recipient email; the client's email when omitted.
     pub recipient: Option<String>,
@@ -870,6 +1035,7 @@ pub struct EnableShareBody {
 
 /// Changing a share: omitted fields stay.
 #[derive(Debug, Clone, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShareChangeBody {
     /// A new recipient; they are sent the link.
     pub recipient: Option<String>,
@@ -888,6 +1054,7 @@ pub(crate) fn sections(list: Option<Vec<SectionDto>>) -> Option<m::Sections> {
 
 /// A share as staff see it (I3).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShareDto {
     /// The share's id.
     pub id: uuid::Uuid,
@@ -936,6 +1103,7 @@ impl From<ShareInfo> for ShareDto {
 
 /// A new API key: shown once.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApiKeyCreated {
     /// The key's id (to revoke it).
     pub id: uuid::Uuid,
@@ -945,6 +1113,7 @@ pub struct ApiKeyCreated {
 
 /// A label for a new API key.
 #[derive(Debug, Clone, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApiKeyBody {
     /// What the key is for.
     #[oai(default)]
@@ -953,6 +1122,7 @@ pub struct ApiKeyBody {
 
 /// Stored bytes of a photo or file, as checked at upload.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FileDto {
     /// The host's id of the file.
     pub file_id: String,
@@ -964,6 +1134,7 @@ pub struct FileDto {
 
 /// One line of a record's audit log (S12): share actions by staff, decisions by the client.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEntryDto {
     /// Portico's id of the line.
     pub id: String,
@@ -1024,6 +1195,7 @@ impl From<m::AuditEntry> for AuditEntryDto {
 
 /// The client's decision on a quote (V5).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QuoteDecisionDto {
     /// `approved`, `changes_requested` or `declined`.
     pub decision: String,
@@ -1061,6 +1233,7 @@ impl From<DeliveryStateDto> for portico_core::service::DeliveryState {
 
 /// One email Portico queued (N2), and where it is in its delivery.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NotificationDto {
     /// Portico's id; the Message-ID is `<id@portico>`.
     pub id: String,
@@ -1082,7 +1255,6 @@ pub struct NotificationDto {
     /// Due (pending), sent, given up or dropped at.
     pub at: time::OffsetDateTime,
     /// Why it was given up on or dropped.
-    #[oai(skip_serializing_if_is_none)]
     pub reason: Option<String>,
 }
 

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// No such org, record or share (`not_found`).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The route does not take this method (`method_not_allowed`).
+    #[oai(status = 405)]
+    MethodNotAllowed(Json<ErrorBody>),
     /// The change conflicts with the stored state (`conflict`, `locked`, `revoked`, `expired`).
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
@@ -102,6 +105,11 @@ impl ApiError {
         match status {
             StatusCode::UNAUTHORIZED => Self::unauthorized(),
             StatusCode::NOT_FOUND => Self::NotFound(Self::body("not_found", "no such route", None)),
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed(Self::body(
+                "method_not_allowed",
+                "this route does not take that method",
+                None,
+            )),
             StatusCode::PAYLOAD_TOO_LARGE => {
                 Self::PayloadTooLarge(Self::body("payload_too_large", message, None))
             }
@@ -117,11 +125,7 @@ impl ApiError {
                         None,
                     ));
                 }
-                let code = match s {
-                    StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-                    _ => "bad_request",
-                };
-                Self::BadRequest(Self::body(code, message, None))
+                Self::BadRequest(Self::body("bad_request", message, None))
             }
         }
     }

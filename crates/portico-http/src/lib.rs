@@ -135,6 +135,7 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
             max_file: config.max_file_bytes,
         })
         .before(single_identity_headers)
+        .before(literal_invalid_escapes)
         .data(state)
         .catch_all_error(|err: poem::Error| async move {
             if err.is_from_response() {
@@ -144,6 +145,36 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
                 ApiError::from_status(err.status(), err.to_string()).into_response()
             }
         })
+}
+
+/// A path whose percent-escapes do not decode to UTF-8 is taken literally (each `%` escaped as
+/// `%25`), so routing never fails on it: such a segment is simply an unknown id or token, and
+/// gets the answer an unknown one gets (the error shape, or the client page's "not found" with
+/// its privacy headers).
+// Reason: `before` takes an async function even when it awaits nothing.
+#[allow(clippy::unused_async)]
+async fn literal_invalid_escapes(mut req: Request) -> poem::Result<Request> {
+    let path = req.uri().path();
+    if !path.contains('%')
+        || percent_encoding::percent_decode_str(path)
+            .decode_utf8()
+            .is_ok()
+    {
+        return Ok(req);
+    }
+    let literal = path.replace('%', "%25");
+    let rebuilt = match req.uri().query() {
+        Some(query) => format!("{literal}?{query}"),
+        None => literal,
+    };
+    let mut parts = req.uri().clone().into_parts();
+    parts.path_and_query =
+        Some(rebuilt.parse().map_err(|_| {
+            poem::Error::from_string("the path is not valid", StatusCode::BAD_REQUEST)
+        })?);
+    *req.uri_mut() = poem::http::Uri::from_parts(parts)
+        .map_err(|_| poem::Error::from_string("the path is not valid", StatusCode::BAD_REQUEST))?;
+    Ok(req)
 }
 
 /// Refuses a request that names its key or its acting staff member more than once: which one

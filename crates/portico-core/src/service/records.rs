@@ -116,15 +116,7 @@ pub struct RecordChange {
 impl Portico {
     /// Inserts or replaces an org (host sync).
     pub async fn put_org(&self, org: &Org) -> Result<(), RecordError> {
-        validate_org(org)?;
-        if org.name.trim().is_empty() {
-            return Err(RecordError::Invalid("org name must not be empty".into()));
-        }
-        if !(1..=3650).contains(&org.settings.link_expiry_days) {
-            return Err(RecordError::Invalid(
-                "link_expiry_days must be between 1 and 3650".into(),
-            ));
-        }
+        check_org(org)?;
         let mut tx = self.ports.store.begin().await?;
         tx.put_org(org).await?;
         tx.commit().await?;
@@ -157,6 +149,30 @@ impl Portico {
         tx.commit().await?;
         self.publish(&client.org_id, None);
         Ok(())
+    }
+
+    /// The org as stored, with every setting in effect.
+    pub async fn org(&self, org: &OrgId) -> Result<Org, RecordError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(RecordError::UnknownOrg)
+    }
+
+    /// Changes some of an org's details in one unit of work: `change` edits the stored org,
+    /// which is then checked like [`Portico::put_org`] and written. Returns the org in effect.
+    pub async fn patch_org(
+        &self,
+        org: &OrgId,
+        change: impl Fn(&mut Org) -> Result<(), RecordError>,
+    ) -> Result<Org, RecordError> {
+        let mut tx = self.ports.store.begin().await?;
+        let mut stored = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        change(&mut stored)?;
+        stored.id = org.clone();
+        check_org(&stored)?;
+        tx.put_org(&stored).await?;
+        tx.commit().await?;
+        self.publish(org, None);
+        Ok(stored)
     }
 
     /// Whether new photos of `org` are shared unless the host says otherwise (V3).
@@ -562,10 +578,19 @@ fn check_priced(
 }
 
 /// An org's details as the host sends them (I6).
-pub(super) fn validate_org(org: &Org) -> Result<(), RecordError> {
+fn check_org(org: &Org) -> Result<(), RecordError> {
     check_contact("org", &org.name, org.contact.phone.as_ref())?;
     check_text("time_zone", &org.settings.time_zone, 100)?;
-    check_text("locale", &org.settings.locale, 35)
+    check_text("locale", &org.settings.locale, 35)?;
+    if org.name.trim().is_empty() {
+        return Err(RecordError::Invalid("org name must not be empty".into()));
+    }
+    if !(1..=3650).contains(&org.settings.link_expiry_days) {
+        return Err(RecordError::Invalid(
+            "link_expiry_days must be between 1 and 3650".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Host data is checked before it is stored: bounded sizes, unique ids, no NUL, no negative or

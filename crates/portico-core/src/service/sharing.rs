@@ -220,6 +220,9 @@ impl Portico {
     ) -> Result<Vec<ShareInfo>, ShareError> {
         let mut tx = self.ports.store.begin_read().await?;
         tx.org(org).await?.ok_or(ShareError::UnknownOrg)?;
+        tx.record(org, record)
+            .await?
+            .ok_or(ShareError::RecordNotFound)?;
         tx.shares_of_record(org, record)
             .await?
             .iter()
@@ -329,13 +332,18 @@ impl Portico {
         Ok(share)
     }
 
-    /// S12: the audit log of a record, oldest first. For staff only.
+    /// S12: the audit log of a record, oldest first. For staff only. `RecordNotFound` for a
+    /// record the org does not have (another org's looks the same).
     pub async fn audit_log(
         &self,
         org: &OrgId,
         record: &RecordRef,
     ) -> Result<Vec<AuditEntry>, ShareError> {
         let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(ShareError::UnknownOrg)?;
+        tx.record(org, record)
+            .await?
+            .ok_or(ShareError::RecordNotFound)?;
         Ok(tx.audit_of_record(org, record).await?)
     }
 

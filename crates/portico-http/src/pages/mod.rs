@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::web::{Data, Form, Path, Query};
+use poem::web::{Data, Form, Query};
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler, post,
 };
@@ -377,10 +377,34 @@ fn bad_request(what: &str) -> Response {
     )
 }
 
+/// The `token` segment as sent, never percent-decoded: tokens are URL-safe as minted, so one
+/// with an escape (valid or not) is an unknown link and is answered like one, never with a
+/// parse error.
+struct Token(String);
+
+impl<'a> poem::FromRequest<'a> for Token {
+    async fn from_request(req: &'a Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
+        Ok(Self(
+            req.raw_path_param("token").unwrap_or_default().to_owned(),
+        ))
+    }
+}
+
+/// The `file` segment as sent, never percent-decoded (file ids are plain ASCII).
+struct FileParam(String);
+
+impl<'a> poem::FromRequest<'a> for FileParam {
+    async fn from_request(req: &'a Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
+        Ok(Self(
+            req.raw_path_param("file").unwrap_or_default().to_owned(),
+        ))
+    }
+}
+
 #[handler]
 async fn page(
     req: &Request,
-    Path(token): Path<String>,
+    Token(token): Token,
     Query(query): Query<PageQuery>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
@@ -433,7 +457,8 @@ async fn page(
 #[handler]
 async fn file(
     req: &Request,
-    Path((token, file)): Path<(String, String)>,
+    Token(token): Token,
+    FileParam(file): FileParam,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
     let ip = client_ip(pages, req);
@@ -473,7 +498,7 @@ struct DecisionForm {
 #[handler]
 async fn decide(
     req: &Request,
-    Path(token): Path<String>,
+    Token(token): Token,
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<DecisionForm>>,
 ) -> Response {
@@ -531,7 +556,7 @@ impl PostedForm for HelpFormBody {
 #[handler]
 async fn help(
     req: &Request,
-    Path(token): Path<String>,
+    Token(token): Token,
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<HelpFormBody>>,
 ) -> Response {
@@ -591,11 +616,7 @@ fn see_other(location: &str) -> Response {
 }
 
 #[handler]
-async fn events(
-    req: &Request,
-    Path(token): Path<String>,
-    Data(pages): Data<&Arc<Pages>>,
-) -> Response {
+async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages>>) -> Response {
     let ip = client_ip(pages, req);
     if let Some(wait) = pages.throttle.blocked_for(ip) {
         return too_many(wait);

@@ -334,3 +334,220 @@ async fn n5_staff_see_the_emails_and_the_dead_ones_with_their_reason() {
     )
     .await;
 }
+
+/// I6: unknown records, and another org's, answer 404 on their share and audit lists.
+#[tokio::test]
+async fn i3_unknown_records_answer_404_on_their_shares_and_audit() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    h.get("/v1/records/work_order/wo1/shares")
+        .await
+        .assert_status_is_ok();
+    for path in [
+        "/v1/records/work_order/nope/shares",
+        "/v1/records/work_order/nope/audit",
+        "/v1/records/quote/wo1/shares",
+        "/v1/records/invoice/wo1/audit",
+    ] {
+        assert_error(h.get(path).await, 404, "not_found").await;
+    }
+}
+
+/// The org with every value in effect; a partial change keeps what it leaves out.
+#[tokio::test]
+async fn i1_the_org_reads_back_and_changes_in_part() {
+    let h = harness().await;
+    let org = body(h.get("/v1/org").await).await;
+    assert_eq!(org["name"], "Bright Spark Electrical");
+    assert_eq!(org["settings"]["link_expiry_days"], 30);
+    assert_eq!(org["settings"]["client_sharing"], true);
+    assert_eq!(org["contact_email"], "office@brightspark.example");
+    assert!(
+        org.get("contact_phone").is_none(),
+        "absent, not null: {org}"
+    );
+    let patched = body(
+        h.patch(
+            "/v1/org",
+            &json!({ "settings": { "photos_shared_by_default": true }, "contact_phone": "+1 555 0100" }),
+            "owner",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(patched["settings"]["photos_shared_by_default"], true);
+    assert_eq!(patched["settings"]["link_expiry_days"], 30, "kept");
+    assert_eq!(
+        patched["contact_email"], "office@brightspark.example",
+        "kept"
+    );
+    assert_eq!(patched["contact_phone"], "+1 555 0100");
+    let cleared = body(
+        h.patch("/v1/org", &json!({ "contact_phone": null }), "owner")
+            .await,
+    )
+    .await;
+    assert!(cleared.get("contact_phone").is_none(), "{cleared}");
+    assert_eq!(body(h.get("/v1/org").await).await, cleared);
+    let refused = h
+        .patch(
+            "/v1/org",
+            &json!({ "settings": { "link_expiry_days": 0 } }),
+            "owner",
+        )
+        .await;
+    assert_error(refused, 400, "validation").await;
+    let refused = h
+        .patch(
+            "/v1/org",
+            &json!({ "contact_email": "not an email" }),
+            "owner",
+        )
+        .await;
+    assert_eq!(refused.0.status().as_u16(), 400);
+    assert_eq!(
+        body(h.get("/v1/org").await).await,
+        cleared,
+        "nothing changed"
+    );
+    let admin = h
+        .client
+        .get("/v1/admin/orgs/org1")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .send()
+        .await;
+    assert_eq!(body(admin).await, cleared);
+}
+
+/// I6: NUL in any text and amounts beyond the store's range answer 400 naming the field.
+#[tokio::test]
+async fn i6_nul_text_and_huge_amounts_are_400_naming_the_field() {
+    let h = harness().await;
+    let mut wo = work_order();
+    wo["tasks"][0]["title"] = json!("Isolate\u{0}circuit");
+    let v = assert_error(
+        h.put("/v1/work-orders/wo1", &wo, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    assert!(v["message"].as_str().unwrap().contains("task title"), "{v}");
+    let mut wo = work_order();
+    wo["costs"][0]["amount"] = json!("10000000000000000");
+    let v = assert_error(
+        h.put("/v1/work-orders/wo1", &wo, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    assert!(
+        v["message"].as_str().unwrap().contains("costs amount"),
+        "{v}"
+    );
+    let client = json!({ "name": "Jordan\u{0}Lee" });
+    assert_error(
+        h.put("/v1/clients/c2", &client, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    // A schema-valid quote without its optional date is stored readably and re-written.
+    let quote = json!({ "client_id": "c1", "number": "Q-1", "title": "Plain", "status": "sent",
+        "items": [{ "description": "Labour", "quantity": "1", "unit_price": "10" }] });
+    h.put("/v1/quotes/plain-q", &quote, "owner")
+        .await
+        .assert_status_is_ok();
+    h.post("/v1/records/quote/plain-q/share", &json!({}), "owner")
+        .await
+        .assert_status_is_ok();
+    h.put("/v1/quotes/plain-q", &quote, "owner")
+        .await
+        .assert_status_is_ok();
+    let change = body(h.put("/v1/work-orders/wo1", &work_order(), "owner").await).await;
+    assert!(
+        change.get("expires_at").is_none(),
+        "absent, not null: {change}"
+    );
+}
+
+/// V3 over the API: a full upsert that leaves out `shared` keeps a private photo private under
+/// an org that shares new photos by default.
+#[tokio::test]
+async fn v3_an_upsert_leaving_out_shared_keeps_a_private_photo_private() {
+    let h = harness().await;
+    let mut wo = work_order();
+    wo["files"] = json!([{ "id": "private", "name": "meter.jpg", "shared": false }]);
+    h.put("/v1/work-orders/wo1", &wo, "owner")
+        .await
+        .assert_status_is_ok();
+    h.patch(
+        "/v1/org",
+        &json!({ "settings": { "photos_shared_by_default": true } }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    wo["files"] =
+        json!([{ "id": "private", "name": "meter.jpg" }, { "id": "new", "name": "new.jpg" }]);
+    h.put("/v1/work-orders/wo1", &wo, "owner")
+        .await
+        .assert_status_is_ok();
+    let share = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    let token = share["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let Opened::View { view, .. } = h.portico.open_link(&token).await.unwrap() else {
+        panic!("the link opens")
+    };
+    let json = serde_json::to_string(&view).unwrap();
+    assert!(
+        json.contains("new.jpg") && !json.contains("meter.jpg"),
+        "{json}"
+    );
+}
+
+/// A record moved to another client ends its share; the answer names the ended share.
+#[tokio::test]
+async fn v4_moving_a_shared_record_to_another_client_ends_its_link() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let share = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    h.put(
+        "/v1/clients/c2",
+        &json!({ "name": "Other Person", "email": "other@client.example" }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let mut wo = work_order();
+    wo["client_id"] = json!("c2");
+    let change = body(h.put("/v1/work-orders/wo1", &wo, "owner").await).await;
+    assert_eq!(change["ended_share_ids"], json!([share["id"]]));
+    let token = share["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(
+        h.portico.open_link(&token).await.unwrap(),
+        Opened::NotFound
+    ));
+}

@@ -140,20 +140,30 @@ async fn i3_removing_a_file_from_a_work_order_deletes_its_bytes() {
         .assert_status_is_ok();
     assert_error(h.get("/v1/files/f2").await, 404, "not_found").await;
 
-    // Direct deletion, idempotent.
-    upload(&h, "logo", "image/png", PNG)
+    // Direct deletion: once, then 404 like any unknown file; refused while in use.
+    upload(&h, "spare", "image/png", PNG)
         .await
         .assert_status_is_ok();
-    for _ in 0..2 {
+    let delete = |id: &'static str| {
         h.client
-            .delete("/v1/files/logo")
+            .delete(format!("/v1/files/{id}"))
             .header("Authorization", format!("Bearer {}", h.key))
             .header("X-Portico-Staff", "owner")
             .send()
-            .await
-            .assert_status_is_ok();
-    }
-    assert_error(h.get("/v1/files/logo").await, 404, "not_found").await;
+    };
+    delete("spare").await.assert_status_is_ok();
+    assert_error(delete("spare").await, 404, "not_found").await;
+    assert_error(h.get("/v1/files/spare").await, 404, "not_found").await;
+    upload(&h, "f3", "image/png", PNG)
+        .await
+        .assert_status_is_ok();
+    let added =
+        json!({ "type": "file_added", "file": { "id": "f3", "name": "f3.png", "shared": false } });
+    h.post("/v1/work-orders/wo1/events", &added, "owner")
+        .await
+        .assert_status_is_ok();
+    assert_error(delete("f3").await, 409, "file_in_use").await;
+    h.get("/v1/files/f3").await.assert_status_is_ok();
 }
 
 #[tokio::test]

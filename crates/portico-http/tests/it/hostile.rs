@@ -92,3 +92,60 @@ async fn i6_hostile_bodies_at_every_route_never_get_a_5xx() {
     }
     assert!(sent > 1000, "sent {sent}");
 }
+
+/// I6: a path with invalid percent-encoding gets the one error shape (the API) or the page
+/// answer of an unknown link with the S9 headers (the client pages); an unknown method on a
+/// known route gets 405.
+#[tokio::test]
+async fn i6_bad_percent_encoding_and_unknown_methods_get_the_error_shape() {
+    let h = harness().await;
+    for path in [
+        "/v1/records/work_order/%FF%FE/shares",
+        "/v1/shares/%FF%FE",
+        "/v1/files/%C3%28",
+    ] {
+        let resp = h.get(path).await;
+        let status = resp.0.status().as_u16();
+        assert_eq!(
+            resp.0.headers()["content-type"],
+            "application/json; charset=utf-8",
+            "{path}"
+        );
+        let v = crate::support::body(resp).await;
+        assert!(status == 400 || status == 404, "{path}: {status} {v}");
+        assert!(
+            v["code"].is_string() && v["message"].is_string(),
+            "{path}: {v}"
+        );
+    }
+    let resp = h
+        .put(
+            "/v1/staff/%FF%FE",
+            &serde_json::json!({"name": "x", "role": "owner"}),
+            "owner",
+        )
+        .await;
+    let v = crate::support::assert_error(resp, 400, "validation").await;
+    assert!(v["message"].as_str().unwrap().contains("staff_id"), "{v}");
+    for path in ["/s/%FF%FE", "/s/%FF%FE/files/x", "/s/%C3%28/events"] {
+        let resp = h.client.get(path).send().await;
+        let status = resp.0.status().as_u16();
+        if status != 404 {
+            panic!(
+                "{path}: {status} {}",
+                resp.0.into_body().into_string().await.unwrap()
+            );
+        }
+        let headers = resp.0.headers();
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-robots-tag"], "noindex, nofollow", "{path}");
+    }
+    let resp = h
+        .client
+        .delete("/v1/org")
+        .header("Authorization", format!("Bearer {}", h.key))
+        .send()
+        .await;
+    crate::support::assert_error(resp, 405, "method_not_allowed").await;
+}
