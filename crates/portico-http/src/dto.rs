@@ -553,6 +553,22 @@ pub(crate) fn file_model(f: FileBody) -> Result<(m::Attachment, bool), ApiError>
     ))
 }
 
+/// A work order's files, and the ids of those that did not say `shared`.
+fn files_model(
+    bodies: Vec<FileBody>,
+) -> Result<(Vec<m::Attachment>, std::collections::HashSet<m::FileId>), ApiError> {
+    let mut unsaid = std::collections::HashSet::new();
+    let mut files = Vec::with_capacity(bodies.len());
+    for f in bodies {
+        let (file, said) = file_model(f)?;
+        if !said {
+            unsaid.insert(file.id.clone());
+        }
+        files.push(file);
+    }
+    Ok((files, unsaid))
+}
+
 pub(crate) fn update_model(u: UpdateBody) -> Result<m::Update, ApiError> {
     Ok(m::Update {
         id: id("updates.id", u.id)?,
@@ -570,15 +586,7 @@ impl WorkOrderBody {
         org: m::OrgId,
         wo: m::RecordId,
     ) -> Result<portico_core::service::Upsert, ApiError> {
-        let mut unsaid = std::collections::HashSet::new();
-        let mut files = Vec::with_capacity(self.files.len());
-        for f in self.files {
-            let (file, said) = file_model(f)?;
-            if !said {
-                unsaid.insert(file.id.clone());
-            }
-            files.push(file);
-        }
+        let (files, unsaid) = files_model(self.files)?;
         let record = m::WorkOrder {
             id: wo,
             org_id: org,

@@ -62,7 +62,7 @@ impl SqlUnit {
                 wo.signature
                     .as_ref()
                     .and_then(|s| s.image.as_ref())
-                    .map(|i| i.as_str()),
+                    .map(FileId::as_str),
             )
             .collect();
         files.sort_unstable();

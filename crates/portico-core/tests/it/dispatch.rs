@@ -214,9 +214,9 @@ fn dropped_because(n: &Notification) -> &str {
     }
 }
 
-fn event(w: &World, event: HostEvent) {
+fn event(w: &World, event: &HostEvent) {
     let id = w.wo.id.clone();
-    w.block_on(w.portico.apply_event(&owner(), &w.org, &id, &event))
+    w.block_on(w.portico.apply_event(&owner(), &w.org, &id, event))
         .unwrap();
 }
 
@@ -229,12 +229,12 @@ fn n3_an_update_made_internal_before_its_email_leaves_is_not_sent() {
     update.shared = true;
     event(
         &w,
-        HostEvent::UpdatePosted {
+        &HostEvent::UpdatePosted {
             update: update.clone(),
         },
     );
     update.shared = false;
-    event(&w, HostEvent::UpdatePosted { update });
+    event(&w, &HostEvent::UpdatePosted { update });
     let (sent, last) = after_the_window(&w, &mailer);
     assert!(sent.is_empty(), "{sent:?}");
     assert!(dropped_because(&last).contains("no update"), "{last:?}");
@@ -249,12 +249,12 @@ fn n3_an_update_edited_before_its_email_leaves_is_sent_as_it_reads_now() {
     update.shared = true;
     event(
         &w,
-        HostEvent::UpdatePosted {
+        &HostEvent::UpdatePosted {
             update: update.clone(),
         },
     );
     update.body = "Parts arrive Wednesday.".into();
-    event(&w, HostEvent::UpdatePosted { update });
+    event(&w, &HostEvent::UpdatePosted { update });
     let (sent, _) = after_the_window(&w, &mailer);
     assert_eq!(sent.len(), 1);
     assert!(sent[0].text.contains("Parts arrive Wednesday."));
@@ -266,7 +266,7 @@ fn n3_a_task_email_is_dropped_when_the_checklist_is_hidden_before_it_leaves() {
     let w = World::new();
     let mailer = shared_and_link_sent(&w);
     let task = w.work_order().tasks[0].id.clone();
-    event(&w, HostEvent::TaskDone { task, done: true });
+    event(&w, &HostEvent::TaskDone { task, done: true });
     let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
     w.block_on(w.portico.change_share(
         &owner(),
@@ -302,7 +302,7 @@ fn n3_a_task_made_internal_or_unticked_before_its_email_leaves_is_not_named() {
     w.upsert_wo(&owner(), wo).unwrap();
     for n in 0..3 {
         let task = fixtures::task_id(&format!("x{n}"));
-        event(&w, HostEvent::TaskDone { task, done: true });
+        event(&w, &HostEvent::TaskDone { task, done: true });
     }
     // "Test circuit" made internal, "Tidy up" un-ticked: only "Fit sockets" still holds.
     let mut wo = w.work_order();
@@ -314,7 +314,7 @@ fn n3_a_task_made_internal_or_unticked_before_its_email_leaves_is_not_named() {
     w.upsert_wo(&owner(), wo).unwrap();
     event(
         &w,
-        HostEvent::TaskDone {
+        &HostEvent::TaskDone {
             task: fixtures::task_id("x2"),
             done: false,
         },
@@ -336,21 +336,21 @@ fn n3_a_task_made_internal_or_unticked_before_its_email_leaves_is_not_named() {
     // A lone task ticked then un-ticked: nothing to tell.
     event(
         &w,
-        HostEvent::TaskDone {
+        &HostEvent::TaskDone {
             task: fixtures::task_id("x0"),
             done: false,
         },
     );
     event(
         &w,
-        HostEvent::TaskDone {
+        &HostEvent::TaskDone {
             task: fixtures::task_id("x0"),
             done: true,
         },
     );
     event(
         &w,
-        HostEvent::TaskDone {
+        &HostEvent::TaskDone {
             task: fixtures::task_id("x0"),
             done: false,
         },
@@ -366,7 +366,7 @@ fn s6_a_waiting_email_goes_to_the_recipient_of_the_moment_it_leaves() {
     let w = World::new();
     let mailer = shared_and_link_sent(&w);
     let task = w.work_order().tasks[0].id.clone();
-    event(&w, HostEvent::TaskDone { task, done: true });
+    event(&w, &HostEvent::TaskDone { task, done: true });
     let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
     w.block_on(w.portico.change_share(
         &owner(),
@@ -394,13 +394,13 @@ fn n6_a_status_that_returns_to_where_the_burst_began_sends_nothing() {
     let mailer = shared_and_link_sent(&w);
     event(
         &w,
-        HostEvent::StatusChanged {
+        &HostEvent::StatusChanged {
             status: WorkStatus::InProgress,
         },
     );
     event(
         &w,
-        HostEvent::StatusChanged {
+        &HostEvent::StatusChanged {
             status: WorkStatus::Scheduled,
         },
     );

@@ -485,18 +485,19 @@ fn i1_api_keys_authenticate_their_org_until_revoked() {
     );
 }
 
+fn refused<T: std::fmt::Debug>(result: Result<T, RecordError>, field: &str) {
+    match result {
+        Err(RecordError::Invalid(m)) => assert!(m.contains(field), "{m} names {field}"),
+        other => panic!("expected Invalid naming {field}, got {other:?}"),
+    }
+}
+
 /// I6: a NUL anywhere in host text, or an amount beyond what the store keeps, is refused with
 /// the field named; nothing stored changes.
 #[test]
 fn i6_nul_characters_and_out_of_range_amounts_are_refused_naming_the_field() {
     let w = World::new();
     let before = w.work_order();
-    fn refused<T: std::fmt::Debug>(result: Result<T, RecordError>, field: &str) {
-        match result {
-            Err(RecordError::Invalid(m)) => assert!(m.contains(field), "{m} names {field}"),
-            other => panic!("expected Invalid naming {field}, got {other:?}"),
-        }
-    }
     let mut wo = before.clone();
     wo.tasks[0].title = "Isolate\0circuit".into();
     refused(w.upsert_wo(&owner(), wo), "task title");

@@ -6,5 +6,6 @@
 
 mod binary;
 mod browser;
+mod fuzz;
 mod mail;
 mod support;

@@ -519,6 +519,104 @@ fn pending_link(
     }
 }
 
+async fn share_work_order(
+    portico: &Portico,
+    org: &portico_core::model::OrgId,
+    staff: &portico_core::model::StaffId,
+    wo: &portico_core::model::RecordId,
+) -> portico_core::service::ShareInfo {
+    let reference = RecordRef {
+        kind: RecordKind::WorkOrder,
+        id: wo.clone(),
+    };
+    portico
+        .enable_share(staff, org, &reference, &EnableShare::default())
+        .await
+        .unwrap()
+}
+
+/// A second org with an owner, a client and a shared work order.
+async fn another_org_sharing(
+    portico: &Portico,
+    other: &portico_core::model::Org,
+) -> portico_core::service::ShareInfo {
+    let owner = fixtures::staff(&other.id, "owner2", Role::Owner);
+    let client = fixtures::client(&other.id, "c2");
+    let wo = fixtures::work_order(&other.id, "wo2", Some(&client.id), None);
+    portico.put_org(other).await.unwrap();
+    portico.put_staff(&owner).await.unwrap();
+    portico.put_client(&client).await.unwrap();
+    portico
+        .upsert_record(&owner.id, &Record::WorkOrder(wo.clone()))
+        .await
+        .unwrap();
+    share_work_order(portico, &other.id, &owner.id, &wo.id).await
+}
+
+/// The state and reason of the outbox row sent to `to` (by recipient: ids are stored natively,
+/// differently per database).
+async fn outbox_state(store: &SeaOrmStore, to: &str) -> (String, String) {
+    let row = store
+        .connection()
+        .query_one_raw(Statement::from_string(
+            store.connection().get_database_backend(),
+            format!("SELECT state, dead_reason FROM outbox WHERE recipient = '{to}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let state: String = row.try_get("", "state").unwrap();
+    let reason: Option<String> = row.try_get("", "dead_reason").unwrap();
+    (state, reason.unwrap_or_default())
+}
+
+/// A business notification about a quote decision, due at `at`.
+fn decided_quote_notice(
+    org: &portico_core::model::Org,
+    quote: &portico_core::model::RecordId,
+    at: time::OffsetDateTime,
+) -> Notification {
+    Notification {
+        id: NotificationId(uuid::Uuid::from_u128(0xBAD)),
+        org_id: org.id.clone(),
+        share_id: None,
+        record: RecordRef {
+            kind: RecordKind::Quote,
+            id: quote.clone(),
+        },
+        to: org.contact.email.clone().unwrap(),
+        kind: NotificationKind::QuoteDecided {
+            decision: portico_core::model::DecisionKind::Approved,
+            message: None,
+        },
+        created_at: at,
+        due_at: at,
+        delivery: Delivery::Pending,
+        attempts: 0,
+    }
+}
+
+/// Makes record `record` and the outbox row sent to `to` unreadable, as a bad migration or a
+/// hand edit might.
+async fn poison(store: &SeaOrmStore, record: &str, to: &str) {
+    let postgres = store.connection().get_database_backend() == DatabaseBackend::Postgres;
+    let cast = if postgres { "::jsonb" } else { "" };
+    exec(
+        store,
+        &format!(
+            "UPDATE records SET body = '{{\"kind\": \"quote\", \"title\": 42}}'{cast} WHERE id = '{record}'"
+        ),
+    )
+    .await;
+    exec(
+        store,
+        &format!(
+            "UPDATE outbox SET kind = '{{\"type\": \"no_such_kind\"}}'{cast} WHERE recipient = '{to}'"
+        ),
+    )
+    .await;
+}
+
 /// N5: a notification whose record no longer reads, and an outbox row that no longer reads,
 /// claimed first among 100 good ones of two orgs, hold none of them up: the 100 go once each;
 /// the unreadable row goes dead at once with its reason; the one that cannot be composed backs
@@ -532,34 +630,9 @@ async fn n5_a_poisoned_notification_never_holds_up_another(store: SeaOrmStore) {
         wo,
         ..
     } = scene(&store).await;
+    let mine = share_work_order(&portico, &org.id, &owner.id, &wo.id).await;
     let other = fixtures::org("org2");
-    let other_owner = fixtures::staff(&other.id, "owner2", Role::Owner);
-    let other_client = fixtures::client(&other.id, "c2");
-    let other_wo = fixtures::work_order(&other.id, "wo2", Some(&other_client.id), None);
-    portico.put_org(&other).await.unwrap();
-    portico.put_staff(&other_owner).await.unwrap();
-    portico.put_client(&other_client).await.unwrap();
-    portico
-        .upsert_record(&other_owner.id, &Record::WorkOrder(other_wo.clone()))
-        .await
-        .unwrap();
-    let share_of = |org: &portico_core::model::Org,
-                    staff: &portico_core::model::Staff,
-                    id: &portico_core::model::RecordId| {
-        let reference = RecordRef {
-            kind: RecordKind::WorkOrder,
-            id: id.clone(),
-        };
-        let (portico, org, staff) = (portico.clone(), org.id.clone(), staff.id.clone());
-        async move {
-            portico
-                .enable_share(&staff, &org, &reference, &EnableShare::default())
-                .await
-                .unwrap()
-        }
-    };
-    let mine = share_of(&org, &owner, &wo.id).await;
-    let theirs = share_of(&other, &other_owner, &other_wo.id).await;
+    let theirs = another_org_sharing(&portico, &other).await;
     let quote = fixtures::quote(
         &org.id,
         "q-poison",
@@ -582,24 +655,7 @@ async fn n5_a_poisoned_notification_never_holds_up_another(store: SeaOrmStore) {
     assert_eq!(mailer.sent().len(), 2);
 
     let early = T0 - Duration::minutes(1);
-    let poisoned = Notification {
-        id: NotificationId(uuid::Uuid::from_u128(0xBAD)),
-        org_id: org.id.clone(),
-        share_id: None,
-        record: RecordRef {
-            kind: RecordKind::Quote,
-            id: quote.id.clone(),
-        },
-        to: org.contact.email.clone().unwrap(),
-        kind: NotificationKind::QuoteDecided {
-            decision: portico_core::model::DecisionKind::Approved,
-            message: None,
-        },
-        created_at: early,
-        due_at: early,
-        delivery: Delivery::Pending,
-        attempts: 0,
-    };
+    let poisoned = decided_quote_notice(&org, &quote.id, early);
     let mut unreadable = pending_link(0, &org, &mine, early);
     unreadable.to = portico_core::model::Email::parse("unreadable@client.example").unwrap();
     let mut tx = store.begin().await.unwrap();
@@ -614,30 +670,7 @@ async fn n5_a_poisoned_notification_never_holds_up_another(store: SeaOrmStore) {
         tx.enqueue(&pending_link(i, org, share, T0)).await.unwrap();
     }
     tx.commit().await.unwrap();
-    let postgres = store.connection().get_database_backend() == DatabaseBackend::Postgres;
-    let (bad_body, bad_kind) = if postgres {
-        (
-            "'{\"kind\": \"quote\", \"title\": 42}'::jsonb",
-            "'{\"type\": \"no_such_kind\"}'::jsonb",
-        )
-    } else {
-        (
-            "'{\"kind\": \"quote\", \"title\": 42}'",
-            "'{\"type\": \"no_such_kind\"}'",
-        )
-    };
-    exec(
-        &store,
-        &format!("UPDATE records SET body = {bad_body} WHERE id = 'q-poison'"),
-    )
-    .await;
-    exec(
-        &store,
-        &format!(
-            "UPDATE outbox SET kind = {bad_kind} WHERE recipient = 'unreadable@client.example'"
-        ),
-    )
-    .await;
+    poison(&store, "q-poison", "unreadable@client.example").await;
 
     let before = mailer.sent().len();
     for _ in 0..30 {
@@ -662,36 +695,11 @@ async fn n5_a_poisoned_notification_never_holds_up_another(store: SeaOrmStore) {
         (100, 100),
         "the 100 good ones, once each"
     );
-    // By recipient: each of the two has its own (ids are stored natively, differently per database).
-    let state = |to: &'static str| {
-        let store = store.clone();
-        async move {
-            let row = store
-                .connection()
-                .query_one_raw(Statement::from_string(
-                    store.connection().get_database_backend(),
-                    format!("SELECT state, dead_reason FROM outbox WHERE recipient = '{to}'"),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let state: String = row.try_get("", "state").unwrap();
-            let reason: Option<String> = row.try_get("", "dead_reason").unwrap();
-            (state, reason.unwrap_or_default())
-        }
-    };
-    let (st, reason) = state("unreadable@client.example").await;
+    let (st, reason) = outbox_state(&store, "unreadable@client.example").await;
     assert_eq!(st, "dead");
     assert!(reason.contains("unreadable"), "{reason}");
-    let office = org
-        .contact
-        .email
-        .as_ref()
-        .unwrap()
-        .as_str()
-        .to_owned()
-        .leak();
-    let (st, _) = state(office).await;
+    let office = org.contact.email.as_ref().unwrap().as_str();
+    let (st, _) = outbox_state(&store, office).await;
     assert_eq!(st, "pending", "backing off, like a failing send");
 
     clock.advance(Duration::days(4));
@@ -700,7 +708,7 @@ async fn n5_a_poisoned_notification_never_holds_up_another(store: SeaOrmStore) {
         .await
         .unwrap();
     assert_eq!((r.dead, r.sent), (1, 0));
-    let (st, reason) = state(office).await;
+    let (st, reason) = outbox_state(&store, office).await;
     assert_eq!(st, "dead");
     assert!(reason.contains("could not compose"), "{reason}");
 }
