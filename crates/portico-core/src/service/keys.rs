@@ -18,6 +18,11 @@ impl Portico {
                 "a key label is at most 200 characters".into(),
             ));
         }
+        if label.contains('\0') {
+            return Err(RecordError::Invalid(
+                "the key label contains a NUL character".into(),
+            ));
+        }
         let mut tx = self.ports.store.begin_read().await?;
         tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
         drop(tx);

@@ -446,6 +446,14 @@ async fn i6_nul_text_and_huge_amounts_are_400_naming_the_field() {
         v["message"].as_str().unwrap().contains("costs amount"),
         "{v}"
     );
+    let key = h
+        .client
+        .post("/v1/admin/orgs/org1/api-keys")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .body_json(&json!({ "label": "host\u{0}" }))
+        .send()
+        .await;
+    assert_error(key, 400, "validation").await;
     let client = json!({ "name": "Jordan\u{0}Lee" });
     assert_error(
         h.put("/v1/clients/c2", &client, "owner").await,
