@@ -36,6 +36,9 @@ pub enum ApiError {
     /// No such org, record or share (`not_found`).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The request body did not arrive in time (`request_timeout`).
+    #[oai(status = 408)]
+    RequestTimeout(Json<ErrorBody>),
     /// The route does not take this method (`method_not_allowed`).
     #[oai(status = 405)]
     MethodNotAllowed(Json<ErrorBody>),
@@ -105,6 +108,9 @@ impl ApiError {
         match status {
             StatusCode::UNAUTHORIZED => Self::unauthorized(),
             StatusCode::NOT_FOUND => Self::NotFound(Self::body("not_found", "no such route", None)),
+            StatusCode::REQUEST_TIMEOUT => {
+                Self::RequestTimeout(Self::body("request_timeout", message, None))
+            }
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed(Self::body(
                 "method_not_allowed",
                 "this route does not take that method",

@@ -12,6 +12,7 @@
 mod api;
 pub mod dto;
 mod error;
+mod listener;
 mod ops;
 mod pages;
 
@@ -24,6 +25,7 @@ use portico_core::Portico;
 use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
+pub use listener::{ConnectionLimits, address_key, serve_with_limits};
 pub use ops::{Operations, serve, service};
 pub use pages::{CONTENT_SECURITY_POLICY, PagesConfig};
 
@@ -40,6 +42,9 @@ pub struct HttpConfig {
     pub public_url: String,
     /// The client pages' limits.
     pub pages: PagesConfig,
+    /// Connection limits and timeouts of the listener ([`serve`]); the body-read timeout
+    /// applies wherever the service is mounted.
+    pub limits: ConnectionLimits,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -53,6 +58,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("public_url", &self.public_url)
             .field("pages", &self.pages)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -65,6 +71,7 @@ impl Default for HttpConfig {
             max_file_bytes: 25 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
             pages: PagesConfig::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -133,6 +140,7 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         .with(BodyLimit {
             max: config.max_body_bytes,
             max_file: config.max_file_bytes,
+            timeout: config.limits.body_read_timeout,
         })
         .before(single_identity_headers)
         .before(literal_invalid_escapes)
@@ -195,10 +203,11 @@ async fn single_identity_headers(req: Request) -> poem::Result<Request> {
 
 /// Reads at most `max` bytes of a request body (`max_file` for file uploads), answering 413
 /// beyond it, so no handler ever parses an unbounded body (whether or not the client sent
-/// `Content-Length`).
+/// `Content-Length`); a body that takes longer than `timeout` to arrive answers 408.
 struct BodyLimit {
     max: usize,
     max_file: usize,
+    timeout: std::time::Duration,
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -209,6 +218,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
             inner,
             max: self.max,
             max_file: self.max_file,
+            timeout: self.timeout,
         }
     }
 }
@@ -217,6 +227,7 @@ struct BodyLimitEndpoint<E> {
     inner: E,
     max: usize,
     max_file: usize,
+    timeout: std::time::Duration,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
@@ -242,10 +253,18 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         if declared.is_some_and(|len| len > max as u64) {
             return Err(too_large());
         }
-        let body = req
-            .take_body()
-            .into_bytes_limit(max)
+        let read = req.take_body().into_bytes_limit(max);
+        let body = tokio::time::timeout(self.timeout, read)
             .await
+            .map_err(|_| {
+                poem::Error::from_string(
+                    format!(
+                        "the body did not arrive within {} seconds",
+                        self.timeout.as_secs()
+                    ),
+                    StatusCode::REQUEST_TIMEOUT,
+                )
+            })?
             .map_err(|e| match e {
                 poem::error::ReadBodyError::PayloadTooLarge => too_large(),
                 other => poem::Error::from_string(other.to_string(), StatusCode::BAD_REQUEST),

@@ -4,14 +4,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use poem::http::StatusCode;
-use poem::listener::TcpListener;
 use poem::web::Data;
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, Server, get, handler,
+    Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler,
 };
 use portico_core::Portico;
 
@@ -118,8 +117,9 @@ pub fn service(
         .data(ops)
 }
 
-/// Serves [`service`] on `bind` until `shutdown` resolves, then stops accepting and lets
-/// in-flight requests finish (up to 30 seconds).
+/// Serves [`service`] on `bind` until `shutdown` resolves, under the connection limits of
+/// `config.limits`; then stops accepting and lets in-flight requests finish within the grace
+/// period.
 pub async fn serve(
     portico: Portico,
     config: &HttpConfig,
@@ -127,11 +127,12 @@ pub async fn serve(
     bind: SocketAddr,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    Server::new(TcpListener::bind(bind))
-        .run_with_graceful_shutdown(
-            service(portico, config, ops),
-            shutdown,
-            Some(Duration::from_secs(30)),
-        )
-        .await
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    crate::listener::serve_with_limits(
+        listener,
+        service(portico, config, ops),
+        config.limits.clone(),
+        shutdown,
+    )
+    .await
 }

@@ -55,6 +55,8 @@ pub struct Settings {
     pub mail_give_up: std::time::Duration,
     /// How long a dispatcher's claim holds before another may take the email (after a crash).
     pub mail_lease: std::time::Duration,
+    /// The listener's connection limits and timeouts.
+    pub limits: portico_http::ConnectionLimits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -80,6 +82,7 @@ impl std::fmt::Debug for Settings {
             .field("mail_retry", &self.mail_retry)
             .field("mail_give_up", &self.mail_give_up)
             .field("mail_lease", &self.mail_lease)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -134,6 +137,10 @@ struct FileSettings {
     mail_retry_seconds: Option<u64>,
     mail_give_up_hours: Option<u64>,
     mail_lease_seconds: Option<u64>,
+    header_timeout_seconds: Option<u64>,
+    body_timeout_seconds: Option<u64>,
+    max_connections: Option<u64>,
+    max_connections_per_address: Option<u64>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -143,6 +150,7 @@ pub fn load(
 ) -> Result<Settings, ConfigError> {
     let from_file = file.map(read_file).transpose()?.unwrap_or_default();
     let (burst_window, mail_retry, mail_give_up, mail_lease) = mail_timing(env, &from_file)?;
+    let limits = connection_limits(env, &from_file)?;
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -249,6 +257,49 @@ pub fn load(
         mail_retry,
         mail_give_up,
         mail_lease,
+        limits,
+    })
+}
+
+/// The listener's timeouts and connection caps.
+fn connection_limits(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileSettings,
+) -> Result<portico_http::ConnectionLimits, ConfigError> {
+    let setting = |name: &'static str, from_file, default, range| {
+        bounded(name, env(name), from_file, default, range)
+    };
+    let defaults = portico_http::ConnectionLimits::default();
+    let header = setting(
+        "PORTICO_HEADER_TIMEOUT_SECONDS",
+        file.header_timeout_seconds,
+        defaults.header_read_timeout.as_secs(),
+        1..=600,
+    )?;
+    let body = setting(
+        "PORTICO_BODY_TIMEOUT_SECONDS",
+        file.body_timeout_seconds,
+        defaults.body_read_timeout.as_secs(),
+        1..=3600,
+    )?;
+    let total = setting(
+        "PORTICO_MAX_CONNECTIONS",
+        file.max_connections,
+        defaults.max_connections as u64,
+        1..=1_000_000,
+    )?;
+    let per_address = setting(
+        "PORTICO_MAX_CONNECTIONS_PER_ADDRESS",
+        file.max_connections_per_address,
+        defaults.max_connections_per_address as u64,
+        1..=1_000_000,
+    )?;
+    Ok(portico_http::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(header),
+        body_read_timeout: Duration::from_secs(body),
+        max_connections: usize::try_from(total).unwrap_or(usize::MAX),
+        max_connections_per_address: usize::try_from(per_address).unwrap_or(usize::MAX),
+        ..defaults
     })
 }
 

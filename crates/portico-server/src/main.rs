@@ -141,6 +141,7 @@ async fn serve(settings: &Settings) -> Result<()> {
             trust_proxy: settings.trust_proxy,
             ..portico_http::PagesConfig::default()
         },
+        limits: within_open_file_limit(settings.limits.clone()),
     };
     let (mailer, mail) = mailer(settings).await?;
     let dispatch = tokio::spawn(dispatcher::run(
@@ -164,6 +165,43 @@ async fn serve(settings: &Settings) -> Result<()> {
     dispatch.abort();
     tracing::info!("portico stopped");
     Ok(())
+}
+
+/// Descriptors kept free of connections: the database pool, mail, files, logs.
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+/// Raises the soft open-file limit to the hard one and keeps the connection cap under it, so
+/// a flood of sockets meets the cap, never the limit (where accepting, and so every client,
+/// would stall). Logs what it did.
+fn within_open_file_limit(
+    mut limits: portico_http::ConnectionLimits,
+) -> portico_http::ConnectionLimits {
+    let open_files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
+            return limits;
+        }
+    };
+    let room =
+        usize::try_from(open_files.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX);
+    if limits.max_connections > room {
+        tracing::warn!(
+            configured = limits.max_connections,
+            capped = room,
+            "the connection cap is above what the open-file limit allows; lowered"
+        );
+        limits.max_connections = room.max(1);
+    }
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        max_connections_per_address = limits.max_connections_per_address,
+        header_timeout_seconds = limits.header_read_timeout.as_secs(),
+        body_timeout_seconds = limits.body_read_timeout.as_secs(),
+        "connection limits"
+    );
+    limits
 }
 
 /// The mail port: SMTP when `SMTP_URL` is set, else `.eml` files under the data folder; and a

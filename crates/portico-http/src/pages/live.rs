@@ -54,6 +54,7 @@ pub(crate) fn stream(
     token: String,
     org: OrgId,
     status: String,
+    draining: Option<crate::listener::Draining>,
 ) -> SSE {
     let watch = Watch {
         portico,
@@ -63,7 +64,14 @@ pub(crate) fn stream(
         changes: BroadcastStream::new(hub.subscribe()),
         done: false,
     };
-    SSE::new(events(watch)).keep_alive(Duration::from_secs(20))
+    let events = events(watch);
+    match draining {
+        // The stream ends when the server starts shutting down; the page's script reconnects
+        // to whichever server answers next.
+        Some(draining) => SSE::new(events.take_until(draining.started()).boxed()),
+        None => SSE::new(events.boxed()),
+    }
+    .keep_alive(Duration::from_secs(20))
 }
 
 fn events(watch: Watch) -> impl Stream<Item = Event> + Send + 'static {

@@ -623,7 +623,16 @@ async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages
     }
     match pages.portico.view_link(&token).await {
         Ok(Opened::View { view, org, .. }) => {
-            live::stream(pages.portico.clone(), &pages.hub, token, org, view.status).into_response()
+            let draining = req.extensions().get::<crate::listener::Draining>().cloned();
+            live::stream(
+                pages.portico.clone(),
+                &pages.hub,
+                token,
+                org,
+                view.status,
+                draining,
+            )
+            .into_response()
         }
         Ok(other) => closed(pages, ip, &other),
         Err(e) => internal(&e),
