@@ -43,8 +43,8 @@ pub struct Settings {
     pub mail_from: Email,
     /// Keep rendered client pages in memory (per process).
     pub page_cache: bool,
-    /// Behind a reverse proxy: the client's address is the last `X-Forwarded-For` entry.
-    pub trust_proxy: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// SMTP delivery; `None` writes `.eml` files under the data folder instead.
     pub smtp: Option<portico_mail::SmtpConfig>,
     /// How long a burst of task or update emails gathers before it leaves as one (N6).
@@ -76,7 +76,7 @@ impl std::fmt::Debug for Settings {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("mail_from", &self.mail_from)
             .field("page_cache", &self.page_cache)
-            .field("trust_proxy", &self.trust_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp", &self.smtp)
             .field("burst_window", &self.burst_window)
             .field("mail_retry", &self.mail_retry)
@@ -132,6 +132,7 @@ struct FileSettings {
     mail_from: Option<String>,
     page_cache: Option<String>,
     trust_proxy: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
     smtp_url: Option<String>,
     burst_window_seconds: Option<u64>,
     mail_retry_seconds: Option<u64>,
@@ -229,11 +230,7 @@ pub fn load(
         database_url.starts_with("sqlite:"),
     )?;
 
-    let trust_proxy = on_off(
-        "PORTICO_TRUST_PROXY",
-        pick("PORTICO_TRUST_PROXY", from_file.trust_proxy).as_deref(),
-        false,
-    )?;
+    let trusted_proxies = trusted_proxies(env, from_file.trust_proxy, from_file.trusted_proxies)?;
 
     let smtp = pick("SMTP_URL", from_file.smtp_url)
         .map(|raw| portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e)))
@@ -251,7 +248,7 @@ pub fn load(
         max_file_bytes,
         mail_from,
         page_cache,
-        trust_proxy,
+        trusted_proxies,
         smtp,
         burst_window,
         mail_retry,
@@ -301,6 +298,46 @@ fn connection_limits(
         max_connections_per_address: usize::try_from(per_address).unwrap_or(usize::MAX),
         ..defaults
     })
+}
+
+/// `PORTICO_TRUSTED_PROXIES` (comma-separated) or the file's list; the old on/off switch is
+/// refused with a pointer to it.
+fn trusted_proxies(
+    env: &dyn Fn(&str) -> Option<String>,
+    old_switch: Option<String>,
+    from_file: Option<Vec<String>>,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    if env("PORTICO_TRUST_PROXY")
+        .filter(|v| !v.is_empty())
+        .or(old_switch)
+        .is_some()
+    {
+        return Err(bad(
+            "PORTICO_TRUST_PROXY",
+            "is replaced by PORTICO_TRUSTED_PROXIES, the addresses or CIDR ranges of the proxies \
+             whose X-Forwarded-For to believe (e.g. 10.0.0.0/8,192.0.2.7)",
+        ));
+    }
+    let entries: Vec<String> = match env("PORTICO_TRUSTED_PROXIES").filter(|v| !v.trim().is_empty())
+    {
+        Some(raw) => raw.split(',').map(str::to_owned).collect(),
+        None => from_file.unwrap_or_default(),
+    };
+    entries.iter().map(|entry| parse_net(entry)).collect()
+}
+
+/// An address (a network of one) or a CIDR range.
+fn parse_net(entry: &str) -> Result<ipnet::IpNet, ConfigError> {
+    let entry = entry.trim();
+    entry
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            bad(
+                "PORTICO_TRUSTED_PROXIES",
+                format!("{entry:?} is neither an address nor a CIDR range such as 10.0.0.0/8"),
+            )
+        })
 }
 
 /// The burst window, the first retry delay, the give-up age and the claim lease of emails.
@@ -511,6 +548,19 @@ mod tests {
                 vec![("PORTICO_MAX_BODY_BYTES", "lots")],
                 "PORTICO_MAX_BODY_BYTES",
             ),
+            (vec![("PORTICO_TRUST_PROXY", "on")], "PORTICO_TRUST_PROXY"),
+            (
+                vec![("PORTICO_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")],
+                "PORTICO_TRUSTED_PROXIES",
+            ),
+            (
+                vec![("PORTICO_HEADER_TIMEOUT_SECONDS", "0")],
+                "PORTICO_HEADER_TIMEOUT_SECONDS",
+            ),
+            (
+                vec![("PORTICO_MAX_CONNECTIONS_PER_ADDRESS", "many")],
+                "PORTICO_MAX_CONNECTIONS_PER_ADDRESS",
+            ),
         ];
         for (pairs, setting) in cases {
             let err = load(None, &env(&pairs)).unwrap_err();
@@ -527,6 +577,38 @@ mod tests {
             load(Some(&file), &env(&[])).unwrap_err().setting,
             "PORTICO_CONFIG"
         );
+    }
+
+    #[test]
+    fn s10_trusted_proxies_and_connection_limits_are_read_from_the_environment_or_the_file() {
+        let s = load(
+            None,
+            &env(&[
+                (
+                    "PORTICO_TRUSTED_PROXIES",
+                    "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+                ),
+                ("PORTICO_MAX_CONNECTIONS", "100"),
+                ("PORTICO_HEADER_TIMEOUT_SECONDS", "5"),
+            ]),
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        assert_eq!(s.limits.max_connections, 100);
+        assert_eq!(s.limits.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(s.limits.max_connections_per_address, 256, "the default");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("portico.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"127.0.0.1\"]\nmax_connections_per_address = 8\n",
+        )
+        .unwrap();
+        let s = load(Some(&file), &env(&[])).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 1);
+        assert_eq!(s.limits.max_connections_per_address, 8);
+        assert!(load(None, &env(&[])).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

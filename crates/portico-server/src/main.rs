@@ -138,7 +138,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         public_url: settings.public_url.clone(),
         pages: portico_http::PagesConfig {
             cache: settings.page_cache,
-            trust_proxy: settings.trust_proxy,
+            trusted_proxies: settings.trusted_proxies.clone(),
             ..portico_http::PagesConfig::default()
         },
         limits: within_open_file_limit(settings.limits.clone()),

@@ -114,6 +114,12 @@ impl Portico {
         let Some(share) = self.ports.store.share_by_token_hash(&hash).await? else {
             return Ok(Err(Opened::NotFound));
         };
+        // S5, S10: a revoked link fails exactly as an unknown one does, with no more work (no
+        // key derivation, no transaction, no org read), so neither the answer nor its cost
+        // tells that the link once existed.
+        if !share.is_active() {
+            return Ok(Err(Opened::NotFound));
+        }
         // A row that matches the hash but not the server key (forged in the database, or minted
         // under a key since removed) does not open.
         let genuine = self

@@ -190,3 +190,98 @@ fn s5_v7_every_change_a_page_could_show_is_published_after_commit() {
     let opened = w.block_on(portico.view_link("nothing"));
     assert!(matches!(opened.unwrap(), Opened::NotFound));
 }
+
+/// A store that counts the units of work opened on it.
+struct CountingStore {
+    inner: portico_core::testing::MemoryStore,
+    units: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl portico_core::ports::Store for CountingStore {
+    async fn begin(
+        &self,
+    ) -> Result<Box<dyn portico_core::ports::UnitOfWork>, portico_core::ports::StoreError> {
+        self.units.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.begin().await
+    }
+    async fn share_by_token_hash(
+        &self,
+        hash: &portico_core::token::TokenHash,
+    ) -> Result<Option<portico_core::model::Share>, portico_core::ports::StoreError> {
+        self.inner.share_by_token_hash(hash).await
+    }
+    async fn insert_api_key(
+        &self,
+        id: uuid::Uuid,
+        org: &portico_core::model::OrgId,
+        key_hash: &portico_core::token::ApiKeyHash,
+        label: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        self.inner
+            .insert_api_key(id, org, key_hash, label, at)
+            .await
+    }
+    async fn org_of_api_key(
+        &self,
+        key_hash: &portico_core::token::ApiKeyHash,
+    ) -> Result<Option<portico_core::model::OrgId>, portico_core::ports::StoreError> {
+        self.inner.org_of_api_key(key_hash).await
+    }
+    async fn revoke_api_key(
+        &self,
+        org: &portico_core::model::OrgId,
+        id: uuid::Uuid,
+        at: time::OffsetDateTime,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        self.inner.revoke_api_key(org, id, at).await
+    }
+    async fn record_opened(
+        &self,
+        share: portico_core::model::ShareId,
+        at: time::OffsetDateTime,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        self.inner.record_opened(share, at).await
+    }
+}
+
+/// S5, S10: a revoked link costs what an unknown one costs — one look-up by hash, no unit of
+/// work, no org read — so the cost of a failure does not tell that a link once existed.
+#[test]
+fn s5_s10_a_revoked_link_fails_with_the_work_of_an_unknown_one() {
+    let w = World::new();
+    let share = w.enable(&w.wo);
+    let link = share.link.clone().unwrap();
+    w.block_on(w.portico.revoke_share(&owner(), &w.org, share.id))
+        .unwrap();
+    let fresh = w.enable(&w.wo).link.unwrap();
+    let counting = Arc::new(CountingStore {
+        inner: w.store.clone(),
+        units: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let portico = portico_core::Portico::new(
+        portico_core::Ports {
+            store: counting.clone(),
+            clock: w.clock.clone(),
+            random: Arc::new(portico_core::testing::SeededRandomness::new(1)),
+            blobs: w.blobs.clone(),
+        },
+        portico_core::token::TokenKeys::new(portico_core::token::KeyId(1), crate::support::SECRET)
+            .unwrap(),
+        portico_core::ServiceConfig::default(),
+    );
+    let units = |raw: &str| {
+        let before = counting.units.load(std::sync::atomic::Ordering::SeqCst);
+        let opened = w.block_on(portico.view_link(raw)).unwrap();
+        (
+            counting.units.load(std::sync::atomic::Ordering::SeqCst) - before,
+            matches!(opened, Opened::NotFound),
+        )
+    };
+    let unknown = "A".repeat(token(&link).len());
+    assert_eq!(units(token(&link)), (0, true), "revoked");
+    assert_eq!(units(&unknown), (0, true), "unknown");
+    let (opened_units, not_found) = units(token(&fresh));
+    assert!(opened_units >= 1 && !not_found, "a valid link opens");
+}

@@ -62,9 +62,15 @@ pub struct PagesConfig {
     pub cache: bool,
     /// How often gathered openings are written (S11).
     pub opens_flush_every: Duration,
-    /// Take the client's address from the last `X-Forwarded-For` entry (only behind a reverse
-    /// proxy that sets it; otherwise every client could pick its own address).
-    pub trust_proxy: bool,
+    /// "Get help" messages allowed per link, whatever the address: a burst, then one per
+    /// `help_per_link_every`.
+    pub help_per_link_burst: NonZeroU32,
+    /// See `help_per_link_burst`.
+    pub help_per_link_every: Duration,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed: when the
+    /// peer is one of them, the client is the right-most address in that header that is not.
+    /// Empty (the default): the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for PagesConfig {
@@ -75,7 +81,9 @@ impl Default for PagesConfig {
             help_every: Duration::from_mins(2),
             cache: true,
             opens_flush_every: Duration::from_secs(2),
-            trust_proxy: false,
+            help_per_link_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            help_per_link_every: Duration::from_mins(10),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -86,9 +94,10 @@ pub(crate) struct Pages {
     cache: Option<Arc<PageCache>>,
     opens: Arc<Opens>,
     throttle: Throttle,
-    help_budget: Budget,
+    help_per_address: Budget<IpAddr>,
+    help_per_link: Budget<String>,
     hub: Arc<LiveHub>,
-    trust_proxy: bool,
+    trusted_proxies: Vec<ipnet::IpNet>,
     /// `scheme://host[:port]` of the public URL: a form posted from anywhere else is refused.
     origin: String,
 }
@@ -114,9 +123,10 @@ impl Pages {
             portico,
             cache,
             throttle: Throttle::new(config.failed_lookups_per_minute),
-            help_budget: Budget::new(config.help_burst, config.help_every),
+            help_per_address: Budget::new(config.help_burst, config.help_every),
+            help_per_link: Budget::new(config.help_per_link_burst, config.help_per_link_every),
             hub,
-            trust_proxy: config.trust_proxy,
+            trusted_proxies: config.trusted_proxies.clone(),
             origin,
         }
     }
@@ -213,24 +223,46 @@ impl<E: Endpoint> Endpoint for PrivateHeadersEndpoint<E> {
     }
 }
 
-/// The client's address: the connection's peer, or behind a trusted reverse proxy the address
-/// that proxy appended last to `X-Forwarded-For` (earlier entries are the client's to forge).
+/// The client's address: the connection's peer; or, when the peer is a trusted reverse proxy,
+/// the right-most `X-Forwarded-For` address that is not itself a trusted proxy (everything to
+/// its left is the client's to forge).
 fn client_ip(pages: &Pages, req: &Request) -> IpAddr {
     let peer = req
         .remote_addr()
         .as_socket_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), std::net::SocketAddr::ip);
-    if !pages.trust_proxy {
+    forwarded_client(peer, &pages.trusted_proxies, req.headers())
+}
+
+/// See [`client_ip`].
+pub(crate) fn forwarded_client(
+    peer: IpAddr,
+    trusted: &[ipnet::IpNet],
+    headers: &poem::http::HeaderMap,
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
         return peer;
     }
-    req.headers()
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .next_back()
-        .and_then(|last| last.trim().parse().ok())
-        .unwrap_or(peer)
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            // An entry that is no address: nothing left of it can be believed.
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
 }
 
 fn html(status: StatusCode, body: String) -> Response {
@@ -311,10 +343,16 @@ fn closed(pages: &Pages, ip: IpAddr, opened: &Opened) -> Response {
     match opened {
         Opened::Expired(card) => expired(card),
         Opened::Unavailable(card) => unavailable(card),
-        Opened::View { .. } | Opened::NotFound => match pages.throttle.failed(ip) {
-            Some(wait) => too_many(wait),
-            None => not_found(),
-        },
+        Opened::View { .. } | Opened::NotFound => {
+            let answer = match pages.throttle.failed(ip) {
+                Some(wait) => too_many(wait),
+                None => not_found(),
+            };
+            metrics::gauge!("portico_throttle_tracked_addresses").set(f64::from(
+                u32::try_from(pages.throttle.tracked()).unwrap_or(u32::MAX),
+            ));
+            answer
+        }
     }
 }
 
@@ -409,9 +447,6 @@ async fn page(
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
     let ip = client_ip(pages, req);
-    if let Some(wait) = pages.throttle.blocked_for(ip) {
-        return too_many(wait);
-    }
     let plain = query.help.is_none();
     if plain
         && let Some(hit) = pages
@@ -462,9 +497,6 @@ async fn file(
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
     let ip = client_ip(pages, req);
-    if let Some(wait) = pages.throttle.blocked_for(ip) {
-        return too_many(wait);
-    }
     let Ok(file) = FileId::new(file) else {
         return closed(pages, ip, &Opened::NotFound);
     };
@@ -564,7 +596,13 @@ async fn help(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    if let Err(wait) = pages.help_budget.spend(client_ip(pages, req)) {
+    // Per address, and per link (so rotating addresses cannot flood the business either).
+    let ip = crate::listener::address_key(client_ip(pages, req));
+    if let Err(wait) = pages
+        .help_per_address
+        .spend(&ip)
+        .and_then(|()| pages.help_per_link.spend(&token))
+    {
         return too_many(wait);
     }
     let request = HelpRequest {
@@ -618,9 +656,6 @@ fn see_other(location: &str) -> Response {
 #[handler]
 async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages>>) -> Response {
     let ip = client_ip(pages, req);
-    if let Some(wait) = pages.throttle.blocked_for(ip) {
-        return too_many(wait);
-    }
     match pages.portico.view_link(&token).await {
         Ok(Opened::View { view, org, .. }) => {
             let draining = req.extensions().get::<crate::listener::Draining>().cloned();

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use poem::test::TestResponse;
 use poem::{Endpoint, Response};
 use portico_core::ports::Outbox;
-use portico_http::{CONTENT_SECURITY_POLICY, PagesConfig};
+use portico_http::{CONTENT_SECURITY_POLICY, HttpConfig, PagesConfig};
 use serde_json::{Value, json};
 
 use crate::support::{Harness, body, config, harness, harness_with, work_order};
@@ -409,9 +409,16 @@ async fn s10_failed_look_ups_are_throttled_and_valid_links_are_not() {
         .parse()
         .unwrap();
     assert!(retry >= 1);
-    // While blocked, the address gets 429 without a look-up.
+    // While blocked, failures get 429 …
     let (status, _) = text(h.client.get("/s/guess-again").send().await).await;
     assert_eq!(status, 429);
+    // … but a valid link from the same address (a whole office behind one NAT) still opens.
+    h.client.get(&path).send().await.assert_status_is_ok();
+    h.client
+        .get(format!("{path}/events"))
+        .send()
+        .await
+        .assert_status_is_ok();
     // Without a trusted proxy, X-Forwarded-For is the client's to forge: it changes nothing.
     let forged = h
         .client
@@ -422,27 +429,67 @@ async fn s10_failed_look_ups_are_throttled_and_valid_links_are_not() {
     assert_eq!(forged.0.status().as_u16(), 429);
 }
 
-#[tokio::test]
-async fn s10_behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
+/// The test client's connections come from no address (0.0.0.0): trusting it as a proxy lets
+/// a test pick the client address through X-Forwarded-For.
+fn behind_proxy(failed_per_minute: u32) -> HttpConfig {
     let mut config = config();
     config.pages = PagesConfig {
-        failed_lookups_per_minute: NonZeroU32::new(2).unwrap(),
-        trust_proxy: true,
+        failed_lookups_per_minute: NonZeroU32::new(failed_per_minute).unwrap(),
+        trusted_proxies: vec!["0.0.0.0/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()],
         ..PagesConfig::default()
     };
-    let h = harness_with(config).await;
-    let from = |client: &str, n: usize| {
+    config
+}
+
+#[tokio::test]
+async fn s10_behind_a_trusted_proxy_each_client_address_has_its_own_budget() {
+    let h = harness_with(behind_proxy(2)).await;
+    let from = |xff: &str, n: usize| {
         h.client
             .get(format!("/s/guess{n}"))
-            // The client's own claim first, then the address the proxy appended.
-            .header("X-Forwarded-For", format!("10.9.9.9, {client}"))
+            .header("X-Forwarded-For", xff.to_owned())
             .send()
     };
+    // The right-most address that is not a trusted proxy is the client; what is left of it is
+    // the client's own claim.
     for n in 0..2 {
-        assert_eq!(from("203.0.113.9", n).await.0.status().as_u16(), 404);
+        let xff = format!("198.51.100.{n}, 203.0.113.9, 10.1.1.1");
+        assert_eq!(from(&xff, n).await.0.status().as_u16(), 404);
     }
-    assert_eq!(from("203.0.113.9", 3).await.0.status().as_u16(), 429);
+    assert_eq!(
+        from("1.1.1.1, 203.0.113.9", 3).await.0.status().as_u16(),
+        429
+    );
     assert_eq!(from("203.0.113.10", 4).await.0.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn s10_an_ipv6_guesser_counts_by_its_64_prefix() {
+    let h = harness_with(behind_proxy(3)).await;
+    let from = |client: String, n: u32| {
+        h.client
+            .get(format!("/s/guess{n}"))
+            .header("X-Forwarded-For", client)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for n in 0..10u32 {
+        // Every guess from another address of one /64.
+        let status = from(format!("2001:db8:7:7::{n:x}"), n)
+            .await
+            .0
+            .status()
+            .as_u16();
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..3], &[404, 404, 404]);
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    let other = from("2001:db8:7:8::1".to_owned(), 99).await;
+    assert_eq!(
+        other.0.status().as_u16(),
+        404,
+        "another /64 has its own budget"
+    );
 }
 
 #[tokio::test]
@@ -694,4 +741,83 @@ async fn s11_s5_openings_are_recorded_without_a_write_per_request_and_cached_pag
     .assert_status_is_ok();
     let (status, _) = text(h.client.get(&path).send().await).await;
     assert_eq!(status, 404, "S5: the very next request");
+}
+
+#[tokio::test]
+async fn v2_s10_get_help_has_a_budget_per_link_that_rotating_addresses_cannot_escape() {
+    let mut config = behind_proxy(30);
+    config.pages.help_per_link_burst = NonZeroU32::new(3).unwrap();
+    let h = harness_with(config).await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    let (_, page) = text(h.client.get(&path).send().await).await;
+    let from = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = page[from..from + page[from..].find('"').unwrap()].to_owned();
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let resp = h
+            .client
+            .post(format!("{path}/help"))
+            .header("X-Forwarded-For", format!("198.51.100.{n}"))
+            .content_type("application/x-www-form-urlencoded")
+            .body(format!("name=Jordan&phone=&message=Help+{n}&csrf={csrf}"))
+            .send()
+            .await;
+        statuses.push(resp.0.status().as_u16());
+    }
+    assert_eq!(&statuses[..3], &[303, 303, 303]);
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    let outbox = h
+        .store
+        .notifications_of_org(&portico_core::model::OrgId::new("org1").unwrap())
+        .await
+        .unwrap();
+    let helps = outbox
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.kind,
+                portico_core::model::NotificationKind::HelpRequested { .. }
+            )
+        })
+        .count();
+    assert_eq!(helps, 3, "three emails to the business, not twelve");
+}
+
+#[tokio::test]
+async fn s5_s10_unknown_and_revoked_links_get_the_same_bytes() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, share_id) = share(&h, "work_order", "wo1").await;
+    h.post(
+        &format!("/v1/shares/{share_id}/revoke"),
+        &json!({}),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    let revoked = h.client.get(&path).send().await;
+    let unknown = h
+        .client
+        .get("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await;
+    let headers = |r: &TestResponse| {
+        let mut all: Vec<(String, String)> =
+            r.0.headers()
+                .iter()
+                .filter(|(k, _)| k.as_str() != "date")
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(headers(&revoked), headers(&unknown));
+    let (a, revoked_body) = text(revoked).await;
+    let (b, unknown_body) = text(unknown).await;
+    assert_eq!((a, revoked_body), (b, unknown_body));
 }
