@@ -109,7 +109,10 @@ fn hash(token: &str) -> [u8; 32] {
 /// The HTTP service: the integration API under `/v1`, its document at `/openapi.json`, the
 /// interactive docs at `/docs`, and the client pages under `/s/{token}`.
 pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Response> + use<> {
-    let hub = Arc::new(pages::live::LiveHub::new());
+    let hub = Arc::new(pages::live::LiveHub::new(pages::live::StreamLimits {
+        per_link: config.pages.live_streams_per_link,
+        per_address: config.pages.live_streams_per_address,
+    }));
     let mut portico = portico.with_changes(hub.clone());
     let cache = config
         .pages

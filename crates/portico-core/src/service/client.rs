@@ -4,8 +4,8 @@ use super::{ClientError, Portico, retry_on_conflict};
 use time::OffsetDateTime;
 
 use crate::model::{
-    Actor, AuditAction, FileId, Invoice, NotificationKind, Org, OrgId, Record, RecordKind, Share,
-    ShareId, Staff, Versioned,
+    Actor, AuditAction, FileId, Invoice, NotificationKind, Org, OrgId, Record, RecordKind,
+    RecordRef, Share, ShareId, Staff, Versioned,
 };
 use crate::policy::access::{self, Access};
 use crate::policy::project::{Projection, company_card, project};
@@ -23,6 +23,8 @@ pub enum Opened {
         share: ShareId,
         /// The org the share belongs to.
         org: OrgId,
+        /// The record the share opens (live status listens for its changes).
+        record: RecordRef,
         /// When the link stops opening (S7), if an expiry is set; a cached page must not
         /// outlive it.
         expires_at: Option<OffsetDateTime>,
@@ -220,6 +222,7 @@ impl Portico {
         Ok(Opened::View {
             share: found.share.id,
             org: found.share.org_id.clone(),
+            record: found.share.record.clone(),
             expires_at: found.share.expires_at,
             view: Box::new(view),
         })

@@ -1,111 +1,296 @@
-//! V7: live status. Committed changes reach a broadcast channel ([`LiveHub`], a core
-//! [`Changes`] listener); each open work-order page holds a server-sent-events stream that
-//! re-reads its view when a change touches its record and sends the new status, or `gone` when
-//! the link stopped opening (revoked, expired, switched off).
+//! V7: live status, with bounds. Committed changes reach the [`LiveHub`] (a core [`Changes`]
+//! listener). Open work-order pages are grouped by link: one [`Watch`] per link, however many
+//! pages hold it open, re-reads the link once when a change touches its record (or its whole
+//! org) and hands the new status to every stream of the group; a change elsewhere wakes no one.
+//! A link that stops opening — revoked, switched off, or expired by time, for which the group
+//! sets its own timer — ends every stream with a `gone` event.
+//!
+//! Streams are capped per link and per client address; past a cap the page simply gets no
+//! live updates (429 on the stream) and keeps working.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use poem::web::sse::{Event, SSE};
 use portico_core::Portico;
-use portico_core::model::OrgId;
+use portico_core::model::{OrgId, RecordRef};
 use portico_core::ports::{Change, Changes};
 use portico_core::service::Opened;
-use tokio::sync::broadcast;
-use tokio_stream::wrappers::BroadcastStream;
+use time::OffsetDateTime;
+use tokio::sync::{Notify, watch};
+use tokio_stream::wrappers::WatchStream;
 
-/// Changes waiting for slow listeners; a listener that falls further behind re-reads anyway.
-const BACKLOG: usize = 1024;
+/// What a group last learnt of its link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Status(String),
+    Gone,
+}
 
-/// The in-process fan-out of committed changes.
-pub(crate) struct LiveHub(broadcast::Sender<Change>);
+/// The streams of one link, and the one re-read they share.
+struct Watch {
+    org: OrgId,
+    record: RecordRef,
+    /// Woken by every change of the record or its org.
+    kick: Notify,
+    state: watch::Sender<State>,
+    streams: Mutex<usize>,
+}
+
+/// Why a stream was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The link already has its share of streams.
+    PerLink,
+    /// The address already has its share of streams.
+    PerAddress,
+}
+
+/// Stream limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamLimits {
+    pub(crate) per_link: usize,
+    pub(crate) per_address: usize,
+}
+
+/// The in-process fan-out of committed changes to the open pages' groups.
+pub(crate) struct LiveHub {
+    groups: Mutex<HashMap<String, Weak<Watch>>>,
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+    limits: StreamLimits,
+}
 
 impl LiveHub {
-    pub(crate) fn new() -> Self {
-        Self(broadcast::channel(BACKLOG).0)
+    pub(crate) fn new(limits: StreamLimits) -> Self {
+        Self {
+            groups: Mutex::new(HashMap::new()),
+            per_address: Mutex::new(HashMap::new()),
+            limits,
+        }
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.0.subscribe()
+    fn groups(&self) -> std::sync::MutexGuard<'_, HashMap<String, Weak<Watch>>> {
+        self.groups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Open streams now (for metrics and tests).
+    pub(crate) fn streams(&self) -> usize {
+        self.per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .sum()
     }
 }
 
 impl Changes for LiveHub {
     fn changed(&self, change: &Change) {
-        // No listener is not an error: nobody has a page open.
-        let _ = self.0.send(change.clone());
+        let groups = self.groups();
+        for group in groups.values().filter_map(Weak::upgrade) {
+            let touched = group.org == change.org
+                && change.record.as_ref().is_none_or(|r| *r == group.record);
+            if touched {
+                group.kick.notify_one();
+            }
+        }
     }
 }
 
-/// What one stream remembers between changes.
-struct Watch {
-    portico: Portico,
-    token: String,
-    org: OrgId,
-    status: String,
-    changes: BroadcastStream<Change>,
-    done: bool,
+/// What the events route knows of the link it streams.
+pub(crate) struct Opening {
+    pub(crate) token: String,
+    pub(crate) org: OrgId,
+    pub(crate) record: RecordRef,
+    pub(crate) status: String,
+    pub(crate) expires_at: Option<OffsetDateTime>,
+    pub(crate) address: IpAddr,
 }
 
-/// The event stream of the page behind `token`, which currently shows `status`.
+/// Holds one stream's places in the caps; gives them back when the stream ends.
+struct Seat {
+    hub: Arc<LiveHub>,
+    group: Arc<Watch>,
+    address: IpAddr,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        *self
+            .group
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
+        let mut counts = self
+            .hub
+            .per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// The event stream of the page behind `opening.token`, which currently shows
+/// `opening.status`; ends when the link stops opening or `draining` starts.
 pub(crate) fn stream(
-    portico: Portico,
-    hub: &LiveHub,
-    token: String,
-    org: OrgId,
-    status: String,
+    portico: &Portico,
+    hub: &Arc<LiveHub>,
+    opening: Opening,
     draining: Option<crate::listener::Draining>,
-) -> SSE {
-    let watch = Watch {
-        portico,
-        token,
-        org,
-        status,
-        changes: BroadcastStream::new(hub.subscribe()),
-        done: false,
+) -> Result<SSE, Refused> {
+    let address = crate::listener::address_key(opening.address);
+    let group = group_of(portico, hub, &opening);
+    {
+        let mut streams = group
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *streams >= hub.limits.per_link {
+            return Err(Refused::PerLink);
+        }
+        let mut counts = hub
+            .per_address
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let here = counts.entry(address).or_insert(0);
+        if *here >= hub.limits.per_address {
+            return Err(Refused::PerAddress);
+        }
+        *here += 1;
+        *streams += 1;
+    }
+    let seat = Seat {
+        hub: hub.clone(),
+        group: group.clone(),
+        address,
     };
-    let events = events(watch);
-    match draining {
+    let events = events(&group, seat, opening.status);
+    Ok(match draining {
         // The stream ends when the server starts shutting down; the page's script reconnects
         // to whichever server answers next.
         Some(draining) => SSE::new(events.take_until(draining.started()).boxed()),
         None => SSE::new(events.boxed()),
     }
-    .keep_alive(Duration::from_secs(20))
+    .keep_alive(Duration::from_secs(20)))
 }
 
-fn events(watch: Watch) -> impl Stream<Item = Event> + Send + 'static {
-    futures_util::stream::unfold(watch, |mut w| async move {
-        if w.done {
-            return None;
+/// The link's group, started if no page of it is open yet.
+fn group_of(portico: &Portico, hub: &Arc<LiveHub>, opening: &Opening) -> Arc<Watch> {
+    let mut groups = hub.groups();
+    if let Some(group) = groups.get(&opening.token).and_then(Weak::upgrade) {
+        return group;
+    }
+    groups.retain(|_, g| g.strong_count() > 0);
+    let group = Arc::new(Watch {
+        org: opening.org.clone(),
+        record: opening.record.clone(),
+        kick: Notify::new(),
+        state: watch::channel(State::Status(opening.status.clone())).0,
+        streams: Mutex::new(0),
+    });
+    groups.insert(opening.token.clone(), Arc::downgrade(&group));
+    tokio::spawn(follow(
+        portico.clone(),
+        Arc::downgrade(&group),
+        opening.token.clone(),
+        opening.expires_at,
+    ));
+    group
+}
+
+/// The group's one reader: re-reads the link when kicked, or when it expires by time, and
+/// publishes what it finds. Ends when the last page of the link closes or the link is gone.
+async fn follow(
+    portico: Portico,
+    group: Weak<Watch>,
+    token: String,
+    expires_at: Option<OffsetDateTime>,
+) {
+    loop {
+        let Some(watch) = group.upgrade() else {
+            return;
+        };
+        let until_expiry = expires_at.map(|at| {
+            let left = at - portico.now();
+            Duration::try_from(left).unwrap_or(Duration::ZERO) + Duration::from_millis(10)
+        });
+        // Also wake now and then to notice the last page closing.
+        let wait = until_expiry
+            .unwrap_or(Duration::from_secs(60))
+            .min(Duration::from_secs(60));
+        let kicked = tokio::time::timeout(wait, watch.kick.notified())
+            .await
+            .is_ok();
+        if watch.state.receiver_count() == 0 {
+            return;
         }
-        loop {
-            let relevant = match w.changes.next().await? {
-                Ok(change) => change.org == w.org,
-                // Missed some: re-read to be sure.
-                Err(_) => true,
-            };
-            if !relevant {
+        let expired = expires_at.is_some_and(|at| portico.now() >= at);
+        if !kicked && !expired {
+            continue;
+        }
+        let next = match portico.view_link(&token).await {
+            Ok(Opened::View { view, .. }) => State::Status(view.status),
+            Ok(_) => State::Gone,
+            // A failed read is not a verdict on the link; try again at the next change.
+            Err(e) => {
+                tracing::warn!(error = %e, "live status re-read failed");
                 continue;
             }
-            match w.portico.view_link(&w.token).await {
-                Ok(Opened::View { view, .. }) => {
-                    if view.status != w.status {
-                        w.status.clone_from(&view.status);
-                        let data = serde_json::json!({
-                            "status": view.status,
-                            "label": portico_core::view::status_words(&view.status),
-                        });
-                        return Some((Event::message(data.to_string()).event_type("status"), w));
-                    }
-                }
-                Ok(_) => {
-                    w.done = true;
-                    return Some((Event::message("{}").event_type("gone"), w));
-                }
-                // A failed read is not a verdict on the link; try again at the next change.
-                Err(e) => tracing::warn!(error = %e, "live status re-read failed"),
+        };
+        let gone = next == State::Gone;
+        watch.state.send_if_modified(|current| {
+            if *current == next {
+                false
+            } else {
+                *current = next;
+                true
             }
+        });
+        if gone {
+            return;
+        }
+    }
+}
+
+fn events(
+    group: &Arc<Watch>,
+    seat: Seat,
+    shown: String,
+) -> impl Stream<Item = Event> + Send + 'static {
+    // The group's state now, then every change; only what differs from what the page shows is
+    // sent (the page may have been rendered before the group last moved).
+    let updates = WatchStream::new(group.state.subscribe());
+    let start = (updates, seat, State::Status(shown));
+    futures_util::stream::unfold(start, |(mut updates, seat, mut shown)| async move {
+        loop {
+            if shown == State::Gone {
+                return None;
+            }
+            let next = updates.next().await?;
+            if next == shown {
+                continue;
+            }
+            shown = next.clone();
+            let event = match next {
+                State::Status(status) => {
+                    let data = serde_json::json!({
+                        "status": status,
+                        "label": portico_core::view::status_words(&status),
+                    });
+                    Event::message(data.to_string()).event_type("status")
+                }
+                State::Gone => Event::message("{}").event_type("gone"),
+            };
+            return Some((event, (updates, seat, shown)));
         }
     })
 }

@@ -67,6 +67,10 @@ pub struct PagesConfig {
     pub help_per_link_burst: NonZeroU32,
     /// See `help_per_link_burst`.
     pub help_per_link_every: Duration,
+    /// Live-status streams open at most on one link (V7).
+    pub live_streams_per_link: usize,
+    /// Live-status streams open at most from one client address (V7).
+    pub live_streams_per_address: usize,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed: when the
     /// peer is one of them, the client is the right-most address in that header that is not.
     /// Empty (the default): the peer is the client.
@@ -83,6 +87,8 @@ impl Default for PagesConfig {
             opens_flush_every: Duration::from_secs(2),
             help_per_link_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             help_per_link_every: Duration::from_mins(10),
+            live_streams_per_link: 32,
+            live_streams_per_address: 64,
             trusted_proxies: Vec::new(),
         }
     }
@@ -466,6 +472,7 @@ async fn page(
             share,
             org,
             expires_at,
+            ..
         }) => {
             pages.opens.record(share);
             let extras = Extras {
@@ -657,17 +664,32 @@ fn see_other(location: &str) -> Response {
 async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages>>) -> Response {
     let ip = client_ip(pages, req);
     match pages.portico.view_link(&token).await {
-        Ok(Opened::View { view, org, .. }) => {
+        Ok(Opened::View {
+            view,
+            org,
+            record,
+            expires_at,
+            ..
+        }) => {
             let draining = req.extensions().get::<crate::listener::Draining>().cloned();
-            live::stream(
-                pages.portico.clone(),
-                &pages.hub,
+            let opening = live::Opening {
                 token,
                 org,
-                view.status,
-                draining,
-            )
-            .into_response()
+                record,
+                status: view.status,
+                expires_at,
+                address: ip,
+            };
+            match live::stream(&pages.portico, &pages.hub, opening, draining) {
+                Ok(sse) => {
+                    metrics::gauge!("portico_live_streams").set(f64::from(
+                        u32::try_from(pages.hub.streams()).unwrap_or(u32::MAX),
+                    ));
+                    sse.into_response()
+                }
+                // The page works without live updates; its script stops asking.
+                Err(_) => too_many(Duration::from_secs(60)),
+            }
         }
         Ok(other) => closed(pages, ip, &other),
         Err(e) => internal(&e),

@@ -821,3 +821,104 @@ async fn s5_s10_unknown_and_revoked_links_get_the_same_bytes() {
     let (b, unknown_body) = text(unknown).await;
     assert_eq!((a, revoked_body), (b, unknown_body));
 }
+
+/// Reads `stream` until `needle` shows up (5 s at most).
+async fn read_until(
+    stream: &mut (impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin),
+    seen: &mut String,
+    needle: &str,
+) {
+    while !seen.contains(needle) {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} within 5 s: {seen}"))
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn v7_live_streams_are_capped_per_link_and_per_address() {
+    let mut config = behind_proxy(30);
+    config.pages.live_streams_per_link = 3;
+    config.pages.live_streams_per_address = 2;
+    let h = harness_with(config).await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    let open = |address: &str| {
+        h.client
+            .get(format!("{path}/events"))
+            .header("X-Forwarded-For", address.to_owned())
+            .send()
+    };
+    let first = open("198.51.100.1").await;
+    let second = open("198.51.100.1").await;
+    assert_eq!(second.0.status().as_u16(), 200);
+    assert_eq!(
+        open("198.51.100.1").await.0.status().as_u16(),
+        429,
+        "a third from one address"
+    );
+    let third = open("198.51.100.2").await;
+    assert_eq!(third.0.status().as_u16(), 200, "another address");
+    assert_eq!(
+        open("198.51.100.3").await.0.status().as_u16(),
+        429,
+        "a fourth on one link"
+    );
+    drop(first);
+    let again = open("198.51.100.3").await;
+    assert_eq!(
+        again.0.status().as_u16(),
+        200,
+        "a closed stream frees its seat"
+    );
+    // The streams still hear their link.
+    let mut stream = again.0.into_body().into_bytes_stream();
+    h.post(
+        "/v1/work-orders/wo1/events",
+        &json!({ "type": "status_changed", "status": "in_progress" }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    read_until(&mut stream, &mut String::new(), "in_progress").await;
+    drop((second, third));
+}
+
+#[tokio::test(start_paused = true)]
+async fn v7_s7_an_open_page_hears_its_link_expire_by_time() {
+    let h = harness().await;
+    h.patch(
+        "/v1/org",
+        &json!({ "settings": { "link_expiry_days": 1 } }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let (path, _) = share(&h, "work_order", "wo1").await;
+    for event in [
+        json!({ "type": "status_changed", "status": "completed" }),
+        json!({ "type": "payment_recorded", "paid": true }),
+    ] {
+        h.post("/v1/work-orders/wo1/events", &event, "owner")
+            .await
+            .assert_status_is_ok();
+    }
+    // Ten seconds before the link expires, the page is open …
+    h.clock
+        .advance(time::Duration::days(1) - time::Duration::seconds(10));
+    let events = h.client.get(format!("{path}/events")).send().await;
+    assert_eq!(events.0.status().as_u16(), 200);
+    let mut stream = events.0.into_body().into_bytes_stream();
+    // … and the expiry passes with no change anywhere: the page still hears it.
+    h.clock.advance(time::Duration::seconds(11));
+    tokio::time::advance(Duration::from_secs(11)).await;
+    read_until(&mut stream, &mut String::new(), "event: gone").await;
+}
