@@ -46,3 +46,45 @@ pub fn sharer(staff: Option<&Staff>) -> Result<&Staff, ActorDenied> {
         Err(ActorDenied::NotPermitted { role: staff.role })
     }
 }
+
+/// S1: whether a change of a work order from `old` to `new` changes what its client already
+/// sees, or could see, of its items — which only sharing roles may do: sharing an update or a
+/// file; editing, hiding or removing a shared update; renaming, re-captioning, hiding or removing
+/// a shared file. A file added while the org shares new photos by default is not the actor
+/// sharing it: the owner decided that already (V3).
+pub fn changes_what_clients_see(
+    old: Option<&crate::model::Record>,
+    new: &crate::model::Record,
+    photos_shared_by_default: bool,
+) -> bool {
+    use crate::model::Record;
+    let Record::WorkOrder(new) = new else {
+        return false;
+    };
+    let old = match old {
+        Some(Record::WorkOrder(o)) => Some(o),
+        _ => None,
+    };
+    let old_update = |id| old.and_then(|o| o.updates.iter().find(|u| &u.id == id));
+    let old_file = |id| old.and_then(|o| o.files.iter().find(|f| &f.id == id));
+    let updates_changed = new.updates.iter().any(|u| match old_update(&u.id) {
+        Some(before) if before.shared => !u.shared || before.body != u.body,
+        _ => u.shared,
+    });
+    let files_changed = new.files.iter().any(|f| match old_file(&f.id) {
+        Some(before) if before.shared => {
+            !f.shared || before.name != f.name || before.caption != f.caption
+        }
+        Some(_) => f.shared,
+        None => f.shared && !photos_shared_by_default,
+    });
+    let removed_shared = old.is_some_and(|o| {
+        o.updates
+            .iter()
+            .any(|u| u.shared && !new.updates.iter().any(|n| n.id == u.id))
+            || o.files
+                .iter()
+                .any(|f| f.shared && !new.files.iter().any(|n| n.id == f.id))
+    });
+    updates_changed || files_changed || removed_shared
+}

@@ -42,7 +42,7 @@ impl Portico {
         if !ALLOWED_FILE_TYPES.contains(&content_type) {
             return Err(FileError::UnsupportedType(content_type.to_owned()));
         }
-        self.check_actor(actor, org).await?;
+        self.check_may_change_bytes(actor, org, file).await?;
         let meta = BlobMeta {
             content_type: content_type.to_owned(),
             size: bytes.len() as u64,
@@ -77,7 +77,7 @@ impl Portico {
         org: &OrgId,
         file: &FileId,
     ) -> Result<(), FileError> {
-        self.check_actor(actor, org).await?;
+        self.check_may_change_bytes(actor, org, file).await?;
         let key = key(org, file);
         if self
             .ports
@@ -101,11 +101,22 @@ impl Portico {
             .map_err(FileError::Backend)
     }
 
-    async fn check_actor(&self, actor: &StaffId, org_id: &OrgId) -> Result<(), FileError> {
+    /// Any active staff member may upload new bytes; replacing or deleting bytes something
+    /// already points at (a work order's photo, a signature, the logo, a staff photo — what a
+    /// client may be shown) changes what a client sees, which needs a sharing role (S1).
+    async fn check_may_change_bytes(
+        &self,
+        actor: &StaffId,
+        org_id: &OrgId,
+        file: &FileId,
+    ) -> Result<(), FileError> {
         let mut tx = self.ports.store.begin_read().await?;
         tx.org(org_id).await?.ok_or(FileError::UnknownOrg)?;
         let staff = tx.staff(org_id, actor).await?;
-        permissions::active(staff.as_ref())?;
+        let role = permissions::active(staff.as_ref())?.role;
+        if !permissions::can_share(role) && tx.file_in_use(org_id, file).await? {
+            return Err(FileError::NotPermitted { role });
+        }
         Ok(())
     }
 

@@ -309,7 +309,12 @@ impl Portico {
         validate(&new)?;
         normalise(old.as_ref().map(|o| &o.value), &mut new, now)?;
         let dropped = files::dropped_files(old.as_ref().map(|o| &o.value), &new);
-        if !permissions::can_share(role) && shares_more_items(old.as_ref().map(|o| &o.value), &new)
+        if !permissions::can_share(role)
+            && permissions::changes_what_clients_see(
+                old.as_ref().map(|o| &o.value),
+                &new,
+                org.settings.photos_shared_by_default,
+            )
         {
             return Err(RecordError::NotPermitted { role });
         }
@@ -445,25 +450,6 @@ fn normalise(
         (_, Record::Invoice(_)) => {}
     }
     Ok(())
-}
-
-/// S1: whether `new` shares an update or file that `old` did not.
-fn shares_more_items(old: Option<&Record>, new: &Record) -> bool {
-    let Record::WorkOrder(new) = new else {
-        return false;
-    };
-    let old = match old {
-        Some(Record::WorkOrder(o)) => Some(o),
-        _ => None,
-    };
-    let was_shared_update =
-        |u: &Update| old.is_some_and(|o| o.updates.iter().any(|x| x.id == u.id && x.shared));
-    let was_shared_file =
-        |f: &Attachment| old.is_some_and(|o| o.files.iter().any(|x| x.id == f.id && x.shared));
-    new.updates
-        .iter()
-        .any(|u| u.shared && !was_shared_update(u))
-        || new.files.iter().any(|f| f.shared && !was_shared_file(f))
 }
 
 /// The largest amount Portico accepts in any one money or quantity field.

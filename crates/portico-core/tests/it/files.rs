@@ -229,6 +229,47 @@ fn i3_bytes_another_record_still_uses_are_kept() {
     assert!(stored(&w, "shared-photo").is_none(), "no one uses it now");
     assert!(matches!(delete("shared-photo"), Err(FileError::NotFound)));
     // The org's logo is in use as long as the org names it.
-    upload(&w, "logo");
+    w.block_on(w.portico.put_file(
+        &owner(),
+        &w.org,
+        &fixtures::file_id("logo"),
+        "image/png",
+        PNG.to_vec(),
+    ))
+    .unwrap();
     assert!(matches!(delete("logo"), Err(FileError::InUse)));
+}
+
+/// S1: a technician may upload new bytes, but not replace or delete bytes something already
+/// points at (what a client may be shown): that needs a sharing role.
+#[test]
+fn s1_a_technician_cannot_replace_or_delete_bytes_a_record_shows() {
+    let w = World::new();
+    let tech = staff_id(Role::Technician);
+    let put = |actor: &portico_core::model::StaffId, id: &str| {
+        w.block_on(w.portico.put_file(
+            actor,
+            &w.org,
+            &fixtures::file_id(id),
+            "image/png",
+            PNG.to_vec(),
+        ))
+    };
+    // f1 is the work order's shared photo.
+    assert!(matches!(
+        put(&tech, "f1"),
+        Err(FileError::NotPermitted {
+            role: Role::Technician
+        })
+    ));
+    assert!(matches!(
+        w.block_on(
+            w.portico
+                .delete_file(&tech, &w.org, &fixtures::file_id("f1"))
+        ),
+        Err(FileError::NotPermitted { .. })
+    ));
+    put(&tech, "brand-new").unwrap();
+    put(&owner(), "f1").unwrap();
+    assert!(stored(&w, "f1").is_some());
 }

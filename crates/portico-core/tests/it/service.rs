@@ -292,23 +292,21 @@ fn v3_new_photos_follow_the_org_default_unless_told() {
             .shared
     };
     assert!(flag("p1") && !flag("p2"));
-    // A technician's photo under a sharing default would share it: refused (S1).
-    let tech = w.block_on(w.portico.apply_event(
+    // A technician's photo under the org's sharing default shows: the owner chose so (S1, V3).
+    w.block_on(w.portico.apply_event(
         &staff_id(Role::Technician),
         &w.org,
         &w.wo.id,
         &HostEvent::FileAdded {
             file: file("p3", None),
         },
-    ));
+    ))
+    .unwrap();
     assert!(
-        matches!(
-            tech,
-            Err(RecordError::NotPermitted {
-                role: Role::Technician
-            })
-        ),
-        "{tech:?}"
+        w.work_order()
+            .files
+            .iter()
+            .any(|f| f.id.as_str() == "p3" && f.shared)
     );
     w.block_on(w.portico.apply_event(
         &owner(),
@@ -593,4 +591,59 @@ fn v4_a_record_moved_to_another_client_ends_its_share() {
     // A write that keeps the client keeps the share.
     let same = w.upsert_wo(&owner(), w.work_order()).unwrap();
     assert!(same.ended_shares.is_empty());
+}
+
+/// S1: a technician may post internal updates and add photos, but not change what the client
+/// already sees: editing, hiding or removing a shared update or photo is refused.
+#[test]
+fn s1_a_technician_cannot_change_what_the_client_already_sees() {
+    let w = World::new();
+    let tech = staff_id(Role::Technician);
+    let before = w.work_order();
+    let refused = |wo: portico_core::model::WorkOrder, what: &str| {
+        let result = w.upsert_wo(&tech, wo);
+        assert!(
+            matches!(
+                result,
+                Err(RecordError::NotPermitted {
+                    role: Role::Technician
+                })
+            ),
+            "{what}: {result:?}"
+        );
+    };
+    // u1 and f1 are shared in the fixture.
+    let mut edited = before.clone();
+    edited.updates[0].body = "Arriving at noon instead.".into();
+    refused(edited, "edit a shared update");
+    let mut hidden = before.clone();
+    hidden.updates[0].shared = false;
+    refused(hidden, "hide a shared update");
+    let mut removed = before.clone();
+    removed.files.retain(|f| f.id.as_str() != "f1");
+    refused(removed, "remove a shared photo");
+    let mut recaptioned = before.clone();
+    recaptioned.files[0].caption = Some("Something else".into());
+    refused(recaptioned, "re-caption a shared photo");
+    let mut event = before.updates[0].clone();
+    event.body = "Rewritten".into();
+    let id = w.wo.id.clone();
+    assert!(matches!(
+        w.block_on(w.portico.apply_event(
+            &tech,
+            &w.org,
+            &id,
+            &HostEvent::UpdatePosted { update: event }
+        )),
+        Err(RecordError::NotPermitted { .. })
+    ));
+    assert_eq!(w.work_order(), before, "nothing changed");
+    // What stays internal is theirs to write.
+    let mut internal = before.clone();
+    internal.updates[1].body = "Dog is friendly after all.".into();
+    internal.tasks[0].done = true;
+    w.upsert_wo(&tech, internal).unwrap();
+    let mut edited = w.work_order();
+    edited.updates[0].body = "Arriving at noon instead.".into();
+    w.upsert_wo(&owner(), edited).unwrap();
 }
