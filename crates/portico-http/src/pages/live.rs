@@ -225,8 +225,8 @@ async fn follow(
         });
         // Also wake now and then to notice the last page closing.
         let wait = until_expiry
-            .unwrap_or(Duration::from_secs(60))
-            .min(Duration::from_secs(60));
+            .unwrap_or(Duration::from_mins(1))
+            .min(Duration::from_mins(1));
         let kicked = tokio::time::timeout(wait, watch.kick.notified())
             .await
             .is_ok();

@@ -688,7 +688,7 @@ async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages
                     sse.into_response()
                 }
                 // The page works without live updates; its script stops asking.
-                Err(_) => too_many(Duration::from_secs(60)),
+                Err(_) => too_many(Duration::from_mins(1)),
             }
         }
         Ok(other) => closed(pages, ip, &other),
