@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
 pub use listener::{ConnectionLimits, address_key, serve_with_limits};
-pub use ops::{Operations, serve, service};
+pub use ops::{Operations, operations_service, serve, service};
 pub use pages::{CONTENT_SECURITY_POLICY, PagesConfig};
 
 /// Settings of the HTTP service.
@@ -42,6 +42,9 @@ pub struct HttpConfig {
     pub public_url: String,
     /// The client pages' limits.
     pub pages: PagesConfig,
+    /// The token `/metrics` on the public port asks for (`Authorization: Bearer …`); without
+    /// one the public port serves no metrics (serve [`operations_service`] elsewhere).
+    pub metrics_token: Option<String>,
     /// Connection limits and timeouts of the listener ([`serve`]); the body-read timeout
     /// applies wherever the service is mounted.
     pub limits: ConnectionLimits,
@@ -58,6 +61,10 @@ impl std::fmt::Debug for HttpConfig {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("public_url", &self.public_url)
             .field("pages", &self.pages)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("limits", &self.limits)
             .finish()
     }
@@ -71,6 +78,7 @@ impl Default for HttpConfig {
             max_file_bytes: 25 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
             pages: PagesConfig::default(),
+            metrics_token: None,
             limits: ConnectionLimits::default(),
         }
     }
@@ -102,7 +110,7 @@ pub fn openapi_json(portico: Portico, config: &HttpConfig) -> String {
     openapi_service(state, &config.public_url).spec()
 }
 
-fn hash(token: &str) -> [u8; 32] {
+pub(crate) fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 

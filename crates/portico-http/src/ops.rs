@@ -51,6 +51,43 @@ async fn prometheus(ops: Data<&Ops>) -> String {
     ops.render_metrics()
 }
 
+/// `/metrics` on the public port: only with the metrics token (compared as SHA-256), and not at
+/// all without one configured, so the public port carries only pages and the API.
+#[handler]
+async fn guarded_prometheus(
+    req: &Request,
+    ops: Data<&Ops>,
+    guard: Data<&MetricsGuard>,
+) -> Response {
+    let Some(expected) = guard.0.0 else {
+        return crate::ApiError::from_status(StatusCode::NOT_FOUND, String::new()).into_response();
+    };
+    let presented = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|token| crate::hash(token.trim()));
+    if presented != Some(expected) {
+        return crate::ApiError::unauthorized().into_response();
+    }
+    ops.refresh().await;
+    ops.render_metrics().into_response()
+}
+
+#[derive(Clone, Copy)]
+struct MetricsGuard(Option<[u8; 32]>);
+
+/// The operator's side, for a private listen address: `/metrics`, `/healthz` and `/readyz`,
+/// with no token.
+pub fn operations_service(ops: Ops) -> impl Endpoint<Output = Response> + use<> {
+    Route::new()
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(prometheus))
+        .data(ops)
+}
+
 /// Counts, times and logs requests, labelled by the API's operation id (or `other`), method and
 /// status, never by path: ids would make labels unbounded, and tokens must never be logged.
 struct RequestMetrics;
@@ -102,7 +139,8 @@ impl<E: Endpoint> Endpoint for RequestMetricsEndpoint<E> {
     }
 }
 
-/// The whole service: the API ([`crate::app`]) plus `/healthz`, `/readyz` and `/metrics`.
+/// The whole service: the API ([`crate::app`]) plus `/healthz`, `/readyz`, and `/metrics`
+/// behind `config.metrics_token` (absent without one; see [`operations_service`]).
 pub fn service(
     portico: Portico,
     config: &HttpConfig,
@@ -111,10 +149,13 @@ pub fn service(
     Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
-        .at("/metrics", get(prometheus))
+        .at("/metrics", get(guarded_prometheus))
         .nest("/", crate::app(portico, config))
         .with(RequestMetrics)
         .data(ops)
+        .data(MetricsGuard(
+            config.metrics_token.as_deref().map(crate::hash),
+        ))
 }
 
 /// Serves [`service`] on `bind` until `shutdown` resolves, under the connection limits of

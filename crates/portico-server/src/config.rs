@@ -57,6 +57,10 @@ pub struct Settings {
     pub mail_lease: std::time::Duration,
     /// The listener's connection limits and timeouts.
     pub limits: portico_http::ConnectionLimits,
+    /// `/metrics` on the public port needs this token; without it the public port has none.
+    pub metrics_token: Option<String>,
+    /// A second, private listen address for `/metrics`, `/healthz` and `/readyz` (no token).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -83,6 +87,11 @@ impl std::fmt::Debug for Settings {
             .field("mail_give_up", &self.mail_give_up)
             .field("mail_lease", &self.mail_lease)
             .field("limits", &self.limits)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("metrics_bind", &self.metrics_bind)
             .finish()
     }
 }
@@ -142,6 +151,8 @@ struct FileSettings {
     body_timeout_seconds: Option<u64>,
     max_connections: Option<u64>,
     max_connections_per_address: Option<u64>,
+    metrics_token: Option<String>,
+    metrics_bind: Option<String>,
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -232,6 +243,11 @@ pub fn load(
 
     let trusted_proxies = trusted_proxies(env, from_file.trust_proxy, from_file.trusted_proxies)?;
 
+    let (metrics_token, metrics_bind) = metrics_access(
+        pick("PORTICO_METRICS_TOKEN", from_file.metrics_token),
+        pick("PORTICO_METRICS_BIND", from_file.metrics_bind),
+    )?;
+
     let smtp = pick("SMTP_URL", from_file.smtp_url)
         .map(|raw| portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e)))
         .transpose()?;
@@ -255,6 +271,8 @@ pub fn load(
         mail_give_up,
         mail_lease,
         limits,
+        metrics_token,
+        metrics_bind,
     })
 }
 
@@ -324,6 +342,30 @@ fn trusted_proxies(
         None => from_file.unwrap_or_default(),
     };
     entries.iter().map(|entry| parse_net(entry)).collect()
+}
+
+/// The metrics token (checked) and the operator's listen address (parsed).
+fn metrics_access(
+    token: Option<String>,
+    bind: Option<String>,
+) -> Result<(Option<String>, Option<SocketAddr>), ConfigError> {
+    if token.as_ref().is_some_and(|t| t.len() < 24) {
+        return Err(bad(
+            "PORTICO_METRICS_TOKEN",
+            "must be at least 24 characters",
+        ));
+    }
+    let bind = bind
+        .map(|raw| {
+            raw.parse::<SocketAddr>().map_err(|_| {
+                bad(
+                    "PORTICO_METRICS_BIND",
+                    format!("{raw:?} is not an address such as 127.0.0.1:9090"),
+                )
+            })
+        })
+        .transpose()?;
+    Ok((token, bind))
 }
 
 /// An address (a network of one) or a CIDR range.

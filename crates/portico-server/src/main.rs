@@ -141,6 +141,7 @@ async fn serve(settings: &Settings) -> Result<()> {
             trusted_proxies: settings.trusted_proxies.clone(),
             ..portico_http::PagesConfig::default()
         },
+        metrics_token: settings.metrics_token.clone(),
         limits: within_open_file_limit(settings.limits.clone()),
     };
     let (mailer, mail) = mailer(settings).await?;
@@ -151,6 +152,21 @@ async fn serve(settings: &Settings) -> Result<()> {
         dispatcher::config(settings),
     ));
     let ops = Arc::new(operations::Ops { store, metrics });
+    let operator = match settings.metrics_bind {
+        Some(bind) => {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot serve metrics on {bind}"))?;
+            tracing::info!(%bind, "metrics, health and readiness on the operator's address");
+            Some(tokio::spawn(portico_http::serve_with_limits(
+                listener,
+                portico_http::operations_service(ops.clone()),
+                portico_http::ConnectionLimits::default(),
+                std::future::pending(),
+            )))
+        }
+        None => None,
+    };
     tracing::info!(
         bind = %settings.bind,
         public_url = %settings.public_url,
@@ -163,6 +179,9 @@ async fn serve(settings: &Settings) -> Result<()> {
         .await
         .with_context(|| format!("cannot serve on {}", settings.bind))?;
     dispatch.abort();
+    if let Some(operator) = operator {
+        operator.abort();
+    }
     tracing::info!("portico stopped");
     Ok(())
 }

@@ -53,6 +53,7 @@ pub fn config() -> HttpConfig {
         max_file_bytes: 256 * 1024,
         public_url: "https://api.example".into(),
         pages: portico_http::PagesConfig::default(),
+        metrics_token: None,
         limits: portico_http::ConnectionLimits::default(),
     }
 }

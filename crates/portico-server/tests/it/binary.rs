@@ -195,8 +195,17 @@ fn walkdir_count(dir: &std::path::Path) -> usize {
 }
 
 fn metrics(server: &Server) -> (u16, String) {
+    let anonymous = crate::support::agent()
+        .get(&format!("{}/metrics", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401, "metrics need the token");
     let mut resp = crate::support::agent()
         .get(&format!("{}/metrics", server.base))
+        .header(
+            "Authorization",
+            format!("Bearer {}", crate::support::METRICS),
+        )
         .call()
         .unwrap();
     (
@@ -395,4 +404,37 @@ fn o1_migrate_brings_a_new_database_up_to_date() {
     );
     assert!(data.path().join("portico.db").exists());
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+}
+
+/// O4: the public port carries only pages and the API — `/metrics` there needs its token, and
+/// without one configured it is not served; a private operator address serves metrics, health
+/// and readiness with no token.
+#[test]
+fn o4_metrics_are_private_to_the_operator() {
+    let port = crate::support::free_port();
+    let server = Server::start_with(
+        None,
+        &[
+            ("PORTICO_METRICS_TOKEN", String::new()),
+            ("PORTICO_METRICS_BIND", format!("127.0.0.1:{port}")),
+        ],
+    );
+    let get = |url: String| {
+        let mut resp = crate::support::agent().get(&url).call().unwrap();
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let (status, _) = get(format!("{}/metrics", server.base));
+    assert_eq!(status, 404, "no metrics on the public port without a token");
+    let (status, text) = get(format!("http://127.0.0.1:{port}/metrics"));
+    assert_eq!(status, 200);
+    assert!(text.contains("portico_outbox_pending"), "{text}");
+    assert_eq!(get(format!("http://127.0.0.1:{port}/readyz")).0, 200);
+    assert_eq!(
+        get(format!("http://127.0.0.1:{port}/v1/org")).0,
+        404,
+        "no API there"
+    );
 }

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub const ADMIN: &str = "an-admin-token-for-the-e2e-tests";
+pub const METRICS: &str = "a-metrics-token-for-the-e2e-tests";
 
 pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_portico"))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -62,6 +63,7 @@ impl Server {
             .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
             .env("PORTICO_DATA_DIR", data.path())
             .env("PORTICO_ADMIN_TOKEN", ADMIN)
+            .env("PORTICO_METRICS_TOKEN", METRICS)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
