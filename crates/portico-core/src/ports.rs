@@ -66,6 +66,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// The org of the unrevoked API key whose hash is `key_hash`. MUST be a point look-up.
+    /// Every API key of `org` (live and revoked), oldest first; never a key or its hash.
+    async fn api_keys_of_org(&self, org: &OrgId) -> Result<Vec<ApiKeyInfo>, StoreError>;
     async fn org_of_api_key(&self, key_hash: &ApiKeyHash) -> Result<Option<OrgId>, StoreError>;
 
     /// Revokes an API key of `org`; revoking an unknown or revoked key changes nothing.
@@ -217,6 +219,19 @@ pub trait Outbox: Send + Sync {
     async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, StoreError>;
     /// Every notification of an org, oldest first (for staff, metrics and tests).
     async fn notifications_of_org(&self, org: &OrgId) -> Result<Vec<Notification>, StoreError>;
+}
+
+/// An API key as the org sees it in a listing: never the key, nor its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyInfo {
+    /// The key's id (to revoke it).
+    pub id: Uuid,
+    /// The label given at creation.
+    pub label: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
 }
 
 /// The outbox's figures for metrics.

@@ -14,10 +14,10 @@ use sha2::{Digest, Sha256};
 
 use crate::State;
 use crate::dto::{
-    self, ApiKeyBody, ApiKeyCreated, AuditEntryDto, ClientBody, DeliveryStateDto, EnableShareBody,
-    EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, OrgDto, OrgPatchBody, QuoteBody,
-    QuoteDecisionDto, RecordChangeDto, RecordKindDto, ShareChangeBody, ShareDto, StaffBody,
-    WorkOrderBody,
+    self, ApiKeyBody, ApiKeyCreated, ApiKeyDto, AuditEntryDto, ClientBody, DeliveryStateDto,
+    EnableShareBody, EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, OrgDto,
+    OrgPatchBody, QuoteBody, QuoteDecisionDto, RecordChangeDto, RecordKindDto, ShareChangeBody,
+    ShareDto, StaffBody, WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -73,6 +73,10 @@ fn record_ref(kind: RecordKind, raw: String) -> Result<RecordRef, ApiError> {
         kind,
         id: dto::id::<RecordId>("record id", raw)?,
     })
+}
+
+fn key_uuid(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found("api key"))
 }
 
 fn share_id(raw: &str) -> Result<m::ShareId, ApiError> {
@@ -144,16 +148,110 @@ impl IntegrationApi {
         }))
     }
 
-    /// Updates the calling org's own settings and details.
+    /// An org's API keys, live and revoked, oldest first (never a key).
+    #[oai(
+        path = "/admin/orgs/:org_id/api-keys",
+        method = "get",
+        tag = "ApiTags::Admin",
+        operation_id = "list_org_api_keys"
+    )]
+    async fn list_org_api_keys(
+        &self,
+        _auth: AdminToken,
+        org_id: Path<String>,
+    ) -> Answer<Vec<ApiKeyDto>> {
+        let org: OrgId = dto::id("org_id", org_id.0)?;
+        let keys = self.state.portico.api_keys(&org).await?;
+        Ok(Json(keys.into_iter().map(Into::into).collect()))
+    }
+
+    /// Revokes an org's API key: refused from the next request on.
+    #[oai(
+        path = "/admin/orgs/:org_id/api-keys/:key_id",
+        method = "delete",
+        tag = "ApiTags::Admin",
+        operation_id = "revoke_org_api_key"
+    )]
+    async fn revoke_org_api_key(
+        &self,
+        _auth: AdminToken,
+        org_id: Path<String>,
+        key_id: Path<String>,
+    ) -> Result<(), ApiError> {
+        let org: OrgId = dto::id("org_id", org_id.0)?;
+        let id = key_uuid(&key_id.0)?;
+        if self.state.portico.revoke_api_key(&org, id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("api key"))
+        }
+    }
+
+    /// The calling org's API keys, live and revoked, oldest first (never a key).
+    #[oai(
+        path = "/api-keys",
+        method = "get",
+        tag = "ApiTags::Records",
+        operation_id = "list_own_api_keys"
+    )]
+    async fn list_own_api_keys(&self, auth: OrgKey) -> Answer<Vec<ApiKeyDto>> {
+        let keys = self.state.portico.api_keys(&auth.0).await?;
+        Ok(Json(keys.into_iter().map(Into::into).collect()))
+    }
+
+    /// Revokes one of the calling org's API keys (this one too), on behalf of an owner, admin or
+    /// sole trader named in `X-Portico-Staff`: refused from the next request on.
+    #[oai(
+        path = "/api-keys/:key_id",
+        method = "delete",
+        tag = "ApiTags::Records",
+        operation_id = "revoke_own_api_key"
+    )]
+    async fn revoke_own_api_key(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        key_id: Path<String>,
+    ) -> Result<(), ApiError> {
+        let actor = staff_id(staff)?;
+        let id = key_uuid(&key_id.0)?;
+        if self
+            .state
+            .portico
+            .revoke_own_api_key(&actor, &auth.0, id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("api key"))
+        }
+    }
+
+    /// Replaces the calling org's details and settings, on behalf of an owner, admin or sole
+    /// trader named in `X-Portico-Staff`. What the body leaves out takes its default; the plan
+    /// is the operator's and must stay as it is (403 `plan_set_by_operator`).
     #[oai(
         path = "/org",
         method = "put",
         tag = "ApiTags::Records",
         operation_id = "put_own_org"
     )]
-    async fn put_own_org(&self, auth: OrgKey, body: Json<OrgBody>) -> Answer<OrgDto> {
-        let org = body.0.into_model(auth.0)?;
-        self.state.portico.put_org(&org).await?;
+    async fn put_own_org(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        body: Json<OrgBody>,
+    ) -> Answer<OrgDto> {
+        let actor = staff_id(staff)?;
+        let replacement = body.0.into_model(auth.0.clone())?;
+        let org = self
+            .state
+            .portico
+            .change_org(&actor, &auth.0, |org| {
+                *org = replacement.clone();
+                Ok(())
+            })
+            .await?;
         Ok(Json(org.into()))
     }
 
@@ -168,20 +266,27 @@ impl IntegrationApi {
         Ok(Json(self.state.portico.org(&auth.0).await?.into()))
     }
 
-    /// Changes some of the calling org's details and settings: what the body leaves out stays
-    /// as it is. Answers the org with every value in effect.
+    /// Changes some of the calling org's details and settings, on behalf of an owner, admin or
+    /// sole trader named in `X-Portico-Staff`: what the body leaves out stays as it is. The plan
+    /// is not among them (the operator sets it). Answers the org with every value in effect.
     #[oai(
         path = "/org",
         method = "patch",
         tag = "ApiTags::Records",
         operation_id = "patch_own_org"
     )]
-    async fn patch_own_org(&self, auth: OrgKey, body: Json<OrgPatchBody>) -> Answer<OrgDto> {
+    async fn patch_own_org(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        body: Json<OrgPatchBody>,
+    ) -> Answer<OrgDto> {
+        let actor = staff_id(staff)?;
         let change = body.0.into_change()?;
         let org = self
             .state
             .portico
-            .patch_org(&auth.0, |org| {
+            .change_org(&actor, &auth.0, |org| {
                 change.apply(org);
                 Ok(())
             })

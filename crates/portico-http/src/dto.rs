@@ -150,6 +150,31 @@ impl OrgBody {
     }
 }
 
+/// An API key as listed: never the key itself.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ApiKeyDto {
+    /// The key's id (to revoke it).
+    pub id: String,
+    /// The label given at creation.
+    pub label: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<portico_core::ports::ApiKeyInfo> for ApiKeyDto {
+    fn from(k: portico_core::ports::ApiKeyInfo) -> Self {
+        Self {
+            id: k.id.to_string(),
+            label: k.label,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
 /// An org's settings in effect.
 #[derive(Debug, Clone, Object)]
 pub struct OrgSettingsDto {

@@ -189,11 +189,16 @@ impl From<RecordError> for ApiError {
             RecordError::InactiveStaff => {
                 Self::Forbidden(Self::body("inactive_staff", message, None))
             }
-            RecordError::NotPermitted { role } => Self::Forbidden(Self::body(
-                "not_permitted",
-                message,
-                Some(serde_json::json!({ "role": role.as_str() })),
-            )),
+            RecordError::NotPermitted { role } | RecordError::NotOrgManager { role } => {
+                Self::Forbidden(Self::body(
+                    "not_permitted",
+                    message,
+                    Some(serde_json::json!({ "role": role.as_str() })),
+                ))
+            }
+            RecordError::PlanSetByOperator => {
+                Self::Forbidden(Self::body("plan_set_by_operator", message, None))
+            }
             RecordError::Invalid(m) => Self::validation(m),
             RecordError::Locked(_) => Self::Conflict(Self::body("locked", message, None)),
             RecordError::Conflict(_) => {

@@ -28,13 +28,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use portico_core::model::{OrgId, Share, ShareId};
-use portico_core::ports::{Store, StoreError, UnitOfWork};
+use portico_core::ports::{ApiKeyInfo, Store, StoreError, UnitOfWork};
 use portico_core::token::{ApiKeyHash, TokenHash};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ColumnTrait, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    QueryFilter, QueryOrder, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use time::OffsetDateTime;
@@ -189,6 +190,24 @@ impl Store for SeaOrmStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn api_keys_of_org(&self, org: &OrgId) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        Ok(api_keys::Entity::find()
+            .filter(api_keys::Column::OrgId.eq(org.as_str()))
+            .order_by_asc(api_keys::Column::CreatedAt)
+            .order_by_asc(api_keys::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|row| ApiKeyInfo {
+                id: row.id,
+                label: row.label,
+                created_at: row.created_at.0,
+                revoked_at: row.revoked_at.map(|i| i.0),
+            })
+            .collect())
     }
 
     async fn org_of_api_key(&self, key_hash: &ApiKeyHash) -> Result<Option<OrgId>, StoreError> {

@@ -10,6 +10,12 @@ pub fn can_share(role: Role) -> bool {
     )
 }
 
+/// Whether `role` may change org-wide settings and API keys through the org's key: the owner,
+/// an admin, or a sole trader (who is the owner of a one-person business).
+pub fn can_manage_org(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin | Role::SoleTrader)
+}
+
 /// Why an acting staff member was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActorDenied {

@@ -93,6 +93,15 @@ pub enum RecordError {
         /// The actor's role.
         role: Role,
     },
+    /// Only an owner or admin (or a sole trader) changes org-wide settings and keys.
+    #[error("a {role} may not change the org's settings or keys")]
+    NotOrgManager {
+        /// The actor's role.
+        role: Role,
+    },
+    /// The plan is the operator's to set (through the admin routes), never the org's.
+    #[error("the plan is set by the operator, not through the org's key")]
+    PlanSetByOperator,
     /// No such record (for events).
     #[error("record not found")]
     NotFound,

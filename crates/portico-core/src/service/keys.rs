@@ -3,7 +3,9 @@
 use uuid::Uuid;
 
 use super::{Portico, RecordError};
-use crate::model::OrgId;
+use crate::model::{OrgId, StaffId};
+use crate::policy::permissions;
+use crate::ports::ApiKeyInfo;
 use crate::token::ApiKey;
 
 impl Portico {
@@ -45,8 +47,50 @@ impl Portico {
         Ok(self.ports.store.org_of_api_key(&key.hash()).await?)
     }
 
-    /// Revokes one of `org`'s API keys.
-    pub async fn revoke_api_key(&self, org: &OrgId, id: Uuid) -> Result<(), RecordError> {
-        Ok(self.ports.store.revoke_api_key(org, id, self.now()).await?)
+    /// Revokes one of `org`'s API keys (the operator's call): effective on the next request.
+    /// `false` when the org has no key of that id.
+    pub async fn revoke_api_key(&self, org: &OrgId, id: Uuid) -> Result<bool, RecordError> {
+        let known = self
+            .ports
+            .store
+            .api_keys_of_org(org)
+            .await?
+            .iter()
+            .any(|k| k.id == id);
+        if known {
+            self.ports.store.revoke_api_key(org, id, self.now()).await?;
+        }
+        Ok(known)
+    }
+
+    /// I1: the org revokes one of its own keys, on behalf of `actor` (an owner, admin or sole
+    /// trader). `false` when the org has no key of that id.
+    pub async fn revoke_own_api_key(
+        &self,
+        actor: &StaffId,
+        org: &OrgId,
+        id: Uuid,
+    ) -> Result<bool, RecordError> {
+        self.check_org_manager(actor, org).await?;
+        self.revoke_api_key(org, id).await
+    }
+
+    /// The org's API keys, live and revoked, oldest first (never a key or its hash).
+    pub async fn api_keys(&self, org: &OrgId) -> Result<Vec<ApiKeyInfo>, RecordError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        drop(tx);
+        Ok(self.ports.store.api_keys_of_org(org).await?)
+    }
+
+    async fn check_org_manager(&self, actor: &StaffId, org: &OrgId) -> Result<(), RecordError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        let role = permissions::active(tx.staff(org, actor).await?.as_ref())?.role;
+        if permissions::can_manage_org(role) {
+            Ok(())
+        } else {
+            Err(RecordError::NotOrgManager { role })
+        }
     }
 }

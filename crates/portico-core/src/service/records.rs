@@ -157,17 +157,28 @@ impl Portico {
         tx.org(org).await?.ok_or(RecordError::UnknownOrg)
     }
 
-    /// Changes some of an org's details in one unit of work: `change` edits the stored org,
-    /// which is then checked like [`Portico::put_org`] and written. Returns the org in effect.
-    pub async fn patch_org(
+    /// Changes the org's own details and settings on behalf of `actor` (an owner, admin or
+    /// sole trader), in one unit of work: `change` edits the stored org, which is then checked
+    /// like [`Portico::put_org`] and written. The plan is the operator's: a change of it is
+    /// refused. Returns the org in effect.
+    pub async fn change_org(
         &self,
+        actor: &StaffId,
         org: &OrgId,
         change: impl Fn(&mut Org) -> Result<(), RecordError>,
     ) -> Result<Org, RecordError> {
         let mut tx = self.ports.store.begin().await?;
         let mut stored = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        let role = permissions::active(tx.staff(org, actor).await?.as_ref())?.role;
+        if !permissions::can_manage_org(role) {
+            return Err(RecordError::NotOrgManager { role });
+        }
+        let plan = stored.plan;
         change(&mut stored)?;
         stored.id = org.clone();
+        if stored.plan != plan {
+            return Err(RecordError::PlanSetByOperator);
+        }
         check_org(&stored)?;
         tx.put_org(&stored).await?;
         tx.commit().await?;

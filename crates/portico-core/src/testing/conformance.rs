@@ -920,8 +920,30 @@ pub async fn api_keys_are_found_by_hash_until_revoked<S: Store>(store: S) {
         store.org_of_api_key(&key.hash()).await.unwrap().is_some(),
         "another org cannot revoke it"
     );
-    store.revoke_api_key(&org, id, T0).await.unwrap();
+    let later = T0 + Duration::minutes(5);
+    store.revoke_api_key(&org, id, later).await.unwrap();
     assert_eq!(store.org_of_api_key(&key.hash()).await.unwrap(), None);
+    let listed = store.api_keys_of_org(&org).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (
+            listed[0].id,
+            listed[0].label.as_str(),
+            listed[0].created_at,
+            listed[0].revoked_at
+        ),
+        (id, "host app", T0, Some(later))
+    );
+    store
+        .revoke_api_key(&org, id, later + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.api_keys_of_org(&org).await.unwrap()[0].revoked_at,
+        Some(later),
+        "revoking again keeps the first time"
+    );
+    assert!(store.api_keys_of_org(&nowhere).await.unwrap().is_empty());
 }
 
 /// Two dispatchers claiming at once never get the same notification.

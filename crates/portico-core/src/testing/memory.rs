@@ -12,7 +12,7 @@ use crate::model::{
     AuditEntry, Client, ClientId, Delivery, Email, FileId, Invoice, Notification, NotificationId,
     Org, OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
-use crate::ports::{Outbox, OutboxStats, Store, StoreError, UnitOfWork};
+use crate::ports::{ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork};
 use crate::token::{ApiKeyHash, TokenHash};
 
 #[derive(Debug, Clone, Default)]
@@ -33,7 +33,9 @@ struct StoredApiKey {
     id: uuid::Uuid,
     org: OrgId,
     hash: ApiKeyHash,
-    revoked: bool,
+    label: String,
+    created_at: OffsetDateTime,
+    revoked_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -212,8 +214,8 @@ impl Store for MemoryStore {
         id: uuid::Uuid,
         org: &OrgId,
         key_hash: &ApiKeyHash,
-        _label: &str,
-        _at: OffsetDateTime,
+        label: &str,
+        at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         state.require_org(org)?;
@@ -228,9 +230,26 @@ impl Store for MemoryStore {
             id,
             org: org.clone(),
             hash: *key_hash,
-            revoked: false,
+            label: label.to_owned(),
+            created_at: at,
+            revoked_at: None,
         });
         Ok(())
+    }
+
+    async fn api_keys_of_org(&self, org: &OrgId) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        Ok(self
+            .lock()
+            .api_keys
+            .iter()
+            .filter(|k| &k.org == org)
+            .map(|k| ApiKeyInfo {
+                id: k.id,
+                label: k.label.clone(),
+                created_at: k.created_at,
+                revoked_at: k.revoked_at,
+            })
+            .collect())
     }
 
     async fn org_of_api_key(&self, key_hash: &ApiKeyHash) -> Result<Option<OrgId>, StoreError> {
@@ -238,7 +257,7 @@ impl Store for MemoryStore {
             .lock()
             .api_keys
             .iter()
-            .find(|k| k.hash == *key_hash && !k.revoked)
+            .find(|k| k.hash == *key_hash && k.revoked_at.is_none())
             .map(|k| k.org.clone()))
     }
 
@@ -246,15 +265,15 @@ impl Store for MemoryStore {
         &self,
         org: &OrgId,
         id: uuid::Uuid,
-        _at: OffsetDateTime,
+        at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         for key in self
             .lock()
             .api_keys
             .iter_mut()
-            .filter(|k| k.id == id && &k.org == org)
+            .filter(|k| k.id == id && &k.org == org && k.revoked_at.is_none())
         {
-            key.revoked = true;
+            key.revoked_at = Some(at);
         }
         Ok(())
     }

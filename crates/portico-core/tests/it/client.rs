@@ -223,6 +223,12 @@ impl portico_core::ports::Store for CountingStore {
             .insert_api_key(id, org, key_hash, label, at)
             .await
     }
+    async fn api_keys_of_org(
+        &self,
+        org: &portico_core::model::OrgId,
+    ) -> Result<Vec<portico_core::ports::ApiKeyInfo>, portico_core::ports::StoreError> {
+        self.inner.api_keys_of_org(org).await
+    }
     async fn org_of_api_key(
         &self,
         key_hash: &portico_core::token::ApiKeyHash,

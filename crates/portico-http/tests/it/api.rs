@@ -282,8 +282,13 @@ async fn i6_errors_have_one_shape_and_never_500() {
         .post("/v1/records/work_order/wo2/share", &json!({}), "owner")
         .await;
     assert_error(share, 400, "no_client").await;
+    // The operator moves the org to a plan without sharing.
     let starter = json!({ "name": "Small Co", "plan": "starter" });
-    h.put("/v1/org", &starter, "owner")
+    h.client
+        .put("/v1/admin/orgs/org1")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .body_json(&starter)
+        .send()
         .await
         .assert_status_is_ok();
     let plan = h
@@ -558,4 +563,127 @@ async fn v4_moving_a_shared_record_to_another_client_ends_its_link() {
         h.portico.open_link(&token).await.unwrap(),
         Opened::NotFound
     ));
+}
+
+/// S2, I1: the plan is the operator's: the org's own key cannot lift it; org-wide settings need
+/// an owner, admin or sole trader named as the actor.
+#[tokio::test]
+async fn s2_the_plan_is_set_only_through_the_admin_routes_and_settings_need_an_org_manager() {
+    let h = harness().await;
+    let mut org = body(h.get("/v1/org").await).await;
+    assert_eq!(org["plan"], "business");
+    // Down to starter by the operator …
+    let starter = json!({ "name": "Bright Spark Electrical", "plan": "starter", "contact_email": "office@brightspark.example" });
+    h.client
+        .put("/v1/admin/orgs/org1")
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .body_json(&starter)
+        .send()
+        .await
+        .assert_status_is_ok();
+    // … and the org's own key cannot lift it back.
+    let lifted = json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_email": "office@brightspark.example" });
+    assert_error(
+        h.put("/v1/org", &lifted, "owner").await,
+        403,
+        "plan_set_by_operator",
+    )
+    .await;
+    assert_eq!(body(h.get("/v1/org").await).await["plan"], "starter");
+    org["plan"] = json!("starter");
+    let same_plan = json!({ "name": "Renamed", "plan": "starter" });
+    let renamed = body(h.put("/v1/org", &same_plan, "owner").await).await;
+    assert_eq!(renamed["name"], "Renamed");
+    for role in ["technician", "apprentice", "supervisor"] {
+        let refused = h
+            .patch(
+                "/v1/org",
+                &json!({ "settings": { "client_sharing": false } }),
+                role,
+            )
+            .await;
+        let e = assert_error(refused, 403, "not_permitted").await;
+        assert_eq!(e["details"]["role"], role);
+    }
+    for role in ["admin", "sole_trader", "owner"] {
+        h.patch("/v1/org", &json!({ "name": format!("By {role}") }), role)
+            .await
+            .assert_status_is_ok();
+    }
+    let without_actor = h
+        .client
+        .patch("/v1/org")
+        .header("Authorization", format!("Bearer {}", h.key))
+        .body_json(&json!({ "name": "Nobody" }))
+        .send()
+        .await;
+    assert_eq!(without_actor.0.status().as_u16(), 400);
+}
+
+/// I1: keys are listed without their secret and revoked by the org's manager or the operator,
+/// effective on the next request.
+#[tokio::test]
+async fn i1_api_keys_are_listed_without_secrets_and_revoked_at_once() {
+    let h = harness().await;
+    let second = body(
+        h.client
+            .post("/v1/admin/orgs/org1/api-keys")
+            .header("Authorization", format!("Bearer {ADMIN}"))
+            .body_json(&json!({ "label": "second" }))
+            .send()
+            .await,
+    )
+    .await;
+    let second_key = second["key"].as_str().unwrap().to_owned();
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let listed = body(h.get("/v1/api-keys").await).await;
+    let text = listed.to_string();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert!(
+        !text.contains(&second_key) && !text.contains(&h.key),
+        "no secret: {text}"
+    );
+    assert_eq!(listed[1]["label"], "second");
+    assert!(listed[1].get("revoked_at").is_none());
+    let use_second = || {
+        h.client
+            .get("/v1/org")
+            .header("Authorization", format!("Bearer {second_key}"))
+            .send()
+    };
+    use_second().await.assert_status_is_ok();
+    let revoke = |staff: &'static str, id: String| {
+        h.client
+            .delete(format!("/v1/api-keys/{id}"))
+            .header("Authorization", format!("Bearer {}", h.key))
+            .header("X-Portico-Staff", staff)
+            .send()
+    };
+    assert_error(
+        revoke("technician", second_id.clone()).await,
+        403,
+        "not_permitted",
+    )
+    .await;
+    revoke("owner", second_id.clone())
+        .await
+        .assert_status_is_ok();
+    assert_error(use_second().await, 401, "unauthorized").await;
+    assert_error(
+        revoke("owner", "00000000-0000-0000-0000-000000000000".into()).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let listed = body(h.get("/v1/api-keys").await).await;
+    assert!(listed[1]["revoked_at"].is_string(), "{listed}");
+    // The operator revokes the first key: the org's own calls stop at once.
+    let first_id = listed[0]["id"].as_str().unwrap().to_owned();
+    h.client
+        .delete(format!("/v1/admin/orgs/org1/api-keys/{first_id}"))
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .send()
+        .await
+        .assert_status_is_ok();
+    assert_error(h.get("/v1/org").await, 401, "unauthorized").await;
 }
