@@ -14,7 +14,7 @@ const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
   bench    run the benchmarks and print their figures (policy; store look-ups at 1k and 1M
            shares; the API's write path on SQLite and PostgreSQL; the client page
            under 64 connections against a static route; mail from the outbox
-           to a local SMTP server)
+           to a local SMTP server; a one-minute soak with live streams and a guesser)
   tidy     check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
@@ -141,5 +141,14 @@ fn bench() -> Result<()> {
         "portico-server",
         "--bench",
         "mail",
+    ])?;
+    // A minute of mixed load with 500 live streams and a guesser rotating addresses.
+    cargo(&[
+        "bench",
+        "--locked",
+        "--package",
+        "portico-server",
+        "--bench",
+        "soak",
     ])
 }
