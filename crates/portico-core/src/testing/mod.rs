@@ -25,6 +25,89 @@ use crate::ports::{
     Mailer, OutgoingEmail, Payments, Randomness,
 };
 
+/// A [`MemoryStore`] that counts the units of work opened on it: tests measure the work a
+/// use case does (say, that a failure costs no more than another failure, or that a change
+/// wakes one re-read rather than one per listener).
+#[derive(Debug, Clone, Default)]
+pub struct CountingStore {
+    inner: MemoryStore,
+    units: std::sync::Arc<AtomicU64>,
+}
+
+impl CountingStore {
+    /// Counts the units of work opened on `inner`.
+    pub fn new(inner: MemoryStore) -> Self {
+        Self {
+            inner,
+            units: std::sync::Arc::default(),
+        }
+    }
+
+    /// Units of work opened so far.
+    pub fn units(&self) -> u64 {
+        self.units.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl crate::ports::Store for CountingStore {
+    async fn begin(&self) -> Result<Box<dyn crate::ports::UnitOfWork>, crate::ports::StoreError> {
+        self.units.fetch_add(1, Ordering::SeqCst);
+        self.inner.begin().await
+    }
+
+    async fn share_by_token_hash(
+        &self,
+        hash: &crate::token::TokenHash,
+    ) -> Result<Option<crate::model::Share>, crate::ports::StoreError> {
+        self.inner.share_by_token_hash(hash).await
+    }
+
+    async fn insert_api_key(
+        &self,
+        id: uuid::Uuid,
+        org: &crate::model::OrgId,
+        key_hash: &crate::token::ApiKeyHash,
+        label: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), crate::ports::StoreError> {
+        self.inner
+            .insert_api_key(id, org, key_hash, label, at)
+            .await
+    }
+
+    async fn api_keys_of_org(
+        &self,
+        org: &crate::model::OrgId,
+    ) -> Result<Vec<crate::ports::ApiKeyInfo>, crate::ports::StoreError> {
+        self.inner.api_keys_of_org(org).await
+    }
+
+    async fn org_of_api_key(
+        &self,
+        key_hash: &crate::token::ApiKeyHash,
+    ) -> Result<Option<crate::model::OrgId>, crate::ports::StoreError> {
+        self.inner.org_of_api_key(key_hash).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        org: &crate::model::OrgId,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+    ) -> Result<(), crate::ports::StoreError> {
+        self.inner.revoke_api_key(org, id, at).await
+    }
+
+    async fn record_opened(
+        &self,
+        share: crate::model::ShareId,
+        at: OffsetDateTime,
+    ) -> Result<(), crate::ports::StoreError> {
+        self.inner.record_opened(share, at).await
+    }
+}
+
 /// A clock that stands still until told to move.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<OffsetDateTime>);

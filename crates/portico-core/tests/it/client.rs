@@ -191,67 +191,6 @@ fn s5_v7_every_change_a_page_could_show_is_published_after_commit() {
     assert!(matches!(opened.unwrap(), Opened::NotFound));
 }
 
-/// A store that counts the units of work opened on it.
-struct CountingStore {
-    inner: portico_core::testing::MemoryStore,
-    units: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl portico_core::ports::Store for CountingStore {
-    async fn begin(
-        &self,
-    ) -> Result<Box<dyn portico_core::ports::UnitOfWork>, portico_core::ports::StoreError> {
-        self.units.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.begin().await
-    }
-    async fn share_by_token_hash(
-        &self,
-        hash: &portico_core::token::TokenHash,
-    ) -> Result<Option<portico_core::model::Share>, portico_core::ports::StoreError> {
-        self.inner.share_by_token_hash(hash).await
-    }
-    async fn insert_api_key(
-        &self,
-        id: uuid::Uuid,
-        org: &portico_core::model::OrgId,
-        key_hash: &portico_core::token::ApiKeyHash,
-        label: &str,
-        at: time::OffsetDateTime,
-    ) -> Result<(), portico_core::ports::StoreError> {
-        self.inner
-            .insert_api_key(id, org, key_hash, label, at)
-            .await
-    }
-    async fn api_keys_of_org(
-        &self,
-        org: &portico_core::model::OrgId,
-    ) -> Result<Vec<portico_core::ports::ApiKeyInfo>, portico_core::ports::StoreError> {
-        self.inner.api_keys_of_org(org).await
-    }
-    async fn org_of_api_key(
-        &self,
-        key_hash: &portico_core::token::ApiKeyHash,
-    ) -> Result<Option<portico_core::model::OrgId>, portico_core::ports::StoreError> {
-        self.inner.org_of_api_key(key_hash).await
-    }
-    async fn revoke_api_key(
-        &self,
-        org: &portico_core::model::OrgId,
-        id: uuid::Uuid,
-        at: time::OffsetDateTime,
-    ) -> Result<(), portico_core::ports::StoreError> {
-        self.inner.revoke_api_key(org, id, at).await
-    }
-    async fn record_opened(
-        &self,
-        share: portico_core::model::ShareId,
-        at: time::OffsetDateTime,
-    ) -> Result<(), portico_core::ports::StoreError> {
-        self.inner.record_opened(share, at).await
-    }
-}
-
 /// S5, S10: a revoked link costs what an unknown one costs — one look-up by hash, no unit of
 /// work, no org read — so the cost of a failure does not tell that a link once existed.
 #[test]
@@ -262,10 +201,7 @@ fn s5_s10_a_revoked_link_fails_with_the_work_of_an_unknown_one() {
     w.block_on(w.portico.revoke_share(&owner(), &w.org, share.id))
         .unwrap();
     let fresh = w.enable(&w.wo).link.unwrap();
-    let counting = Arc::new(CountingStore {
-        inner: w.store.clone(),
-        units: std::sync::atomic::AtomicUsize::new(0),
-    });
+    let counting = Arc::new(portico_core::testing::CountingStore::new(w.store.clone()));
     let portico = portico_core::Portico::new(
         portico_core::Ports {
             store: counting.clone(),
@@ -278,10 +214,10 @@ fn s5_s10_a_revoked_link_fails_with_the_work_of_an_unknown_one() {
         portico_core::ServiceConfig::default(),
     );
     let units = |raw: &str| {
-        let before = counting.units.load(std::sync::atomic::Ordering::SeqCst);
+        let before = counting.units();
         let opened = w.block_on(portico.view_link(raw)).unwrap();
         (
-            counting.units.load(std::sync::atomic::Ordering::SeqCst) - before,
+            counting.units() - before,
             matches!(opened, Opened::NotFound),
         )
     };

@@ -922,3 +922,75 @@ async fn v7_s7_an_open_page_hears_its_link_expire_by_time() {
     tokio::time::advance(Duration::from_secs(11)).await;
     read_until(&mut stream, &mut String::new(), "event: gone").await;
 }
+
+/// Waits until the counted units of work stop moving (the live groups' re-reads are done).
+async fn settled_units<E: Endpoint<Output = Response>>(h: &Harness<E>) -> u64 {
+    let mut last = h.counting.units();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = h.counting.units();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+async fn set_status<E: Endpoint<Output = Response>>(h: &Harness<E>, id: &str, status: &str) {
+    h.post(
+        &format!("/v1/work-orders/{id}/events"),
+        &json!({ "type": "status_changed", "status": status }),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn v7_a_change_wakes_one_re_read_for_its_own_link_and_none_elsewhere() {
+    let h = harness().await;
+    for id in ["wo1", "wo2", "wo3"] {
+        h.put(&format!("/v1/work-orders/{id}"), &work_order(), "owner")
+            .await
+            .assert_status_is_ok();
+    }
+    let (one, _) = share(&h, "work_order", "wo1").await;
+    let (two, _) = share(&h, "work_order", "wo2").await;
+    // What a status change costs with no page open anywhere on its record.
+    let start = settled_units(&h).await;
+    set_status(&h, "wo3", "in_progress").await;
+    let alone = settled_units(&h).await - start;
+    // Eight pages open on wo1's link, one on wo2's.
+    let mut watching_one = Vec::new();
+    for _ in 0..8 {
+        let events = h.client.get(format!("{one}/events")).send().await;
+        watching_one.push(events.0.into_body().into_bytes_stream());
+    }
+    let mut watching_two = h
+        .client
+        .get(format!("{two}/events"))
+        .send()
+        .await
+        .0
+        .into_body()
+        .into_bytes_stream();
+    let before = settled_units(&h).await;
+    set_status(&h, "wo2", "in_progress").await;
+    read_until(&mut watching_two, &mut String::new(), "in_progress").await;
+    let after_two = settled_units(&h).await;
+    assert_eq!(
+        after_two - before,
+        alone + 1,
+        "wo2's one re-read; wo1's eight pages read nothing"
+    );
+    set_status(&h, "wo1", "in_progress").await;
+    for stream in &mut watching_one {
+        read_until(stream, &mut String::new(), "in_progress").await;
+    }
+    let after_one = settled_units(&h).await;
+    assert_eq!(
+        after_one - after_two,
+        alone + 1,
+        "one re-read for eight pages of one link"
+    );
+}

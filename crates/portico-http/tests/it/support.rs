@@ -6,7 +6,9 @@ use std::sync::Arc;
 use poem::test::{TestClient, TestResponse};
 use poem::{Endpoint, Response};
 use portico_core::testing::fixtures::T0;
-use portico_core::testing::{ManualClock, MemoryBlobs, MemoryStore, SeededRandomness};
+use portico_core::testing::{
+    CountingStore, ManualClock, MemoryBlobs, MemoryStore, SeededRandomness,
+};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_http::HttpConfig;
@@ -20,19 +22,28 @@ pub struct Harness<E> {
     pub key: String,
     pub store: MemoryStore,
     pub clock: Arc<ManualClock>,
+    /// Counts the units of work the service opens (to measure work, not time).
+    pub counting: CountingStore,
 }
 
 pub fn portico() -> Portico {
     parts().0
 }
 
-/// A service over fresh fakes, with handles on its store, clock and blobs.
-pub fn parts() -> (Portico, MemoryStore, Arc<ManualClock>, Arc<MemoryBlobs>) {
+/// A service over fresh fakes, with handles on its store, clock, blobs and unit counter.
+pub fn parts() -> (
+    Portico,
+    MemoryStore,
+    Arc<ManualClock>,
+    Arc<MemoryBlobs>,
+    CountingStore,
+) {
     let store = MemoryStore::new();
+    let counting = CountingStore::new(store.clone());
     let clock = Arc::new(ManualClock::new(T0));
     let blobs = Arc::new(MemoryBlobs::default());
     let ports = Ports {
-        store: Arc::new(store.clone()),
+        store: Arc::new(counting.clone()),
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(11)),
         blobs: blobs.clone(),
@@ -43,7 +54,7 @@ pub fn parts() -> (Portico, MemoryStore, Arc<ManualClock>, Arc<MemoryBlobs>) {
         ..ServiceConfig::default()
     };
     let portico = Portico::new(ports, keys, config).with_outbox(Arc::new(store.clone()));
-    (portico, store, clock, blobs)
+    (portico, store, clock, blobs, counting)
 }
 
 pub fn config() -> HttpConfig {
@@ -80,7 +91,7 @@ pub async fn harness() -> Harness<impl Endpoint<Output = Response>> {
 }
 
 pub async fn harness_with(config: HttpConfig) -> Harness<impl Endpoint<Output = Response>> {
-    let (portico, store, clock, _) = parts();
+    let (portico, store, clock, _, counting) = parts();
     let client = TestClient::new(portico_http::app(portico.clone(), &config));
     let org = json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_email": "office@brightspark.example" });
     client
@@ -111,6 +122,7 @@ pub async fn harness_with(config: HttpConfig) -> Harness<impl Endpoint<Output = 
         key,
         store,
         clock,
+        counting,
     };
     for role in [
         "owner",
