@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use super::{Portico, RecordError, files, retry_on_conflict};
 use crate::model::{
-    Actor, Attachment, AuditAction, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef,
-    ShareId, ShareState, Staff, StaffId, TaskId, Topic, Update, WorkOrder, WorkStatus,
+    Attachment, AuditAction, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef, ShareId,
+    Staff, StaffId, TaskId, Topic, Update, WorkOrder, WorkStatus,
 };
 use crate::policy::prompt::{SharePrompt, share_prompt};
 use crate::policy::{access, expiry, files as file_policy, notify, permissions, quote};
@@ -340,20 +340,15 @@ impl Portico {
         if let (Some(old), Some(stored)) = (&old, &active)
             && access::client_changed(&old.value, &new)
         {
-            let mut share = stored.value.clone();
-            share.state = ShareState::Revoked {
-                at: now,
-                by: actor.clone(),
-            };
-            tx.update_share(&share, stored.version).await?;
-            self.audit(
-                tx.as_mut(),
-                &share,
-                Actor::Staff(actor.clone()),
-                AuditAction::ShareEndedClientChanged,
-                now,
-            )
-            .await?;
+            let share = self
+                .end_share(
+                    tx.as_mut(),
+                    stored,
+                    actor,
+                    AuditAction::ShareEndedClientChanged,
+                    now,
+                )
+                .await?;
             ended_shares.push(share.id);
             active = None;
         }

@@ -314,21 +314,30 @@ impl Portico {
         if !stored.value.is_active() {
             return Ok(stored.value);
         }
+        let share = self
+            .end_share(tx.as_mut(), &stored, actor, AuditAction::ShareRevoked, now)
+            .await?;
+        tx.commit().await?;
+        Ok(share)
+    }
+
+    /// Ends `stored` on behalf of `actor` (S5: its link never opens again) and audits why.
+    pub(super) async fn end_share(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        stored: &Versioned<Share>,
+        actor: &StaffId,
+        why: AuditAction,
+        now: OffsetDateTime,
+    ) -> Result<Share, crate::ports::StoreError> {
         let mut share = stored.value.clone();
         share.state = ShareState::Revoked {
             at: now,
             by: actor.clone(),
         };
         tx.update_share(&share, stored.version).await?;
-        self.audit(
-            tx.as_mut(),
-            &share,
-            Actor::Staff(actor.clone()),
-            AuditAction::ShareRevoked,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        self.audit(tx, &share, Actor::Staff(actor.clone()), why, now)
+            .await?;
         Ok(share)
     }
 

@@ -220,6 +220,15 @@ fn event(w: &World, event: &HostEvent) {
         .unwrap();
 }
 
+/// Ticks the first task (queuing its email), then changes the work order's share.
+fn tick_then_change_share(w: &World, change: &ShareChange) {
+    let task = w.work_order().tasks[0].id.clone();
+    event(w, &HostEvent::TaskDone { task, done: true });
+    let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
+    w.block_on(w.portico.change_share(&owner(), &w.org, share.id, change))
+        .unwrap();
+}
+
 #[test]
 fn n3_an_update_made_internal_before_its_email_leaves_is_not_sent() {
     let w = World::new();
@@ -265,19 +274,13 @@ fn n3_an_update_edited_before_its_email_leaves_is_sent_as_it_reads_now() {
 fn n3_a_task_email_is_dropped_when_the_checklist_is_hidden_before_it_leaves() {
     let w = World::new();
     let mailer = shared_and_link_sent(&w);
-    let task = w.work_order().tasks[0].id.clone();
-    event(&w, &HostEvent::TaskDone { task, done: true });
-    let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
-    w.block_on(w.portico.change_share(
-        &owner(),
-        &w.org,
-        share.id,
+    tick_then_change_share(
+        &w,
         &ShareChange {
             sections: Some(Sections::from(vec![Section::Schedule])),
             recipient: None,
         },
-    ))
-    .unwrap();
+    );
     let (sent, last) = after_the_window(&w, &mailer);
     assert!(sent.is_empty(), "{sent:?}");
     assert!(dropped_because(&last).contains("checklist"), "{last:?}");
@@ -365,19 +368,13 @@ fn n3_a_task_made_internal_or_unticked_before_its_email_leaves_is_not_named() {
 fn s6_a_waiting_email_goes_to_the_recipient_of_the_moment_it_leaves() {
     let w = World::new();
     let mailer = shared_and_link_sent(&w);
-    let task = w.work_order().tasks[0].id.clone();
-    event(&w, &HostEvent::TaskDone { task, done: true });
-    let share = w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap()[0].clone();
-    w.block_on(w.portico.change_share(
-        &owner(),
-        &w.org,
-        share.id,
+    tick_then_change_share(
+        &w,
         &ShareChange {
             recipient: Some("new.owner@client.example".into()),
             sections: None,
         },
-    ))
-    .unwrap();
+    );
     let (sent, _) = after_the_window(&w, &mailer);
     assert!(!sent.is_empty());
     assert!(
