@@ -172,7 +172,7 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
 /// its privacy headers).
 // Reason: `before` takes an async function even when it awaits nothing.
 #[allow(clippy::unused_async)]
-async fn literal_invalid_escapes(mut req: Request) -> poem::Result<Request> {
+pub(crate) async fn literal_invalid_escapes(mut req: Request) -> poem::Result<Request> {
     let path = req.uri().path();
     if !path.contains('%')
         || percent_encoding::percent_decode_str(path)

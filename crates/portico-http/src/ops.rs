@@ -151,6 +151,8 @@ pub fn service(
         .at("/readyz", get(readyz))
         .at("/metrics", get(guarded_prometheus))
         .nest("/", crate::app(portico, config))
+        // Before any routing, here as in `app`: the outer router fails on such a path too.
+        .before(crate::literal_invalid_escapes)
         .with(RequestMetrics)
         .data(ops)
         .data(MetricsGuard(

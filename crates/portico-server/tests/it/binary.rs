@@ -438,3 +438,25 @@ fn o4_metrics_are_private_to_the_operator() {
         "no API there"
     );
 }
+
+/// I6, S9 through the whole service: a path whose escapes are not UTF-8 is an unknown link
+/// (the 404 page with its privacy headers) or an unknown id (the error shape).
+#[test]
+fn i6_invalid_escapes_reach_the_unknown_link_page_and_the_error_shape() {
+    let server = Server::start(None);
+    let resp = crate::support::agent()
+        .get(&format!("{}/s/%FF%FE", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let (status, body) = crate::support::call(
+        "PUT",
+        &format!("{}/v1/staff/%FF%FE", server.base),
+        "pk_x",
+        Some("owner"),
+        Some(&serde_json::json!({ "name": "x", "role": "owner" })),
+    );
+    assert!(status == 400 || status == 401, "{status} {body}");
+    assert!(body["code"].is_string(), "{body}");
+}
