@@ -183,6 +183,11 @@ impl From<RecordError> for ApiError {
         match e {
             RecordError::UnknownOrg => Self::not_found("org"),
             RecordError::NotFound => Self::not_found("record"),
+            RecordError::UnknownTask(ref task) => Self::NotFound(Self::body(
+                "not_found",
+                message,
+                Some(serde_json::json!({ "task_id": task.as_str() })),
+            )),
             RecordError::UnknownStaff => {
                 Self::Forbidden(Self::body("unknown_staff", message, None))
             }

@@ -200,4 +200,13 @@ impl Share {
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
     }
+
+    /// Whether the share was closed only after it had expired (as sharing again closes an
+    /// expired share): its link keeps answering "no longer active" (S7), not "not found".
+    pub fn closed_after_expiry(&self) -> bool {
+        match &self.state {
+            ShareState::Active => false,
+            ShareState::Revoked { at, .. } => self.expires_at.is_some_and(|e| e <= *at),
+        }
+    }
 }

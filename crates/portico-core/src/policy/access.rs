@@ -94,7 +94,7 @@ pub enum Access {
 pub fn access(share: Option<&Share>, org: &Org, now: OffsetDateTime) -> Access {
     match share {
         None => Access::NotFound,
-        Some(share) if !share.is_active() => Access::NotFound,
+        Some(share) if !share.is_active() && !share.closed_after_expiry() => Access::NotFound,
         Some(_) if sharing_available(org).is_err() => Access::Unavailable,
         Some(share) if share.is_expired(now) => Access::Expired,
         Some(_) => Access::Granted,

@@ -119,7 +119,7 @@ impl Portico {
         // S5, S10: a revoked link fails exactly as an unknown one does, with no more work (no
         // key derivation, no transaction, no org read), so neither the answer nor its cost
         // tells that the link once existed.
-        if !share.is_active() {
+        if !share.is_active() && !share.closed_after_expiry() {
             return Ok(Err(Opened::NotFound));
         }
         // A row that matches the hash but not the server key (forged in the database, or minted

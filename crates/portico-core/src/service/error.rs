@@ -105,6 +105,9 @@ pub enum RecordError {
     /// No such record (for events).
     #[error("record not found")]
     NotFound,
+    /// An event names a task the work order does not have.
+    #[error("task {0} not found on this work order")]
+    UnknownTask(crate::model::TaskId),
     /// The input is not acceptable; the message says why.
     #[error("invalid: {0}")]
     Invalid(String),

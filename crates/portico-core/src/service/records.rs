@@ -279,7 +279,7 @@ impl Portico {
             self.try_write(actor, org, &reference, |old, org| match old {
                 Some(Record::WorkOrder(wo)) => {
                     let mut wo = wo.clone();
-                    apply(&mut wo, event, org);
+                    apply(&mut wo, event, org)?;
                     Ok(Record::WorkOrder(wo))
                 }
                 _ => Err(RecordError::NotFound),
@@ -399,14 +399,17 @@ impl Portico {
     }
 }
 
-/// Applies a host event to a work order.
-fn apply(wo: &mut WorkOrder, event: &HostEvent, org: &Org) {
+/// Applies a host event to a work order; a task it names must exist.
+fn apply(wo: &mut WorkOrder, event: &HostEvent, org: &Org) -> Result<(), RecordError> {
     match event {
         HostEvent::StatusChanged { status } => wo.status = *status,
         HostEvent::TaskDone { task, done } => {
-            if let Some(t) = wo.tasks.iter_mut().find(|t| &t.id == task) {
-                t.done = *done;
-            }
+            let t = wo
+                .tasks
+                .iter_mut()
+                .find(|t| &t.id == task)
+                .ok_or_else(|| RecordError::UnknownTask(task.clone()))?;
+            t.done = *done;
         }
         HostEvent::UpdatePosted { update } => {
             match wo.updates.iter_mut().find(|u| u.id == update.id) {
@@ -435,6 +438,7 @@ fn apply(wo: &mut WorkOrder, event: &HostEvent, org: &Org) {
             }
         }
     }
+    Ok(())
 }
 
 /// Fields Portico keeps itself, restored or stamped whatever the host sent.

@@ -688,3 +688,38 @@ fn v3_unsaid_flags_keep_existing_files_and_default_new_ones() {
     decide_unsaid_sharing(Some(&old), &mut said, &HashSet::new(), &org);
     assert_eq!(said.files, new.files, "flags the host said are kept");
 }
+
+/// S7: an expired link keeps answering "no longer active" after the record is shared again
+/// (which closes the expired share), while the fresh link opens; a link revoked before it
+/// expired still answers "not found".
+#[test]
+fn s7_an_expired_link_stays_no_longer_active_after_the_record_is_shared_again() {
+    let w = World::new();
+    let first = w.enable(&w.wo);
+    let old_link = first.link.clone().unwrap();
+    let mut wo = w.work_order();
+    wo.status = WorkStatus::Completed;
+    wo.paid = true;
+    w.upsert_wo(&owner(), wo).unwrap();
+    w.clock.advance(Duration::days(31));
+    assert_eq!(answer(&w.open(&old_link)), Answer::Expired);
+    // Reopened and shared again: a fresh link, the expired one still says so.
+    w.block_on(w.portico.apply_event(
+        &owner(),
+        &w.org,
+        &w.wo.id,
+        &HostEvent::Reopen { status: None },
+    ))
+    .unwrap();
+    let second = w.enable(&w.wo);
+    assert_ne!(second.link, first.link);
+    assert_eq!(answer(&w.open(second.link.as_ref().unwrap())), Answer::View);
+    assert_eq!(answer(&w.open(&old_link)), Answer::Expired);
+    // Revoked before any expiry: not found, as ever (S5).
+    w.block_on(w.portico.revoke_share(&owner(), &w.org, second.id))
+        .unwrap();
+    assert_eq!(
+        answer(&w.open(second.link.as_ref().unwrap())),
+        Answer::NotFound
+    );
+}

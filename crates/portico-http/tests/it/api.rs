@@ -687,3 +687,22 @@ async fn i1_api_keys_are_listed_without_secrets_and_revoked_at_once() {
         .assert_status_is_ok();
     assert_error(h.get("/v1/org").await, 401, "unauthorized").await;
 }
+
+/// I2: an event naming a task the work order does not have answers 404 naming it, and changes
+/// nothing.
+#[tokio::test]
+async fn i2_task_done_for_an_unknown_task_is_404_naming_it() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let event = json!({ "type": "task_done", "task_id": "t9", "done": true });
+    let e = assert_error(
+        h.post("/v1/work-orders/wo1/events", &event, "owner").await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(e["details"]["task_id"], "t9");
+    assert!(e["message"].as_str().unwrap().contains("t9"), "{e}");
+}
