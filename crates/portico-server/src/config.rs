@@ -325,11 +325,12 @@ fn trusted_proxies(
     old_switch: Option<String>,
     from_file: Option<Vec<String>>,
 ) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-    if env("PORTICO_TRUST_PROXY")
+    // The old switch set to `off` asked for nothing; anything else asked for a trust the new
+    // setting must now spell out.
+    let old = env("PORTICO_TRUST_PROXY")
         .filter(|v| !v.is_empty())
-        .or(old_switch)
-        .is_some()
-    {
+        .or(old_switch);
+    if old.is_some_and(|v| v.trim() != "off") {
         return Err(bad(
             "PORTICO_TRUST_PROXY",
             "is replaced by PORTICO_TRUSTED_PROXIES, the addresses or CIDR ranges of the proxies \
@@ -591,6 +592,7 @@ mod tests {
                 "PORTICO_MAX_BODY_BYTES",
             ),
             (vec![("PORTICO_TRUST_PROXY", "on")], "PORTICO_TRUST_PROXY"),
+            (vec![("PORTICO_TRUST_PROXY", "yes")], "PORTICO_TRUST_PROXY"),
             (
                 vec![("PORTICO_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example")],
                 "PORTICO_TRUSTED_PROXIES",
@@ -651,6 +653,11 @@ mod tests {
         assert_eq!(s.trusted_proxies.len(), 1);
         assert_eq!(s.limits.max_connections_per_address, 8);
         assert!(load(None, &env(&[])).unwrap().trusted_proxies.is_empty());
+        let old_off = load(None, &env(&[("PORTICO_TRUST_PROXY", "off")])).unwrap();
+        assert!(
+            old_off.trusted_proxies.is_empty(),
+            "the old switch off still starts"
+        );
     }
 
     #[test]
