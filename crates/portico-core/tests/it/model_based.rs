@@ -70,6 +70,8 @@ struct ModelShare {
     sections: u16,
     recipient: String,
     expires_at: Option<OffsetDateTime>,
+    /// When it was closed (revoked, or replaced by sharing again).
+    closed_at: Option<OffsetDateTime>,
 }
 
 /// The reference model: just enough state to predict answers and mail.
@@ -98,7 +100,12 @@ impl Model {
 
     fn answer(&self, generation: usize) -> Answer {
         let s = &self.generations[generation];
-        if !s.active {
+        // S7: a link closed only after it had expired stays "no longer active" for good.
+        let closed_after_expiry = s
+            .closed_at
+            .zip(s.expires_at)
+            .is_some_and(|(closed, expired)| expired <= closed);
+        if !s.active && !closed_after_expiry {
             Answer::NotFound
         } else if !self.sharing_on {
             Answer::Unavailable
@@ -273,8 +280,10 @@ fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
                     );
                 } else {
                     let info = got.unwrap();
+                    let now = m.now;
                     if let Some(old) = m.current() {
                         old.active = false;
+                        old.closed_at = Some(now);
                     }
                     let reason = if m.generations.is_empty() {
                         LinkReason::Enabled
@@ -286,6 +295,7 @@ fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
                         sections: 0x1ff,
                         recipient: CLIENT.into(),
                         expires_at: m.closed_expiry(),
+                        closed_at: None,
                     });
                     let generation = m.generations.len() - 1;
                     m.mail(generation, "link", &format!("{reason:?}"), false);
@@ -303,10 +313,12 @@ fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
                 };
                 let got = w.block_on(w.portico.revoke_share(&staff_id(role), &w.org, id));
                 prop_assert_eq!(got.is_ok(), can_share(role), "step {}", step);
+                let now = m.now;
                 if can_share(role)
                     && let Some(s) = m.current()
                 {
                     s.active = false;
+                    s.closed_at = Some(now);
                 }
             }
             Action::Sections(bits) => {
