@@ -43,6 +43,10 @@ fn version(v: u64) -> Result<i64, StoreError> {
 impl SqlUnit {
     /// Rewrites which files `record` points at (attachments and the signature image).
     async fn write_file_refs(&mut self, record: &Record) -> Result<(), StoreError> {
+        // Only work orders point at files, and a record never changes kind.
+        let Record::WorkOrder(wo) = record else {
+            return Ok(());
+        };
         let kind = kind_str(record.kind());
         file_refs::Entity::delete_many()
             .filter(file_refs::Column::OrgId.eq(record.org_id().as_str()))
@@ -51,9 +55,6 @@ impl SqlUnit {
             .exec(&self.tx)
             .await
             .map_err(db_err)?;
-        let Record::WorkOrder(wo) = record else {
-            return Ok(());
-        };
         let mut files: Vec<&str> = wo
             .files
             .iter()

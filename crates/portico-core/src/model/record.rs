@@ -478,6 +478,14 @@ impl Record {
         }
     }
 
+    /// The work order, if this is one.
+    pub fn as_work_order(&self) -> Option<&WorkOrder> {
+        match self {
+            Record::WorkOrder(wo) => Some(wo),
+            Record::Quote(_) | Record::Invoice(_) => None,
+        }
+    }
+
     /// The customer, if attached.
     pub fn client_id(&self) -> Option<&ClientId> {
         match self {

@@ -192,33 +192,16 @@ pub fn at_send_time(
             if !sections.is_on(Section::Checklist) {
                 return Err(Stale::ChecklistHidden);
             }
-            let Record::WorkOrder(wo) = record else {
-                return Err(Stale::NoTaskLeft);
-            };
-            let still: Vec<&crate::model::Task> = wo
-                .tasks
-                .iter()
-                .filter(|t| t.done && !t.internal)
-                .filter(|t| {
-                    if task_ids.is_empty() {
-                        tasks.contains(&t.title)
-                    } else {
-                        task_ids.contains(&t.id)
-                    }
-                })
-                .collect();
+            let done = record.as_work_order().map_or(&[][..], |wo| &wo.tasks);
+            let still = still_true(
+                done.iter().filter(|t| t.done && !t.internal),
+                task_ids,
+                tasks,
+                |t| (&t.id, &t.title),
+            );
             if still.is_empty() {
                 return Err(Stale::NoTaskLeft);
             }
-            // In the order they were ticked.
-            let order = |t: &crate::model::Task| {
-                task_ids
-                    .iter()
-                    .position(|id| *id == t.id)
-                    .or_else(|| tasks.iter().position(|title| *title == t.title))
-            };
-            let mut still = still;
-            still.sort_by_key(|t| order(t));
             Ok(NotificationKind::TasksCompleted {
                 tasks: still.iter().map(|t| t.title.clone()).collect(),
                 task_ids: still.iter().map(|t| t.id.clone()).collect(),
@@ -231,30 +214,16 @@ pub fn at_send_time(
             if !sections.is_on(Section::Updates) {
                 return Err(Stale::UpdatesHidden);
             }
-            let Record::WorkOrder(wo) = record else {
-                return Err(Stale::NoUpdateLeft);
-            };
-            let mut still: Vec<&crate::model::Update> = wo
-                .updates
-                .iter()
-                .filter(|u| u.shared)
-                .filter(|u| {
-                    if update_ids.is_empty() {
-                        updates.contains(&u.body)
-                    } else {
-                        update_ids.contains(&u.id)
-                    }
-                })
-                .collect();
+            let posted = record.as_work_order().map_or(&[][..], |wo| &wo.updates);
+            let still = still_true(
+                posted.iter().filter(|u| u.shared),
+                update_ids,
+                updates,
+                |u| (&u.id, &u.body),
+            );
             if still.is_empty() {
                 return Err(Stale::NoUpdateLeft);
             }
-            still.sort_by_key(|u| {
-                update_ids
-                    .iter()
-                    .position(|id| *id == u.id)
-                    .or_else(|| updates.iter().position(|body| *body == u.body))
-            });
             Ok(NotificationKind::UpdatesShared {
                 updates: still.iter().map(|u| u.body.clone()).collect(),
                 update_ids: still.iter().map(|u| u.id.clone()).collect(),
@@ -262,4 +231,27 @@ pub fn at_send_time(
         }
         other => Ok(other.clone()),
     }
+}
+
+/// The items among `current` (already filtered to those still true) that an email named, in
+/// the email's order: matched by id, or by text for notifications queued before ids were kept.
+fn still_true<'a, T, Id: PartialEq>(
+    current: impl Iterator<Item = &'a T>,
+    ids: &[Id],
+    texts: &[String],
+    key: impl Fn(&T) -> (&Id, &String),
+) -> Vec<&'a T> {
+    let place = |item: &T| {
+        let (id, text) = key(item);
+        if ids.is_empty() {
+            texts.iter().position(|t| t == text)
+        } else {
+            ids.iter().position(|i| i == id)
+        }
+    };
+    let mut named: Vec<(usize, &T)> = current
+        .filter_map(|item| place(item).map(|at| (at, item)))
+        .collect();
+    named.sort_by_key(|(at, _)| *at);
+    named.into_iter().map(|(_, item)| item).collect()
 }

@@ -64,13 +64,10 @@ pub fn changes_what_clients_see(
     photos_shared_by_default: bool,
 ) -> bool {
     use crate::model::Record;
-    let Record::WorkOrder(new) = new else {
+    let Some(new) = new.as_work_order() else {
         return false;
     };
-    let old = match old {
-        Some(Record::WorkOrder(o)) => Some(o),
-        _ => None,
-    };
+    let old = old.and_then(Record::as_work_order);
     let old_update = |id| old.and_then(|o| o.updates.iter().find(|u| &u.id == id));
     let old_file = |id| old.and_then(|o| o.files.iter().find(|f| &f.id == id));
     let updates_changed = new.updates.iter().any(|u| match old_update(&u.id) {

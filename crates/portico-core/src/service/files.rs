@@ -77,7 +77,7 @@ impl Portico {
         org: &OrgId,
         file: &FileId,
     ) -> Result<(), FileError> {
-        self.check_may_change_bytes(actor, org, file).await?;
+        let in_use = self.check_may_change_bytes(actor, org, file).await?;
         let key = key(org, file);
         if self
             .ports
@@ -89,11 +89,9 @@ impl Portico {
         {
             return Err(FileError::NotFound);
         }
-        let mut tx = self.ports.store.begin_read().await?;
-        if tx.file_in_use(org, file).await? {
+        if in_use {
             return Err(FileError::InUse);
         }
-        drop(tx);
         self.ports
             .blobs
             .delete(&key)
@@ -104,25 +102,28 @@ impl Portico {
     /// Any active staff member may upload new bytes; replacing or deleting bytes something
     /// already points at (a work order's photo, a signature, the logo, a staff photo — what a
     /// client may be shown) changes what a client sees, which needs a sharing role (S1).
+    /// Returns whether something points at the bytes.
     async fn check_may_change_bytes(
         &self,
         actor: &StaffId,
         org_id: &OrgId,
         file: &FileId,
-    ) -> Result<(), FileError> {
+    ) -> Result<bool, FileError> {
         let mut tx = self.ports.store.begin_read().await?;
         tx.org(org_id).await?.ok_or(FileError::UnknownOrg)?;
         let staff = tx.staff(org_id, actor).await?;
         let role = permissions::active(staff.as_ref())?.role;
-        if !permissions::can_share(role) && tx.file_in_use(org_id, file).await? {
+        let in_use = tx.file_in_use(org_id, file).await?;
+        if in_use && !permissions::can_share(role) {
             return Err(FileError::NotPermitted { role });
         }
-        Ok(())
+        Ok(in_use)
     }
 
     /// Removes the bytes of files a committed change dropped from a record. Best effort: a
     /// failure leaves orphaned bytes that no record points at, never a record pointing at
     /// missing bytes, so it does not undo the change.
+    ///
     /// Bytes that something else of the org still points at (another work order, the logo, a
     /// staff photo) are kept.
     pub(crate) async fn drop_blobs(&self, org: &OrgId, files: &[FileId]) {

@@ -186,13 +186,6 @@ impl Portico {
         Ok(stored)
     }
 
-    /// Whether new photos of `org` are shared unless the host says otherwise (V3).
-    pub async fn photos_shared_by_default(&self, org: &OrgId) -> Result<bool, RecordError> {
-        let mut tx = self.ports.store.begin_read().await?;
-        let org = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
-        Ok(org.settings.photos_shared_by_default)
-    }
-
     /// V5: the client's decision on a quote, for the host app (`None` while undecided).
     pub async fn quote_decision(
         &self,
@@ -243,10 +236,7 @@ impl Portico {
             self.try_write(actor, record.org_id(), &record.reference(), |old, org| {
                 let mut new = record.clone();
                 if let Record::WorkOrder(wo) = &mut new {
-                    let old = match old {
-                        Some(Record::WorkOrder(o)) => Some(o),
-                        _ => None,
-                    };
+                    let old = old.and_then(Record::as_work_order);
                     file_policy::decide_unsaid_sharing(old, wo, unsaid, org);
                 }
                 Ok(new)
@@ -374,10 +364,7 @@ impl Portico {
         }
         let prompt = match &new {
             Record::WorkOrder(wo) => {
-                let old_wo = match old.as_ref().map(|o| &o.value) {
-                    Some(Record::WorkOrder(o)) => Some(o),
-                    _ => None,
-                };
+                let old_wo = old.as_ref().and_then(|o| o.value.as_work_order());
                 let usable = active
                     .as_ref()
                     .filter(|s| notify::may_mail(&s.value, &org, now))
@@ -449,11 +436,7 @@ fn normalise(
 ) -> Result<(), RecordError> {
     match (old, new) {
         (old, Record::WorkOrder(wo)) => {
-            let old = match old {
-                Some(Record::WorkOrder(o)) => Some(o),
-                _ => None,
-            };
-            expiry::stamp_transitions(old, wo, now);
+            expiry::stamp_transitions(old.and_then(Record::as_work_order), wo, now);
         }
         (Some(Record::Quote(old)), Record::Quote(q)) => quote::revise(old, q)?,
         (_, Record::Quote(q)) => q.decision = None,
@@ -462,25 +445,17 @@ fn normalise(
     Ok(())
 }
 
-/// The largest amount Portico accepts in any one money or quantity field.
-pub const MAX_AMOUNT: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(
-    // 1,000,000,000,000 (10^12)
-    3_567_587_328,
-    232,
-    0,
-    false,
-    0,
-);
+/// 10^`exp` as a decimal (`exp` at most 19).
+const fn power_of_ten(exp: u32) -> rust_decimal::Decimal {
+    let n = 10u64.pow(exp);
+    rust_decimal::Decimal::from_parts(n as u32, (n >> 32) as u32, 0, false, 0)
+}
 
-/// The largest total a record may come to (below the store's 10^16 column bound).
-const MAX_TOTAL: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(
-    // 1,000,000,000,000,000 (10^15)
-    2_764_472_320,
-    232_830,
-    0,
-    false,
-    0,
-);
+/// The largest amount Portico accepts in any one money or quantity field: 10^12.
+pub const MAX_AMOUNT: rust_decimal::Decimal = power_of_ten(12);
+
+/// The largest total a record may come to: 10^15, below the store's 10^16 column bound.
+const MAX_TOTAL: rust_decimal::Decimal = power_of_ten(15);
 
 /// I6: text from the host is bounded and holds no NUL (which no database keeps as text).
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), RecordError> {

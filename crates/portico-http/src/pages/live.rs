@@ -78,13 +78,11 @@ impl LiveHub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Open streams now (for metrics and tests).
-    pub(crate) fn streams(&self) -> usize {
-        self.per_address
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .sum()
+    /// Reports the open streams as the `portico_live_streams` gauge.
+    fn count_streams(counts: &HashMap<IpAddr, usize>) {
+        let open: usize = counts.values().sum();
+        metrics::gauge!("portico_live_streams")
+            .set(f64::from(u32::try_from(open).unwrap_or(u32::MAX)));
     }
 }
 
@@ -136,6 +134,7 @@ impl Drop for Seat {
                 counts.remove(&self.address);
             }
         }
+        LiveHub::count_streams(&counts);
     }
 }
 
@@ -167,6 +166,7 @@ pub(crate) fn stream(
         }
         *here += 1;
         *streams += 1;
+        LiveHub::count_streams(&counts);
     }
     let seat = Seat {
         hub: hub.clone(),

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::web::{Data, Form, Query};
+use poem::web::{Data, Form, Path, Query};
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler, post,
 };
@@ -241,7 +241,7 @@ fn client_ip(pages: &Pages, req: &Request) -> IpAddr {
 }
 
 /// See [`client_ip`].
-pub(crate) fn forwarded_client(
+fn forwarded_client(
     peer: IpAddr,
     trusted: &[ipnet::IpNet],
     headers: &poem::http::HeaderMap,
@@ -421,34 +421,10 @@ fn bad_request(what: &str) -> Response {
     )
 }
 
-/// The `token` segment as sent, never percent-decoded: tokens are URL-safe as minted, so one
-/// with an escape (valid or not) is an unknown link and is answered like one, never with a
-/// parse error.
-struct Token(String);
-
-impl<'a> poem::FromRequest<'a> for Token {
-    async fn from_request(req: &'a Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
-        Ok(Self(
-            req.raw_path_param("token").unwrap_or_default().to_owned(),
-        ))
-    }
-}
-
-/// The `file` segment as sent, never percent-decoded (file ids are plain ASCII).
-struct FileParam(String);
-
-impl<'a> poem::FromRequest<'a> for FileParam {
-    async fn from_request(req: &'a Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
-        Ok(Self(
-            req.raw_path_param("file").unwrap_or_default().to_owned(),
-        ))
-    }
-}
-
 #[handler]
 async fn page(
     req: &Request,
-    Token(token): Token,
+    Path(token): Path<String>,
     Query(query): Query<PageQuery>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
@@ -499,8 +475,7 @@ async fn page(
 #[handler]
 async fn file(
     req: &Request,
-    Token(token): Token,
-    FileParam(file): FileParam,
+    Path((token, file)): Path<(String, String)>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
     let ip = client_ip(pages, req);
@@ -537,7 +512,7 @@ struct DecisionForm {
 #[handler]
 async fn decide(
     req: &Request,
-    Token(token): Token,
+    Path(token): Path<String>,
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<DecisionForm>>,
 ) -> Response {
@@ -595,7 +570,7 @@ impl PostedForm for HelpFormBody {
 #[handler]
 async fn help(
     req: &Request,
-    Token(token): Token,
+    Path(token): Path<String>,
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<HelpFormBody>>,
 ) -> Response {
@@ -661,7 +636,11 @@ fn see_other(location: &str) -> Response {
 }
 
 #[handler]
-async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages>>) -> Response {
+async fn events(
+    req: &Request,
+    Path(token): Path<String>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
     let ip = client_ip(pages, req);
     match pages.portico.view_link(&token).await {
         Ok(Opened::View {
@@ -681,12 +660,7 @@ async fn events(req: &Request, Token(token): Token, Data(pages): Data<&Arc<Pages
                 address: ip,
             };
             match live::stream(&pages.portico, &pages.hub, opening, draining) {
-                Ok(sse) => {
-                    metrics::gauge!("portico_live_streams").set(f64::from(
-                        u32::try_from(pages.hub.streams()).unwrap_or(u32::MAX),
-                    ));
-                    sse.into_response()
-                }
+                Ok(sse) => sse.into_response(),
                 // The page works without live updates; its script stops asking.
                 Err(_) => too_many(Duration::from_mins(1)),
             }
