@@ -73,7 +73,7 @@ fn limits() -> ConnectionLimits {
 }
 
 #[test]
-fn slow_header_and_idle_connections_are_cut_at_the_timeout_while_others_are_served() {
+fn i6_slow_header_and_idle_connections_are_cut_at_the_timeout_while_others_are_served() {
     let rt = runtime();
     let addr = start(&rt, limits());
     let mut idle = TcpStream::connect(addr).unwrap();
@@ -104,7 +104,7 @@ fn slow_header_and_idle_connections_are_cut_at_the_timeout_while_others_are_serv
 }
 
 #[test]
-fn the_connection_caps_refuse_the_excess_and_serve_again_when_room_frees_up() {
+fn i6_the_connection_caps_refuse_the_excess_and_serve_again_when_room_frees_up() {
     for (total, per_address) in [(3, 64), (64, 3)] {
         let rt = runtime();
         let addr = start(
@@ -134,7 +134,7 @@ fn the_connection_caps_refuse_the_excess_and_serve_again_when_room_frees_up() {
 }
 
 #[test]
-fn a_body_that_does_not_arrive_in_time_answers_408() {
+fn i6_a_body_that_does_not_arrive_in_time_answers_408() {
     let rt = runtime();
     let addr = start(&rt, limits());
     let mut s = TcpStream::connect(addr).unwrap();
@@ -150,7 +150,7 @@ fn a_body_that_does_not_arrive_in_time_answers_408() {
 }
 
 #[test]
-fn ipv6_addresses_count_by_their_64_prefix() {
+fn i6_ipv6_addresses_count_by_their_64_prefix() {
     use std::net::IpAddr;
     let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
     let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
