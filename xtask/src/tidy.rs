@@ -10,6 +10,7 @@ const CORE_ALLOWED: &[&str] = &[
     "async-trait",
     "base64",
     "hmac",
+    "jiff",
     "rust_decimal",
     "serde",
     "sha2",

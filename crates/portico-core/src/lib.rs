@@ -13,6 +13,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod locale;
 pub mod model;
 pub mod policy;
 pub mod ports;

@@ -284,8 +284,9 @@ pub trait Mailer: Send + Sync {
 }
 
 /// What a message about a notification may say besides the notification itself: the sender and
-/// the record's title, and the link while the share is active. Nothing else of the record, so an
-/// email never shows what the client view would not (N3).
+/// the record's title, the link while the share is active, and the planned visit when the share
+/// shows the schedule. Nothing else of the record, so an email never shows what the client view
+/// would not (N3).
 #[derive(Debug, Clone, Copy)]
 pub struct MailContext<'a> {
     /// The org, whose name the message goes out under (N4).
@@ -294,6 +295,17 @@ pub struct MailContext<'a> {
     pub title: &'a str,
     /// The share's link, for messages to the client.
     pub link: Option<&'a str>,
+    /// The planned visit, for a client's status email while the share shows the schedule.
+    pub visit: Option<Visit>,
+}
+
+/// A planned visit: when the work starts and, if known, ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visit {
+    /// Planned start.
+    pub start: OffsetDateTime,
+    /// Planned end.
+    pub end: Option<OffsetDateTime>,
 }
 
 /// Writes the message of a notification: subject, text and HTML.

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
+use crate::locale::Presentation;
 use crate::model::{DecisionKind, Email, FileId, Money, PaymentStatus, RecordKind, TaskId, Totals};
 
 /// The English words for a status code.
@@ -59,6 +60,8 @@ pub struct ClientView {
     pub status: String,
     /// The kind's own content.
     pub body: ViewBody,
+    /// How its times, dates and money read: the org's time zone and locale (V9).
+    pub presentation: Presentation,
 }
 
 impl ClientView {
@@ -297,4 +300,18 @@ pub struct InvoiceView {
     /// Due date.
     #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub due_date: Option<Date>,
+    /// Where the due date stands on the org's date (V9), while something is still owed.
+    pub due: Option<Due>,
+}
+
+/// An owed invoice's due date against the org's today (V9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    /// After today.
+    Later,
+    /// Today, on the org's clock.
+    Today,
+    /// Before today.
+    Overdue,
 }

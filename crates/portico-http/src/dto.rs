@@ -99,9 +99,11 @@ pub struct OrgSettingsBody {
     pub link_expiry_days: Option<u16>,
     /// Whether new photos are shared unless told otherwise (default off).
     pub photos_shared_by_default: Option<bool>,
-    /// IANA time zone for client pages (default UTC).
+    /// IANA time-zone name every time is shown in, to clients and staff, such as
+    /// `Australia/Sydney` (default `UTC`; an unknown name is refused).
     pub time_zone: Option<String>,
-    /// Locale for client pages (default en).
+    /// How dates, numbers and money are written (default `en-US`): one of `en-US`, `en-GB`,
+    /// `en-AU`, `en-CA`, `en-NZ`, `fr-FR`, `de-DE`, `es-ES`, or a bare `en`, `fr`, `de`, `es`.
     pub locale: Option<String>,
 }
 
@@ -184,9 +186,9 @@ pub struct OrgSettingsDto {
     pub link_expiry_days: u16,
     /// Whether new photos are shared unless told otherwise.
     pub photos_shared_by_default: bool,
-    /// IANA time zone for client pages.
+    /// IANA time-zone name every time is shown in.
     pub time_zone: String,
-    /// Locale for client pages.
+    /// How dates, numbers and money are written, e.g. `en-GB`.
     pub locale: String,
 }
 

@@ -3,6 +3,7 @@
 //! notification carries and the record's title and link (N3).
 
 use askama::Template;
+use portico_core::locale::Presentation;
 use portico_core::model::{DecisionKind, LinkReason, Notification, NotificationKind};
 use portico_core::ports::{Composer, MailContext, OutgoingEmail};
 use portico_core::service::message_id;
@@ -15,6 +16,8 @@ pub(crate) enum Content {
     },
     Status {
         label: String,
+        /// The planned visit on the org's clock, when the share shows the schedule.
+        visit: Option<String>,
     },
     Tasks {
         tasks: Vec<String>,
@@ -25,11 +28,15 @@ pub(crate) enum Content {
     Quote {
         verb: &'static str,
         message: Option<String>,
+        /// When, on the org's clock.
+        at: String,
     },
     Help {
         name: String,
         phone: Option<String>,
         message: String,
+        /// When, on the org's clock.
+        at: String,
     },
 }
 
@@ -58,13 +65,15 @@ struct Html<'a> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TemplateComposer;
 
-fn content(kind: &NotificationKind) -> Content {
-    match kind {
+fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
+    let show = Presentation::of(ctx.org);
+    match &n.kind {
         NotificationKind::LinkShared { reason } => Content::LinkShared {
             again: *reason == LinkReason::Reshared,
         },
         NotificationKind::StatusChanged { to, .. } => Content::Status {
             label: status_words(to),
+            visit: ctx.visit.map(|v| show.window(v.start, v.end)),
         },
         NotificationKind::TasksCompleted { tasks, .. } => Content::Tasks {
             tasks: tasks.clone(),
@@ -79,6 +88,7 @@ fn content(kind: &NotificationKind) -> Content {
                 DecisionKind::Declined => "declined",
             },
             message: message.clone(),
+            at: show.date_time(n.created_at),
         },
         NotificationKind::HelpRequested {
             name,
@@ -88,6 +98,7 @@ fn content(kind: &NotificationKind) -> Content {
             name: name.clone(),
             phone: phone.clone(),
             message: message.clone(),
+            at: show.date_time(n.created_at),
         },
     }
 }
@@ -120,7 +131,7 @@ impl Composer for TemplateComposer {
         let org = ctx.org.name.as_str();
         let phone = ctx.org.contact.phone.as_deref();
         let link = ctx.link.filter(|_| !n.kind.to_business());
-        let content = content(&n.kind);
+        let content = content(n, ctx);
         let subject = subject(&n.kind, org, ctx.title);
         let text = Text {
             org,

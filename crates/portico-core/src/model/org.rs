@@ -133,7 +133,7 @@ impl Default for OrgSettings {
             link_expiry_days: Self::DEFAULT_EXPIRY_DAYS,
             photos_shared_by_default: false,
             time_zone: "UTC".to_owned(),
-            locale: "en".to_owned(),
+            locale: "en-US".to_owned(),
         }
     }
 }

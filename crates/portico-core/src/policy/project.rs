@@ -1,13 +1,14 @@
 //! V1–V6: the projection of a record into what its client may see.
 
+use crate::locale::Presentation;
 use crate::model::{
-    Client, Invoice, InvoiceStatus, LineItem, Money, Org, Quote, Record, Section, Sections, Staff,
-    StaffId, WorkOrder, totals,
+    Client, Invoice, InvoiceStatus, LineItem, Money, Org, PaymentStatus, Quote, Record, Section,
+    Sections, Staff, StaffId, WorkOrder, totals,
 };
 use crate::policy::notify::status_label;
 use crate::policy::quote;
 use crate::view::{
-    ClientInfoView, ClientView, CompanyCard, DecisionView, FileView, InvoiceSummaryView,
+    ClientInfoView, ClientView, CompanyCard, DecisionView, Due, FileView, InvoiceSummaryView,
     InvoiceView, LineView, PartView, QuoteView, ScheduleView, SignatureView, TaskView,
     TechnicianView, UpdateView, ViewBody, WorkOrderView,
 };
@@ -54,6 +55,7 @@ pub fn project(p: &Projection<'_>) -> ClientView {
         title: p.record.title().to_owned(),
         status: status_label(p.record).to_owned(),
         body,
+        presentation: Presentation::of(p.org),
     }
 }
 
@@ -212,5 +214,23 @@ fn invoice_view(p: &Projection<'_>, inv: &Invoice) -> InvoiceView {
         amount_due: Money::new(inv.amount_due(), inv.currency),
         payment_status: inv.payment_status(),
         due_date: inv.due_date,
+        due: inv
+            .due_date
+            .filter(|_| {
+                matches!(
+                    inv.payment_status(),
+                    PaymentStatus::Unpaid | PaymentStatus::PartiallyPaid
+                )
+            })
+            .map(|date| due(date, p.today)),
+    }
+}
+
+/// V9: a due date against the org's date `today` (never UTC's).
+pub fn due(date: time::Date, today: time::Date) -> Due {
+    match date.cmp(&today) {
+        std::cmp::Ordering::Greater => Due::Later,
+        std::cmp::Ordering::Equal => Due::Today,
+        std::cmp::Ordering::Less => Due::Overdue,
     }
 }

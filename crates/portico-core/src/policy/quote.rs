@@ -58,13 +58,15 @@ pub fn decidable(quote: &Quote, today: Date) -> Result<(), DecisionDenied> {
     }
 }
 
-/// V5: the decision the client's choice records at `now`.
+/// V5: the decision the client's choice records at `now`, on the org's date `today` (V9: a
+/// quote valid until the 3rd can be decided all through the 3rd on the org's clock).
 pub fn decide(
     quote: &Quote,
     choice: ClientDecision,
     now: OffsetDateTime,
+    today: Date,
 ) -> Result<QuoteDecision, DecisionDenied> {
-    decidable(quote, now.date())?;
+    decidable(quote, today)?;
     // What a client typed keeps its line breaks; other control characters (NUL among them,
     // which no database keeps as text) are dropped (I6).
     let clean = |m: String| {

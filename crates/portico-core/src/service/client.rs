@@ -3,6 +3,7 @@
 use super::{ClientError, Portico, retry_on_conflict};
 use time::OffsetDateTime;
 
+use crate::locale::Presentation;
 use crate::model::{
     Actor, AuditAction, FileId, Invoice, NotificationKind, Org, OrgId, Record, RecordKind,
     RecordRef, Share, ShareId, Staff, Versioned,
@@ -197,7 +198,7 @@ impl Portico {
             staff: &staff,
             invoices: &invoices,
             sections: found.share.sections,
-            today: self.now().date(),
+            today: Presentation::of(&found.org).today(self.now()),
         }))
     }
 
@@ -313,7 +314,8 @@ impl Portico {
         let Record::Quote(q) = &mut found.record.value else {
             return Err(ClientError::NotAQuote);
         };
-        let decision = quote::decide(q, choice.clone(), now)?;
+        let today = Presentation::of(&found.org).today(now);
+        let decision = quote::decide(q, choice.clone(), now, today)?;
         let kind = NotificationKind::QuoteDecided {
             decision: decision.kind,
             message: decision.message.clone(),

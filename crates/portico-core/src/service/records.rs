@@ -7,6 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Portico, RecordError, files, retry_on_conflict};
+use crate::locale;
 use crate::model::{
     Attachment, AuditAction, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef, ShareId,
     Staff, StaffId, TaskId, Topic, Update, WorkOrder, WorkStatus,
@@ -116,7 +117,7 @@ pub struct RecordChange {
 impl Portico {
     /// Inserts or replaces an org (host sync).
     pub async fn put_org(&self, org: &Org) -> Result<(), RecordError> {
-        check_org(org)?;
+        let org = &check_org(org.clone())?;
         let mut tx = self.ports.store.begin().await?;
         tx.put_org(org).await?;
         tx.commit().await?;
@@ -179,7 +180,7 @@ impl Portico {
         if stored.plan != plan {
             return Err(RecordError::PlanSetByOperator);
         }
-        check_org(&stored)?;
+        let stored = check_org(stored)?;
         tx.put_org(&stored).await?;
         tx.commit().await?;
         self.publish(org, None);
@@ -548,11 +549,19 @@ fn check_priced(
     Ok(())
 }
 
-/// An org's details as the host sends them (I6).
-fn check_org(org: &Org) -> Result<(), RecordError> {
+/// An org's details as the host sends them (I6), with its time zone and locale in their
+/// canonical spelling (V9: `australia/sydney` is stored as `Australia/Sydney`, `en_gb` as
+/// `en-GB`).
+fn check_org(mut org: Org) -> Result<Org, RecordError> {
     check_contact("org", &org.name, org.contact.phone.as_ref())?;
     check_text("time_zone", &org.settings.time_zone, 100)?;
     check_text("locale", &org.settings.locale, 35)?;
+    org.settings.time_zone = locale::canonical_zone_name(&org.settings.time_zone)
+        .map_err(|e| RecordError::Invalid(format!("time_zone: {e}")))?;
+    let tag = locale::Locale::parse(&org.settings.locale)
+        .map_err(|e| RecordError::Invalid(format!("locale: {e}")))?
+        .tag();
+    tag.clone_into(&mut org.settings.locale);
     if org.name.trim().is_empty() {
         return Err(RecordError::Invalid("org name must not be empty".into()));
     }
@@ -561,7 +570,7 @@ fn check_org(org: &Org) -> Result<(), RecordError> {
             "link_expiry_days must be between 1 and 3650".into(),
         ));
     }
-    Ok(())
+    Ok(org)
 }
 
 /// Host data is checked before it is stored: bounded sizes, unique ids, no NUL, no negative or

@@ -175,6 +175,50 @@ fn v5_expired_quotes_and_dead_links_cannot_be_decided() {
     assert!(matches!(unknown, Err(ClientError::LinkInactive)));
 }
 
+/// V9: a quote valid until April 1st can be decided through all of April 1st on the org's
+/// clock, and not a minute after, whatever the date is in UTC.
+#[test]
+fn v5_v9_a_quotes_last_day_is_the_orgs_date() {
+    for (zone, now, decidable) in [
+        // 22:00 on April 1st in Los Angeles (already the 2nd in UTC): still the last day.
+        (
+            "America/Los_Angeles",
+            time::macros::datetime!(2026-04-02 05:00 UTC),
+            true,
+        ),
+        // 00:30 on April 2nd in Sydney (still the 1st in UTC): too late.
+        (
+            "Australia/Sydney",
+            time::macros::datetime!(2026-04-01 13:30 UTC),
+            false,
+        ),
+        // The last minute of April 1st in UTC.
+        ("UTC", time::macros::datetime!(2026-04-01 23:59 UTC), true),
+    ] {
+        let w = World::new();
+        let mut org = fixtures::org("org1");
+        org.settings.time_zone = zone.into();
+        w.block_on(w.portico.put_org(&org)).unwrap();
+        let link = w.enable(&w.quote).link.unwrap();
+        w.clock.set(now);
+        let answer = w.block_on(
+            w.portico
+                .decide_quote(token(&link), &ClientDecision::Approve),
+        );
+        if decidable {
+            assert!(answer.is_ok(), "{zone}: {answer:?}");
+        } else {
+            assert!(
+                matches!(
+                    answer,
+                    Err(ClientError::Decision(DecisionDenied::Expired(_)))
+                ),
+                "{zone}: {answer:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn s3_a_row_forged_in_the_database_does_not_open() {
     let w = World::new();

@@ -93,7 +93,15 @@ fn v5_quote_view_undecided_and_decided() {
         view(&Record::Quote(quote.clone()), Sections::ALL)
     );
     let message = "Could the sockets be white?".to_owned();
-    quote.decision = Some(decide(&quote, ClientDecision::RequestChanges { message }, T0).unwrap());
+    quote.decision = Some(
+        decide(
+            &quote,
+            ClientDecision::RequestChanges { message },
+            T0,
+            T0.date(),
+        )
+        .unwrap(),
+    );
     snapshot!(
         "quote_changes_requested",
         view(&Record::Quote(quote), Sections::ALL)

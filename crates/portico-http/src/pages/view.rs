@@ -2,58 +2,9 @@
 //! formatted here so the templates only place text (askama escapes all of it).
 
 use askama::Template;
-use portico_core::model::{DecisionKind, FileId, Money, PaymentStatus, RecordKind, Totals};
-use portico_core::view::{ClientView, CompanyCard, ViewBody, status_words};
-use rust_decimal::Decimal;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime};
-
-const DATE: &[BorrowedFormatItem<'_>] =
-    format_description!("[day padding:none] [month repr:short] [year]");
-const DATE_TIME: &[BorrowedFormatItem<'_>] =
-    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
-
-pub(crate) fn date(d: Date) -> String {
-    d.format(DATE).unwrap_or_else(|_| d.to_string())
-}
-
-pub(crate) fn date_time(t: OffsetDateTime) -> String {
-    t.format(DATE_TIME).unwrap_or_else(|_| t.to_string())
-}
-
-/// An amount with its currency: a symbol for the common ones, the code otherwise, and
-/// thousands separated: `$1,234.50`, `CHF 80.00`, `-€12.00`.
-pub(crate) fn money(m: &Money) -> String {
-    let code = m.currency.code();
-    let prefix = match code {
-        "USD" | "CAD" | "AUD" | "NZD" => "$".to_owned(),
-        "EUR" => "€".to_owned(),
-        "GBP" => "£".to_owned(),
-        other => format!("{other} "),
-    };
-    let scale = m.amount.scale().max(2);
-    let text = format!("{:.*}", scale as usize, m.amount.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if m.amount.is_sign_negative() && !m.amount.is_zero() {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}{prefix}{grouped}.{fraction}")
-}
-
-/// A quantity without trailing zeros: `2`, `2.5`.
-pub(crate) fn quantity(q: Decimal) -> String {
-    q.normalize().to_string()
-}
+use portico_core::locale::Presentation;
+use portico_core::model::{DecisionKind, FileId, PaymentStatus, RecordKind, Totals};
+use portico_core::view::{ClientView, CompanyCard, Due, ViewBody, status_words};
 
 fn payment_words(status: PaymentStatus) -> &'static str {
     match status {
@@ -215,27 +166,27 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    fn new(items: &[portico_core::view::LineView], totals: &Totals) -> Self {
+    fn new(items: &[portico_core::view::LineView], totals: &Totals, show: &Presentation) -> Self {
         Self {
             items: items
                 .iter()
                 .map(|l| Line {
                     description: l.description.clone(),
-                    quantity: quantity(l.quantity),
-                    unit_price: money(&l.unit_price),
-                    amount: money(&l.amount),
+                    quantity: show.quantity(l.quantity),
+                    unit_price: show.money(&l.unit_price),
+                    amount: show.money(&l.amount),
                 })
                 .collect(),
-            subtotal: money(&totals.subtotal),
+            subtotal: show.money(&totals.subtotal),
             taxes: totals
                 .taxes
                 .iter()
                 .map(|t| Tax {
-                    name: format!("{} ({}%)", t.name, t.percent.normalize()),
-                    amount: money(&t.amount),
+                    name: format!("{} ({})", t.name, show.percent(t.percent)),
+                    amount: show.money(&t.amount),
                 })
                 .collect(),
-            total: money(&totals.total),
+            total: show.money(&totals.total),
         }
     }
 }
@@ -267,6 +218,8 @@ pub(crate) struct InvoicePage {
     pub(crate) number: String,
     pub(crate) client_name: Option<String>,
     pub(crate) due_date: Option<String>,
+    /// "today" or "overdue" beside the due date, on the org's date (V9).
+    pub(crate) due_note: Option<&'static str>,
     pub(crate) lines: Lines,
     pub(crate) amount_paid: String,
     pub(crate) amount_due: String,
@@ -314,15 +267,16 @@ pub(crate) fn render(
         live: matches!(view.body, ViewBody::WorkOrder(_)),
         help: extras.help,
     };
+    let show = &view.presentation;
     match &view.body {
-        ViewBody::WorkOrder(wo) => work_order_page(page, wo, base_url).render(),
+        ViewBody::WorkOrder(wo) => work_order_page(page, wo, base_url, show).render(),
         ViewBody::Quote(q) => QuotePage {
             page,
             number: q.number.clone(),
             client_name: q.client_name.clone(),
-            valid_until: q.valid_until.map(date),
+            valid_until: q.valid_until.map(|d| show.date(d)),
             message: q.message.clone(),
-            lines: Lines::new(&q.items, &q.totals),
+            lines: Lines::new(&q.items, &q.totals, show),
             decision: q.decision.as_ref().map(|d| Decision {
                 verb: match d.kind {
                     DecisionKind::Approved => "approved",
@@ -330,7 +284,7 @@ pub(crate) fn render(
                     DecisionKind::Declined => "declined",
                 },
                 message: d.message.clone(),
-                at: date_time(d.at),
+                at: show.date_time(d.at),
             }),
             can_decide: q.can_decide,
             decision_error: extras.decision_error,
@@ -340,10 +294,15 @@ pub(crate) fn render(
             page,
             number: i.number.clone(),
             client_name: i.client_name.clone(),
-            due_date: i.due_date.map(date),
-            lines: Lines::new(&i.items, &i.totals),
-            amount_paid: money(&i.amount_paid),
-            amount_due: money(&i.amount_due),
+            due_date: i.due_date.map(|d| show.date(d)),
+            due_note: i.due.and_then(|due| match due {
+                Due::Later => None,
+                Due::Today => Some("today"),
+                Due::Overdue => Some("overdue"),
+            }),
+            lines: Lines::new(&i.items, &i.totals, show),
+            amount_paid: show.money(&i.amount_paid),
+            amount_due: show.money(&i.amount_due),
         }
         .render(),
     }
@@ -353,6 +312,7 @@ fn work_order_page(
     page: Common,
     wo: &portico_core::view::WorkOrderView,
     base_url: &str,
+    show: &Presentation,
 ) -> WorkOrderPage {
     let url = |f: &FileId| file_url(base_url, f);
     WorkOrderPage {
@@ -365,8 +325,12 @@ fn work_order_page(
         }),
         scope: wo.scope.clone(),
         schedule: wo.schedule.as_ref().map(|s| Schedule {
-            start: s.start.map_or_else(|| "To be arranged".into(), date_time),
-            end: s.end.map_or_else(|| "To be arranged".into(), date_time),
+            start: s
+                .start
+                .map_or_else(|| "To be arranged".into(), |t| show.date_time(t)),
+            end: s
+                .end
+                .map_or_else(|| "To be arranged".into(), |t| show.date_time(t)),
             technician: s.technician.as_ref().map(|t| Technician {
                 name: t.name.clone(),
                 photo_url: t.photo.as_ref().map(url),
@@ -398,14 +362,14 @@ fn work_order_page(
                 .iter()
                 .map(|p| Part {
                     name: p.name.clone(),
-                    quantity: quantity(p.quantity),
+                    quantity: show.quantity(p.quantity),
                 })
                 .collect()
         }),
         signature_shown: wo.signature.is_some(),
         signature: wo.signature.clone().flatten().map(|s| Signature {
             signed_by: s.signed_by,
-            signed_at: date_time(s.signed_at),
+            signed_at: show.date_time(s.signed_at),
             image_url: s.image.as_ref().map(url),
         }),
         invoices: wo.invoices.as_ref().map(|invoices| {
@@ -413,9 +377,9 @@ fn work_order_page(
                 .iter()
                 .map(|i| InvoiceSummary {
                     number: i.number.clone(),
-                    total: money(&i.total),
-                    paid: money(&i.paid),
-                    due: money(&i.due),
+                    total: show.money(&i.total),
+                    paid: show.money(&i.paid),
+                    due: show.money(&i.due),
                     status: payment_words(i.status),
                 })
                 .collect()
@@ -424,7 +388,7 @@ fn work_order_page(
             updates
                 .iter()
                 .map(|u| UpdateItem {
-                    posted_at: date_time(u.posted_at),
+                    posted_at: show.date_time(u.posted_at),
                     author: u.author.clone(),
                     body: u.body.clone(),
                 })

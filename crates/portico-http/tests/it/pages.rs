@@ -124,6 +124,73 @@ async fn v1_v5_v6_pages_of_each_kind_render_as_snapshotted() {
     assert!(!page.contains("Your details") && !page.contains("Updates"));
 }
 
+/// V9: a job and an invoice in an org far east of UTC and one west of it: every time on the
+/// org's clock with its zone, dates and money in its locale, "due today" by the org's date.
+#[tokio::test]
+async fn v9_pages_show_times_dates_and_money_as_the_org_reads_them() {
+    let h = harness().await;
+    h.put("/v1/work-orders/wo1", &work_order(), "owner")
+        .await
+        .assert_status_is_ok();
+    let mut due_today = invoice();
+    due_today["due_date"] = json!("2026-03-03");
+    h.put("/v1/invoices/inv1", &due_today, "owner")
+        .await
+        .assert_status_is_ok();
+    let (wo, _) = share(&h, "work_order", "wo1").await;
+    let (inv, _) = share(&h, "invoice", "inv1").await;
+    // The test clock reads 2026-03-02 09:00 UTC: already the evening of the 2nd in Sydney,
+    // still the night before in Los Angeles. 23:30 UTC is the 3rd in Sydney only.
+    h.clock.set(time::macros::datetime!(2026-03-02 23:30 UTC));
+    for (name, zone, locale, due_note) in [
+        ("sydney_en_au", "Australia/Sydney", "en-AU", Some("(today)")),
+        ("los_angeles_en_us", "America/Los_Angeles", "en-US", None),
+    ] {
+        h.patch(
+            "/v1/org",
+            &json!({ "settings": { "time_zone": zone, "locale": locale } }),
+            "owner",
+        )
+        .await
+        .assert_status_is_ok();
+        let (_, page) = text(h.client.get(&wo).send().await).await;
+        insta::assert_snapshot!(format!("work_order_{name}"), redact(&page, &wo));
+        let (_, page) = text(h.client.get(&inv).send().await).await;
+        assert_eq!(page.contains("(today)"), due_note.is_some(), "{name}");
+        insta::assert_snapshot!(format!("invoice_{name}"), redact(&page, &inv));
+    }
+}
+
+#[tokio::test]
+async fn v9_an_unknown_time_zone_or_locale_is_refused_naming_the_setting() {
+    let h = harness().await;
+    for (settings, field) in [
+        (json!({ "time_zone": "Mars/Olympus_Mons" }), "time_zone"),
+        (json!({ "locale": "tlh-QO" }), "locale"),
+    ] {
+        let err = crate::support::assert_error(
+            h.patch("/v1/org", &json!({ "settings": settings }), "owner")
+                .await,
+            400,
+            "validation",
+        )
+        .await;
+        assert!(err["message"].as_str().unwrap().contains(field), "{err}");
+    }
+    // Any spelling of a known one is kept in its canonical form.
+    let org = body(
+        h.patch(
+            "/v1/org",
+            &json!({ "settings": { "time_zone": "europe/paris", "locale": "fr_fr" } }),
+            "owner",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(org["settings"]["time_zone"], "Europe/Paris");
+    assert_eq!(org["settings"]["locale"], "fr-FR");
+}
+
 #[tokio::test]
 async fn v4_no_page_file_or_queued_mail_shows_an_internal_marker() {
     let h = harness().await;

@@ -4,9 +4,10 @@ use portico_core::model::{
     DecisionKind, Email, LinkReason, Notification, NotificationId, NotificationKind, RecordKind,
     RecordRef,
 };
-use portico_core::ports::{Composer, MailContext};
+use portico_core::ports::{Composer, MailContext, Visit};
 use portico_core::testing::fixtures::{self, T0};
 use portico_mail::TemplateComposer;
+use time::macros::datetime;
 
 fn notification(kind: NotificationKind) -> Notification {
     let to_business = kind.to_business();
@@ -39,6 +40,7 @@ fn n2_n3_n4_every_kind_of_email_as_text_and_html() {
         org: &org,
         title: "Rewire kitchen",
         link: Some("https://share.example/s/TOKEN"),
+        visit: None,
     };
     let kinds = [
         (
@@ -125,6 +127,7 @@ fn n3_html_escapes_what_clients_and_hosts_wrote() {
         org: &org,
         title: "<b>Job</b>",
         link: None,
+        visit: None,
     };
     let n = notification(NotificationKind::HelpRequested {
         name: "<script>alert(1)</script>".into(),
@@ -142,4 +145,60 @@ fn n3_html_escapes_what_clients_and_hosts_wrote() {
         email.text.contains("<script>alert(1)</script>"),
         "text is text"
     );
+}
+
+/// V9: a status email with the planned visit, and a business email with the moment the client
+/// acted, in an org far east of UTC and one west of it: times on the org's clock with its zone,
+/// dates in its locale.
+#[test]
+fn v9_emails_show_times_on_the_orgs_clock_in_its_locale() {
+    let visit = Visit {
+        start: datetime!(2026-03-02 21:00 UTC),
+        end: Some(datetime!(2026-03-03 05:30 UTC)),
+    };
+    for (name, zone, locale) in [
+        ("sydney_en_au", "Australia/Sydney", "en-AU"),
+        ("los_angeles_en_us", "America/Los_Angeles", "en-US"),
+    ] {
+        let mut org = fixtures::org("org1");
+        org.settings.time_zone = zone.into();
+        org.settings.locale = locale.into();
+        let context = MailContext {
+            org: &org,
+            title: "Rewire kitchen",
+            link: Some("https://share.example/s/TOKEN"),
+            visit: Some(visit),
+        };
+        let status = TemplateComposer.compose(
+            &notification(NotificationKind::StatusChanged {
+                from: "unscheduled".into(),
+                to: "scheduled".into(),
+            }),
+            &context,
+        );
+        insta::assert_snapshot!(
+            format!("status_with_visit_{name}"),
+            format!("Subject: {}\n\n{}", status.subject, status.text)
+        );
+        let decided = TemplateComposer.compose(
+            &notification(NotificationKind::QuoteDecided {
+                decision: DecisionKind::Approved,
+                message: None,
+            }),
+            &MailContext {
+                visit: None,
+                link: None,
+                ..context
+            },
+        );
+        insta::assert_snapshot!(
+            format!("quote_decided_{name}"),
+            format!("Subject: {}\n\n{}", decided.subject, decided.text)
+        );
+        assert!(
+            status.html.contains("Planned visit:"),
+            "the HTML says it too: {}",
+            status.html
+        );
+    }
 }
