@@ -538,6 +538,12 @@ pub struct WorkOrderBody {
     /// Whether the job is paid for.
     #[oai(default)]
     pub paid: bool,
+    /// When the job was completed, for one that is: the link's expiry (S7) counts from the later
+    /// of this and `paid_at`. Left out, Portico keeps the time it first saw it completed (or
+    /// now). Never in the future; ignored unless `status` is `completed`.
+    pub completed_at: Option<OffsetDateTime>,
+    /// When the job was paid for; like `completed_at`, and ignored unless `paid` is true.
+    pub paid_at: Option<OffsetDateTime>,
     /// ISO 4217 currency (default USD).
     pub currency: Option<String>,
     /// Internal notes.
@@ -704,8 +710,8 @@ impl WorkOrderBody {
                     })
                 })
                 .collect::<Result<_, ApiError>>()?,
-            completed_at: None,
-            paid_at: None,
+            completed_at: self.completed_at,
+            paid_at: self.paid_at,
         };
         Ok(portico_core::service::Upsert {
             record: m::Record::WorkOrder(record),

@@ -270,6 +270,10 @@ impl Portico {
             self.try_write(actor, org, &reference, |old, org| match old {
                 Some(Record::WorkOrder(wo)) => {
                     let mut wo = wo.clone();
+                    // An event says no completion or payment time: the stored ones are kept
+                    // while their state lasts (S7).
+                    wo.completed_at = None;
+                    wo.paid_at = None;
                     apply(&mut wo, event, org)?;
                     Ok(Record::WorkOrder(wo))
                 }
@@ -437,7 +441,8 @@ fn normalise(
 ) -> Result<(), RecordError> {
     match (old, new) {
         (old, Record::WorkOrder(wo)) => {
-            expiry::stamp_transitions(old.and_then(Record::as_work_order), wo, now);
+            expiry::stamp_transitions(old.and_then(Record::as_work_order), wo, now)
+                .map_err(|e| RecordError::Invalid(e.to_string()))?;
         }
         (Some(Record::Quote(old)), Record::Quote(q)) => quote::revise(old, q)?,
         (_, Record::Quote(q)) => q.decision = None,

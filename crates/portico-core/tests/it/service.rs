@@ -691,3 +691,64 @@ fn s1_a_technician_cannot_change_what_the_client_already_sees() {
     edited.updates[0].body = "Arriving at noon instead.".into();
     w.upsert_wo(&owner(), edited).unwrap();
 }
+
+/// S7: a work order imported already completed and paid carries the host's times, and its
+/// link's days count from the later of them, not from the import; one the host leaves out is
+/// stamped when Portico sees it; a time in the future is refused naming the field.
+#[test]
+fn s7_the_hosts_completion_and_payment_times_start_the_clock() {
+    let w = World::new();
+    let mut wo = w.work_order();
+    wo.status = portico_core::model::WorkStatus::Completed;
+    wo.paid = true;
+    wo.completed_at = Some(T0 - Duration::days(10));
+    wo.paid_at = Some(T0 - Duration::days(4));
+    let change = w.upsert_wo(&owner(), wo.clone()).unwrap();
+    assert_eq!(change.expires_at, None, "not shared yet");
+    let share = w.enable(&w.wo);
+    assert_eq!(share.expires_at, Some(T0 + Duration::days(26)));
+    let stored = w.work_order();
+    assert_eq!(stored.completed_at, Some(T0 - Duration::days(10)));
+    assert_eq!(stored.paid_at, Some(T0 - Duration::days(4)));
+
+    // A later upsert that says nothing keeps them.
+    w.clock.advance(Duration::days(1));
+    let mut silent = wo.clone();
+    silent.completed_at = None;
+    silent.paid_at = None;
+    let change = w.upsert_wo(&owner(), silent).unwrap();
+    assert_eq!(change.expires_at, Some(T0 + Duration::days(26)));
+
+    // Paid long ago: the link is already past its days, so sharing it again is refused.
+    let mut old = wo.clone();
+    old.paid_at = Some(T0 - Duration::days(40));
+    old.completed_at = Some(T0 - Duration::days(45));
+    let w2 = World::new();
+    w2.upsert_wo(&owner(), old).unwrap();
+    let refused =
+        w2.block_on(
+            w2.portico
+                .enable_share(&owner(), &w2.org, &w2.wo, &EnableShare::default()),
+        );
+    assert!(
+        matches!(refused, Err(ShareError::RecordExpired(at)) if at == T0 - Duration::days(10)),
+        "{refused:?}"
+    );
+
+    // Left out: stamped now.
+    let w3 = World::new();
+    let mut unsaid = w3.work_order();
+    unsaid.status = portico_core::model::WorkStatus::Completed;
+    unsaid.paid = true;
+    w3.upsert_wo(&owner(), unsaid.clone()).unwrap();
+    assert_eq!(w3.work_order().completed_at, Some(T0));
+    assert_eq!(w3.work_order().paid_at, Some(T0));
+
+    // In the future: refused, naming the field; a few minutes of clock skew count as now.
+    unsaid.paid_at = Some(T0 + Duration::hours(1));
+    let err = w3.upsert_wo(&owner(), unsaid.clone()).unwrap_err();
+    assert!(err.to_string().contains("paid_at"), "{err}");
+    unsaid.paid_at = Some(T0 + Duration::minutes(2));
+    w3.upsert_wo(&owner(), unsaid).unwrap();
+    assert_eq!(w3.work_order().paid_at, Some(T0));
+}

@@ -706,3 +706,35 @@ async fn i2_task_done_for_an_unknown_task_is_404_naming_it() {
     assert_eq!(e["details"]["task_id"], "t9");
     assert!(e["message"].as_str().unwrap().contains("t9"), "{e}");
 }
+
+/// S7: a host importing a finished job says when it was completed and paid; the link's days
+/// count from the later of the two, and a time in the future is a 400 naming the field.
+#[tokio::test]
+async fn s7_completed_at_and_paid_at_from_the_host_start_the_links_clock() {
+    let h = harness().await;
+    let mut wo = work_order();
+    wo["status"] = json!("completed");
+    wo["paid"] = json!(true);
+    wo["completed_at"] = json!("2026-02-20T10:00:00Z");
+    wo["paid_at"] = json!("2026-02-25T16:30:00Z");
+    h.put("/v1/work-orders/wo1", &wo, "owner")
+        .await
+        .assert_status_is_ok();
+    let share = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    assert_eq!(share["expires_at"], "2026-03-27T16:30:00Z", "{share}");
+    wo["paid_at"] = json!("2030-01-01T00:00:00Z");
+    let err = assert_error(
+        h.put("/v1/work-orders/wo1", &wo, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    assert!(
+        err["message"].as_str().unwrap().contains("paid_at"),
+        "{err}"
+    );
+}
