@@ -140,6 +140,13 @@ pub trait UnitOfWork: Send {
     ) -> Result<Vec<Versioned<Share>>, StoreError>;
     /// Stores a new share at version 1. MUST fail with `Conflict` if its id or token hash is
     /// taken, or if the record already has an active share.
+    /// The active shares of `org` whose expiry is set and still ahead of `now` (S7: those a
+    /// change of the org's link lifetime moves), oldest first.
+    async fn shares_expiring_after(
+        &mut self,
+        org: &OrgId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Versioned<Share>>, StoreError>;
     async fn insert_share(&mut self, share: &Share) -> Result<(), StoreError>;
     /// Replaces a share and returns its new version; `Conflict` unless the stored version is
     /// `expected`. It MUST keep `first_opened_at`/`last_opened_at` as stored (they belong to

@@ -1113,8 +1113,12 @@ pub struct ShareDto {
     pub active: bool,
     /// When it was revoked.
     pub revoked_at: Option<OffsetDateTime>,
-    /// When the link expires or expired (S7).
+    /// When the link expires or expired (S7): the work order's close (the later of completed
+    /// and paid) plus the org's `link_expiry_days`. A change of that setting moves every expiry
+    /// still ahead at once; an expired link stays expired.
     pub expires_at: Option<OffsetDateTime>,
+    /// The org's date of `expires_at`, in its time zone: the date to show staff.
+    pub expires_on: Option<time::Date>,
     /// When it was enabled.
     pub created_at: OffsetDateTime,
     /// First opened (S11).
@@ -1135,6 +1139,7 @@ impl From<ShareInfo> for ShareDto {
             active: s.active,
             revoked_at: s.revoked_at,
             expires_at: s.expires_at,
+            expires_on: s.expires_on,
             created_at: s.created_at,
             first_opened_at: s.first_opened_at,
             last_opened_at: s.last_opened_at,

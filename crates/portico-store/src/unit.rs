@@ -292,6 +292,24 @@ impl UnitOfWork for SqlUnit {
             .collect()
     }
 
+    async fn shares_expiring_after(
+        &mut self,
+        org: &OrgId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Versioned<Share>>, StoreError> {
+        shares::Entity::find()
+            .filter(shares::Column::OrgId.eq(org.as_str()))
+            .filter(shares::Column::State.eq("active"))
+            .filter(shares::Column::ExpiresAt.gt(Instant::new(now)))
+            .order_by_asc(shares::Column::Seq)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::versioned_share)
+            .collect()
+    }
+
     async fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
         shares::Entity::insert(convert::share_to_row(share, 1)?)
             .exec_without_returning(&self.tx)

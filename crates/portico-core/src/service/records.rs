@@ -119,7 +119,11 @@ impl Portico {
     pub async fn put_org(&self, org: &Org) -> Result<(), RecordError> {
         let org = &check_org(org.clone())?;
         let mut tx = self.ports.store.begin().await?;
+        let before = tx.org(&org.id).await?;
         tx.put_org(org).await?;
+        if let Some(before) = before {
+            self.retime_shares(tx.as_mut(), &before, org).await?;
+        }
         tx.commit().await?;
         self.publish(&org.id, None);
         Ok(())
@@ -180,11 +184,40 @@ impl Portico {
         if stored.plan != plan {
             return Err(RecordError::PlanSetByOperator);
         }
+        let before = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
         let stored = check_org(stored)?;
         tx.put_org(&stored).await?;
+        self.retime_shares(tx.as_mut(), &before, &stored).await?;
         tx.commit().await?;
         self.publish(org, None);
         Ok(stored)
+    }
+
+    /// S7: a new link lifetime applies to every share whose expiry is still ahead, at once: its
+    /// expiry becomes the work order's close plus the new number of days (which may already
+    /// have passed: the link is then expired, for good). Links already expired stay so.
+    async fn retime_shares(
+        &self,
+        tx: &mut dyn crate::ports::UnitOfWork,
+        before: &Org,
+        after: &Org,
+    ) -> Result<(), RecordError> {
+        if before.settings.link_expiry_days == after.settings.link_expiry_days {
+            return Ok(());
+        }
+        let now = self.now();
+        for stored in tx.shares_expiring_after(&after.id, now).await? {
+            let Some(record) = tx.record(&after.id, &stored.value.record).await? else {
+                continue;
+            };
+            let mut share = stored.value;
+            let moved = expiry::expiry(share.expires_at, &record.value, after, now);
+            if moved != share.expires_at {
+                share.expires_at = moved;
+                tx.update_share(&share, stored.version).await?;
+            }
+        }
+        Ok(())
     }
 
     /// V5: the client's decision on a quote, for the host app (`None` while undecided).

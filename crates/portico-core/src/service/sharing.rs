@@ -4,6 +4,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Portico, ShareError, retry_on_conflict};
+use crate::locale::Presentation;
 use crate::model::{
     Actor, AuditAction, AuditEntry, AuditId, Email, LinkReason, NotificationKind, OrgId, RecordRef,
     Sections, Share, ShareId, ShareState, StaffId, Versioned,
@@ -50,6 +51,9 @@ pub struct ShareInfo {
     /// When the link expires or expired (S7).
     #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// The org's date of that moment, in its time zone (V9).
+    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
+    pub expires_on: Option<time::Date>,
     /// When it was enabled.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -62,8 +66,9 @@ pub struct ShareInfo {
 }
 
 impl Portico {
-    /// Staff information about a share; the link is derived only while it is enabled.
-    pub fn share_info(&self, share: &Share) -> Result<ShareInfo, ShareError> {
+    /// Staff information about a share, its dates as the org `show`s them; the link is derived
+    /// only while it is enabled.
+    pub fn share_info(&self, share: &Share, show: &Presentation) -> Result<ShareInfo, ShareError> {
         let (active, revoked_at) = match &share.state {
             ShareState::Active => (true, None),
             ShareState::Revoked { at, .. } => (false, Some(*at)),
@@ -81,10 +86,21 @@ impl Portico {
             active,
             revoked_at,
             expires_at: share.expires_at,
+            expires_on: share.expires_at.map(|at| show.today(at)),
             created_at: share.created_at,
             first_opened_at: share.first_opened_at,
             last_opened_at: share.last_opened_at,
         })
+    }
+
+    /// How `org` reads times (its stored settings; defaults for an org gone meanwhile).
+    async fn presentation(&self, org: &OrgId) -> Result<Presentation, ShareError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        Ok(tx
+            .org(org)
+            .await?
+            .map(|o| Presentation::of(&o))
+            .unwrap_or_default())
     }
 
     /// S1–S4: enables sharing of a record and returns its link. Enabling again while a share
@@ -110,7 +126,9 @@ impl Portico {
                 };
                 self.change_share(actor, org, share.id, &change).await
             }
-            ShareOutcome::Existing(share) | ShareOutcome::Minted(share) => self.share_info(share),
+            ShareOutcome::Existing(share) | ShareOutcome::Minted(share) => {
+                self.share_info(share, &self.presentation(org).await?)
+            }
         }
     }
 
@@ -209,7 +227,12 @@ impl Portico {
     pub async fn get_share(&self, org: &OrgId, id: ShareId) -> Result<ShareInfo, ShareError> {
         let mut tx = self.ports.store.begin_read().await?;
         let share = owned_share(tx.as_mut(), org, id).await?;
-        self.share_info(&share.value)
+        let show = tx
+            .org(org)
+            .await?
+            .map(|o| Presentation::of(&o))
+            .unwrap_or_default();
+        self.share_info(&share.value, &show)
     }
 
     /// Every share of a record, oldest first; only the active one carries a link.
@@ -219,14 +242,14 @@ impl Portico {
         record: &RecordRef,
     ) -> Result<Vec<ShareInfo>, ShareError> {
         let mut tx = self.ports.store.begin_read().await?;
-        tx.org(org).await?.ok_or(ShareError::UnknownOrg)?;
+        let show = Presentation::of(&tx.org(org).await?.ok_or(ShareError::UnknownOrg)?);
         tx.record(org, record)
             .await?
             .ok_or(ShareError::RecordNotFound)?;
         tx.shares_of_record(org, record)
             .await?
             .iter()
-            .map(|s| self.share_info(&s.value))
+            .map(|s| self.share_info(&s.value, &show))
             .collect()
     }
 
@@ -241,7 +264,7 @@ impl Portico {
     ) -> Result<ShareInfo, ShareError> {
         let share = retry_on_conflict!(self.try_change(actor, org, id, change).await)?;
         self.publish(org, Some(&share.record));
-        self.share_info(&share)
+        self.share_info(&share, &self.presentation(org).await?)
     }
 
     async fn try_change(
@@ -297,7 +320,7 @@ impl Portico {
     ) -> Result<ShareInfo, ShareError> {
         let share = retry_on_conflict!(self.try_revoke(actor, org, id).await)?;
         self.publish(org, Some(&share.record));
-        self.share_info(&share)
+        self.share_info(&share, &self.presentation(org).await?)
     }
 
     async fn try_revoke(

@@ -597,7 +597,7 @@ pub async fn one_active_share_per_record_and_token_look_up<S: Store>(store: S) {
 
 /// Share versions are checked; opening times belong to `record_opened` and survive updates.
 pub async fn share_versions_and_opened_times<S: Store>(store: S) {
-    let (_, record) = seed(&store).await;
+    let (org, record) = seed(&store).await;
     let share = share_of(&record.reference(), 1);
     let mut tx = store.begin().await.unwrap();
     tx.insert_share(&share).await.unwrap();
@@ -640,6 +640,45 @@ pub async fn share_versions_and_opened_times<S: Store>(store: S) {
         Some(T0 + Duration::hours(2)),
         "kept from record_opened"
     );
+    drop(tx);
+    // S7: the active shares whose expiry is still ahead, and no others.
+    let expiring = |at| {
+        let store = &store;
+        let org = org.clone();
+        async move {
+            let mut tx = store.begin_read().await.unwrap();
+            tx.shares_expiring_after(&org, at)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| s.value.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(expiring(T0).await, vec![share.id]);
+    assert_eq!(
+        expiring(T0 + Duration::days(30)).await,
+        Vec::new(),
+        "expired"
+    );
+    let mut tx = store.begin_read().await.unwrap();
+    let other = OrgId::new("someone-else").unwrap();
+    assert!(
+        tx.shares_expiring_after(&other, T0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(tx);
+    let mut revoked = stored;
+    revoked.state = ShareState::Revoked {
+        at: T0,
+        by: StaffId::new("owner").unwrap(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.update_share(&revoked, 2).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(expiring(T0).await, Vec::new(), "revoked");
 }
 
 /// Claims take due notifications once per lease; sent and dead ones never come back.

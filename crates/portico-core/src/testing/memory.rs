@@ -393,6 +393,23 @@ impl UnitOfWork for MemoryUnit {
         Ok(shares)
     }
 
+    async fn shares_expiring_after(
+        &mut self,
+        org: &OrgId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Versioned<Share>>, StoreError> {
+        let mut shares: Vec<_> = self
+            .view
+            .shares
+            .values()
+            .filter(|s| &s.value.org_id == org && s.value.is_active())
+            .filter(|s| s.value.expires_at.is_some_and(|at| at > now))
+            .cloned()
+            .collect();
+        shares.sort_by_key(|s| (s.value.created_at, s.value.id));
+        Ok(shares)
+    }
+
     async fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
         self.write(Write::NewShare(share.clone())).map(drop)
     }

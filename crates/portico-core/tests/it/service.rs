@@ -752,3 +752,84 @@ fn s7_the_hosts_completion_and_payment_times_start_the_clock() {
     w3.upsert_wo(&owner(), unsaid).unwrap();
     assert_eq!(w3.work_order().paid_at, Some(T0));
 }
+
+/// S7 (decision): a new link lifetime applies at once to every link whose expiry is still
+/// ahead, and shows in the share's `expires_at` and `expires_on`; a link it puts in the past is
+/// expired from then on, and one already expired stays so when the lifetime grows again.
+#[test]
+fn s7_a_new_link_lifetime_moves_every_expiry_still_ahead_at_once() {
+    let w = World::new();
+    let closed = |mut wo: portico_core::model::WorkOrder, at| {
+        wo.status = portico_core::model::WorkStatus::Completed;
+        wo.paid = true;
+        wo.completed_at = Some(at);
+        wo.paid_at = Some(at);
+        wo
+    };
+    w.upsert_wo(&owner(), closed(w.work_order(), T0)).unwrap();
+    let recent = w.enable(&w.wo);
+    let mut older = closed(w.work_order(), T0 - Duration::days(20));
+    older.id = portico_core::model::RecordId::new("wo-older").unwrap();
+    w.upsert_wo(&owner(), older.clone()).unwrap();
+    let older_ref = portico_core::model::RecordRef {
+        kind: portico_core::model::RecordKind::WorkOrder,
+        id: older.id.clone(),
+    };
+    let older_share = w.enable(&older_ref);
+    assert_eq!(recent.expires_at, Some(T0 + Duration::days(30)));
+    assert_eq!(older_share.expires_at, Some(T0 + Duration::days(10)));
+
+    w.clock.advance(Duration::days(5));
+    w.put_org(|o| o.settings.link_expiry_days = 10);
+    let info = |id| w.block_on(w.portico.get_share(&w.org, id)).unwrap();
+    assert_eq!(info(recent.id).expires_at, Some(T0 + Duration::days(10)));
+    assert_eq!(
+        info(older_share.id).expires_at,
+        Some(T0 - Duration::days(10))
+    );
+    assert_eq!(
+        answer(&w.open(older_share.link.as_ref().unwrap())),
+        Answer::Expired
+    );
+    assert_eq!(answer(&w.open(recent.link.as_ref().unwrap())), Answer::View);
+
+    // Longer again, through the owner's own change: the live link moves, the dead one stays.
+    w.block_on(w.portico.change_org(&owner(), &w.org, |o| {
+        o.settings.link_expiry_days = 60;
+        o.settings.time_zone = "Pacific/Auckland".into();
+        Ok(())
+    }))
+    .unwrap();
+    let moved = info(recent.id);
+    assert_eq!(moved.expires_at, Some(T0 + Duration::days(60)));
+    // 09:00 UTC is 22:00 in Auckland (NZDT, +13) on the same date.
+    assert_eq!(moved.expires_on, Some((T0 + Duration::days(60)).date()));
+    assert_eq!(
+        info(older_share.id).expires_at,
+        Some(T0 - Duration::days(10))
+    );
+    assert_eq!(
+        answer(&w.open(older_share.link.as_ref().unwrap())),
+        Answer::Expired
+    );
+}
+
+/// V9: the expiry date staff see is the org's date of the expiry moment, not UTC's.
+#[test]
+fn v9_the_expiry_date_staff_see_is_the_orgs_date() {
+    let w = World::new();
+    // 09:00 UTC + 30 days is 20:00 in Sydney (AEDT) on the same day, but 16:00 UTC is 03:00
+    // the next day there.
+    let mut wo = w.work_order();
+    wo.status = portico_core::model::WorkStatus::Completed;
+    wo.paid = true;
+    wo.completed_at = Some(T0 + Duration::hours(7));
+    wo.paid_at = Some(T0 + Duration::hours(7));
+    w.clock.advance(Duration::hours(8));
+    w.upsert_wo(&owner(), wo).unwrap();
+    w.put_org(|o| o.settings.time_zone = "Australia/Sydney".into());
+    let share = w.enable(&w.wo);
+    let at = T0 + Duration::hours(7) + Duration::days(30);
+    assert_eq!(share.expires_at, Some(at));
+    assert_eq!(share.expires_on, Some(at.date().next_day().unwrap()));
+}
