@@ -25,6 +25,33 @@ use crate::ports::{
     Mailer, OutgoingEmail, Payments, Randomness,
 };
 
+/// The environment variable naming the file where skipped checks are listed
+/// (`cargo xtask ci` sets it and prints the list at its end).
+pub const SKIPPED_CHECKS_LOG: &str = "PORTICO_SKIPPED_CHECKS";
+
+/// Reports that a check did not run because a tool it needs is missing: a notice on stderr,
+/// and a line in the file named by [`SKIPPED_CHECKS_LOG`], so the run's summary can say which
+/// checks were skipped (a skip is never a pass). Under CI (`CI` set) it fails the test instead:
+/// there every tool must be present.
+pub fn skip_check(check: &str, why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{check} is required in CI: {why}"
+    );
+    eprintln!("SKIPPED: {check}: {why}");
+    if let Some(path) = std::env::var_os(SKIPPED_CHECKS_LOG) {
+        use std::io::Write as _;
+        let line = format!("{check}: {why}\n");
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+}
+
 /// A [`MemoryStore`] that counts the units of work opened on it: tests measure the work a
 /// use case does (say, that a failure costs no more than another failure, or that a change
 /// wakes one re-read rather than one per listener).

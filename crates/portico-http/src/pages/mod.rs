@@ -45,7 +45,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; s
 const FILE_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
 const CSS: &str = include_str!("../../assets/portico.css");
-const LIVE_JS: &str = include_str!("../../assets/live.js");
+const PAGE_JS: &str = include_str!("../../assets/page.js");
 const ROBOTS: &str = "User-agent: *\nDisallow: /s/\nDisallow: /portal/\n";
 
 /// Settings of the client pages.
@@ -171,7 +171,7 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .nest("/s", behind_token)
         .at("/robots.txt", get(robots))
         .at("/assets/portico.css", get(stylesheet))
-        .at("/assets/live.js", get(script))
+        .at("/assets/page.js", get(script))
         .data(pages)
 }
 
@@ -692,5 +692,5 @@ fn stylesheet() -> Response {
 
 #[handler]
 fn script() -> Response {
-    asset("text/javascript; charset=utf-8", LIVE_JS)
+    asset("text/javascript; charset=utf-8", PAGE_JS)
 }

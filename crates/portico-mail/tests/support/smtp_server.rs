@@ -33,8 +33,7 @@ impl TestSmtp {
         match Self::start(args) {
             Ok(server) => Some(server),
             Err(why) => {
-                assert!(std::env::var_os("CI").is_none(), "required in CI: {why}");
-                eprintln!("skipping an SMTP test: {why}");
+                portico_core::testing::skip_check("an SMTP test against aiosmtpd", &why);
                 None
             }
         }

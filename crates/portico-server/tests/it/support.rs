@@ -204,11 +204,10 @@ impl PgDatabase {
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let name = format!("portico_e2e_{}_{}", std::process::id(), free_port());
         if !psql(&admin_url, &format!("CREATE DATABASE {name}")) {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PostgreSQL is required in CI but {admin_url} cannot be reached (is psql installed and the server up?)"
+            portico_core::testing::skip_check(
+                "a PostgreSQL test of the binary",
+                &format!("{admin_url} cannot be reached (is psql installed and the server up?)"),
             );
-            eprintln!("skipping a PostgreSQL test: {admin_url} cannot be reached");
             return None;
         }
         let base = admin_url
