@@ -460,3 +460,56 @@ fn i6_invalid_escapes_reach_the_unknown_link_page_and_the_error_shape() {
     assert!(status == 400 || status == 401, "{status} {body}");
     assert!(body["code"].is_string(), "{body}");
 }
+
+/// The `sh` block under a README heading, as written there.
+fn readme_block(heading: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let after = &readme[readme
+        .find(heading)
+        .unwrap_or_else(|| panic!("{heading} not in README"))..];
+    let start = after.find("```sh\n").unwrap() + "```sh\n".len();
+    after[start..start + after[start..].find("```").unwrap()].to_owned()
+}
+
+/// I1: an operator following the README's first steps — org, API key, then the host app's
+/// first calls with that key — gets a working org, with nothing else to read.
+#[test]
+fn i1_the_readmes_first_steps_for_an_operator_work_as_written() {
+    let server = Server::start(None);
+    let steps = readme_block("### First steps for an operator");
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &steps])
+        .env("BASE", &server.base)
+        .env("PORTICO_ADMIN_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the README's steps failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, org) = call(
+        "GET",
+        &format!("{}/v1/admin/orgs/acme", server.base),
+        ADMIN,
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{org}");
+    assert_eq!(org["name"], "Acme Plumbing");
+    assert_eq!(org["settings"]["time_zone"], "America/Chicago");
+    let (_, keys) = call(
+        "GET",
+        &format!("{}/v1/admin/orgs/acme/api-keys", server.base),
+        ADMIN,
+        None,
+        None,
+    );
+    assert_eq!(keys.as_array().map(Vec::len), Some(1), "{keys}");
+    assert!(
+        stdout.contains("\"Alex Rivera\""),
+        "the staff member was added: {stdout}"
+    );
+}
