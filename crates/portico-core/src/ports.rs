@@ -197,11 +197,12 @@ pub trait Outbox: Send + Sync {
     ) -> Result<Vec<Notification>, StoreError>;
     /// Marks a notification sent; it is never claimed again.
     async fn mark_sent(&self, id: NotificationId, at: OffsetDateTime) -> Result<(), StoreError>;
-    /// Puts a claimed notification back, due again at `next_due`.
+    /// Puts a claimed notification back, due again at `next_due`, with why it failed.
     async fn retry_at(
         &self,
         id: NotificationId,
         next_due: OffsetDateTime,
+        reason: &str,
     ) -> Result<(), StoreError>;
     /// Gives up on a notification; it is never claimed again.
     async fn mark_dead(

@@ -1300,14 +1300,15 @@ pub struct NotificationDto {
     pub created_at: time::OffsetDateTime,
     /// Due (pending), sent, given up or dropped at.
     pub at: time::OffsetDateTime,
-    /// Why it was given up on or dropped.
+    /// Why it was given up on or dropped; while pending, why its last attempt failed (it will
+    /// be tried again at `at`).
     pub reason: Option<String>,
 }
 
 impl From<m::Notification> for NotificationDto {
     fn from(n: m::Notification) -> Self {
         let (state, at, reason) = match n.delivery {
-            m::Delivery::Pending => (DeliveryStateDto::Pending, n.due_at, None),
+            m::Delivery::Pending => (DeliveryStateDto::Pending, n.due_at, n.last_failure.clone()),
             m::Delivery::Sent { at } => (DeliveryStateDto::Sent, at, None),
             m::Delivery::Dead { at, reason } => (DeliveryStateDto::Dead, at, Some(reason)),
             m::Delivery::Dropped { at, reason } => (DeliveryStateDto::Dropped, at, Some(reason)),

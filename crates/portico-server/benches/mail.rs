@@ -58,6 +58,7 @@ async fn seed(store: &SeaOrmStore, portico: &Portico, round: u128, count: u128) 
             due_at: T0,
             delivery: Delivery::Pending,
             attempts: 0,
+            last_failure: None,
         };
         tx.enqueue(&n).await.unwrap();
     }

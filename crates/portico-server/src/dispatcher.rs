@@ -1,8 +1,9 @@
 //! The background dispatcher of `portico serve`: delivers the outbox through the mail port in
 //! rounds, and counts what it did for `/metrics`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use portico_core::Portico;
 use portico_core::ports::{Mailer, Outbox};
@@ -10,6 +11,44 @@ use portico_core::service::DispatchConfig;
 
 /// How long the dispatcher rests after a round that found nothing to send.
 const IDLE: Duration = Duration::from_secs(2);
+
+/// How often one failure reason is logged at most.
+const SAME_REASON_EVERY: Duration = Duration::from_mins(5);
+
+/// Logs each distinct delivery failure at WARN, the same reason at most once per
+/// [`SAME_REASON_EVERY`] (with how often it recurred meanwhile), so a mail server that refuses
+/// everything is plain in the log without flooding it.
+#[derive(Debug, Default)]
+pub struct FailureLog {
+    seen: HashMap<String, (Instant, u64)>,
+}
+
+impl FailureLog {
+    /// Notes `reasons` met at `now`; returns the lines to log, each with how many times it
+    /// occurred since it was last logged.
+    pub fn note(&mut self, reasons: &[String], now: Instant) -> Vec<(String, u64)> {
+        self.seen
+            .retain(|_, (at, _)| now.duration_since(*at) < SAME_REASON_EVERY * 2);
+        let mut out = Vec::new();
+        for reason in reasons {
+            let room = self.seen.len() < 256;
+            match self.seen.get_mut(reason) {
+                Some((at, count)) if now.duration_since(*at) < SAME_REASON_EVERY => *count += 1,
+                Some((at, count)) => {
+                    out.push((reason.clone(), *count + 1));
+                    *at = now;
+                    *count = 0;
+                }
+                None if room => {
+                    out.push((reason.clone(), 1));
+                    self.seen.insert(reason.clone(), (now, 0));
+                }
+                None => {}
+            }
+        }
+        out
+    }
+}
 
 /// The dispatcher's settings from the binary's.
 pub fn config(settings: &crate::config::Settings) -> DispatchConfig {
@@ -30,6 +69,7 @@ pub async fn run(
     mailer: Arc<dyn Mailer>,
     config: DispatchConfig,
 ) {
+    let mut failures = FailureLog::default();
     loop {
         match portico
             .dispatch_once(outbox.as_ref(), mailer.as_ref(), &config)
@@ -50,8 +90,8 @@ pub async fn run(
                         "dispatched"
                     );
                 }
-                if let Some(reason) = &report.last_failure {
-                    tracing::warn!(reason = %reason, "mail not delivered");
+                for (reason, times) in failures.note(&report.failures, Instant::now()) {
+                    tracing::warn!(reason = %reason, times, "mail not delivered");
                 }
                 if report.unsettled > 0 {
                     tracing::error!(
@@ -68,5 +108,34 @@ pub async fn run(
                 tokio::time::sleep(IDLE).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn n5_each_failure_reason_is_logged_once_per_window_with_its_count() {
+        let mut log = FailureLog::default();
+        let t0 = Instant::now();
+        let starttls = "temporary mail failure: the server offers no STARTTLS".to_owned();
+        let refused = "permanent mail failure: 550 no such user".to_owned();
+        assert_eq!(
+            log.note(&[starttls.clone(), refused.clone()], t0),
+            vec![(starttls.clone(), 1), (refused.clone(), 1)],
+            "each distinct reason at once"
+        );
+        for s in 1..=10 {
+            assert!(
+                log.note(std::slice::from_ref(&starttls), t0 + Duration::from_secs(s))
+                    .is_empty()
+            );
+        }
+        assert_eq!(
+            log.note(std::slice::from_ref(&starttls), t0 + SAME_REASON_EVERY),
+            vec![(starttls, 11)],
+            "again after the window, with how often it recurred"
+        );
     }
 }

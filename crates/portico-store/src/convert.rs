@@ -266,8 +266,8 @@ pub(crate) fn versioned_share(row: shares::Model) -> Result<Versioned<Share>, St
 }
 
 pub(crate) fn notification_to_row(n: &Notification) -> Result<outbox::ActiveModel, StoreError> {
-    let (state, settled_at, dead_reason) = match &n.delivery {
-        Delivery::Pending => ("pending", None, None),
+    let (state, settled_at, reason) = match &n.delivery {
+        Delivery::Pending => ("pending", None, n.last_failure.clone()),
         Delivery::Sent { at } => ("sent", Some(Instant::new(*at)), None),
         Delivery::Dead { at, reason } => ("dead", Some(Instant::new(*at)), Some(reason.clone())),
         Delivery::Dropped { at, reason } => {
@@ -288,7 +288,7 @@ pub(crate) fn notification_to_row(n: &Notification) -> Result<outbox::ActiveMode
         due_at: Set(Instant::new(n.due_at)),
         state: Set(state.to_owned()),
         settled_at: Set(settled_at),
-        dead_reason: Set(dead_reason),
+        reason: Set(reason),
         attempts: Set(i32::try_from(n.attempts).unwrap_or(i32::MAX)),
     })
 }
@@ -299,11 +299,11 @@ pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, 
         ("sent", Some(at)) => Delivery::Sent { at: at.0 },
         ("dead", Some(at)) => Delivery::Dead {
             at: at.0,
-            reason: row.dead_reason.unwrap_or_default(),
+            reason: row.reason.clone().unwrap_or_default(),
         },
         ("dropped", Some(at)) => Delivery::Dropped {
             at: at.0,
-            reason: row.dead_reason.unwrap_or_default(),
+            reason: row.reason.clone().unwrap_or_default(),
         },
         (other, _) => return Err(corrupt("notification state", format!("{other:?}"))),
     };
@@ -319,6 +319,7 @@ pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, 
         kind: serde_json::from_value(row.kind).map_err(|e| corrupt("notification kind", e))?,
         created_at: row.created_at.0,
         due_at: row.due_at.0,
+        last_failure: row.reason.filter(|_| delivery == Delivery::Pending),
         delivery,
         attempts: u32::try_from(row.attempts).map_err(|e| corrupt("notification attempts", e))?,
     })

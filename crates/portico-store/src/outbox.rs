@@ -72,7 +72,7 @@ impl SeaOrmStore {
                         .col_expr(outbox::Column::State, Expr::value("dead"))
                         .col_expr(outbox::Column::SettledAt, Expr::value(Instant::new(now)))
                         .col_expr(
-                            outbox::Column::DeadReason,
+                            outbox::Column::Reason,
                             Expr::value(Some(format!("unreadable: {e}"))),
                         )
                         .filter(outbox::Column::Id.eq(id))
@@ -98,7 +98,7 @@ impl SeaOrmStore {
             .col_expr(outbox::Column::State, Expr::value(state))
             .col_expr(outbox::Column::SettledAt, Expr::value(Instant::new(at)))
             .col_expr(
-                outbox::Column::DeadReason,
+                outbox::Column::Reason,
                 Expr::value(reason.map(str::to_owned)),
             )
             .filter(outbox::Column::Id.eq(id.0))
@@ -135,9 +135,11 @@ impl Outbox for SeaOrmStore {
         &self,
         id: NotificationId,
         next_due: OffsetDateTime,
+        reason: &str,
     ) -> Result<(), StoreError> {
         outbox::Entity::update_many()
             .col_expr(outbox::Column::DueAt, Expr::value(Instant::new(next_due)))
+            .col_expr(outbox::Column::Reason, Expr::value(reason.to_owned()))
             .filter(outbox::Column::Id.eq(id.0))
             .filter(outbox::Column::State.eq("pending"))
             .exec(&self.db)

@@ -182,4 +182,8 @@ pub struct Notification {
     pub delivery: Delivery,
     /// How many sends were tried.
     pub attempts: u32,
+    /// Why the last attempt failed, while it waits to be tried again (cleared by none: a later
+    /// failure replaces it; sent, dead and dropped carry their own outcome).
+    #[serde(default)]
+    pub last_failure: Option<String>,
 }

@@ -79,8 +79,17 @@ pub struct DispatchReport {
     pub dropped: u32,
     /// Whose outcome could not be written to the store; they come back when their lease ends.
     pub unsettled: u32,
-    /// The reason of the round's last retry or give-up, for the operator's log.
-    pub last_failure: Option<String>,
+    /// The distinct reasons of the round's retries and give-ups, in the order first met, for
+    /// the operator's log.
+    pub failures: Vec<String>,
+}
+
+impl DispatchReport {
+    fn note_failure(&mut self, reason: &str) {
+        if !self.failures.iter().any(|r| r == reason) {
+            self.failures.push(reason.to_owned());
+        }
+    }
 }
 
 /// What becomes of one claimed notification.
@@ -136,12 +145,12 @@ impl Portico {
                 }
                 Outcome::Retry { at, reason } => {
                     report.retried += 1;
-                    report.last_failure = Some(reason.clone());
-                    outbox.retry_at(notification.id, *at).await
+                    report.note_failure(reason);
+                    outbox.retry_at(notification.id, *at, reason).await
                 }
                 Outcome::Dead(reason) => {
                     report.dead += 1;
-                    report.last_failure = Some(reason.clone());
+                    report.note_failure(reason);
                     outbox.mark_dead(notification.id, now, reason).await
                 }
                 Outcome::Dropped(reason) => {

@@ -232,6 +232,7 @@ impl Portico {
             due_at: notify::due_at(topic, now, self.config.burst_window),
             delivery: Delivery::Pending,
             attempts: 0,
+            last_failure: None,
         };
         tx.enqueue(&notification).await?;
         Ok(topic)

@@ -116,6 +116,7 @@ fn notification(
         due_at: due,
         delivery: Delivery::Pending,
         attempts: 0,
+        last_failure: None,
     }
 }
 
@@ -688,20 +689,14 @@ pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
         reason: LinkReason::Enabled,
     };
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue(&notification(1, None, link.clone(), T0))
-        .await
-        .unwrap();
-    tx.enqueue(&notification(
-        2,
-        None,
-        link.clone(),
-        T0 + Duration::minutes(1),
-    ))
-    .await
-    .unwrap();
-    tx.enqueue(&notification(3, None, link, T0 + Duration::hours(1)))
-        .await
-        .unwrap();
+    for (n, due) in [
+        (1, T0),
+        (2, T0 + Duration::minutes(1)),
+        (3, T0 + Duration::hours(1)),
+    ] {
+        let queued = notification(n, None, link.clone(), due);
+        tx.enqueue(&queued).await.unwrap();
+    }
     tx.commit().await.unwrap();
     assert_eq!(store.pending_count().await.unwrap(), 3);
     let lease = Duration::minutes(5);
@@ -720,7 +715,7 @@ pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
     );
     store.mark_sent(claimed[0].id, now).await.unwrap();
     store
-        .retry_at(claimed[1].id, now + Duration::minutes(1))
+        .retry_at(claimed[1].id, now + Duration::minutes(1), "421 try later")
         .await
         .unwrap();
     let later = now + Duration::minutes(10);
@@ -729,9 +724,10 @@ pub async fn outbox_claims_lease_and_settle<S: Store + Outbox>(store: S) {
     assert_eq!(
         ids,
         vec![2],
-        "the retried one, not the sent one, not the future one"
+        "the retried one, not the sent or the future one"
     );
     assert_eq!(again[0].attempts, 2);
+    assert_eq!(again[0].last_failure.as_deref(), Some("421 try later"));
     store
         .mark_dead(again[0].id, later, "550 no such user")
         .await

@@ -513,6 +513,7 @@ impl Outbox for MemoryStore {
         &self,
         id: NotificationId,
         next_due: OffsetDateTime,
+        reason: &str,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         if let Some(n) = state
@@ -521,6 +522,7 @@ impl Outbox for MemoryStore {
             .find(|n| n.id == id && n.delivery == Delivery::Pending)
         {
             n.due_at = next_due;
+            n.last_failure = Some(reason.to_owned());
         }
         Ok(())
     }

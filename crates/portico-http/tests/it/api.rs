@@ -299,7 +299,7 @@ async fn i6_errors_have_one_shape_and_never_500() {
 }
 
 #[tokio::test]
-async fn n5_staff_see_the_emails_and_the_dead_ones_with_their_reason() {
+async fn n5_staff_see_the_emails_and_why_one_failed_while_pending_and_once_dead() {
     let h = harness().await;
     h.put("/v1/work-orders/wo1", &work_order(), "owner")
         .await
@@ -313,6 +313,24 @@ async fn n5_staff_see_the_emails_and_the_dead_ones_with_their_reason() {
     assert_eq!(listed[0]["to"], "jordan@client.example");
 
     let mailer = portico_core::testing::MemoryMailer::default();
+    mailer.fail(Some(false));
+    let report = h
+        .portico
+        .dispatch_once(
+            &h.store,
+            &mailer,
+            &portico_core::service::DispatchConfig::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.retried, 1);
+    assert_eq!(report.failures.len(), 1, "{report:?}");
+    let pending = body(h.get("/v1/notifications?state=pending").await).await;
+    assert!(
+        pending[0]["reason"].as_str().unwrap().contains("421"),
+        "a pending email says why its last attempt failed: {pending}"
+    );
+    h.clock.advance(time::Duration::hours(1));
     mailer.fail(Some(true));
     let report = h
         .portico

@@ -30,6 +30,7 @@ fn notification(kind: NotificationKind) -> Notification {
         due_at: T0,
         delivery: portico_core::model::Delivery::Pending,
         attempts: 0,
+        last_failure: None,
     }
 }
 

@@ -21,7 +21,8 @@ pub struct Model {
     pub due_at: Instant,
     pub state: String,
     pub settled_at: Option<Instant>,
-    pub dead_reason: Option<String>,
+    /// Why it was settled dead or dropped; while pending, why its last attempt failed.
+    pub reason: Option<String>,
     pub attempts: i32,
 }
 

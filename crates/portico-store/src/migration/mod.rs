@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261123_000001_file_refs;
+mod m20261123_000002_outbox_reason;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261123_000001_file_refs::Migration),
+            Box::new(m20261123_000002_outbox_reason::Migration),
         ]
     }
 }

@@ -314,6 +314,7 @@ fn due_notification(i: u32, at: time::OffsetDateTime) -> Notification {
         due_at: at,
         delivery: Delivery::Pending,
         attempts: 0,
+        last_failure: None,
     }
 }
 
@@ -458,6 +459,7 @@ async fn two_dispatchers_send_a_thousand_notifications_once(store: SeaOrmStore) 
             due_at: T0,
             delivery: Delivery::Pending,
             attempts: 0,
+            last_failure: None,
         };
         tx.enqueue(&n).await.unwrap();
     }
@@ -516,6 +518,7 @@ fn pending_link(
         due_at: due,
         delivery: Delivery::Pending,
         attempts: 0,
+        last_failure: None,
     }
 }
 
@@ -560,13 +563,13 @@ async fn outbox_state(store: &SeaOrmStore, to: &str) -> (String, String) {
         .connection()
         .query_one_raw(Statement::from_string(
             store.connection().get_database_backend(),
-            format!("SELECT state, dead_reason FROM outbox WHERE recipient = '{to}'"),
+            format!("SELECT state, reason FROM outbox WHERE recipient = '{to}'"),
         ))
         .await
         .unwrap()
         .unwrap();
     let state: String = row.try_get("", "state").unwrap();
-    let reason: Option<String> = row.try_get("", "dead_reason").unwrap();
+    let reason: Option<String> = row.try_get("", "reason").unwrap();
     (state, reason.unwrap_or_default())
 }
 
@@ -593,6 +596,7 @@ fn decided_quote_notice(
         due_at: at,
         delivery: Delivery::Pending,
         attempts: 0,
+        last_failure: None,
     }
 }
 
