@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
 pub use listener::{ConnectionLimits, address_key, serve_with_limits};
-pub use ops::{Operations, operations_service, serve, service};
+pub use ops::{Operations, operations_service, serve, service, service_and_drain};
 pub use pages::{CONTENT_SECURITY_POLICY, PagesConfig};
 
 /// Settings of the HTTP service.
@@ -114,9 +114,31 @@ pub(crate) fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// What a stopping server finishes after its last request: the link openings still held in
+/// memory (S11) are written.
+#[derive(Debug, Clone)]
+pub struct Drain {
+    opens: Arc<pages::opens::Opens>,
+}
+
+impl Drain {
+    /// Writes what is still held; what cannot be written is logged.
+    pub async fn finish(&self) {
+        self.opens.flush().await;
+    }
+}
+
 /// The HTTP service: the integration API under `/v1`, its document at `/openapi.json`, the
 /// interactive docs at `/docs`, and the client pages under `/s/{token}`.
 pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Response> + use<> {
+    app_and_drain(portico, config).0
+}
+
+/// [`app`], with the [`Drain`] to finish once it stops serving.
+pub fn app_and_drain(
+    portico: Portico,
+    config: &HttpConfig,
+) -> (impl Endpoint<Output = Response> + use<>, Drain) {
     let hub = Arc::new(pages::live::LiveHub::new(pages::live::StreamLimits {
         per_link: config.pages.live_streams_per_link,
         per_address: config.pages.live_streams_per_address,
@@ -136,6 +158,9 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
         &config.public_url,
         &config.pages,
     ));
+    let drain = Drain {
+        opens: pages.opens(),
+    };
     let state = Arc::new(State {
         portico,
         admin_token_hash: config.admin_token.as_deref().map(hash),
@@ -143,7 +168,7 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
     let api = openapi_service(state.clone(), &config.public_url);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    Route::new()
+    let endpoint = Route::new()
         .nest("/v1", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
@@ -163,7 +188,8 @@ pub fn app(portico: Portico, config: &HttpConfig) -> impl Endpoint<Output = Resp
             } else {
                 ApiError::from_status(err.status(), err.to_string()).into_response()
             }
-        })
+        });
+    (endpoint, drain)
 }
 
 /// A path whose percent-escapes do not decode to UTF-8 is taken literally (each `%` escaped as

@@ -146,23 +146,34 @@ pub fn service(
     config: &HttpConfig,
     ops: Ops,
 ) -> impl Endpoint<Output = Response> + use<> {
-    Route::new()
+    service_and_drain(portico, config, ops).0
+}
+
+/// [`service`], with the [`crate::Drain`] to finish once it stops serving.
+pub fn service_and_drain(
+    portico: Portico,
+    config: &HttpConfig,
+    ops: Ops,
+) -> (impl Endpoint<Output = Response> + use<>, crate::Drain) {
+    let (app, drain) = crate::app_and_drain(portico, config);
+    let endpoint = Route::new()
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(guarded_prometheus))
-        .nest("/", crate::app(portico, config))
+        .nest("/", app)
         // Before any routing, here as in `app`: the outer router fails on such a path too.
         .before(crate::literal_invalid_escapes)
         .with(RequestMetrics)
         .data(ops)
         .data(MetricsGuard(
             config.metrics_token.as_deref().map(crate::hash),
-        ))
+        ));
+    (endpoint, drain)
 }
 
 /// Serves [`service`] on `bind` until `shutdown` resolves, under the connection limits of
-/// `config.limits`; then stops accepting and lets in-flight requests finish within the grace
-/// period.
+/// `config.limits`; then stops accepting, lets in-flight requests finish within the grace
+/// period, and writes the link openings still held in memory (S11, O4).
 pub async fn serve(
     portico: Portico,
     config: &HttpConfig,
@@ -171,11 +182,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
-    crate::listener::serve_with_limits(
-        listener,
-        service(portico, config, ops),
-        config.limits.clone(),
-        shutdown,
-    )
-    .await
+    let (endpoint, drain) = service_and_drain(portico, config, ops);
+    let served =
+        crate::listener::serve_with_limits(listener, endpoint, config.limits.clone(), shutdown)
+            .await;
+    drain.finish().await;
+    served
 }

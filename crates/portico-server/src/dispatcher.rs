@@ -61,16 +61,28 @@ pub fn config(settings: &crate::config::Settings) -> DispatchConfig {
     }
 }
 
-/// Runs rounds until the task is dropped. A round cut short is safe: its claims come back when
-/// their lease runs out, and a resend carries the same Message-ID.
+/// How long a stopping process waits for the dispatcher's round in progress (O4).
+pub const DRAIN_GRACE: Duration = Duration::from_secs(30);
+
+/// Runs rounds until `stop` turns true, then returns once the round in progress is settled (a
+/// send under way is finished, not cut). A round cut short anyway (the process killed) is safe:
+/// its claims come back when their lease runs out, and a resend carries the same Message-ID.
 pub async fn run(
     portico: Portico,
     outbox: Arc<dyn Outbox>,
     mailer: Arc<dyn Mailer>,
     config: DispatchConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut failures = FailureLog::default();
-    loop {
+    let rest = async |stop: &mut tokio::sync::watch::Receiver<bool>| {
+        tokio::select! {
+            () = tokio::time::sleep(IDLE) => {}
+            _ = stop.changed() => {}
+        }
+    };
+    // Stopped when told so, or when no one can tell it any more (the sender gone).
+    while !*stop.borrow() && stop.has_changed().is_ok() {
         match portico
             .dispatch_once(outbox.as_ref(), mailer.as_ref(), &config)
             .await
@@ -100,12 +112,12 @@ pub async fn run(
                     );
                 }
                 if handled + report.unsettled < config.batch {
-                    tokio::time::sleep(IDLE).await;
+                    rest(&mut stop).await;
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "dispatch round failed");
-                tokio::time::sleep(IDLE).await;
+                rest(&mut stop).await;
             }
         }
     }

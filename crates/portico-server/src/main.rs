@@ -145,11 +145,13 @@ async fn serve(settings: &Settings) -> Result<()> {
         limits: within_open_file_limit(settings.limits.clone()),
     };
     let (mailer, mail) = mailer(settings).await?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let dispatch = tokio::spawn(dispatcher::run(
         portico.clone(),
         Arc::new(store.clone()),
         mailer,
         dispatcher::config(settings),
+        stopping.clone(),
     ));
     let ops = Arc::new(operations::Ops { store, metrics });
     let operator = match settings.metrics_bind {
@@ -175,15 +177,36 @@ async fn serve(settings: &Settings) -> Result<()> {
         %mail,
         "portico is listening"
     );
-    portico_http::serve(portico, &config, ops, settings.bind, shutdown_signal())
+    let signalled = async move {
+        shutdown_signal().await;
+        // The dispatcher finishes its round while the server finishes its requests.
+        let _ = stop.send(true);
+    };
+    let served = portico_http::serve(portico, &config, ops, settings.bind, signalled)
         .await
-        .with_context(|| format!("cannot serve on {}", settings.bind))?;
-    dispatch.abort();
+        .with_context(|| format!("cannot serve on {}", settings.bind));
+    drain_dispatcher(dispatch).await;
     if let Some(operator) = operator {
         operator.abort();
     }
+    served?;
     tracing::info!("portico stopped");
     Ok(())
+}
+
+/// Waits for the dispatcher to settle its round, up to [`dispatcher::DRAIN_GRACE`]; past it the
+/// round is cut (its claims come back after their lease, with the same Message-IDs).
+async fn drain_dispatcher(dispatch: tokio::task::JoinHandle<()>) {
+    let abort = dispatch.abort_handle();
+    if tokio::time::timeout(dispatcher::DRAIN_GRACE, dispatch)
+        .await
+        .is_err()
+    {
+        abort.abort();
+        tracing::warn!(
+            "the dispatcher's round did not finish in time; its emails go again after their lease"
+        );
+    }
 }
 
 /// Descriptors kept free of connections: the database pool, mail, files, logs.
@@ -244,10 +267,17 @@ async fn dispatch(settings: &Settings) -> Result<()> {
     let (portico, _) = service(settings, &store).await?;
     let (mailer, mail) = mailer(settings).await?;
     tracing::info!(%mail, "portico is dispatching");
-    tokio::select! {
-        () = dispatcher::run(portico, Arc::new(store), mailer, dispatcher::config(settings)) => {}
-        () = shutdown_signal() => {}
-    }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let dispatch = tokio::spawn(dispatcher::run(
+        portico,
+        Arc::new(store),
+        mailer,
+        dispatcher::config(settings),
+        stopping,
+    ));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    drain_dispatcher(dispatch).await;
     tracing::info!("portico stopped dispatching");
     Ok(())
 }

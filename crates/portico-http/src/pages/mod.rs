@@ -12,7 +12,7 @@
 mod cache;
 mod guard;
 pub(crate) mod live;
-mod opens;
+pub(crate) mod opens;
 mod view;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -135,6 +135,11 @@ impl Pages {
             trusted_proxies: config.trusted_proxies.clone(),
             origin,
         }
+    }
+
+    /// The openings waiting to be written, for the shutdown to flush.
+    pub(crate) fn opens(&self) -> Arc<Opens> {
+        Arc::clone(&self.opens)
     }
 
     fn csrf(&self, token: &str) -> String {

@@ -12,6 +12,7 @@ use portico_core::model::ShareId;
 use time::OffsetDateTime;
 
 /// Openings waiting to be written.
+#[derive(Debug)]
 pub(crate) struct Opens {
     portico: Portico,
     interval: Duration,

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, PgDatabase, Server, binary, call, upload};
+use crate::support::{ADMIN, PgDatabase, Server, agent, binary, call, upload};
 
 /// The issue's walk: org and staff, a work order, a technician refused, the owner sharing,
 /// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
@@ -511,5 +511,37 @@ fn i1_the_readmes_first_steps_for_an_operator_work_as_written() {
     assert!(
         stdout.contains("\"Alex Rivera\""),
         "the staff member was added: {stdout}"
+    );
+}
+
+/// O4, S11: a stop right after a link is opened (before the periodic write of openings) still
+/// records the opening; the exit is 0.
+#[test]
+fn o4_a_stop_right_after_an_opening_still_records_it() {
+    let mut server = Server::start(None);
+    let demo = server.demo();
+    let page = agent()
+        .get(demo["work_order_share_url"].as_str().unwrap())
+        .call()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let data = std::mem::replace(&mut server.data, tempfile::tempdir().unwrap());
+    let (exited_cleanly, log) = server.stop();
+    assert!(exited_cleanly, "SIGTERM ends portico with status 0:\n{log}");
+    let db = data.path().join("portico.db");
+    let opened = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+             print(db.execute('SELECT count(*) FROM shares WHERE first_opened_at IS NOT NULL').fetchone()[0])",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&opened.stdout).trim(),
+        "1",
+        "the opening was written at shutdown: {}\n{log}",
+        String::from_utf8_lossy(&opened.stderr)
     );
 }

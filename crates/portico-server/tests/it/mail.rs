@@ -175,3 +175,52 @@ fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id(
         "the one resend carries the Message-ID it was first sent with"
     );
 }
+
+/// O4, N5: SIGTERM while the dispatcher waits on the mail server's answer lets it finish its
+/// round: every email it had claimed is delivered and marked sent, then it exits 0.
+#[test]
+fn o4_a_stop_mid_send_finishes_the_round_and_marks_it_sent() {
+    let Some(slow) = TestSmtp::for_test(&["--delay-reply", "2"]) else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let demo = crate::support::binary()
+        .args(["demo", "--json"])
+        .env_clear()
+        .env("PORTICO_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let mut dispatcher = crate::support::binary()
+        .arg("dispatch")
+        .env_clear()
+        .env("PORTICO_DATA_DIR", data.path())
+        .env("SMTP_URL", slow.url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(30, "the first message", || !slow.messages().is_empty());
+    std::process::Command::new("kill")
+        .args(["-TERM", &dispatcher.id().to_string()])
+        .status()
+        .unwrap();
+    let status = dispatcher.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let sent = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+             print(db.execute(\"SELECT count(*) FROM outbox WHERE state = 'sent'\").fetchone()[0])",
+        ])
+        .arg(data.path().join("portico.db"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&sent.stdout).trim(),
+        "3",
+        "the round was finished and settled: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert_eq!(slow.messages().len(), 3);
+}
