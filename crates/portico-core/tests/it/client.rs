@@ -186,9 +186,23 @@ fn s5_v7_every_change_a_page_could_show_is_published_after_commit() {
     assert!(refused.is_err());
     assert!(seen().is_empty());
 
-    // Viewing does not record an opening; opening does.
-    let opened = w.block_on(portico.view_link("nothing"));
-    assert!(matches!(opened.unwrap(), Opened::NotFound));
+    // S11: viewing does not record an opening; opening does.
+    let w = World::new();
+    let share = w.enable(&w.quote);
+    let link = share.link.unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    let first_opened = || {
+        w.block_on(w.portico.get_share(&w.org, share.id))
+            .unwrap()
+            .first_opened_at
+    };
+    assert!(matches!(
+        w.block_on(w.portico.view_link(token)).unwrap(),
+        Opened::View { .. }
+    ));
+    assert_eq!(first_opened(), None, "viewing records nothing");
+    w.block_on(w.portico.open_link(token)).unwrap();
+    assert!(first_opened().is_some(), "opening is recorded");
 }
 
 /// S5, S10: a revoked link costs what an unknown one costs — one look-up by hash, no unit of
