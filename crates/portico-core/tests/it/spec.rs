@@ -739,3 +739,45 @@ fn s7_an_expired_link_stays_no_longer_active_after_the_record_is_shared_again() 
         Answer::NotFound
     );
 }
+
+/// N2, V2: the status label of every record state, as pages and status emails name it.
+#[test]
+fn n2_every_record_state_has_its_own_status_label() {
+    use portico_core::model::{QuoteStatus, WorkOrder};
+    use portico_core::policy::notify::status_label;
+    let org = fixtures::org("o").id;
+    let client = fixtures::client(&org, "c").id;
+    let mut quote = fixtures::quote(&org, "q", Some(&client));
+    let mut invoice = fixtures::invoice(&org, "i", Some(&client), None);
+    let mut labels = Vec::new();
+    for status in [QuoteStatus::Draft, QuoteStatus::Sent] {
+        quote.status = status;
+        labels.push(status_label(&Record::Quote(quote.clone())));
+    }
+    for (status, paid) in [
+        (InvoiceStatus::Draft, "0"),
+        (InvoiceStatus::Issued, "0"),
+        (InvoiceStatus::Issued, "1"),
+        (InvoiceStatus::Issued, "1000000"),
+        (InvoiceStatus::Void, "0"),
+    ] {
+        invoice.status = status;
+        invoice.amount_paid = paid.parse().unwrap();
+        labels.push(status_label(&Record::Invoice(invoice.clone())));
+    }
+    let wo: WorkOrder = fixtures::work_order(&org, "w", Some(&client), None);
+    labels.push(status_label(&Record::WorkOrder(wo)));
+    assert_eq!(
+        labels,
+        [
+            "draft",
+            "awaiting_decision",
+            "draft",
+            "unpaid",
+            "partially_paid",
+            "paid",
+            "void",
+            "scheduled"
+        ]
+    );
+}
