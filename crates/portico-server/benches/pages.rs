@@ -10,105 +10,17 @@
 // Reason: a benchmark stops at the first broken step; there is nobody to report an error to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+#[path = "support/server.rs"]
+mod server;
+
+use server::{Server, env_or, request};
+
 const ADMIN: &str = "an-admin-token-for-the-pages-bench";
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(cache: bool) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .arg("serve")
-            .env_clear()
-            .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
-            .env("PORTICO_DATA_DIR", data.path())
-            .env("PORTICO_ADMIN_TOKEN", ADMIN)
-            .env("PORTICO_PAGE_CACHE", if cache { "on" } else { "off" })
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self { child, port, data };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "portico did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn demo(&self) -> Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .args(["demo", "--json"])
-            .env_clear()
-            .env("PORTICO_DATA_DIR", self.data.path())
-            .env("PORTICO_BIND", format!("127.0.0.1:{}", self.port))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One GET on a kept-alive connection; returns the status.
-async fn get(stream: &mut TcpStream, request: &[u8], buf: &mut Vec<u8>, chunk: &mut [u8]) -> u16 {
-    stream.write_all(request).await.unwrap();
-    buf.clear();
-    loop {
-        let n = stream.read(chunk).await.unwrap();
-        assert!(n > 0, "the server closed the connection");
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = std::str::from_utf8(&buf[..end])
-            .unwrap()
-            .to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map_or(0, |v| v.trim().parse().unwrap());
-        if buf.len() >= end + 4 + length {
-            return head[9..12].parse().unwrap();
-        }
-    }
-}
 
 struct Figures {
     rate: f64,
@@ -123,12 +35,12 @@ fn load(port: u16, path: &str, connections: u64, seconds: u64) -> Figures {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").into_bytes();
+        let get = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").into_bytes();
         let stop = Instant::now() + Duration::from_secs(seconds);
         let warm = Instant::now() + Duration::from_millis(500);
         let tasks: Vec<_> = (0..connections)
             .map(|_| {
-                let request = request.clone();
+                let get = get.clone();
                 tokio::spawn(async move {
                     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
                     stream.set_nodelay(true).unwrap();
@@ -140,8 +52,8 @@ fn load(port: u16, path: &str, connections: u64, seconds: u64) -> Figures {
                         if t >= stop {
                             break;
                         }
-                        let status = get(&mut stream, &request, &mut buf, &mut chunk).await;
-                        assert_eq!(status, 200);
+                        let status = request(&mut stream, &get, &mut buf, &mut chunk).await;
+                        assert_eq!(status, Some(200));
                         if t >= warm {
                             latencies.push(t.elapsed());
                         }
@@ -219,7 +131,7 @@ fn main() {
     println!(
         "Client pages on SQLite: {connections} keep-alive connections over loopback, {seconds} s each"
     );
-    let server = Server::start(true);
+    let server = Server::start(ADMIN, &[("PORTICO_PAGE_CACHE", "on")]);
     let demo = server.demo();
     let page = format!(
         "/s/{}",
@@ -235,7 +147,7 @@ fn main() {
     let cached = load(server.port, &page, connections, seconds);
     print("work-order page (page cache on)", &cached);
 
-    let uncached_server = Server::start(false);
+    let uncached_server = Server::start(ADMIN, &[("PORTICO_PAGE_CACHE", "off")]);
     let uncached_demo = uncached_server.demo();
     let uncached_page = format!(
         "/s/{}",

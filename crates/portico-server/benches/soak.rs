@@ -13,8 +13,7 @@
 // Reason: the soak is one scenario, read top to bottom.
 #![allow(clippy::too_many_lines)]
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,75 +22,12 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+#[path = "support/server.rs"]
+mod server;
+
+use server::{Server, env_or, request};
+
 const ADMIN: &str = "an-admin-token-for-the-soak-bench";
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .arg("serve")
-            .env_clear()
-            .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
-            .env("PORTICO_DATA_DIR", data.path())
-            .env("PORTICO_ADMIN_TOKEN", ADMIN)
-            .env("PORTICO_METRICS_TOKEN", ADMIN)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self { child, port, data };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "portico did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn demo(&self) -> Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_portico"))
-            .args(["demo", "--json"])
-            .env_clear()
-            .env("PORTICO_DATA_DIR", self.data.path())
-            .env("PORTICO_BIND", format!("127.0.0.1:{}", self.port))
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    /// Resident memory of the server process, in MiB.
-    fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        kib / 1024.0
-    }
-}
 
 /// One gauge from the server's `/metrics`.
 fn gauge(port: u16, name: &str) -> String {
@@ -105,13 +41,6 @@ fn gauge(port: u16, name: &str) -> String {
         .and_then(|l| l.split_whitespace().last())
         .unwrap_or("0")
         .to_owned()
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn call(demo: &Value, method: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -146,31 +75,6 @@ async fn connect_from(host: u8, third: u8, port: u16) -> std::io::Result<TcpStre
         .await
 }
 
-/// One request on a kept-alive connection; the status, or `None` if the connection failed.
-async fn request(stream: &mut TcpStream, req: &[u8], buf: &mut Vec<u8>) -> Option<u16> {
-    stream.write_all(req).await.ok()?;
-    buf.clear();
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map_or(0, |v| v.trim().parse().unwrap_or(0));
-        if buf.len() >= end + 4 + length {
-            return head.get(9..12).and_then(|s| s.parse().ok());
-        }
-    }
-}
-
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
@@ -185,6 +89,7 @@ async fn honest(port: u16, req: Vec<u8>, connections: usize, stop: Instant) -> T
             tokio::spawn(async move {
                 let mut tally = Tally::default();
                 let mut buf = Vec::with_capacity(32 * 1024);
+                let mut chunk = vec![0u8; 16 * 1024];
                 let mut stream = None;
                 while Instant::now() < stop {
                     if stream.is_none() {
@@ -196,7 +101,9 @@ async fn honest(port: u16, req: Vec<u8>, connections: usize, stop: Instant) -> T
                         }
                     }
                     let t = Instant::now();
-                    if let Some(200) = request(stream.as_mut().unwrap(), &req, &mut buf).await {
+                    if let Some(200) =
+                        request(stream.as_mut().unwrap(), &req, &mut buf, &mut chunk).await
+                    {
                         tally.latencies.push(t.elapsed());
                     } else {
                         tally.errors += 1;
@@ -232,8 +139,11 @@ fn report(label: &str, t: &Tally, seconds: u64) {
 
 fn main() {
     let seconds = env_or("PORTICO_SOAK_SECONDS", 60);
-    let streams = env_or("PORTICO_SOAK_STREAMS", 500) as usize;
-    let server = Server::start();
+    let streams: usize = env_or("PORTICO_SOAK_STREAMS", 500);
+    let server = Server::start(
+        ADMIN,
+        &[("PORTICO_METRICS_TOKEN", ADMIN), ("RUST_LOG", "error")],
+    );
     let demo = server.demo();
     let port = server.port;
     let (status, _) = call(
@@ -344,6 +254,7 @@ fn main() {
         let guessing = tokio::spawn(async move {
             let (mut not_found, mut throttled, mut refused, mut n) = (0u64, 0u64, 0u64, 0u64);
             let mut buf = Vec::new();
+            let mut chunk = vec![0u8; 16 * 1024];
             while Instant::now() < stop {
                 let host = (n % 250) as u8 + 2;
                 let third = 1 + ((n / 250) % 250) as u8;
@@ -353,7 +264,7 @@ fn main() {
                     continue;
                 };
                 let req = format!("GET /s/guess{n:040} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-                match request(&mut s, req.as_bytes(), &mut buf).await {
+                match request(&mut s, req.as_bytes(), &mut buf, &mut chunk).await {
                     Some(404) => not_found += 1,
                     Some(429) => throttled += 1,
                     _ => refused += 1,

@@ -12,21 +12,18 @@
 // Reason: a benchmark stops at the first broken step; there is nobody to report an error to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "support/server.rs"]
+mod server;
+
+use server::{Server, env_or};
+
 const ADMIN: &str = "an-admin-token-for-the-write-bench";
 const RECORDS_PER_CLIENT: usize = 10;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -83,57 +80,6 @@ fn work_order(step: usize) -> Value {
     })
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    _data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(database_url: Option<&str>) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portico"));
-        cmd.arg("serve")
-            .env_clear()
-            .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
-            .env("PORTICO_DATA_DIR", data.path())
-            .env("PORTICO_ADMIN_TOKEN", ADMIN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(url) = database_url {
-            cmd.env("DATABASE_URL", url);
-        }
-        let server = Self {
-            child: cmd.spawn().unwrap(),
-            base: format!("http://127.0.0.1:{port}"),
-            _data: data,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while agent()
-            .get(format!("{}/readyz", server.base))
-            .call()
-            .map_or(true, |r| r.status() != 200)
-        {
-            assert!(Instant::now() < deadline, "portico did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 // Reason: a rate for printing; counts this small are exact in an f64.
 #[allow(clippy::cast_precision_loss)]
 fn rate(count: usize, elapsed: Duration) -> f64 {
@@ -152,7 +98,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn run(label: &str, database_url: Option<&str>, clients: usize, per_client: usize) {
-    let server = Server::start(database_url);
+    let server = Server::start(
+        ADMIN,
+        &database_url.map_or(Vec::new(), |url| vec![("DATABASE_URL", url)]),
+    );
     let v1 = format!("{}/v1", server.base);
     let a = agent();
     call(
