@@ -55,7 +55,7 @@ fn main() {
         staff: &staff,
         invoices: &invoices,
         sections: Sections::ALL,
-        today: T0.date(),
+        now: T0,
     };
 
     let projection = median(|| {

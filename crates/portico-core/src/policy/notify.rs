@@ -9,6 +9,19 @@ use crate::model::{
     Share, TaskId, Topic, UpdateId,
 };
 use crate::policy::access::sharing_available;
+use crate::ports::Visit;
+
+/// N3: the planned visit a status email names: only on a work order with a planned start,
+/// and only while its share shows the schedule.
+pub fn visit_named(kind: &NotificationKind, sections: Sections, record: &Record) -> Option<Visit> {
+    let schedule = &record.as_work_order()?.schedule;
+    let named =
+        matches!(kind, NotificationKind::StatusChanged { .. }) && sections.is_on(Section::Schedule);
+    named.then_some(Visit {
+        start: schedule.start?,
+        end: schedule.end,
+    })
+}
 
 /// The status label every page shows (V2) and status emails carry.
 pub fn status_label(record: &Record) -> &'static str {

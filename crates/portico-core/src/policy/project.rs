@@ -28,8 +28,9 @@ pub struct Projection<'a> {
     pub invoices: &'a [Invoice],
     /// The share's visible sections.
     pub sections: Sections,
-    /// Today, for whether a quote can still be decided.
-    pub today: time::Date,
+    /// The moment of the view; date rules (a quote's last day, an invoice due today) use the
+    /// org's date of it (V9).
+    pub now: time::OffsetDateTime,
 }
 
 /// The company card every page shows (V2).
@@ -44,10 +45,12 @@ pub fn company_card(org: &Org) -> CompanyCard {
 
 /// Projects the record into its client view.
 pub fn project(p: &Projection<'_>) -> ClientView {
+    let presentation = Presentation::of(p.org);
+    let today = presentation.today(p.now);
     let body = match p.record {
         Record::WorkOrder(wo) => ViewBody::WorkOrder(work_order(p, wo)),
-        Record::Quote(q) => ViewBody::Quote(quote_view(p, q)),
-        Record::Invoice(inv) => ViewBody::Invoice(invoice_view(p, inv)),
+        Record::Quote(q) => ViewBody::Quote(quote_view(p, q, today)),
+        Record::Invoice(inv) => ViewBody::Invoice(invoice_view(p, inv, today)),
     };
     ClientView {
         company: company_card(p.org),
@@ -55,7 +58,7 @@ pub fn project(p: &Projection<'_>) -> ClientView {
         title: p.record.title().to_owned(),
         status: status_label(p.record).to_owned(),
         body,
-        presentation: Presentation::of(p.org),
+        presentation,
     }
 }
 
@@ -187,7 +190,7 @@ fn lines(items: &[LineItem], currency: crate::model::Currency) -> Vec<LineView> 
         .collect()
 }
 
-fn quote_view(p: &Projection<'_>, q: &Quote) -> QuoteView {
+fn quote_view(p: &Projection<'_>, q: &Quote, today: time::Date) -> QuoteView {
     QuoteView {
         number: q.number.clone(),
         client_name: p.client.map(|c| c.name.clone()),
@@ -200,11 +203,11 @@ fn quote_view(p: &Projection<'_>, q: &Quote) -> QuoteView {
             message: d.message.clone(),
             at: d.at,
         }),
-        can_decide: quote::decidable(q, p.today).is_ok(),
+        can_decide: quote::decidable(q, today).is_ok(),
     }
 }
 
-fn invoice_view(p: &Projection<'_>, inv: &Invoice) -> InvoiceView {
+fn invoice_view(p: &Projection<'_>, inv: &Invoice, today: time::Date) -> InvoiceView {
     InvoiceView {
         number: inv.number.clone(),
         client_name: p.client.map(|c| c.name.clone()),
@@ -222,7 +225,7 @@ fn invoice_view(p: &Projection<'_>, inv: &Invoice) -> InvoiceView {
                     PaymentStatus::Unpaid | PaymentStatus::PartiallyPaid
                 )
             })
-            .map(|date| due(date, p.today)),
+            .map(|date| due(date, today)),
     }
 }
 

@@ -198,7 +198,7 @@ impl Portico {
             staff: &staff,
             invoices: &invoices,
             sections: found.share.sections,
-            today: Presentation::of(&found.org).today(self.now()),
+            now: self.now(),
         }))
     }
 

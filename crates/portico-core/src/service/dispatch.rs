@@ -7,11 +7,9 @@ use std::fmt::Write as _;
 use time::{Duration, OffsetDateTime};
 
 use super::Portico;
-use crate::model::{LinkReason, Notification, NotificationKind, Org, Record, Section};
+use crate::model::{LinkReason, Notification, NotificationKind, Org, Record};
 use crate::policy::notify;
-use crate::ports::{
-    Composer, MailContext, MailError, Mailer, Outbox, OutgoingEmail, StoreError, Visit,
-};
+use crate::ports::{Composer, MailContext, MailError, Mailer, Outbox, OutgoingEmail, StoreError};
 
 /// How a dispatcher behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,21 +255,13 @@ impl Portico {
             .and_then(|s| self.link(s).ok());
         let visit = share
             .as_ref()
-            .filter(|s| s.sections.is_on(Section::Schedule))
-            .and(record.as_ref())
-            .filter(|_| matches!(current.kind, NotificationKind::StatusChanged { .. }))
-            .and_then(Record::as_work_order)
-            .and_then(|wo| {
-                Some(Visit {
-                    start: wo.schedule.start?,
-                    end: wo.schedule.end,
-                })
-            });
+            .zip(record.as_ref())
+            .and_then(|(s, r)| notify::visit_named(&current.kind, s.sections, r));
         let context = MailContext {
             org: &org,
             title: &title,
             link: link.as_deref(),
-            visit: if n.kind.to_business() { None } else { visit },
+            visit,
         };
         Ok(Ok(match &self.composer {
             Some(composer) => composer.compose(&current, &context),

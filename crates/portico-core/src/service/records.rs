@@ -173,18 +173,17 @@ impl Portico {
         change: impl Fn(&mut Org) -> Result<(), RecordError>,
     ) -> Result<Org, RecordError> {
         let mut tx = self.ports.store.begin().await?;
-        let mut stored = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        let before = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
         let role = permissions::active(tx.staff(org, actor).await?.as_ref())?.role;
         if !permissions::can_manage_org(role) {
             return Err(RecordError::NotOrgManager { role });
         }
-        let plan = stored.plan;
+        let mut stored = before.clone();
         change(&mut stored)?;
         stored.id = org.clone();
-        if stored.plan != plan {
+        if stored.plan != before.plan {
             return Err(RecordError::PlanSetByOperator);
         }
-        let before = tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
         let stored = check_org(stored)?;
         tx.put_org(&stored).await?;
         self.retime_shares(tx.as_mut(), &before, &stored).await?;

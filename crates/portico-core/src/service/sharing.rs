@@ -93,16 +93,6 @@ impl Portico {
         })
     }
 
-    /// How `org` reads times (its stored settings; defaults for an org gone meanwhile).
-    async fn presentation(&self, org: &OrgId) -> Result<Presentation, ShareError> {
-        let mut tx = self.ports.store.begin_read().await?;
-        Ok(tx
-            .org(org)
-            .await?
-            .map(|o| Presentation::of(&o))
-            .unwrap_or_default())
-    }
-
     /// S1–S4: enables sharing of a record and returns its link. Enabling again while a share
     /// is active returns the same link (applying any changed recipient or sections as
     /// [`Portico::change_share`] would); after a revoke or expiry it mints a fresh token.
@@ -113,7 +103,7 @@ impl Portico {
         record: &RecordRef,
         request: &EnableShare,
     ) -> Result<ShareInfo, ShareError> {
-        let info = retry_on_conflict!(self.try_enable(actor, org, record, request).await)?;
+        let (info, show) = retry_on_conflict!(self.try_enable(actor, org, record, request).await)?;
         self.publish(org, Some(record));
         match &info {
             // Enabling again with other choices changes the share (S6).
@@ -127,7 +117,7 @@ impl Portico {
                 self.change_share(actor, org, share.id, &change).await
             }
             ShareOutcome::Existing(share) | ShareOutcome::Minted(share) => {
-                self.share_info(share, &self.presentation(org).await?)
+                self.share_info(share, &show)
             }
         }
     }
@@ -138,7 +128,7 @@ impl Portico {
         org_id: &OrgId,
         reference: &RecordRef,
         request: &EnableShare,
-    ) -> Result<ShareOutcome, ShareError> {
+    ) -> Result<(ShareOutcome, Presentation), ShareError> {
         let now = self.now();
         let mut tx = self.ports.store.begin().await?;
         let org = tx.org(org_id).await?.ok_or(ShareError::UnknownOrg)?;
@@ -162,7 +152,8 @@ impl Portico {
         let shares = tx.shares_of_record(org_id, reference).await?;
         let active = shares.iter().find(|s| s.value.is_active());
         if let Some(current) = active.filter(|s| !s.value.is_expired(now)) {
-            return Ok(ShareOutcome::Existing(current.value.clone()));
+            let existing = ShareOutcome::Existing(current.value.clone());
+            return Ok((existing, Presentation::of(&org)));
         }
         let expires_at = expiry::expiry(None, &record, &org, now);
         if let Some(at) = expires_at.filter(|at| *at <= now) {
@@ -220,7 +211,7 @@ impl Portico {
         )
         .await?;
         tx.commit().await?;
-        Ok(ShareOutcome::Minted(share))
+        Ok((ShareOutcome::Minted(share), Presentation::of(&org)))
     }
 
     /// The share with `id` in `org`, as staff see it.
@@ -262,9 +253,9 @@ impl Portico {
         id: ShareId,
         change: &ShareChange,
     ) -> Result<ShareInfo, ShareError> {
-        let share = retry_on_conflict!(self.try_change(actor, org, id, change).await)?;
+        let (share, show) = retry_on_conflict!(self.try_change(actor, org, id, change).await)?;
         self.publish(org, Some(&share.record));
-        self.share_info(&share, &self.presentation(org).await?)
+        self.share_info(&share, &show)
     }
 
     async fn try_change(
@@ -273,7 +264,7 @@ impl Portico {
         org_id: &OrgId,
         id: ShareId,
         change: &ShareChange,
-    ) -> Result<Share, ShareError> {
+    ) -> Result<(Share, Presentation), ShareError> {
         let now = self.now();
         let recipient = change.recipient.as_deref().map(Email::parse).transpose()?;
         let mut tx = self.ports.store.begin().await?;
@@ -307,7 +298,7 @@ impl Portico {
             tx.update_share(&share, stored.version).await?;
             tx.commit().await?;
         }
-        Ok(share)
+        Ok((share, Presentation::of(&org)))
     }
 
     /// S5: revokes a share; its link stops on the very next request. Revoking a revoked share
@@ -318,9 +309,9 @@ impl Portico {
         org: &OrgId,
         id: ShareId,
     ) -> Result<ShareInfo, ShareError> {
-        let share = retry_on_conflict!(self.try_revoke(actor, org, id).await)?;
+        let (share, show) = retry_on_conflict!(self.try_revoke(actor, org, id).await)?;
         self.publish(org, Some(&share.record));
-        self.share_info(&share, &self.presentation(org).await?)
+        self.share_info(&share, &show)
     }
 
     async fn try_revoke(
@@ -328,20 +319,20 @@ impl Portico {
         actor: &StaffId,
         org_id: &OrgId,
         id: ShareId,
-    ) -> Result<Share, ShareError> {
+    ) -> Result<(Share, Presentation), ShareError> {
         let now = self.now();
         let mut tx = self.ports.store.begin().await?;
-        tx.org(org_id).await?.ok_or(ShareError::UnknownOrg)?;
+        let show = Presentation::of(&tx.org(org_id).await?.ok_or(ShareError::UnknownOrg)?);
         permissions::sharer(tx.staff(org_id, actor).await?.as_ref())?;
         let stored = owned_share(tx.as_mut(), org_id, id).await?;
         if !stored.value.is_active() {
-            return Ok(stored.value);
+            return Ok((stored.value, show));
         }
         let share = self
             .end_share(tx.as_mut(), &stored, actor, AuditAction::ShareRevoked, now)
             .await?;
         tx.commit().await?;
-        Ok(share)
+        Ok((share, show))
     }
 
     /// Ends `stored` on behalf of `actor` (S5: its link never opens again) and audits why.

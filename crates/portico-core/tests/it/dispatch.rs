@@ -431,3 +431,44 @@ fn n5_one_poisoned_notification_is_settled_on_its_own() {
         .unwrap();
     assert_eq!((report.sent, report.dropped), (1, 1));
 }
+
+/// N3, V9: a status email names the planned visit only for a work order with a planned start
+/// whose share shows the schedule; no other email and no other record does.
+#[test]
+fn n3_a_status_email_names_the_visit_only_while_the_schedule_is_shown() {
+    use portico_core::model::NotificationKind;
+    use portico_core::policy::notify::visit_named;
+    let org = fixtures::org("o").id;
+    let mut wo = fixtures::work_order(&org, "w", None, None);
+    let status = NotificationKind::StatusChanged {
+        from: "unscheduled".into(),
+        to: "scheduled".into(),
+    };
+    let shown = Sections::ALL;
+    let hidden = Sections::ALL.with(Section::Schedule, false);
+    let named = visit_named(&status, shown, &Record::WorkOrder(wo.clone())).unwrap();
+    assert_eq!(
+        (named.start, named.end),
+        (wo.schedule.start.unwrap(), wo.schedule.end)
+    );
+    assert_eq!(
+        visit_named(&status, hidden, &Record::WorkOrder(wo.clone())),
+        None
+    );
+    let tasks = NotificationKind::TasksCompleted {
+        tasks: vec!["x".into()],
+        task_ids: Vec::new(),
+    };
+    assert_eq!(
+        visit_named(&tasks, shown, &Record::WorkOrder(wo.clone())),
+        None
+    );
+    let quote = fixtures::quote(&org, "q", None);
+    assert_eq!(visit_named(&status, shown, &Record::Quote(quote)), None);
+    wo.schedule.start = None;
+    assert_eq!(
+        visit_named(&status, shown, &Record::WorkOrder(wo)),
+        None,
+        "no start planned"
+    );
+}

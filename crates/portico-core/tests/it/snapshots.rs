@@ -21,7 +21,7 @@ fn view(record: &Record, sections: Sections) -> ClientView {
         staff: &[tech],
         invoices: &[invoice],
         sections,
-        today: T0.date(),
+        now: T0,
     })
 }
 

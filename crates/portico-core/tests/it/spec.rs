@@ -269,7 +269,7 @@ proptest! {
         let tech = fixtures::staff(&org.id, "tech", Role::Technician);
         let wo = fixtures::work_order(&org.id, "wo", Some(&client.id), Some(&tech.id));
         let record = Record::WorkOrder(wo);
-        let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[tech], invoices: &[], sections, today: T0.date() });
+        let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[tech], invoices: &[], sections, now: T0 });
         let portico_core::view::ViewBody::WorkOrder(b) = view.body else { panic!("work order") };
         let shown = [
             (Section::ClientInfo, b.client_info.is_some()), (Section::Scope, b.scope.is_some()),
@@ -298,7 +298,7 @@ proptest! {
         for (f, shared) in wo.files.iter_mut().zip(&files) { f.shared = *shared; }
         for (u, shared) in wo.updates.iter_mut().zip(&updates) { u.shared = *shared; }
         let record = Record::WorkOrder(wo.clone());
-        let view = project(&Projection { org: &org, record: &record, client: None, staff: &[], invoices: &[], sections: Sections::ALL, today: T0.date() });
+        let view = project(&Projection { org: &org, record: &record, client: None, staff: &[], invoices: &[], sections: Sections::ALL, now: T0 });
         let portico_core::view::ViewBody::WorkOrder(b) = view.body else { panic!("work order") };
         prop_assert_eq!(b.checklist.unwrap().len(), tasks.iter().filter(|i| !**i).count());
         prop_assert_eq!(b.photos_files.unwrap().len(), files.iter().filter(|s| **s).count());
@@ -335,7 +335,7 @@ proptest! {
         invoice.items[0].unit_cost = Some(secret_number);
         let invoices = [invoice.clone()];
         for record in [Record::WorkOrder(wo), Record::Quote(quote), Record::Invoice(invoice)] {
-            let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[tech.clone()], invoices: &invoices, sections, today: T0.date() });
+            let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[tech.clone()], invoices: &invoices, sections, now: T0 });
             let json = serde_json::to_string(&view).unwrap();
             prop_assert!(!json.contains(&marker), "marker leaked: {json}");
             prop_assert!(!json.contains(&marker.to_lowercase()), "staff email leaked");
@@ -370,7 +370,7 @@ proptest! {
             all.push(inv);
         }
         let record = Record::WorkOrder(wo);
-        let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[], invoices: &all, sections, today: T0.date() });
+        let view = project(&Projection { org: &org, record: &record, client: Some(&client), staff: &[], invoices: &all, sections, now: T0 });
         let portico_core::view::ViewBody::WorkOrder(body) = &view.body else { panic!("a work order view") };
         let shown: Vec<String> = body.invoices.iter().flatten().map(|i| i.number.clone()).collect();
         if sections.is_on(Section::Invoices) {
