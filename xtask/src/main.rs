@@ -144,49 +144,19 @@ fn bench() -> Result<()> {
         "--bench",
         "policy",
     ])?;
-    // Needs PostgreSQL for its PostgreSQL rows (PORTICO_BENCH_POSTGRES_URL); see the bench's docs.
-    cargo(&[
-        "bench",
-        "--locked",
-        "--package",
-        "portico-store",
-        "--bench",
-        "lookup",
-    ])?;
-    // Starts the real binary on SQLite and on PostgreSQL (PORTICO_BENCH_POSTGRES_URL).
-    cargo(&[
-        "bench",
-        "--locked",
-        "--package",
-        "portico-server",
-        "--bench",
-        "write_path",
-    ])?;
-    // The client page under 64 connections beside a static route of the same server.
-    cargo(&[
-        "bench",
-        "--locked",
-        "--package",
-        "portico-server",
-        "--bench",
-        "pages",
-    ])?;
-    // Messages per second from the outbox to a local SMTP server, one dispatcher and two.
-    cargo(&[
-        "bench",
-        "--locked",
-        "--package",
-        "portico-server",
-        "--bench",
-        "mail",
-    ])?;
-    // A minute of mixed load with 500 live streams and a guesser rotating addresses.
-    cargo(&[
-        "bench",
-        "--locked",
-        "--package",
-        "portico-server",
-        "--bench",
-        "soak",
-    ])
+    for (package, bench) in [
+        // Needs PostgreSQL for its PostgreSQL rows (PORTICO_BENCH_POSTGRES_URL); see its docs.
+        ("portico-store", "lookup"),
+        // Starts the real binary on SQLite and on PostgreSQL (PORTICO_BENCH_POSTGRES_URL).
+        ("portico-server", "write_path"),
+        // The client page under 64 connections beside a static route of the same server.
+        ("portico-server", "pages"),
+        // Messages per second from the outbox to a local SMTP server, one dispatcher and two.
+        ("portico-server", "mail"),
+        // A minute of mixed load with 500 live streams and a guesser rotating addresses.
+        ("portico-server", "soak"),
+    ] {
+        cargo(&["bench", "--locked", "--package", package, "--bench", bench])?;
+    }
+    Ok(())
 }
