@@ -7,9 +7,10 @@ use time::{Duration, OffsetDateTime};
 use crate::model::{
     ActivityEntry, Attachment, Client, ClientId, Contact, CostLine, Currency, Email, FileId,
     Invoice, InvoiceStatus, LineItem, Org, OrgId, OrgSettings, Part, Plan, Quote, QuoteStatus,
-    RecordId, Role, Schedule, Staff, StaffId, Task, TaskId, TaxRate, TimeEntry, Update, UpdateId,
-    WorkOrder, WorkStatus,
+    RecordId, RecordRef, Role, Schedule, Sections, Share, ShareId, ShareState, Staff, StaffId,
+    Task, TaskId, TaxRate, TimeEntry, Update, UpdateId, WorkOrder, WorkStatus,
 };
+use crate::token::{KeyId, Nonce, TokenHash};
 
 /// A fixed moment all fixtures start from.
 pub const T0: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
@@ -262,6 +263,27 @@ pub fn invoice(
         amount_paid: Decimal::new(10000, 2),
         due_date: Some(date!(2026 - 03 - 30)),
         internal_notes: "Chase after 30 days.".into(),
+    }
+}
+
+/// An active share of `record` to the fixture client's email, showing every section, enabled
+/// by `owner` at [`T0`], never opened and with no expiry.
+pub fn share(org: &OrgId, record: RecordRef) -> Share {
+    Share {
+        id: ShareId(uuid::Uuid::from_bytes([7; 16])),
+        org_id: org.clone(),
+        record,
+        recipient: Email::parse("jordan@client.example").expect("valid"),
+        sections: Sections::ALL,
+        state: ShareState::Active,
+        key_id: KeyId(1),
+        nonce: Nonce([7; 32]),
+        token_hash: TokenHash([7; 32]),
+        expires_at: None,
+        created_at: T0,
+        created_by: id("owner"),
+        first_opened_at: None,
+        last_opened_at: None,
     }
 }
 

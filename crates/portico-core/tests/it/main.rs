@@ -15,3 +15,4 @@ mod service;
 mod snapshots;
 mod spec;
 mod support;
+mod tables;
