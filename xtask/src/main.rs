@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
+const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | mutants [PATH] | tidy>
   ci       fmt check, clippy -D warnings, all tests (including the check that docs/openapi.json
            is current), cargo deny (bans licenses sources), tidy
   codegen  rewrite docs/openapi.json from the code
@@ -15,6 +15,8 @@ const USAGE: &str = "usage: cargo xtask <ci | bench | codegen | tidy>
            shares; the API's write path on SQLite and PostgreSQL; the client page
            under 64 connections against a static route; mail from the outbox
            to a local SMTP server; a one-minute soak with live streams and a guesser)
+  mutants  mutation testing (cargo-mutants) of portico-core's policy/, or of PATH (a file or a
+           folder under crates/<crate>/src): prints the score; fails on a missed mutant
   tidy     check that portico-core's dependencies stay on its allow-list";
 
 fn main() -> Result<()> {
@@ -24,6 +26,7 @@ fn main() -> Result<()> {
         Some("bench") => bench(),
         Some("tidy") => tidy::check(),
         Some("codegen") => codegen(),
+        Some("mutants") => mutants(std::env::args().nth(2).as_deref()),
         _ => {
             eprintln!("{USAGE}");
             bail!("unknown or missing task")
@@ -107,6 +110,77 @@ fn cargo_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result<()>
         .with_context(|| format!("could not run cargo {}", args.join(" ")))?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Mutation testing: every mutant cargo-mutants makes of the code under `path` must make a test
+/// of its crate fail. Prints the score and where the details are.
+fn mutants(path: Option<&str>) -> Result<()> {
+    let path = path
+        .unwrap_or("crates/portico-core/src/policy")
+        .trim_end_matches('/');
+    let package = path
+        .strip_prefix("crates/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|p| !p.is_empty() && path.contains("/src"))
+        .with_context(|| format!("{path}: give a file or folder under crates/<crate>/src"))?;
+    if !std::path::Path::new(path).exists() {
+        bail!("{path} does not exist");
+    }
+    let filter = if std::path::Path::new(path).is_dir() {
+        format!("{path}/**")
+    } else {
+        path.to_owned()
+    };
+    let output = "target/mutants";
+    let args = [
+        "mutants",
+        "--package",
+        package,
+        "--file",
+        &filter,
+        "--output",
+        output,
+        "--timeout",
+        "300",
+    ];
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .context("could not run cargo mutants")?;
+    let out = std::path::Path::new(output).join("mutants.out");
+    let count = |name: &str| -> usize {
+        std::fs::read_to_string(out.join(name))
+            .map_or(0, |s| s.lines().filter(|l| !l.trim().is_empty()).count())
+    };
+    let (caught, missed, timeout, unviable) = (
+        count("caught.txt"),
+        count("missed.txt"),
+        count("timeout.txt"),
+        count("unviable.txt"),
+    );
+    let viable = caught + missed + timeout;
+    if viable == 0 {
+        bail!(
+            "cargo mutants made no viable mutant of {path} ({status}); is it installed? \
+             cargo install cargo-mutants --locked"
+        );
+    }
+    eprintln!(
+        "mutants: {path}: {caught} of {viable} viable mutants caught, {missed} missed, \
+         {timeout} timed out ({unviable} did not build); details in {}",
+        out.display()
+    );
+    if missed + timeout > 0 {
+        for name in ["missed.txt", "timeout.txt"] {
+            eprint!(
+                "{}",
+                std::fs::read_to_string(out.join(name)).unwrap_or_default()
+            );
+        }
+        bail!("{} mutant(s) of {path} survived", missed + timeout);
     }
     Ok(())
 }

@@ -12,16 +12,16 @@ use time::{Duration, OffsetDateTime};
 
 use portico_core::model::Role;
 use portico_core::model::{
-    Client, Currency, DecisionKind, Email, Invoice, InvoiceStatus, LinkReason, NotificationKind,
-    Org, Plan, Quote, QuoteDecision, QuoteStatus, Record, Section, Sections, Share, ShareState,
-    Signature, Task, TaxRate, Update, WorkOrder, WorkStatus,
+    Attachment, Client, Currency, DecisionKind, Email, Invoice, InvoiceStatus, LinkReason,
+    NotificationKind, Org, Plan, Quote, QuoteDecision, QuoteStatus, Record, Section, Sections,
+    Share, ShareState, Signature, Task, TaxRate, Update, WorkOrder, WorkStatus,
 };
 use portico_core::policy::access::{
     Access, ShareDenied, SharingBlocked, access, share_preconditions,
 };
 use portico_core::policy::expiry::{HOST_CLOCK_SKEW, InFuture, expiry, stamp_transitions};
 use portico_core::policy::notify::{Stale, at_send_time, client_events};
-use portico_core::policy::permissions::{can_manage_org, can_share};
+use portico_core::policy::permissions::{can_manage_org, can_share, changes_what_clients_see};
 use portico_core::policy::project::due;
 use portico_core::policy::prompt::{SharePrompt, changed_sections, share_prompt};
 use portico_core::policy::quote::{
@@ -1389,4 +1389,134 @@ fn n1_n3_what_a_queued_update_or_link_email_still_says_table() {
         Sections::NONE,
         Ok(link.clone()),
     );
+}
+
+fn check_sees(row: &str, edit: fn(&mut WorkOrder), by_default: bool, expect: bool) {
+    let (old, new) = (
+        Record::WorkOrder(work_order()),
+        Record::WorkOrder(edited(edit)),
+    );
+    let got = changes_what_clients_see(Some(&old), &new, by_default);
+    assert_eq!(got, expect, "row: {row}");
+}
+
+fn new_file(shared: bool) -> Attachment {
+    Attachment {
+        id: fixtures::file_id("f9"),
+        name: "after.jpg".into(),
+        content_type: "image/jpeg".into(),
+        caption: None,
+        shared,
+    }
+}
+
+#[test]
+fn s1_which_update_changes_only_sharing_roles_may_make_table() {
+    check_sees("nothing", |_| {}, false, false);
+    check_sees(
+        "an update shared",
+        |w| w.updates[1].shared = true,
+        false,
+        true,
+    );
+    check_sees(
+        "a shared update edited",
+        |w| w.updates[0].body.push('!'),
+        false,
+        true,
+    );
+    check_sees(
+        "a shared update unshared",
+        |w| w.updates[0].shared = false,
+        false,
+        true,
+    );
+    check_sees(
+        "a shared update removed",
+        |w| drop(w.updates.remove(0)),
+        false,
+        true,
+    );
+    check_sees(
+        "an internal update edited",
+        |w| w.updates[1].body.push('!'),
+        false,
+        false,
+    );
+    check_sees(
+        "an internal update removed",
+        |w| drop(w.updates.remove(1)),
+        false,
+        false,
+    );
+}
+
+#[test]
+fn s1_which_file_changes_only_sharing_roles_may_make_table() {
+    check_sees("a file shared", |w| w.files[1].shared = true, false, true);
+    check_sees(
+        "a shared file unshared",
+        |w| w.files[0].shared = false,
+        false,
+        true,
+    );
+    check_sees(
+        "a shared file renamed",
+        |w| w.files[0].name = "b.jpg".into(),
+        false,
+        true,
+    );
+    check_sees(
+        "a shared file re-captioned",
+        |w| w.files[0].caption = None,
+        false,
+        true,
+    );
+    check_sees(
+        "a shared file removed",
+        |w| drop(w.files.remove(0)),
+        false,
+        true,
+    );
+    check_sees(
+        "an internal file renamed",
+        |w| w.files[1].name = "m.jpg".into(),
+        false,
+        false,
+    );
+    check_sees(
+        "an internal file removed",
+        |w| drop(w.files.remove(1)),
+        false,
+        false,
+    );
+    check_sees(
+        "a new file shared",
+        |w| w.files.push(new_file(true)),
+        false,
+        true,
+    );
+    check_sees(
+        "a new file shared by the org's default",
+        |w| w.files.push(new_file(true)),
+        true,
+        false,
+    );
+    check_sees(
+        "a new internal file",
+        |w| w.files.push(new_file(false)),
+        false,
+        false,
+    );
+    let status_and_tasks: fn(&mut WorkOrder) = |w| {
+        w.status = WorkStatus::Completed;
+        w.tasks[0].done = true;
+        w.internal_notes.push('!');
+    };
+    check_sees("status, tasks and notes", status_and_tasks, false, false);
+    let created = Record::WorkOrder(work_order());
+    let got = changes_what_clients_see(None, &created, false);
+    assert!(got, "row: created with a shared update and a shared file");
+    let q = Record::Quote(fixtures::quote(&org().id, "q1", Some(&client().id)));
+    assert!(!changes_what_clients_see(None, &q, false), "row: a quote");
 }
