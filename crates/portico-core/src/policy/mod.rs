@@ -9,3 +9,4 @@ pub mod permissions;
 pub mod project;
 pub mod prompt;
 pub mod quote;
+pub mod retry;

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::Portico;
 use crate::model::{LinkReason, Notification, NotificationKind, Org, Record};
-use crate::policy::notify;
+use crate::policy::{notify, retry};
 use crate::ports::{Composer, MailContext, MailError, Mailer, Outbox, OutgoingEmail, StoreError};
 
 /// How a dispatcher behaves.
@@ -24,6 +24,17 @@ pub struct DispatchConfig {
     pub max_backoff: Duration,
     /// A notification still failing this long after it was created goes dead.
     pub give_up_after: Duration,
+}
+
+impl DispatchConfig {
+    /// The retry rule of this configuration.
+    pub fn backoff(&self) -> retry::Backoff {
+        retry::Backoff {
+            first: self.first_backoff,
+            max: self.max_backoff,
+            give_up_after: self.give_up_after,
+        }
+    }
 }
 
 impl Default for DispatchConfig {
@@ -189,7 +200,7 @@ impl Portico {
         }
     }
 
-    /// A temporary failure: back off, or give up once the notification is old enough.
+    /// A temporary failure: back off, or give up once the notification is old enough (N5).
     fn failed(
         &self,
         notification: &Notification,
@@ -197,22 +208,16 @@ impl Portico {
         now: OffsetDateTime,
         reason: &str,
     ) -> Outcome {
-        if now - notification.created_at >= config.give_up_after {
-            Outcome::Dead(format!("gave up: {reason}"))
-        } else {
-            Outcome::Retry {
-                at: now + self.jittered(backoff(config, notification.attempts)),
+        let mut random = [0u8; 1];
+        self.ports.random.fill(&mut random);
+        let (created, attempts) = (notification.created_at, notification.attempts);
+        match retry::after_failure(&config.backoff(), created, attempts, now, random[0]) {
+            retry::Next::GiveUp => Outcome::Dead(format!("gave up: {reason}")),
+            retry::Next::RetryAt(at) => Outcome::Retry {
+                at,
                 reason: reason.to_owned(),
-            }
+            },
         }
-    }
-
-    /// `delay` plus up to a quarter more, at random, so retries after an outage do not all
-    /// arrive at once.
-    fn jittered(&self, delay: Duration) -> Duration {
-        let mut byte = [0u8; 1];
-        self.ports.random.fill(&mut byte);
-        delay + delay * i32::from(byte[0]) / (4 * 255)
     }
 
     /// The message of `n` as it stands now (N1–N4 at send time): the share's current recipient
@@ -271,14 +276,9 @@ impl Portico {
 }
 
 /// The delay before the next attempt after `attempts` tries: doubling, capped (before a jitter
-/// of up to a quarter more).
+/// of up to a quarter more); see [`retry::delay`].
 pub fn retry_delay(config: &DispatchConfig, attempts: u32) -> Duration {
-    backoff(config, attempts)
-}
-
-fn backoff(config: &DispatchConfig, attempts: u32) -> Duration {
-    let factor = 1_i32 << attempts.saturating_sub(1).min(20);
-    (config.first_backoff * factor).min(config.max_backoff)
+    retry::delay(&config.backoff(), attempts)
 }
 
 /// Escapes text for HTML.

@@ -27,6 +27,7 @@ use portico_core::policy::prompt::{SharePrompt, changed_sections, share_prompt};
 use portico_core::policy::quote::{
     ClientDecision, DecisionDenied, MAX_MESSAGE_CHARS, QuoteLocked, decidable, decide, revise,
 };
+use portico_core::policy::retry::{self, Backoff, Next};
 use portico_core::testing::fixtures::{self, T0};
 use portico_core::view::Due;
 
@@ -1519,4 +1520,58 @@ fn s1_which_file_changes_only_sharing_roles_may_make_table() {
     assert!(got, "row: created with a shared update and a shared file");
     let q = Record::Quote(fixtures::quote(&org().id, "q1", Some(&client().id)));
     assert!(!changes_what_clients_see(None, &q, false), "row: a quote");
+}
+
+// ---------------------------------------------------------------------------------------------
+// N5: when a failed email is tried again
+
+#[test]
+fn n5_when_a_failed_email_is_tried_again_table() {
+    let backoff = Backoff {
+        first: Duration::seconds(30),
+        max: Duration::hours(1),
+        give_up_after: Duration::days(3),
+    };
+    let secs = Duration::seconds;
+    for (row, attempts, expect) in [
+        ("after the first try", 1, secs(30)),
+        ("no try yet counts as the first", 0, secs(30)),
+        ("after the second", 2, secs(60)),
+        ("after the third", 3, secs(120)),
+        ("the last below the cap", 7, secs(1920)),
+        ("capped", 8, Duration::hours(1)),
+        ("capped however many", u32::MAX, Duration::hours(1)),
+    ] {
+        assert_eq!(retry::delay(&backoff, attempts), expect, "row: {row}");
+    }
+    for (row, random, expect) in [
+        ("no jitter", 0, secs(400)),
+        ("a fifth of the way", 51, secs(420)),
+        ("a quarter more at most", 255, secs(500)),
+    ] {
+        assert_eq!(retry::jittered(secs(400), random), expect, "row: {row}");
+    }
+    let created = NOW - Duration::days(1);
+    for (row, now, random, expect) in [
+        ("young: retried", NOW, 0, Next::RetryAt(NOW + secs(120))),
+        ("with jitter", NOW, 255, Next::RetryAt(NOW + secs(150))),
+        (
+            "a second short of giving up",
+            created + Duration::days(3) - secs(1),
+            0,
+            Next::RetryAt(created + Duration::days(3) + secs(119)),
+        ),
+        (
+            "exactly old enough: given up",
+            created + Duration::days(3),
+            0,
+            Next::GiveUp,
+        ),
+    ] {
+        assert_eq!(
+            retry::after_failure(&backoff, created, 3, now, random),
+            expect,
+            "row: {row}"
+        );
+    }
 }
