@@ -8,6 +8,9 @@
 //! - [`ports`]: the traits adapters implement.
 //! - [`service`]: the use cases over the ports.
 //! - `testing` (feature): in-memory fakes of every port and the storage conformance suite.
+//!
+// The crate's README follows; its example is compiled and run as a doctest.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

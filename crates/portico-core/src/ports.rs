@@ -13,7 +13,7 @@ use crate::model::{
     AuditEntry, Client, Email, FileId, Invoice, Money, Notification, NotificationId, Org, OrgId,
     Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
 };
-use crate::token::{ApiKeyHash, Nonce, TokenHash};
+use crate::token::{ApiKeyHash, Nonce, ShareToken, TokenHash};
 
 /// An adapter's own failure, kept as the source of the error.
 pub type BackendError = Box<dyn StdError + Send + Sync>;
@@ -409,6 +409,13 @@ pub struct Checkout {
 pub trait Payments: Send + Sync {
     /// Creates a checkout for the amount due. MUST NOT charge anything by itself.
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, BackendError>;
+}
+
+/// Where a client opens a share. The adapter that serves the pages owns the URL layout and its
+/// public base; the core only hands it tokens.
+pub trait Links: Send + Sync {
+    /// The address that opens the share whose token is `token`.
+    fn share(&self, token: &ShareToken) -> String;
 }
 
 /// The time. The core never reads the system clock itself.

@@ -126,6 +126,7 @@ fn main() {
             clock: Arc::new(ManualClock::new(T0)),
             random: Arc::new(SeededRandomness::new(1)),
             blobs: Arc::new(MemoryBlobs::default()),
+            links: Arc::new(portico_core::testing::BaseLinks("http://127.0.0.1:8080".into())),
         };
         let portico = Portico::new(ports, TokenKeys::new(KeyId(1), &[5; 32]).unwrap(), ServiceConfig::default())
             .with_composer(Arc::new(TemplateComposer));

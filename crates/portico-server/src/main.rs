@@ -112,9 +112,9 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandomness),
         blobs: Arc::new(blobs),
+        links: Arc::new(portico_http::PageLinks::new(&settings.public_url)),
     };
     let config = ServiceConfig {
-        public_url: settings.public_url.clone(),
         max_file_bytes: settings.max_file_bytes as u64,
         burst_window: time::Duration::try_from(settings.burst_window)
             .unwrap_or(time::Duration::minutes(2)),

@@ -27,16 +27,14 @@ use crate::model::{
 };
 use crate::policy::notify;
 use crate::ports::{
-    Blobs, Change, Changes, Clock, Composer, Outbox, Randomness, Store, StoreError, UnitOfWork,
+    Blobs, Change, Changes, Clock, Composer, Links, Outbox, Randomness, Store, StoreError,
+    UnitOfWork,
 };
 use crate::token::{KeyError, TokenKeys};
 
 /// Settings of the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceConfig {
-    /// The public base URL links are built from, e.g. `https://share.example.com` (never taken
-    /// from a request).
-    pub public_url: String,
     /// How long a bursting notification waits to gather more of its kind (N6).
     pub burst_window: Duration,
     /// The largest photo or file kept, in bytes.
@@ -46,7 +44,6 @@ pub struct ServiceConfig {
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
-            public_url: "http://127.0.0.1:8080".to_owned(),
             burst_window: Duration::minutes(2),
             max_file_bytes: 25 * 1024 * 1024,
         }
@@ -64,6 +61,8 @@ pub struct Ports {
     pub random: Arc<dyn Randomness>,
     /// Photo and file bytes.
     pub blobs: Arc<dyn Blobs>,
+    /// The addresses of shares (the page adapter's layout).
+    pub links: Arc<dyn Links>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -118,10 +117,6 @@ pub(crate) use retry_on_conflict;
 impl Portico {
     /// A service over `ports`, deriving tokens with `keys`.
     pub fn new(ports: Ports, keys: TokenKeys, config: ServiceConfig) -> Self {
-        let mut config = config;
-        while config.public_url.ends_with('/') {
-            config.public_url.pop();
-        }
         Self {
             ports,
             keys,
@@ -184,10 +179,10 @@ impl Portico {
         self.ports.clock.now()
     }
 
-    /// The link of a share: `{public_url}/s/{token}`.
+    /// The link of a share, as the [`Links`] port lays it out.
     pub fn link(&self, share: &Share) -> Result<String, KeyError> {
         let token = self.keys.derive(share.key_id, &share.nonce)?;
-        Ok(format!("{}/s/{}", self.config.public_url, token.expose()))
+        Ok(self.ports.links.share(&token))
     }
 
     /// Queues `kind` for `share`'s recipient (or `to`), merging it into an open burst (N6).

@@ -21,9 +21,20 @@ use time::{Duration, OffsetDateTime};
 pub use memory::MemoryStore;
 
 use crate::ports::{
-    BackendError, Blob, BlobKey, BlobMeta, Blobs, Checkout, CheckoutRequest, Clock, MailError,
-    Mailer, OutgoingEmail, Payments, Randomness,
+    BackendError, Blob, BlobKey, BlobMeta, Blobs, Checkout, CheckoutRequest, Clock, Links,
+    MailError, Mailer, OutgoingEmail, Payments, Randomness,
 };
+use crate::token::ShareToken;
+
+/// Share links under a fixed base, laid out as `{base}/s/{token}` like the page adapter's.
+#[derive(Debug, Clone)]
+pub struct BaseLinks(pub String);
+
+impl Links for BaseLinks {
+    fn share(&self, token: &ShareToken) -> String {
+        format!("{}/s/{}", self.0.trim_end_matches('/'), token.expose())
+    }
+}
 
 /// The environment variable naming the file where skipped checks are listed
 /// (`cargo xtask ci` sets it and prints the list at its end).

@@ -254,14 +254,12 @@ fn s3_rotating_the_key_keeps_old_links_and_mints_new_ones_under_the_new_key() {
         clock: w.clock.clone(),
         random: Arc::new(SeededRandomness::new(99)),
         blobs: Arc::new(MemoryBlobs::default()),
+        links: Arc::new(portico_core::testing::BaseLinks("https://share.example".into())),
     };
     let portico = Portico::new(
         ports.clone(),
         rotated,
-        ServiceConfig {
-            public_url: "https://share.example".into(),
-            ..ServiceConfig::default()
-        },
+        ServiceConfig::default(),
     );
     assert!(matches!(
         w.block_on(portico.open_link(token(&old))).unwrap(),

@@ -53,12 +53,10 @@ impl World {
             clock: clock.clone(),
             random: Arc::new(SeededRandomness::new(seed)),
             blobs: blobs.clone(),
+            links: Arc::new(portico_core::testing::BaseLinks("https://share.example/".into())),
         };
         let keys = TokenKeys::new(KeyId(1), SECRET).unwrap();
-        let config = ServiceConfig {
-            public_url: "https://share.example/".into(),
-            ..ServiceConfig::default()
-        };
+        let config = ServiceConfig::default();
         let portico = Portico::new(ports, keys, config);
         let org = fixtures::org("org1");
         let client = fixtures::client(&org.id, "c1");

@@ -33,6 +33,28 @@ use portico_core::view::CompanyCard;
 use serde::Deserialize;
 
 pub(crate) use self::cache::PageCache;
+
+/// The pages' link layout, `{public_url}/s/{token}`: the core's [`portico_core::ports::Links`]
+/// port, so the core hands out tokens and this adapter, which serves them, says where.
+#[derive(Debug, Clone)]
+pub struct PageLinks {
+    base: String,
+}
+
+impl PageLinks {
+    /// Links under `public_url` (a trailing slash is ignored).
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            base: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl portico_core::ports::Links for PageLinks {
+    fn share(&self, token: &portico_core::token::ShareToken) -> String {
+        format!("{}/s/{}", self.base, token.expose())
+    }
+}
 use self::guard::{Budget, Throttle};
 use self::live::LiveHub;
 use self::opens::Opens;

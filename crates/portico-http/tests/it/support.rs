@@ -47,12 +47,10 @@ pub fn parts() -> (
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(11)),
         blobs: blobs.clone(),
+        links: Arc::new(portico_http::PageLinks::new("https://share.example")),
     };
     let keys = TokenKeys::new(KeyId(1), &[3; 32]).unwrap();
-    let config = ServiceConfig {
-        public_url: "https://share.example".into(),
-        ..ServiceConfig::default()
-    };
+    let config = ServiceConfig::default();
     let portico = Portico::new(ports, keys, config).with_outbox(Arc::new(store.clone()));
     (portico, store, clock, blobs, counting)
 }

@@ -42,12 +42,10 @@ pub async fn world() -> World {
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(5)),
         blobs: Arc::new(MemoryBlobs::default()),
+        links: Arc::new(portico_core::testing::BaseLinks("https://share.example".into())),
     };
     let keys = TokenKeys::new(KeyId(1), &[9; 32]).unwrap();
-    let config = ServiceConfig {
-        public_url: "https://share.example".into(),
-        ..ServiceConfig::default()
-    };
+    let config = ServiceConfig::default();
     let portico = Portico::new(ports, keys, config);
     let org = fixtures::org("org1");
     let owner = fixtures::staff(&org.id, "owner", Role::Owner);
