@@ -6,7 +6,6 @@ use portico_core::model::{
     OrgSettings, Plan, Record, RecordKind, RecordRef, Role, Sections, Share, ShareId, ShareState,
     Staff, Versioned,
 };
-use portico_core::policy::notify::status_label;
 use portico_core::ports::StoreError;
 use portico_core::token::{KeyId, Nonce, TokenHash};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -171,7 +170,7 @@ pub(crate) fn record_to_row(
         client_id: Set(record.client_id().map(|c| c.as_str().to_owned())),
         work_order_id: Set(work_order),
         title: Set(record.title().to_owned()),
-        status: Set(status_label(record).to_owned()),
+        status: Set(record.status_label().to_owned()),
         currency: Set(currency.code().to_owned()),
         total: Set(total.map(Amount)),
         amount_due: Set(due.map(Amount)),

@@ -461,6 +461,29 @@ impl Record {
         }
     }
 
+    /// The status label every page shows (V2), status emails carry and stores index: a work
+    /// order's status; a quote's decision, or draft / awaiting decision; an invoice's draft or
+    /// payment status.
+    pub fn status_label(&self) -> &'static str {
+        match self {
+            Record::WorkOrder(wo) => wo.status.as_str(),
+            Record::Quote(q) => match (&q.decision, q.status) {
+                (Some(d), _) => d.kind.as_str(),
+                (None, QuoteStatus::Draft) => "draft",
+                (None, QuoteStatus::Sent) => "awaiting_decision",
+            },
+            Record::Invoice(inv) => match inv.status {
+                InvoiceStatus::Draft => "draft",
+                _ => match inv.payment_status() {
+                    PaymentStatus::Unpaid => "unpaid",
+                    PaymentStatus::PartiallyPaid => "partially_paid",
+                    PaymentStatus::Paid => "paid",
+                    PaymentStatus::Void => "void",
+                },
+            },
+        }
+    }
+
     /// Kind and id together.
     pub fn reference(&self) -> RecordRef {
         RecordRef {

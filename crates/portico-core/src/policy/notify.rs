@@ -5,8 +5,7 @@ use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    InvoiceStatus, NotificationKind, Org, PaymentStatus, QuoteStatus, Record, Section, Sections,
-    Share, TaskId, Topic, UpdateId,
+    NotificationKind, Org, Record, Section, Sections, Share, TaskId, Topic, UpdateId,
 };
 use crate::policy::access::sharing_available;
 use crate::ports::Visit;
@@ -23,27 +22,6 @@ pub fn visit_named(kind: &NotificationKind, sections: Sections, record: &Record)
     })
 }
 
-/// The status label every page shows (V2) and status emails carry.
-pub fn status_label(record: &Record) -> &'static str {
-    match record {
-        Record::WorkOrder(wo) => wo.status.as_str(),
-        Record::Quote(q) => match (&q.decision, q.status) {
-            (Some(d), _) => d.kind.as_str(),
-            (None, QuoteStatus::Draft) => "draft",
-            (None, QuoteStatus::Sent) => "awaiting_decision",
-        },
-        Record::Invoice(inv) => match inv.status {
-            InvoiceStatus::Draft => "draft",
-            _ => match inv.payment_status() {
-                PaymentStatus::Unpaid => "unpaid",
-                PaymentStatus::PartiallyPaid => "partially_paid",
-                PaymentStatus::Paid => "paid",
-                PaymentStatus::Void => "void",
-            },
-        },
-    }
-}
-
 /// N1: whether `share` may mail its client at `now`: enabled, not revoked, not expired, the
 /// org's switch on and its plan including sharing.
 pub fn may_mail(share: &Share, org: &Org, now: OffsetDateTime) -> bool {
@@ -55,7 +33,7 @@ pub fn may_mail(share: &Share, org: &Org, now: OffsetDateTime) -> bool {
 /// shared (updates on) mail; nothing else does.
 pub fn client_events(old: &Record, new: &Record, sections: Sections) -> Vec<NotificationKind> {
     let mut events = Vec::new();
-    let (from, to) = (status_label(old), status_label(new));
+    let (from, to) = (old.status_label(), new.status_label());
     if from != to {
         events.push(NotificationKind::StatusChanged {
             from: from.to_owned(),
@@ -192,7 +170,7 @@ pub fn at_send_time(
     let record = record.ok_or(Stale::RecordGone)?;
     match kind {
         NotificationKind::StatusChanged { from, .. } => {
-            let now = status_label(record);
+            let now = record.status_label();
             if now == from {
                 return Err(Stale::StatusUnchanged(now.to_owned()));
             }

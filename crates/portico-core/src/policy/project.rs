@@ -5,7 +5,6 @@ use crate::model::{
     Client, Invoice, InvoiceStatus, LineItem, Money, Org, PaymentStatus, Quote, Record, Section,
     Sections, Staff, StaffId, WorkOrder, totals,
 };
-use crate::policy::notify::status_label;
 use crate::policy::quote;
 use crate::view::{
     ClientInfoView, ClientView, CompanyCard, DecisionView, Due, FileView, InvoiceSummaryView,
@@ -56,7 +55,7 @@ pub fn project(p: &Projection<'_>) -> ClientView {
         company: company_card(p.org),
         kind: p.record.kind(),
         title: p.record.title().to_owned(),
-        status: status_label(p.record).to_owned(),
+        status: p.record.status_label().to_owned(),
         body,
         presentation,
     }

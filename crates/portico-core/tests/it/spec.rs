@@ -744,7 +744,6 @@ fn s7_an_expired_link_stays_no_longer_active_after_the_record_is_shared_again() 
 #[test]
 fn n2_every_record_state_has_its_own_status_label() {
     use portico_core::model::{QuoteStatus, WorkOrder};
-    use portico_core::policy::notify::status_label;
     let org = fixtures::org("o").id;
     let client = fixtures::client(&org, "c").id;
     let mut quote = fixtures::quote(&org, "q", Some(&client));
@@ -752,7 +751,7 @@ fn n2_every_record_state_has_its_own_status_label() {
     let mut labels = Vec::new();
     for status in [QuoteStatus::Draft, QuoteStatus::Sent] {
         quote.status = status;
-        labels.push(status_label(&Record::Quote(quote.clone())));
+        labels.push(Record::Quote(quote.clone()).status_label());
     }
     for (status, paid) in [
         (InvoiceStatus::Draft, "0"),
@@ -763,10 +762,10 @@ fn n2_every_record_state_has_its_own_status_label() {
     ] {
         invoice.status = status;
         invoice.amount_paid = paid.parse().unwrap();
-        labels.push(status_label(&Record::Invoice(invoice.clone())));
+        labels.push(Record::Invoice(invoice.clone()).status_label());
     }
     let wo: WorkOrder = fixtures::work_order(&org, "w", Some(&client), None);
-    labels.push(status_label(&Record::WorkOrder(wo)));
+    labels.push(Record::WorkOrder(wo).status_label());
     assert_eq!(
         labels,
         [
