@@ -11,7 +11,6 @@ use portico_core::model::{
     RecordKind, RecordRef, Role, Schedule, Staff, StaffId, Task, TaxRate, TimeEntry, Update,
     WorkOrder, WorkStatus,
 };
-use portico_core::ports::{Store, StoreError};
 use portico_core::service::EnableShare;
 use portico_core::token::ApiKey;
 use rust_decimal::Decimal;
@@ -74,12 +73,7 @@ async fn upload_photos(portico: &Portico, org: &OrgId, owner: &StaffId) -> Resul
 }
 
 /// Seeds the demo and returns its links.
-pub async fn seed(
-    portico: &Portico,
-    store: &dyn Store,
-    secret: &[u8],
-    public_url: &str,
-) -> Result<DemoLinks> {
+pub async fn seed(portico: &Portico, secret: &[u8], public_url: &str) -> Result<DemoLinks> {
     let org_id: OrgId = id("demo")?;
     portico
         .put_org(&Org {
@@ -150,21 +144,7 @@ pub async fn seed(
     };
 
     let key = demo_key(secret)?;
-    let hash = key.hash();
-    let key_id = uuid_from(&hash.0);
-    match store
-        .insert_api_key(
-            key_id,
-            &org_id,
-            &hash,
-            "demo",
-            portico_core::ports::Clock::now(&crate::system::SystemClock),
-        )
-        .await
-    {
-        Ok(()) | Err(StoreError::Conflict(_)) => {}
-        Err(e) => return Err(e.into()),
-    }
+    portico.ensure_api_key(&org_id, "demo", &key).await?;
     Ok(DemoLinks {
         api_base: format!("{}/v1", public_url.trim_end_matches('/')),
         api_key: key.expose().to_owned(),
@@ -340,10 +320,4 @@ fn records(org: &OrgId, client: &ClientId, owner: &StaffId, tech: &StaffId) -> R
         Record::Quote(quote),
         Record::Invoice(invoice),
     ])
-}
-
-fn uuid_from(bytes: &[u8; 32]) -> uuid::Uuid {
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&bytes[..16]);
-    uuid::Uuid::from_bytes(first)
 }

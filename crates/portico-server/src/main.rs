@@ -323,7 +323,7 @@ async fn migrate(settings: &Settings) -> Result<()> {
 async fn demo(settings: &Settings, json: bool) -> Result<()> {
     let store = connect(settings).await?;
     let (portico, secret) = service(settings, &store).await?;
-    let links = demo::seed(&portico, &store, &secret, &settings.public_url).await?;
+    let links = demo::seed(&portico, &secret, &settings.public_url).await?;
     if json {
         println!("{}", serde_json::to_string(&links)?);
     } else {

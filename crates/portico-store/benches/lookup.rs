@@ -123,7 +123,9 @@ async fn measure(store: SeaOrmStore, total: usize) -> Figures {
         clock: Arc::new(ManualClock::new(T0)),
         random: Arc::new(SeededRandomness::new(1)),
         blobs: Arc::new(MemoryBlobs::default()),
-        links: Arc::new(portico_core::testing::BaseLinks("http://127.0.0.1:8080".into())),
+        links: Arc::new(portico_core::testing::BaseLinks(
+            "http://127.0.0.1:8080".into(),
+        )),
     };
     let portico = Portico::new(ports, keys, ServiceConfig::default());
     let hashes: Vec<_> = tokens

@@ -15,16 +15,7 @@ impl Portico {
         org: &OrgId,
         label: &str,
     ) -> Result<(Uuid, ApiKey), RecordError> {
-        if label.chars().count() > 200 {
-            return Err(RecordError::Invalid(
-                "a key label is at most 200 characters".into(),
-            ));
-        }
-        if label.contains('\0') {
-            return Err(RecordError::Invalid(
-                "the key label contains a NUL character".into(),
-            ));
-        }
+        check_label(label)?;
         let mut tx = self.ports.store.begin_read().await?;
         tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
         drop(tx);
@@ -37,6 +28,42 @@ impl Portico {
             .insert_api_key(id, org, &key.hash(), label, self.now())
             .await?;
         Ok((id, key))
+    }
+
+    /// Adds `key`, one the caller made (such as `portico demo`'s, derived from the server secret
+    /// so every run prints the same), to `org`'s keys unless it is there already; returns its id,
+    /// which is derived from the key's hash. Idempotent; a `Conflict` when that key exists but
+    /// is revoked or another org's.
+    pub async fn ensure_api_key(
+        &self,
+        org: &OrgId,
+        label: &str,
+        key: &ApiKey,
+    ) -> Result<Uuid, RecordError> {
+        check_label(label)?;
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(RecordError::UnknownOrg)?;
+        drop(tx);
+        let hash = key.hash();
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&hash.0[..16]);
+        let id = Uuid::from_bytes(first);
+        let store = &self.ports.store;
+        match store
+            .insert_api_key(id, org, &hash, label, self.now())
+            .await
+        {
+            Ok(()) => Ok(id),
+            Err(crate::ports::StoreError::Conflict(_))
+                if store.org_of_api_key(&hash).await?.as_ref() == Some(org) =>
+            {
+                Ok(id)
+            }
+            Err(crate::ports::StoreError::Conflict(_)) => Err(RecordError::Conflict(
+                "this API key exists, revoked or of another org".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The org a presented API key belongs to, if it is a live key.
@@ -93,4 +120,19 @@ impl Portico {
             Err(RecordError::NotOrgManager { role })
         }
     }
+}
+
+/// A key's label: at most 200 characters, no NUL.
+fn check_label(label: &str) -> Result<(), RecordError> {
+    if label.chars().count() > 200 {
+        return Err(RecordError::Invalid(
+            "a key label is at most 200 characters".into(),
+        ));
+    }
+    if label.contains('\0') {
+        return Err(RecordError::Invalid(
+            "the key label contains a NUL character".into(),
+        ));
+    }
+    Ok(())
 }

@@ -222,7 +222,9 @@ fn s5_s10_a_revoked_link_fails_with_the_work_of_an_unknown_one() {
             clock: w.clock.clone(),
             random: Arc::new(portico_core::testing::SeededRandomness::new(1)),
             blobs: w.blobs.clone(),
-            links: Arc::new(portico_core::testing::BaseLinks("https://share.example".into())),
+            links: Arc::new(portico_core::testing::BaseLinks(
+                "https://share.example".into(),
+            )),
         },
         portico_core::token::TokenKeys::new(portico_core::token::KeyId(1), crate::support::SECRET)
             .unwrap(),

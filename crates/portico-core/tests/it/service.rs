@@ -254,13 +254,11 @@ fn s3_rotating_the_key_keeps_old_links_and_mints_new_ones_under_the_new_key() {
         clock: w.clock.clone(),
         random: Arc::new(SeededRandomness::new(99)),
         blobs: Arc::new(MemoryBlobs::default()),
-        links: Arc::new(portico_core::testing::BaseLinks("https://share.example".into())),
+        links: Arc::new(portico_core::testing::BaseLinks(
+            "https://share.example".into(),
+        )),
     };
-    let portico = Portico::new(
-        ports.clone(),
-        rotated,
-        ServiceConfig::default(),
-    );
+    let portico = Portico::new(ports.clone(), rotated, ServiceConfig::default());
     assert!(matches!(
         w.block_on(portico.open_link(token(&old))).unwrap(),
         Opened::View { .. }
@@ -521,6 +519,40 @@ fn i1_api_keys_authenticate_their_org_until_revoked() {
     assert_eq!(
         w.block_on(w.portico.authenticate(key.expose())).unwrap(),
         None
+    );
+}
+
+#[test]
+fn i1_a_key_the_caller_made_is_added_once_and_then_found() {
+    let w = World::new();
+    let key = portico_core::token::ApiKey::from_random([42; 32]);
+    let first = w
+        .block_on(w.portico.ensure_api_key(&w.org, "demo", &key))
+        .unwrap();
+    let again = w
+        .block_on(w.portico.ensure_api_key(&w.org, "demo", &key))
+        .unwrap();
+    assert_eq!(first, again, "the same key keeps its id");
+    let found = w.block_on(w.portico.authenticate(key.expose())).unwrap();
+    assert_eq!(found, Some(w.org.clone()));
+    let listed = w.block_on(w.store.api_keys_of_org(&w.org)).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let other: portico_core::model::OrgId = "org-2".to_owned().try_into().unwrap();
+    w.block_on(w.portico.put_org(&fixtures::org("org-2")))
+        .unwrap();
+    let taken = w.block_on(w.portico.ensure_api_key(&other, "demo", &key));
+    assert!(matches!(taken, Err(RecordError::Conflict(_))), "{taken:?}");
+    w.block_on(w.portico.revoke_api_key(&w.org, first)).unwrap();
+    let revoked = w.block_on(w.portico.ensure_api_key(&w.org, "demo", &key));
+    assert!(
+        matches!(revoked, Err(RecordError::Conflict(_))),
+        "{revoked:?}"
+    );
+    let nowhere = "org-nowhere".to_owned().try_into().unwrap();
+    let unknown = w.block_on(w.portico.ensure_api_key(&nowhere, "demo", &key));
+    assert!(
+        matches!(unknown, Err(RecordError::UnknownOrg)),
+        "{unknown:?}"
     );
 }
 

@@ -53,7 +53,9 @@ impl World {
             clock: clock.clone(),
             random: Arc::new(SeededRandomness::new(seed)),
             blobs: blobs.clone(),
-            links: Arc::new(portico_core::testing::BaseLinks("https://share.example/".into())),
+            links: Arc::new(portico_core::testing::BaseLinks(
+                "https://share.example/".into(),
+            )),
         };
         let keys = TokenKeys::new(KeyId(1), SECRET).unwrap();
         let config = ServiceConfig::default();

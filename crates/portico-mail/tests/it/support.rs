@@ -42,7 +42,9 @@ pub async fn world() -> World {
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(5)),
         blobs: Arc::new(MemoryBlobs::default()),
-        links: Arc::new(portico_core::testing::BaseLinks("https://share.example".into())),
+        links: Arc::new(portico_core::testing::BaseLinks(
+            "https://share.example".into(),
+        )),
     };
     let keys = TokenKeys::new(KeyId(1), &[9; 32]).unwrap();
     let config = ServiceConfig::default();

@@ -73,7 +73,9 @@ async fn scene(store: &SeaOrmStore) -> Scene {
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(3)),
         blobs: Arc::new(MemoryBlobs::default()),
-        links: Arc::new(portico_core::testing::BaseLinks("http://127.0.0.1:8080".into())),
+        links: Arc::new(portico_core::testing::BaseLinks(
+            "http://127.0.0.1:8080".into(),
+        )),
     };
     let keys = TokenKeys::new(KeyId(1), &[7; 32]).unwrap();
     let portico = Portico::new(ports, keys, ServiceConfig::default());
