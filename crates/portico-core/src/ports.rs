@@ -20,6 +20,7 @@ pub type BackendError = Box<dyn StdError + Send + Sync>;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// A version check or uniqueness rule failed: someone else wrote first. Retry from a fresh read.
     #[error("conflict: {0}")]
@@ -274,6 +275,7 @@ pub struct OutgoingEmail {
 
 /// Why a send failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MailError {
     /// Try again later (connection refused, 4xx).
     #[error("temporary mail failure: {0}")]

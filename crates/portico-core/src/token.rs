@@ -81,6 +81,7 @@ impl fmt::Debug for ShareToken {
 
 /// A key the ring cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// Keys must hold at least 32 bytes.
     #[error("a token key must be at least 32 bytes long")]

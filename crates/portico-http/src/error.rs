@@ -5,6 +5,8 @@
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
+use portico_core::policy::access::SharingBlocked;
+use portico_core::policy::permissions::ActorDenied;
 use portico_core::service::{ClientError, FileError, RecordError, ShareError};
 
 /// The body of every error answer.
@@ -88,6 +90,20 @@ impl ApiError {
         ))
     }
 
+    /// A 403 `not_permitted` naming the refused role.
+    fn not_permitted(role: portico_core::model::Role, message: String) -> Self {
+        Self::Forbidden(Self::body(
+            "not_permitted",
+            message,
+            Some(serde_json::json!({ "role": role.as_str() })),
+        ))
+    }
+
+    /// A 409 `conflict`: someone else changed the same thing meanwhile.
+    fn changed_meanwhile() -> Self {
+        Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
+    }
+
     /// A 401 `unauthorized` error.
     pub fn unauthorized() -> Self {
         Self::Unauthorized(Self::body(
@@ -137,30 +153,44 @@ impl ApiError {
     }
 }
 
-impl From<ShareError> for ApiError {
-    fn from(e: ShareError) -> Self {
+impl From<ActorDenied> for ApiError {
+    fn from(e: ActorDenied) -> Self {
         let message = e.to_string();
         match e {
-            ShareError::UnknownOrg => Self::not_found("org"),
-            ShareError::RecordNotFound => Self::not_found("record"),
-            ShareError::ShareNotFound => Self::not_found("share"),
-            ShareError::UnknownStaff => Self::Forbidden(Self::body("unknown_staff", message, None)),
-            ShareError::InactiveStaff => {
-                Self::Forbidden(Self::body("inactive_staff", message, None))
-            }
-            ShareError::NotPermitted { role } => Self::Forbidden(Self::body(
-                "not_permitted",
-                message,
-                Some(serde_json::json!({ "role": role.as_str() })),
-            )),
-            ShareError::PlanRequired { plan, required } => Self::Forbidden(Self::body(
+            ActorDenied::Unknown => Self::Forbidden(Self::body("unknown_staff", message, None)),
+            ActorDenied::Inactive => Self::Forbidden(Self::body("inactive_staff", message, None)),
+            ActorDenied::NotPermitted { role } => Self::not_permitted(role, message),
+            _ => Self::Forbidden(Self::body("forbidden", message, None)),
+        }
+    }
+}
+
+impl From<SharingBlocked> for ApiError {
+    fn from(e: SharingBlocked) -> Self {
+        let message = e.to_string();
+        match e {
+            SharingBlocked::PlanRequired { plan, required } => Self::Forbidden(Self::body(
                 "plan_required",
                 message,
                 Some(serde_json::json!({ "plan": plan, "required": required })),
             )),
-            ShareError::SharingDisabled => {
+            SharingBlocked::SwitchedOff => {
                 Self::Forbidden(Self::body("sharing_disabled", message, None))
             }
+            _ => Self::Forbidden(Self::body("forbidden", message, None)),
+        }
+    }
+}
+
+impl From<ShareError> for ApiError {
+    fn from(e: ShareError) -> Self {
+        let message = e.to_string();
+        match e {
+            ShareError::Actor(denied) => denied.into(),
+            ShareError::Blocked(blocked) => blocked.into(),
+            ShareError::UnknownOrg => Self::not_found("org"),
+            ShareError::RecordNotFound => Self::not_found("record"),
+            ShareError::ShareNotFound => Self::not_found("share"),
             ShareError::NoClient => Self::BadRequest(Self::body("no_client", message, None)),
             ShareError::NoRecipient => Self::BadRequest(Self::body("no_recipient", message, None)),
             ShareError::InvalidEmail(_) => {
@@ -168,11 +198,10 @@ impl From<ShareError> for ApiError {
             }
             ShareError::RecordExpired(_) => Self::Conflict(Self::body("expired", message, None)),
             ShareError::Revoked => Self::Conflict(Self::body("revoked", message, None)),
-            ShareError::Conflict(_) => {
-                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
-            }
+            ShareError::Conflict(_) => Self::changed_meanwhile(),
             ShareError::Key(ref inner) => Self::internal(inner),
             ShareError::Backend(ref inner) => Self::internal(inner.as_ref()),
+            ref other => Self::internal(other),
         }
     }
 }
@@ -181,6 +210,7 @@ impl From<RecordError> for ApiError {
     fn from(e: RecordError) -> Self {
         let message = e.to_string();
         match e {
+            RecordError::Actor(denied) => denied.into(),
             RecordError::UnknownOrg => Self::not_found("org"),
             RecordError::NotFound => Self::not_found("record"),
             RecordError::UnknownTask(ref task) => Self::NotFound(Self::body(
@@ -188,28 +218,15 @@ impl From<RecordError> for ApiError {
                 message,
                 Some(serde_json::json!({ "task_id": task.as_str() })),
             )),
-            RecordError::UnknownStaff => {
-                Self::Forbidden(Self::body("unknown_staff", message, None))
-            }
-            RecordError::InactiveStaff => {
-                Self::Forbidden(Self::body("inactive_staff", message, None))
-            }
-            RecordError::NotPermitted { role } | RecordError::NotOrgManager { role } => {
-                Self::Forbidden(Self::body(
-                    "not_permitted",
-                    message,
-                    Some(serde_json::json!({ "role": role.as_str() })),
-                ))
-            }
+            RecordError::NotOrgManager { role } => Self::not_permitted(role, message),
             RecordError::PlanSetByOperator => {
                 Self::Forbidden(Self::body("plan_set_by_operator", message, None))
             }
             RecordError::Invalid(m) => Self::validation(m),
             RecordError::Locked(_) => Self::Conflict(Self::body("locked", message, None)),
-            RecordError::Conflict(_) => {
-                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
-            }
+            RecordError::Conflict(_) => Self::changed_meanwhile(),
             RecordError::Backend(ref inner) => Self::internal(inner.as_ref()),
+            ref other => Self::internal(other),
         }
     }
 }
@@ -218,17 +235,9 @@ impl From<FileError> for ApiError {
     fn from(e: FileError) -> Self {
         let message = e.to_string();
         match e {
+            FileError::Actor(denied) => denied.into(),
             FileError::UnknownOrg => Self::not_found("org"),
             FileError::NotFound => Self::not_found("file"),
-            FileError::UnknownStaff => Self::Forbidden(Self::body("unknown_staff", message, None)),
-            FileError::InactiveStaff => {
-                Self::Forbidden(Self::body("inactive_staff", message, None))
-            }
-            FileError::NotPermitted { role } => Self::Forbidden(Self::body(
-                "not_permitted",
-                message,
-                Some(serde_json::json!({ "role": role.as_str() })),
-            )),
             FileError::Empty => Self::validation(message),
             FileError::TooLarge { max } => Self::PayloadTooLarge(Self::body(
                 "payload_too_large",
@@ -244,10 +253,9 @@ impl From<FileError> for ApiError {
                 })),
             )),
             FileError::InUse => Self::Conflict(Self::body("file_in_use", message, None)),
-            FileError::Conflict(_) => {
-                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
-            }
+            FileError::Conflict(_) => Self::changed_meanwhile(),
             FileError::Backend(ref inner) => Self::internal(inner.as_ref()),
+            ref other => Self::internal(other),
         }
     }
 }
@@ -265,10 +273,9 @@ impl From<ClientError> for ApiError {
             ClientError::Decision(_) => {
                 Self::Conflict(Self::body("decision_refused", message, None))
             }
-            ClientError::Conflict(_) => {
-                Self::Conflict(Self::body("conflict", "changed meanwhile; try again", None))
-            }
+            ClientError::Conflict(_) => Self::changed_meanwhile(),
             ClientError::Backend(ref inner) => Self::internal(inner.as_ref()),
+            ref other => Self::internal(other),
         }
     }
 }

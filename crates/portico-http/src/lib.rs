@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
 pub use listener::{ConnectionLimits, address_key, serve_with_limits};
-pub use ops::{Operations, operations_service, serve, service, service_and_drain};
+pub use ops::{NotReady, Operations, operations_service, serve, service, service_and_drain};
 pub use pages::{CONTENT_SECURITY_POLICY, PageLinks, PagesConfig};
 
 /// Settings of the HTTP service.

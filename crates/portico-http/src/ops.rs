@@ -16,11 +16,16 @@ use portico_core::Portico;
 
 use crate::HttpConfig;
 
+/// Why the service is not ready: what failed, for the log (never for the answer).
+#[derive(Debug, thiserror::Error)]
+#[error("not ready: {0}")]
+pub struct NotReady(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
 /// What the operations endpoints ask of the running service.
 #[async_trait]
 pub trait Operations: Send + Sync + 'static {
-    /// Whether the database answers; the reason when it does not.
-    async fn ready(&self) -> Result<(), String>;
+    /// Whether the database answers; what failed when it does not.
+    async fn ready(&self) -> Result<(), NotReady>;
     /// Prometheus text for everything recorded so far (after [`Operations::refresh`]).
     fn render_metrics(&self) -> String;
     /// Updates gauges that are read rather than counted (the outbox depth).
@@ -38,7 +43,7 @@ fn healthz() -> &'static str {
 async fn readyz(ops: Data<&Ops>) -> Response {
     match ops.ready().await {
         Ok(()) => "ready".into_response(),
-        Err(reason) => {
+        Err(NotReady(reason)) => {
             tracing::warn!(%reason, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
         }

@@ -18,7 +18,7 @@ use mail_send::mail_builder::headers::raw::Raw;
 use portico_core::model::Email;
 use portico_core::ports::{MailError, Mailer, OutgoingEmail};
 
-pub use smtp::{Security, SmtpConfig, SmtpMailer};
+pub use smtp::{Security, SmtpConfig, SmtpMailer, SmtpUrlError};
 pub use templates::TemplateComposer;
 
 /// Builds the RFC 5322 bytes of `email`, sent from `sender` under the org's name.

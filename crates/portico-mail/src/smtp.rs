@@ -52,21 +52,45 @@ impl std::fmt::Debug for SmtpConfig {
     }
 }
 
+/// Why an SMTP URL was refused; the password is never part of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SmtpUrlError {
+    /// Not a URL at all.
+    #[error("not a URL ({0})")]
+    NotAUrl(String),
+    /// A scheme other than `smtp` or `smtps`.
+    #[error("the scheme must be smtp or smtps, not {0:?}")]
+    Scheme(String),
+    /// No host.
+    #[error("a host is required")]
+    NoHost,
+    /// A `tls` value other than `starttls`, `implicit` or `none`.
+    #[error("tls must be starttls, implicit or none, not {0:?}")]
+    Tls(String),
+    /// A `timeout` that is not 1 to 600 seconds.
+    #[error("timeout must be 1 to 600 seconds")]
+    Timeout,
+    /// A query option it does not know.
+    #[error("unknown option {0:?}")]
+    UnknownOption(String),
+}
+
 impl SmtpConfig {
     /// Reads `smtp://user:pass@host:587?tls=starttls` (`tls` is `starttls`, the default for
     /// `smtp://`, or `none`; `smtps://` means implicit TLS, port 465 by default) and an optional
     /// `timeout` in seconds (default 30). The error names what is wrong, never the password.
-    pub fn from_url(raw: &str) -> Result<Self, String> {
-        let url = url::Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+    pub fn from_url(raw: &str) -> Result<Self, SmtpUrlError> {
+        let url = url::Url::parse(raw).map_err(|e| SmtpUrlError::NotAUrl(e.to_string()))?;
         let (default_port, mut security) = match url.scheme() {
             "smtp" => (587, Security::StartTls),
             "smtps" => (465, Security::Implicit),
-            other => return Err(format!("the scheme must be smtp or smtps, not {other:?}")),
+            other => return Err(SmtpUrlError::Scheme(other.to_owned())),
         };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or("a host is required")?
+            .ok_or(SmtpUrlError::NoHost)?
             .to_owned();
         let mut timeout = Duration::from_secs(30);
         for (key, value) in url.query_pairs() {
@@ -77,19 +101,17 @@ impl SmtpConfig {
                 ("tls", "none") if security != Security::Implicit => security = Security::None,
                 ("tls", "implicit") => security = Security::Implicit,
                 ("tls", other) => {
-                    return Err(format!(
-                        "tls must be starttls, implicit or none, not {other:?}"
-                    ));
+                    return Err(SmtpUrlError::Tls(other.to_owned()));
                 }
                 ("timeout", secs) => {
                     let secs: u64 = secs
                         .parse()
                         .ok()
                         .filter(|s| (1..=600).contains(s))
-                        .ok_or("timeout must be 1 to 600 seconds")?;
+                        .ok_or(SmtpUrlError::Timeout)?;
                     timeout = Duration::from_secs(secs);
                 }
-                (other, _) => return Err(format!("unknown option {other:?}")),
+                (other, _) => return Err(SmtpUrlError::UnknownOption(other.to_owned())),
             }
         }
         let decode = |s: &str| {

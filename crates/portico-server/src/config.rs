@@ -249,7 +249,9 @@ pub fn load(
     )?;
 
     let smtp = pick("SMTP_URL", from_file.smtp_url)
-        .map(|raw| portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e)))
+        .map(|raw| {
+            portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e.to_string()))
+        })
         .transpose()?;
 
     Ok(Settings {

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use metrics_exporter_prometheus::PrometheusHandle;
 use portico_core::ports::{Clock, Outbox};
-use portico_http::Operations;
+use portico_http::{NotReady, Operations};
 use portico_store::SeaOrmStore;
 
 use crate::system::SystemClock;
@@ -17,8 +17,8 @@ pub struct Ops {
 
 #[async_trait]
 impl Operations for Ops {
-    async fn ready(&self) -> Result<(), String> {
-        self.store.ping().await.map_err(|e| e.to_string())
+    async fn ready(&self) -> Result<(), NotReady> {
+        self.store.ping().await.map_err(|e| NotReady(Box::new(e)))
     }
 
     fn render_metrics(&self) -> String {

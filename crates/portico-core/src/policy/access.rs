@@ -6,6 +6,7 @@ use crate::model::{Client, Email, EmailError, Org, Plan, Record, Share};
 
 /// Why sharing is not available to an org at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SharingBlocked {
     /// The org's plan lacks client sharing (S2).
     #[error("client sharing needs the {required:?} plan; this org is on {plan:?}")]
@@ -36,6 +37,7 @@ pub fn sharing_available(org: &Org) -> Result<(), SharingBlocked> {
 
 /// Why a record may not be shared (S2); each failure its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ShareDenied {
     /// Plan or switch.
     #[error(transparent)]

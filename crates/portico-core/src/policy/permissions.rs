@@ -18,6 +18,7 @@ pub fn can_manage_org(role: Role) -> bool {
 
 /// Why an acting staff member was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ActorDenied {
     /// No such staff member in this org.
     #[error("unknown staff member")]

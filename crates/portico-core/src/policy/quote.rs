@@ -26,6 +26,7 @@ pub enum ClientDecision {
 
 /// Why a decision was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecisionDenied {
     /// The quote was already decided (a decision locks it).
     #[error("this quote was already {}", .0.as_str())]

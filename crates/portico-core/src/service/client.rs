@@ -17,6 +17,7 @@ use crate::view::{ClientView, CompanyCard};
 
 /// What opening a link gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Opened {
     /// The client view.
     View {

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::model::{DecisionKind, EmailError, Plan, Role};
+use crate::model::{DecisionKind, EmailError, Role};
 use crate::policy::access::{ShareDenied, SharingBlocked};
 use crate::policy::permissions::ActorDenied;
 use crate::policy::quote::{DecisionDenied, QuoteLocked};
@@ -16,33 +16,17 @@ pub(crate) trait Retryable {
 
 /// Why a share action (enable, get, change, revoke, list) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ShareError {
     /// No such org.
     #[error("unknown org")]
     UnknownOrg,
-    /// The acting staff member is not known in the org.
-    #[error("unknown staff member")]
-    UnknownStaff,
-    /// The acting staff member is deactivated.
-    #[error("the staff member is deactivated")]
-    InactiveStaff,
-    /// S1: the role may not share.
-    #[error("a {role} may not share with clients")]
-    NotPermitted {
-        /// The actor's role.
-        role: Role,
-    },
-    /// S2: the plan lacks sharing.
-    #[error("client sharing needs the {required:?} plan; this org is on {plan:?}")]
-    PlanRequired {
-        /// The org's plan.
-        plan: Plan,
-        /// The plan to move to.
-        required: Plan,
-    },
-    /// S2: the org switched sharing off.
-    #[error("client sharing is switched off for this org")]
-    SharingDisabled,
+    /// The acting staff member is unknown, deactivated, or of a role that may not share (S1).
+    #[error(transparent)]
+    Actor(#[from] ActorDenied),
+    /// S2: the org's plan lacks sharing, or the org switched it off.
+    #[error(transparent)]
+    Blocked(#[from] SharingBlocked),
     /// S2: no client attached.
     #[error("the record has no client attached")]
     NoClient,
@@ -77,22 +61,15 @@ pub enum ShareError {
 
 /// Why a host change of a record (upsert or event) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RecordError {
     /// No such org.
     #[error("unknown org")]
     UnknownOrg,
-    /// The acting staff member is not known in the org.
-    #[error("unknown staff member")]
-    UnknownStaff,
-    /// The acting staff member is deactivated.
-    #[error("the staff member is deactivated")]
-    InactiveStaff,
-    /// S1: the role may not mark updates or files as shared with the client.
-    #[error("a {role} may not share updates or files with clients")]
-    NotPermitted {
-        /// The actor's role.
-        role: Role,
-    },
+    /// The acting staff member is unknown, deactivated, or of a role that may not mark updates
+    /// or files as shared with the client (S1).
+    #[error(transparent)]
+    Actor(#[from] ActorDenied),
     /// Only an owner or admin (or a sole trader) changes org-wide settings and keys.
     #[error("a {role} may not change the org's settings or keys")]
     NotOrgManager {
@@ -124,6 +101,7 @@ pub enum RecordError {
 
 /// Why a client action behind a link (open, decide) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The link does not open (unknown, revoked, expired or switched off); the same answer
     /// as opening it would give.
@@ -151,22 +129,14 @@ pub enum ClientError {
 
 /// Why a file action (upload, look-up, delete) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FileError {
     /// No such org.
     #[error("unknown org")]
     UnknownOrg,
-    /// The acting staff member is not known in the org.
-    #[error("unknown staff member")]
-    UnknownStaff,
-    /// The acting staff member is deactivated.
-    #[error("the staff member is deactivated")]
-    InactiveStaff,
-    /// The role may not do this.
-    #[error("a {role} may not do this")]
-    NotPermitted {
-        /// The actor's role.
-        role: Role,
-    },
+    /// The acting staff member is unknown, deactivated, or of a role that may not do this.
+    #[error(transparent)]
+    Actor(#[from] ActorDenied),
     /// The upload had no bytes.
     #[error("the file is empty")]
     Empty,
@@ -215,37 +185,10 @@ macro_rules! common_conversions {
 }
 common_conversions!(ShareError, RecordError, ClientError, FileError);
 
-/// Refused actors, for the families whose use cases have an acting staff member.
-macro_rules! actor_conversions {
-    ($($t:ty),*) => {$(
-        impl From<ActorDenied> for $t {
-            fn from(e: ActorDenied) -> Self {
-                match e {
-                    ActorDenied::Unknown => Self::UnknownStaff,
-                    ActorDenied::Inactive => Self::InactiveStaff,
-                    ActorDenied::NotPermitted { role } => Self::NotPermitted { role },
-                }
-            }
-        }
-    )*};
-}
-actor_conversions!(ShareError, RecordError, FileError);
-
-impl From<SharingBlocked> for ShareError {
-    fn from(e: SharingBlocked) -> Self {
-        match e {
-            SharingBlocked::PlanRequired { plan, required } => {
-                Self::PlanRequired { plan, required }
-            }
-            SharingBlocked::SwitchedOff => Self::SharingDisabled,
-        }
-    }
-}
-
 impl From<ShareDenied> for ShareError {
     fn from(e: ShareDenied) -> Self {
         match e {
-            ShareDenied::Blocked(b) => b.into(),
+            ShareDenied::Blocked(b) => Self::Blocked(b),
             ShareDenied::NoClient => Self::NoClient,
             ShareDenied::NoRecipient => Self::NoRecipient,
             ShareDenied::InvalidEmail(e) => Self::InvalidEmail(e),

@@ -115,7 +115,7 @@ impl Portico {
         let role = permissions::active(staff.as_ref())?.role;
         let in_use = tx.file_in_use(org_id, file).await?;
         if in_use && !permissions::can_share(role) {
-            return Err(FileError::NotPermitted { role });
+            return Err(permissions::ActorDenied::NotPermitted { role }.into());
         }
         Ok(in_use)
     }

@@ -354,7 +354,7 @@ impl Portico {
                 org.settings.photos_shared_by_default,
             )
         {
-            return Err(RecordError::NotPermitted { role });
+            return Err(permissions::ActorDenied::NotPermitted { role }.into());
         }
         let version = tx.put_record(&new, old.as_ref().map(|o| o.version)).await?;
 

@@ -2,6 +2,7 @@
 //! bytes, and a file's type is the one checked from its bytes.
 
 use portico_core::model::{Attachment, Record, Role};
+use portico_core::policy::permissions::ActorDenied;
 use portico_core::ports::{Blob, BlobKey, Blobs};
 use portico_core::service::{FileError, HostEvent, NewFile};
 use portico_core::testing::conformance;
@@ -71,7 +72,7 @@ fn i3_uploads_are_refused_when_empty_too_large_of_other_types_or_by_strangers() 
     }
     assert!(matches!(
         put("nobody", "image/png", PNG.to_vec()),
-        Err(FileError::UnknownStaff)
+        Err(FileError::Actor(ActorDenied::Unknown))
     ));
     assert_eq!(w.blobs.len(), 0, "nothing refused was stored");
 
@@ -258,16 +259,16 @@ fn s1_a_technician_cannot_replace_or_delete_bytes_a_record_shows() {
     // f1 is the work order's shared photo.
     assert!(matches!(
         put(&tech, "f1"),
-        Err(FileError::NotPermitted {
+        Err(FileError::Actor(ActorDenied::NotPermitted {
             role: Role::Technician
-        })
+        }))
     ));
     assert!(matches!(
         w.block_on(
             w.portico
                 .delete_file(&tech, &w.org, &fixtures::file_id("f1"))
         ),
-        Err(FileError::NotPermitted { .. })
+        Err(FileError::Actor(ActorDenied::NotPermitted { .. }))
     ));
     put(&tech, "brand-new").unwrap();
     put(&owner(), "f1").unwrap();

@@ -9,6 +9,7 @@ use time::Duration;
 use portico_core::model::{
     Actor, AuditAction, DecisionKind, NotificationKind, Record, Role, Task, Topic,
 };
+use portico_core::policy::permissions::ActorDenied;
 use portico_core::policy::quote::{ClientDecision, DecisionDenied};
 use portico_core::ports::Store;
 use portico_core::service::{
@@ -396,13 +397,16 @@ fn i2_hostile_host_data_gets_clear_errors_and_changes_nothing() {
         Err(RecordError::UnknownOrg)
     ));
     let unknown_actor = w.upsert_wo(&"ghost".to_owned().try_into().unwrap(), before.clone());
-    assert!(matches!(unknown_actor, Err(RecordError::UnknownStaff)));
+    assert!(matches!(
+        unknown_actor,
+        Err(RecordError::Actor(ActorDenied::Unknown))
+    ));
     let mut inactive = fixtures::staff(&w.org, "gone", Role::Owner);
     inactive.active = false;
     w.block_on(w.portico.put_staff(&inactive)).unwrap();
     assert!(matches!(
         w.upsert_wo(&inactive.id, before.clone()),
-        Err(RecordError::InactiveStaff)
+        Err(RecordError::Actor(ActorDenied::Inactive))
     ));
     let missing = w.block_on(w.portico.apply_event(
         &owner(),
@@ -678,9 +682,9 @@ fn s1_a_technician_cannot_change_what_the_client_already_sees() {
         assert!(
             matches!(
                 result,
-                Err(RecordError::NotPermitted {
+                Err(RecordError::Actor(ActorDenied::NotPermitted {
                     role: Role::Technician
-                })
+                }))
             ),
             "{what}: {result:?}"
         );
@@ -708,7 +712,7 @@ fn s1_a_technician_cannot_change_what_the_client_already_sees() {
             &id,
             &HostEvent::UpdatePosted { update: event }
         )),
-        Err(RecordError::NotPermitted { .. })
+        Err(RecordError::Actor(ActorDenied::NotPermitted { .. }))
     ));
     assert_eq!(w.work_order(), before, "nothing changed");
     // What stays internal is theirs to write.

@@ -8,7 +8,8 @@ use portico_core::model::{
     Currency, Email, InvoiceStatus, LineItem, LinkReason, NotificationKind, Plan, Record, Role,
     Section, Sections, TaxRate, Topic, Update, WorkStatus, totals,
 };
-use portico_core::policy::permissions::can_share;
+use portico_core::policy::access::SharingBlocked;
+use portico_core::policy::permissions::{ActorDenied, can_share};
 use portico_core::policy::project::{Projection, project};
 use portico_core::service::{EnableShare, HostEvent, Opened, RecordError, ShareChange, ShareError};
 use portico_core::testing::fixtures::{self, T0};
@@ -56,7 +57,7 @@ proptest! {
         if can_share(role) {
             prop_assert!(enabled.is_ok());
         } else {
-            prop_assert!(matches!(enabled, Err(ShareError::NotPermitted { role: r }) if r == role), "{:?}", enabled);
+            prop_assert!(matches!(enabled, Err(ShareError::Actor(ActorDenied::NotPermitted { role: r })) if r == role), "{:?}", enabled);
             prop_assert!(w.block_on(w.portico.list_shares(&w.org, &w.wo)).unwrap().is_empty());
         }
         let share = w.enable(&w.wo);
@@ -76,10 +77,10 @@ proptest! {
         if can_share(role) {
             prop_assert!(changed.is_ok() && revoked.is_ok() && marked.is_ok() && photo_marked.is_ok());
         } else {
-            prop_assert!(matches!(changed, Err(ShareError::NotPermitted { .. })), "{:?}", changed);
-            prop_assert!(matches!(revoked, Err(ShareError::NotPermitted { .. })), "{:?}", revoked);
-            prop_assert!(matches!(marked, Err(RecordError::NotPermitted { .. })), "{:?}", marked);
-            prop_assert!(matches!(photo_marked, Err(RecordError::NotPermitted { .. })), "{:?}", photo_marked);
+            prop_assert!(matches!(changed, Err(ShareError::Actor(ActorDenied::NotPermitted { .. }))), "{:?}", changed);
+            prop_assert!(matches!(revoked, Err(ShareError::Actor(ActorDenied::NotPermitted { .. }))), "{:?}", revoked);
+            prop_assert!(matches!(marked, Err(RecordError::Actor(ActorDenied::NotPermitted { .. }))), "{:?}", marked);
+            prop_assert!(matches!(photo_marked, Err(RecordError::Actor(ActorDenied::NotPermitted { .. }))), "{:?}", photo_marked);
             prop_assert!(w.block_on(w.portico.get_share(&w.org, share.id)).unwrap().active);
         }
     }
@@ -105,8 +106,8 @@ proptest! {
         let result = w.block_on(w.portico.enable_share(&owner(), &w.org, &w.wo, &request));
         let valid_requested = requested.as_deref().map(|r| Email::parse(r).is_ok());
         match result {
-            Err(ShareError::PlanRequired { plan: p, required }) => prop_assert!(p == plan && plan != Plan::Business && required == Plan::Business),
-            Err(ShareError::SharingDisabled) => prop_assert!(plan == Plan::Business && !switch),
+            Err(ShareError::Blocked(SharingBlocked::PlanRequired { plan: p, required })) => prop_assert!(p == plan && plan != Plan::Business && required == Plan::Business),
+            Err(ShareError::Blocked(SharingBlocked::SwitchedOff)) => prop_assert!(plan == Plan::Business && !switch),
             Err(ShareError::NoClient) => prop_assert!(plan == Plan::Business && switch && !has_client),
             Err(ShareError::InvalidEmail(_)) => prop_assert!(has_client && switch && valid_requested == Some(false)),
             Err(ShareError::NoRecipient) => prop_assert!(has_client && switch && requested.is_none() && !client_email),

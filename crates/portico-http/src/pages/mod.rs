@@ -376,7 +376,8 @@ fn closed(pages: &Pages, ip: IpAddr, opened: &Opened) -> Response {
     match opened {
         Opened::Expired(card) => expired(card),
         Opened::Unavailable(card) => unavailable(card),
-        Opened::View { .. } | Opened::NotFound => {
+        // Anything a newer core may add answers as unknown: it never opens a page.
+        _ => {
             let answer = match pages.throttle.failed(ip) {
                 Some(wait) => too_many(wait),
                 None => not_found(),

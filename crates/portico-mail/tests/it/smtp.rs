@@ -3,7 +3,7 @@
 
 use portico_core::ports::{MailError, Mailer, Outbox};
 use portico_core::service::{DispatchConfig, retry_delay};
-use portico_mail::{Security, SmtpConfig, SmtpMailer};
+use portico_mail::{Security, SmtpConfig, SmtpMailer, SmtpUrlError};
 use time::Duration;
 
 use crate::support::{TestSmtp, config_of, sender, world};
@@ -24,16 +24,28 @@ fn o3_smtp_urls_are_read_strictly_and_never_echo_the_password() {
         (465, Security::Implicit)
     );
     assert_eq!(SmtpConfig::from_url("smtp://h").unwrap().port, 587);
-    for bad in [
-        "http://mail.example",
-        "smtp://",
-        "smtp://h?tls=maybe",
-        "smtp://h?timeout=0",
-        "smtp://h?colour=blue",
-        "not a url",
+    for (bad, why) in [
+        ("http://mail.example", SmtpUrlError::Scheme("http".into())),
+        ("smtp://", SmtpUrlError::NoHost),
+        ("smtp://h?tls=maybe", SmtpUrlError::Tls("maybe".into())),
+        ("smtp://h?timeout=0", SmtpUrlError::Timeout),
+        (
+            "smtp://h?colour=blue",
+            SmtpUrlError::UnknownOption("colour".into()),
+        ),
     ] {
-        assert!(SmtpConfig::from_url(bad).is_err(), "{bad}");
+        assert_eq!(SmtpConfig::from_url(bad).map(|_| ()), Err(why), "{bad}");
     }
+    let not_a_url = SmtpConfig::from_url("not a url");
+    assert!(
+        matches!(not_a_url, Err(SmtpUrlError::NotAUrl(_))),
+        "{not_a_url:?}"
+    );
+    let with_password = SmtpConfig::from_url("smtp://u:s3cret@h?tls=no").unwrap_err();
+    assert!(
+        !with_password.to_string().contains("s3cret"),
+        "{with_password}"
+    );
     let debug = format!("{c:?}");
     assert!(
         !debug.contains("p@ss") && !debug.contains("p%40ss"),
