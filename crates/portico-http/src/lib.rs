@@ -15,6 +15,7 @@ mod error;
 mod listener;
 mod ops;
 mod pages;
+mod public_url;
 
 use std::sync::Arc;
 
@@ -22,52 +23,34 @@ use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route};
 use poem_openapi::OpenApiService;
 use portico_core::Portico;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 pub use error::{ApiError, ErrorBody};
 pub use listener::{ConnectionLimits, address_key, serve_with_limits};
 pub use ops::{NotReady, Operations, operations_service, serve, service, service_and_drain};
 pub use pages::{CONTENT_SECURITY_POLICY, PageLinks, PagesConfig};
+pub use public_url::{PublicUrl, PublicUrlError};
 
-/// Settings of the HTTP service.
-#[derive(Clone)]
+/// Settings of the HTTP service. `Debug` shows the tokens as redacted.
+#[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// The token that guards the admin routes (orgs, API keys); none disables them.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// The largest request body accepted, but for file uploads.
     pub max_body_bytes: usize,
     /// The largest file upload accepted (`PUT /v1/files/…`).
     pub max_file_bytes: usize,
     /// The public base URL, for the API document's server entry and the pages' form origin.
-    pub public_url: String,
+    pub public_url: PublicUrl,
     /// The client pages' limits.
     pub pages: PagesConfig,
     /// The token `/metrics` on the public port asks for (`Authorization: Bearer …`); without
     /// one the public port serves no metrics (serve [`operations_service`] elsewhere).
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
     /// Connection limits and timeouts of the listener ([`serve`]); the body-read timeout
     /// applies wherever the service is mounted.
     pub limits: ConnectionLimits,
-}
-
-impl std::fmt::Debug for HttpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpConfig")
-            .field(
-                "admin_token",
-                &self.admin_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("max_file_bytes", &self.max_file_bytes)
-            .field("public_url", &self.public_url)
-            .field("pages", &self.pages)
-            .field(
-                "metrics_token",
-                &self.metrics_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("limits", &self.limits)
-            .finish()
-    }
 }
 
 impl Default for HttpConfig {
@@ -75,8 +58,9 @@ impl Default for HttpConfig {
         Self {
             admin_token: None,
             max_body_bytes: 1024 * 1024,
-            max_file_bytes: 25 * 1024 * 1024,
-            public_url: "http://127.0.0.1:8080".to_owned(),
+            max_file_bytes: usize::try_from(portico_core::ServiceConfig::DEFAULT_MAX_FILE_BYTES)
+                .unwrap_or(usize::MAX),
+            public_url: PublicUrl::default(),
             pages: PagesConfig::default(),
             metrics_token: None,
             limits: ConnectionLimits::default(),
@@ -92,13 +76,16 @@ pub(crate) struct State {
 
 const TITLE: &str = "Portico integration API";
 
-fn openapi_service(state: Arc<State>, public_url: &str) -> OpenApiService<api::IntegrationApi, ()> {
+fn openapi_service(
+    state: Arc<State>,
+    public_url: &PublicUrl,
+) -> OpenApiService<api::IntegrationApi, ()> {
     OpenApiService::new(
         api::IntegrationApi { state },
         TITLE,
         env!("CARGO_PKG_VERSION"),
     )
-    .server(format!("{}/v1", public_url.trim_end_matches('/')))
+    .server(public_url.join("/v1"))
 }
 
 /// The OpenAPI 3 document of the integration API, as served at `/openapi.json`.
@@ -163,7 +150,7 @@ pub fn app_and_drain(
     };
     let state = Arc::new(State {
         portico,
-        admin_token_hash: config.admin_token.as_deref().map(hash),
+        admin_token_hash: config.admin_token.as_ref().map(|t| hash(t.expose_secret())),
     });
     let api = openapi_service(state.clone(), &config.public_url);
     let spec = api.spec_endpoint();

@@ -170,9 +170,9 @@ pub fn service_and_drain(
         .before(crate::literal_invalid_escapes)
         .with(RequestMetrics)
         .data(ops)
-        .data(MetricsGuard(
-            config.metrics_token.as_deref().map(crate::hash),
-        ));
+        .data(MetricsGuard(config.metrics_token.as_ref().map(|t| {
+            crate::hash(secrecy::ExposeSecret::expose_secret(t))
+        })));
     (endpoint, drain)
 }
 

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
+use portico_core::ServiceConfig;
 use portico_core::model::Email;
+use portico_core::service::DispatchConfig;
+use secrecy::{SecretSlice, SecretString};
 use serde::Deserialize;
 
 /// How log lines are written.
@@ -18,21 +21,22 @@ pub enum LogFormat {
     Json,
 }
 
-/// The validated settings.
-#[derive(Clone)]
+/// The validated settings. `Debug` shows secrets as redacted and the database URL without its
+/// password.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Where to listen.
     pub bind: SocketAddr,
     /// The public base URL; links are built from it, never from a request's Host header.
-    pub public_url: String,
+    pub public_url: portico_http::PublicUrl,
     /// The database.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Where the SQLite file, the generated secret and mail live.
     pub data_dir: PathBuf,
     /// The token key, when given (otherwise generated and kept in the data folder).
-    pub secret: Option<Vec<u8>>,
+    pub secret: Option<SecretSlice<u8>>,
     /// The admin token; the admin routes are closed without one.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<SecretString>,
     /// Log format.
     pub log_format: LogFormat,
     /// The largest request body accepted, but for file uploads.
@@ -58,42 +62,75 @@ pub struct Settings {
     /// The listener's connection limits and timeouts.
     pub limits: portico_http::ConnectionLimits,
     /// `/metrics` on the public port needs this token; without it the public port has none.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
     /// A second, private listen address for `/metrics`, `/healthz` and `/readyz` (no token).
     pub metrics_bind: Option<SocketAddr>,
 }
 
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("bind", &self.bind)
-            .field("public_url", &self.public_url)
-            .field("database_url", &redact_url(&self.database_url))
-            .field("data_dir", &self.data_dir)
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field(
-                "admin_token",
-                &self.admin_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("log_format", &self.log_format)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("max_file_bytes", &self.max_file_bytes)
-            .field("mail_from", &self.mail_from)
-            .field("page_cache", &self.page_cache)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("smtp", &self.smtp)
-            .field("burst_window", &self.burst_window)
-            .field("mail_retry", &self.mail_retry)
-            .field("mail_give_up", &self.mail_give_up)
-            .field("mail_lease", &self.mail_lease)
-            .field("limits", &self.limits)
-            .field(
-                "metrics_token",
-                &self.metrics_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("metrics_bind", &self.metrics_bind)
-            .finish()
+/// The database's URL; `Debug` and `Display` show it with any password redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
     }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", redact_url(&self.0))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+impl Settings {
+    /// The core's settings.
+    pub fn service_config(&self) -> ServiceConfig {
+        ServiceConfig {
+            max_file_bytes: self.max_file_bytes as u64,
+            burst_window: span(self.burst_window),
+        }
+    }
+
+    /// The HTTP service's settings (the binary lowers the connection caps to what the open-file
+    /// limit allows).
+    pub fn http_config(&self) -> portico_http::HttpConfig {
+        portico_http::HttpConfig {
+            admin_token: self.admin_token.clone(),
+            max_body_bytes: self.max_body_bytes,
+            max_file_bytes: self.max_file_bytes,
+            public_url: self.public_url.clone(),
+            pages: portico_http::PagesConfig {
+                cache: self.page_cache,
+                trusted_proxies: self.trusted_proxies.clone(),
+                ..portico_http::PagesConfig::default()
+            },
+            metrics_token: self.metrics_token.clone(),
+            limits: self.limits.clone(),
+        }
+    }
+
+    /// The mail dispatcher's settings.
+    pub fn dispatch_config(&self) -> DispatchConfig {
+        DispatchConfig {
+            first_backoff: span(self.mail_retry),
+            give_up_after: span(self.mail_give_up),
+            lease: span(self.mail_lease),
+            ..DispatchConfig::default()
+        }
+    }
+}
+
+/// A configured span as the core's duration type.
+fn span(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
 }
 
 /// A URL with any password replaced, for logs.
@@ -139,7 +176,7 @@ struct FileSettings {
     max_body_bytes: Option<usize>,
     max_file_bytes: Option<usize>,
     mail_from: Option<String>,
-    page_cache: Option<String>,
+    page_cache: Option<Switch>,
     trust_proxy: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     smtp_url: Option<String>,
@@ -153,6 +190,24 @@ struct FileSettings {
     max_connections_per_address: Option<u64>,
     metrics_token: Option<String>,
     metrics_bind: Option<String>,
+}
+
+/// An on/off setting in the file: a TOML boolean, or the words `on` and `off`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Switch {
+    Bool(bool),
+    Word(String),
+}
+
+impl Switch {
+    fn as_word(&self) -> &str {
+        match self {
+            Switch::Bool(true) => "on",
+            Switch::Bool(false) => "off",
+            Switch::Word(w) => w,
+        }
+    }
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
@@ -185,24 +240,7 @@ pub fn load(
         .or(from_file.data_dir)
         .unwrap_or_else(|| PathBuf::from("portico-data"));
 
-    let database_url = pick("DATABASE_URL", from_file.database_url).unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            data_dir.join("portico.db").display()
-        )
-    });
-    if !(database_url.starts_with("sqlite:")
-        || database_url.starts_with("postgres://")
-        || database_url.starts_with("postgresql://"))
-    {
-        return Err(bad(
-            "DATABASE_URL",
-            format!(
-                "{} is neither sqlite: nor postgres://",
-                redact_url(&database_url)
-            ),
-        ));
-    }
+    let database_url = database_url(pick("DATABASE_URL", from_file.database_url), &data_dir)?;
 
     let secret = pick("PORTICO_SECRET", from_file.secret)
         .map(|s| decode_secret(&s))
@@ -225,7 +263,7 @@ pub fn load(
         "PORTICO_MAX_FILE_BYTES",
         env("PORTICO_MAX_FILE_BYTES"),
         from_file.max_file_bytes,
-        25 * 1024 * 1024,
+        usize::try_from(ServiceConfig::DEFAULT_MAX_FILE_BYTES).unwrap_or(usize::MAX),
     )?;
 
     let mail_from = pick("PORTICO_MAIL_FROM", from_file.mail_from)
@@ -235,7 +273,14 @@ pub fn load(
 
     let page_cache = on_off(
         "PORTICO_PAGE_CACHE",
-        pick("PORTICO_PAGE_CACHE", from_file.page_cache).as_deref(),
+        pick(
+            "PORTICO_PAGE_CACHE",
+            from_file
+                .page_cache
+                .as_ref()
+                .map(|s| s.as_word().to_owned()),
+        )
+        .as_deref(),
         // On for SQLite (one process owns the data); off for PostgreSQL, where several servers
         // may share it and another's revoke would not reach this one's cache.
         database_url.starts_with("sqlite:"),
@@ -259,8 +304,8 @@ pub fn load(
         public_url,
         database_url,
         data_dir,
-        secret,
-        admin_token,
+        secret: secret.map(SecretSlice::from),
+        admin_token: admin_token.map(SecretString::from),
         log_format,
         max_body_bytes,
         max_file_bytes,
@@ -273,9 +318,32 @@ pub fn load(
         mail_give_up,
         mail_lease,
         limits,
-        metrics_token,
+        metrics_token: metrics_token.map(SecretString::from),
         metrics_bind,
     })
+}
+
+/// `DATABASE_URL`, or the SQLite file in the data folder.
+fn database_url(raw: Option<String>, data_dir: &Path) -> Result<DatabaseUrl, ConfigError> {
+    let database_url = raw.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("portico.db").display()
+        )
+    });
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        return Err(bad(
+            "DATABASE_URL",
+            format!(
+                "{} is neither sqlite: nor postgres://",
+                redact_url(&database_url)
+            ),
+        ));
+    }
+    Ok(DatabaseUrl(database_url))
 }
 
 /// The listener's timeouts and connection caps.
@@ -393,28 +461,30 @@ fn mail_timing(
     let seconds = |name: &'static str, from_file, default, range| {
         bounded(name, env(name), from_file, default, range)
     };
+    let whole = |d: time::Duration| u64::try_from(d.whole_seconds()).unwrap_or(0);
+    let dispatch = DispatchConfig::default();
     let burst = seconds(
         "PORTICO_BURST_WINDOW_SECONDS",
         file.burst_window_seconds,
-        120,
+        whole(ServiceConfig::DEFAULT_BURST_WINDOW),
         0..=3600,
     )?;
     let retry = seconds(
         "PORTICO_MAIL_RETRY_SECONDS",
         file.mail_retry_seconds,
-        30,
+        whole(dispatch.first_backoff),
         1..=3600,
     )?;
     let give_up = seconds(
         "PORTICO_MAIL_GIVE_UP_HOURS",
         file.mail_give_up_hours,
-        72,
+        whole(dispatch.give_up_after) / 3600,
         1..=720,
     )?;
     let lease = seconds(
         "PORTICO_MAIL_LEASE_SECONDS",
         file.mail_lease_seconds,
-        300,
+        whole(dispatch.lease),
         2..=3600,
     )?;
     Ok((
@@ -449,29 +519,19 @@ fn log_format(raw: Option<&str>) -> Result<LogFormat, ConfigError> {
     }
 }
 
-/// `on` or `off`, or `default` when unset.
+/// `on`/`true` or `off`/`false`, or `default` when unset.
 fn on_off(name: &'static str, raw: Option<&str>, default: bool) -> Result<bool, ConfigError> {
     match raw {
         None => Ok(default),
-        Some("on") => Ok(true),
-        Some("off") => Ok(false),
+        Some("on" | "true") => Ok(true),
+        Some("off" | "false") => Ok(false),
         Some(other) => Err(bad(name, format!("{other:?} is neither on nor off"))),
     }
 }
 
-/// An http(s) base URL without a trailing slash.
-fn checked_public_url(raw: &str) -> Result<String, ConfigError> {
-    let public_url = raw.trim_end_matches('/').to_owned();
-    if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
-        || public_url.contains(char::is_whitespace)
-        || public_url.len() <= "https://".len()
-    {
-        return Err(bad(
-            "PORTICO_PUBLIC_URL",
-            format!("{public_url:?} is not an http(s) URL"),
-        ));
-    }
-    Ok(public_url)
+/// An http(s) base URL, kept without a trailing slash.
+fn checked_public_url(raw: &str) -> Result<portico_http::PublicUrl, ConfigError> {
+    portico_http::PublicUrl::parse(raw).map_err(|e| bad("PORTICO_PUBLIC_URL", e.to_string()))
 }
 
 /// A size in bytes from the environment or the file, between 1 KiB and 64 MiB.
@@ -550,8 +610,11 @@ mod tests {
     fn o2_with_nothing_set_it_runs_on_sqlite_in_the_data_folder() {
         let s = load(None, &env(&[])).unwrap();
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.public_url, "http://127.0.0.1:8080");
-        assert_eq!(s.database_url, "sqlite://portico-data/portico.db?mode=rwc");
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080");
+        assert_eq!(
+            &*s.database_url,
+            "sqlite://portico-data/portico.db?mode=rwc"
+        );
         assert!(s.secret.is_none() && s.admin_token.is_none());
     }
 
@@ -566,8 +629,50 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.bind.to_string(), "0.0.0.0:9000");
-        assert_eq!(s.public_url, "https://env.example");
+        assert_eq!(s.public_url.as_str(), "https://env.example");
         assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn o5_switches_are_toml_booleans_or_words_and_debug_redacts_every_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("portico.toml");
+        for (text, cache) in [
+            ("page_cache = true\n", true),
+            ("page_cache = false\n", false),
+            ("page_cache = \"on\"\n", true),
+            ("page_cache = \"off\"\n", false),
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let s = load(Some(&file), &env(&[])).unwrap();
+            assert_eq!(s.page_cache, cache, "{text}");
+        }
+        std::fs::write(&file, "page_cache = 1\n").unwrap();
+        assert_eq!(
+            load(Some(&file), &env(&[])).unwrap_err().setting,
+            "PORTICO_CONFIG"
+        );
+        let s = load(
+            None,
+            &env(&[
+                ("PORTICO_ADMIN_TOKEN", "admin-token-of-at-least-24-chars"),
+                ("PORTICO_METRICS_TOKEN", "metrics-token-of-at-least-24"),
+                (
+                    "PORTICO_SECRET",
+                    "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==",
+                ),
+                ("DATABASE_URL", "postgres://portico:hunter2@db/p"),
+            ]),
+        )
+        .unwrap();
+        let debug = format!("{s:?} {:?}", s.http_config());
+        for secret in ["admin-token-of", "metrics-token-of", "hunter2", "c2VjcmV0"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(
+            debug.contains("postgres://portico:<redacted>@db/p"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -73,7 +73,11 @@ async fn upload_photos(portico: &Portico, org: &OrgId, owner: &StaffId) -> Resul
 }
 
 /// Seeds the demo and returns its links.
-pub async fn seed(portico: &Portico, secret: &[u8], public_url: &str) -> Result<DemoLinks> {
+pub async fn seed(
+    portico: &Portico,
+    secret: &[u8],
+    public_url: &portico_http::PublicUrl,
+) -> Result<DemoLinks> {
     let org_id: OrgId = id("demo")?;
     portico
         .put_org(&Org {
@@ -146,7 +150,7 @@ pub async fn seed(portico: &Portico, secret: &[u8], public_url: &str) -> Result<
     let key = demo_key(secret)?;
     portico.ensure_api_key(&org_id, "demo", &key).await?;
     Ok(DemoLinks {
-        api_base: format!("{}/v1", public_url.trim_end_matches('/')),
+        api_base: public_url.join("/v1"),
         api_key: key.expose().to_owned(),
         org_id: org_id.to_string(),
         work_order_share_url: link(RecordKind::WorkOrder),

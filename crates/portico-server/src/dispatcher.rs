@@ -50,17 +50,6 @@ impl FailureLog {
     }
 }
 
-/// The dispatcher's settings from the binary's.
-pub fn config(settings: &crate::config::Settings) -> DispatchConfig {
-    let span = |d: Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MAX);
-    DispatchConfig {
-        first_backoff: span(settings.mail_retry),
-        give_up_after: span(settings.mail_give_up),
-        lease: span(settings.mail_lease),
-        ..DispatchConfig::default()
-    }
-}
-
 /// How long a stopping process waits for the dispatcher's round in progress (O4).
 pub const DRAIN_GRACE: Duration = Duration::from_secs(30);
 

@@ -17,8 +17,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use portico_core::ports::Mailer;
 use portico_core::token::{KeyId, TokenKeys};
-use portico_core::{Portico, Ports, ServiceConfig};
-use portico_http::HttpConfig;
+use portico_core::{Portico, Ports};
 use portico_mail::{EmlFolder, SmtpMailer, TemplateComposer};
 use portico_store::{FolderBlobs, SeaOrmStore};
 
@@ -101,7 +100,13 @@ async fn connect(settings: &Settings) -> Result<SeaOrmStore> {
 }
 
 async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, Vec<u8>)> {
-    let secret = system::token_secret(settings.secret.as_deref(), &settings.data_dir)?;
+    let secret = system::token_secret(
+        settings
+            .secret
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret),
+        &settings.data_dir,
+    )?;
     let keys = TokenKeys::new(KeyId(1), &secret).context("PORTICO_SECRET")?;
     let files = settings.data_dir.join("files");
     let blobs = FolderBlobs::open(&files)
@@ -112,14 +117,9 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandomness),
         blobs: Arc::new(blobs),
-        links: Arc::new(portico_http::PageLinks::new(&settings.public_url)),
+        links: Arc::new(portico_http::PageLinks::new(settings.public_url.clone())),
     };
-    let config = ServiceConfig {
-        max_file_bytes: settings.max_file_bytes as u64,
-        burst_window: time::Duration::try_from(settings.burst_window)
-            .unwrap_or(time::Duration::minutes(2)),
-    };
-    let portico = Portico::new(ports, keys, config)
+    let portico = Portico::new(ports, keys, settings.service_config())
         .with_composer(Arc::new(TemplateComposer))
         .with_outbox(Arc::new(store.clone()));
     Ok((portico, secret))
@@ -131,26 +131,15 @@ async fn serve(settings: &Settings) -> Result<()> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
-    let config = HttpConfig {
-        admin_token: settings.admin_token.clone(),
-        max_body_bytes: settings.max_body_bytes,
-        max_file_bytes: settings.max_file_bytes,
-        public_url: settings.public_url.clone(),
-        pages: portico_http::PagesConfig {
-            cache: settings.page_cache,
-            trusted_proxies: settings.trusted_proxies.clone(),
-            ..portico_http::PagesConfig::default()
-        },
-        metrics_token: settings.metrics_token.clone(),
-        limits: within_open_file_limit(settings.limits.clone()),
-    };
+    let mut config = settings.http_config();
+    config.limits = within_open_file_limit(config.limits);
     let (mailer, mail) = mailer(settings).await?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let dispatch = tokio::spawn(dispatcher::run(
         portico.clone(),
         Arc::new(store.clone()),
         mailer,
-        dispatcher::config(settings),
+        settings.dispatch_config(),
         stopping.clone(),
     ));
     let ops = Arc::new(operations::Ops { store, metrics });
@@ -272,7 +261,7 @@ async fn dispatch(settings: &Settings) -> Result<()> {
         portico,
         Arc::new(store),
         mailer,
-        dispatcher::config(settings),
+        settings.dispatch_config(),
         stopping,
     ));
     shutdown_signal().await;

@@ -41,11 +41,18 @@ pub struct ServiceConfig {
     pub max_file_bytes: u64,
 }
 
+impl ServiceConfig {
+    /// The largest photo or file kept unless configured otherwise: 25 MiB.
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
+    /// How long a burst gathers unless configured otherwise (N6).
+    pub const DEFAULT_BURST_WINDOW: Duration = Duration::minutes(2);
+}
+
 impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
-            burst_window: Duration::minutes(2),
-            max_file_bytes: 25 * 1024 * 1024,
+            burst_window: Self::DEFAULT_BURST_WINDOW,
+            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }

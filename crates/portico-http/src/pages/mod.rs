@@ -38,21 +38,19 @@ pub(crate) use self::cache::PageCache;
 /// port, so the core hands out tokens and this adapter, which serves them, says where.
 #[derive(Debug, Clone)]
 pub struct PageLinks {
-    base: String,
+    base: crate::PublicUrl,
 }
 
 impl PageLinks {
-    /// Links under `public_url` (a trailing slash is ignored).
-    pub fn new(public_url: &str) -> Self {
-        Self {
-            base: public_url.trim_end_matches('/').to_owned(),
-        }
+    /// Links under `public_url`.
+    pub fn new(public_url: crate::PublicUrl) -> Self {
+        Self { base: public_url }
     }
 }
 
 impl portico_core::ports::Links for PageLinks {
     fn share(&self, token: &portico_core::token::ShareToken) -> String {
-        format!("{}/s/{}", self.base, token.expose())
+        self.base.join(&format!("/s/{}", token.expose()))
     }
 }
 use self::guard::{Budget, Throttle};
@@ -136,16 +134,10 @@ impl Pages {
         portico: Portico,
         hub: Arc<LiveHub>,
         cache: Option<Arc<PageCache>>,
-        public_url: &str,
+        public_url: &crate::PublicUrl,
         config: &PagesConfig,
     ) -> Self {
-        let origin = public_url
-            .split_once("://")
-            .map(|(scheme, rest)| {
-                let host = rest.split('/').next().unwrap_or_default();
-                format!("{scheme}://{host}")
-            })
-            .unwrap_or_default();
+        let origin = public_url.origin().to_owned();
         Self {
             opens: Arc::new(Opens::new(portico.clone(), config.opens_flush_every)),
             portico,

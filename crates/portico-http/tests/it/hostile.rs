@@ -144,3 +144,52 @@ async fn i6_bad_percent_encoding_and_unknown_methods_get_the_error_shape() {
         .await;
     crate::support::assert_error(resp, 405, "method_not_allowed").await;
 }
+
+// ---- O5: the public base address
+
+#[test]
+fn o5_public_urls_are_checked_and_kept_without_a_trailing_slash() {
+    for (raw, base, origin) in [
+        (
+            "https://share.example",
+            "https://share.example",
+            "https://share.example",
+        ),
+        (
+            "https://share.example/",
+            "https://share.example",
+            "https://share.example",
+        ),
+        (
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080",
+        ),
+        (
+            "https://x.example:443/portico//",
+            "https://x.example:443/portico",
+            "https://x.example",
+        ),
+    ] {
+        let url = portico_http::PublicUrl::parse(raw).unwrap();
+        assert_eq!((url.as_str(), url.origin()), (base, origin), "{raw}");
+    }
+    let url = portico_http::PublicUrl::parse("https://x.example/portico").unwrap();
+    assert_eq!(url.join("/v1"), "https://x.example/portico/v1");
+    for bad in [
+        "",
+        "share.example",
+        "ftp://share.example",
+        "https://",
+        "https://user:pw@share.example",
+        "https://share.example/?a=1",
+        "https://share.example/#top",
+        "https://share .example",
+    ] {
+        assert!(portico_http::PublicUrl::parse(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        portico_http::PublicUrl::default(),
+        portico_http::PublicUrl::parse("http://127.0.0.1:8080").unwrap()
+    );
+}

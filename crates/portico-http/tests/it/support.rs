@@ -47,7 +47,9 @@ pub fn parts() -> (
         clock: clock.clone(),
         random: Arc::new(SeededRandomness::new(11)),
         blobs: blobs.clone(),
-        links: Arc::new(portico_http::PageLinks::new("https://share.example")),
+        links: Arc::new(portico_http::PageLinks::new(
+            portico_http::PublicUrl::parse("https://share.example").unwrap(),
+        )),
     };
     let keys = TokenKeys::new(KeyId(1), &[3; 32]).unwrap();
     let config = ServiceConfig::default();
@@ -60,7 +62,7 @@ pub fn config() -> HttpConfig {
         admin_token: Some(ADMIN.into()),
         max_body_bytes: 64 * 1024,
         max_file_bytes: 256 * 1024,
-        public_url: "https://api.example".into(),
+        public_url: portico_http::PublicUrl::parse("https://api.example").unwrap(),
         pages: portico_http::PagesConfig::default(),
         metrics_token: None,
         limits: portico_http::ConnectionLimits::default(),
