@@ -1,5 +1,6 @@
-//! Portico's HTTP adapter: the integration API for host apps (I1–I3, I6), on poem and
-//! poem-openapi. The client pages and the portal join it later.
+//! Portico's HTTP adapter, on poem and poem-openapi: the integration API for host apps (I1–I3,
+//! I6) under `/v1`, the client pages behind a share's token (S5, S7–S11, V1–V9), and the
+//! operations endpoints (O4).
 //!
 //! - Every answer that is not a success is one JSON shape, `{code, message, details?}`
 //!   ([`ErrorBody`]), whatever failed: a domain rule, a malformed body, a missing key, an unknown
