@@ -22,6 +22,8 @@ mod convert;
 pub mod entity;
 pub mod migration;
 mod outbox;
+#[cfg(test)]
+mod stored_shapes;
 mod unit;
 
 use std::time::Duration;
