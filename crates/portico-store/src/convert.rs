@@ -143,7 +143,7 @@ pub(crate) fn record_to_row(
     record: &Record,
     version: u64,
 ) -> Result<records::ActiveModel, StoreError> {
-    let body = serde_json::to_value(record).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let body = crate::document::to_body(record)?;
     let (currency, total, due, work_order) = match record {
         Record::WorkOrder(wo) => (wo.currency, None, None, None),
         Record::Quote(q) => (
@@ -180,7 +180,7 @@ pub(crate) fn record_to_row(
 }
 
 pub(crate) fn record_from_row(row: records::Model) -> Result<Versioned<Record>, StoreError> {
-    let value: Record = serde_json::from_value(row.body).map_err(|e| corrupt("record", e))?;
+    let value = crate::document::from_body(row.body)?;
     Ok(Versioned {
         value,
         version: u64::try_from(row.version).map_err(|e| corrupt("record version", e))?,

@@ -19,6 +19,7 @@
 mod blobs;
 mod columns;
 mod convert;
+mod document;
 pub mod entity;
 pub mod migration;
 mod outbox;

@@ -237,3 +237,28 @@ fn s12_every_stored_audit_actor_and_action_still_reads() {
     check("audit-actors-v1.json", audit_actors());
     check("audit-actions-v1.json", audit_actions());
 }
+
+#[test]
+fn i2_a_record_is_written_as_the_current_version_and_a_newer_one_is_refused() {
+    for (name, record) in records() {
+        let body = crate::document::to_body(&record).unwrap();
+        assert_eq!(
+            body.get("schema_version")
+                .and_then(serde_json::Value::as_u64),
+            Some(crate::document::SCHEMA_VERSION),
+            "{name}"
+        );
+        assert_eq!(crate::document::from_body(body).unwrap(), record, "{name}");
+    }
+    let mut newer = crate::document::to_body(&records().remove(0).1).unwrap();
+    newer["schema_version"] = 2.into();
+    let refused = crate::document::from_body(newer).unwrap_err();
+    assert!(refused.to_string().contains("newer Portico"), "{refused}");
+    let mut bad_time = crate::document::to_body(&records().remove(1).1).unwrap();
+    bad_time["completed_at"] = "yesterday".into();
+    let refused = crate::document::from_body(bad_time).unwrap_err();
+    assert!(
+        matches!(refused, portico_core::ports::StoreError::Corrupt { .. }),
+        "{refused:?}"
+    );
+}

@@ -1,0 +1,724 @@
+//! The store's own format for a record's JSON document (`records.body`), versioned.
+//!
+//! The core's types are free to change; what a database already holds is not. So the body is
+//! written from these types, owned here, never from the core's, and carries a
+//! `schema_version`. Version 1 is the shape every row has had since the first release (a body
+//! without `schema_version` is version 1). A change of shape adds a `…V2` type and a conversion
+//! from version 1 on read; the fixtures under `tests/fixtures/stored/` must keep reading.
+//! Times are RFC 3339 text, days `YYYY-MM-DD`, amounts decimal text, ids and currencies their
+//! text; every conversion back checks them, and a value that fails is `StoreError::Corrupt`.
+
+use portico_core::model::{
+    ActivityEntry, Attachment, CostLine, Currency, DecisionKind, Invoice, InvoiceStatus, LineItem,
+    Part, Quote, QuoteDecision, QuoteStatus, Record, Schedule, Signature, Task, TaxRate, TimeEntry,
+    Update, WorkOrder, WorkStatus,
+};
+use portico_core::ports::StoreError;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+use crate::convert::{corrupt, host_id};
+
+/// The version [`to_body`] writes.
+pub(crate) const SCHEMA_VERSION: u64 = 1;
+
+/// The JSON body of `record`, in the current version.
+pub(crate) fn to_body(record: &Record) -> Result<serde_json::Value, StoreError> {
+    let doc = match record {
+        Record::WorkOrder(wo) => RecordV1::WorkOrder(Box::new(WorkOrderV1::from(wo))),
+        Record::Quote(q) => RecordV1::Quote(QuoteV1::from(q)),
+        Record::Invoice(i) => RecordV1::Invoice(InvoiceV1::from(i)),
+    };
+    let mut body = serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("schema_version".into(), SCHEMA_VERSION.into());
+    }
+    Ok(body)
+}
+
+/// The record a stored body holds, whichever version wrote it.
+pub(crate) fn from_body(body: serde_json::Value) -> Result<Record, StoreError> {
+    let version = match body.get("schema_version") {
+        None => 1,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| corrupt("record", format!("schema_version {v} is not a number")))?,
+    };
+    match version {
+        1 => serde_json::from_value::<RecordV1>(body)
+            .map_err(|e| corrupt("record", e))?
+            .into_model(),
+        newer => Err(corrupt(
+            "record",
+            format!("schema_version {newer} was written by a newer Portico; upgrade to read it"),
+        )),
+    }
+}
+
+fn moment(what: &'static str, raw: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| corrupt(what, e))
+}
+
+fn moment_text(at: OffsetDateTime) -> String {
+    // Every moment the core holds formats as RFC 3339 (years 0 to 9999).
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+fn maybe_moment(
+    what: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    raw.map(|r| moment(what, r)).transpose()
+}
+
+const DAY: &[time::format_description::FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]");
+
+fn maybe_day(what: &'static str, raw: Option<&str>) -> Result<Option<Date>, StoreError> {
+    raw.map(|r| Date::parse(r, DAY).map_err(|e| corrupt(what, e)))
+        .transpose()
+}
+
+fn day_text(day: Date) -> String {
+    day.format(DAY).unwrap_or_default()
+}
+
+fn maybe_id<T: TryFrom<String>>(
+    what: &'static str,
+    raw: Option<String>,
+) -> Result<Option<T>, StoreError>
+where
+    T::Error: std::fmt::Display,
+{
+    raw.map(|r| host_id(what, r)).transpose()
+}
+
+fn currency(raw: &str) -> Result<Currency, StoreError> {
+    Currency::new(raw).map_err(|e| corrupt("record currency", e))
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Version 1 of a record's body.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum RecordV1 {
+    WorkOrder(Box<WorkOrderV1>),
+    Quote(QuoteV1),
+    Invoice(InvoiceV1),
+}
+
+impl RecordV1 {
+    fn into_model(self) -> Result<Record, StoreError> {
+        Ok(match self {
+            RecordV1::WorkOrder(wo) => Record::WorkOrder(wo.into_model()?),
+            RecordV1::Quote(q) => Record::Quote(q.into_model()?),
+            RecordV1::Invoice(i) => Record::Invoice(i.into_model()?),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum WorkStatusV1 {
+    Unscheduled,
+    Scheduled,
+    InProgress,
+    OnHold,
+    Completed,
+    Cancelled,
+}
+
+impl From<WorkStatus> for WorkStatusV1 {
+    fn from(s: WorkStatus) -> Self {
+        match s {
+            WorkStatus::Unscheduled => Self::Unscheduled,
+            WorkStatus::Scheduled => Self::Scheduled,
+            WorkStatus::InProgress => Self::InProgress,
+            WorkStatus::OnHold => Self::OnHold,
+            WorkStatus::Completed => Self::Completed,
+            WorkStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<WorkStatusV1> for WorkStatus {
+    fn from(s: WorkStatusV1) -> Self {
+        match s {
+            WorkStatusV1::Unscheduled => Self::Unscheduled,
+            WorkStatusV1::Scheduled => Self::Scheduled,
+            WorkStatusV1::InProgress => Self::InProgress,
+            WorkStatusV1::OnHold => Self::OnHold,
+            WorkStatusV1::Completed => Self::Completed,
+            WorkStatusV1::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ScheduleV1 {
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+    technician: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TaskV1 {
+    id: String,
+    title: String,
+    done: bool,
+    #[serde(default)]
+    internal: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AttachmentV1 {
+    id: String,
+    name: String,
+    content_type: String,
+    caption: Option<String>,
+    shared: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PartV1 {
+    name: String,
+    quantity: Decimal,
+    unit_cost: Option<Decimal>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SignatureV1 {
+    signed_by: String,
+    signed_at: String,
+    image: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct UpdateV1 {
+    id: String,
+    author: Option<String>,
+    posted_at: String,
+    body: String,
+    shared: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ActivityEntryV1 {
+    at: String,
+    actor: Option<String>,
+    text: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TimeEntryV1 {
+    staff: String,
+    minutes: u32,
+    hourly_rate: Decimal,
+    note: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CostLineV1 {
+    description: String,
+    amount: Decimal,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkOrderV1 {
+    id: String,
+    org_id: String,
+    client_id: Option<String>,
+    title: String,
+    status: WorkStatusV1,
+    description: String,
+    schedule: ScheduleV1,
+    tasks: Vec<TaskV1>,
+    files: Vec<AttachmentV1>,
+    parts: Vec<PartV1>,
+    signature: Option<SignatureV1>,
+    updates: Vec<UpdateV1>,
+    paid: bool,
+    currency: String,
+    internal_notes: String,
+    activity_log: Vec<ActivityEntryV1>,
+    time_entries: Vec<TimeEntryV1>,
+    costs: Vec<CostLineV1>,
+    #[serde(default)]
+    completed_at: Option<String>,
+    #[serde(default)]
+    paid_at: Option<String>,
+}
+
+impl From<&WorkOrder> for WorkOrderV1 {
+    fn from(wo: &WorkOrder) -> Self {
+        let id = |s: &str| s.to_owned();
+        Self {
+            id: id(wo.id.as_str()),
+            org_id: id(wo.org_id.as_str()),
+            client_id: wo.client_id.as_ref().map(|c| id(c.as_str())),
+            title: wo.title.clone(),
+            status: wo.status.into(),
+            description: wo.description.clone(),
+            schedule: ScheduleV1 {
+                start: wo.schedule.start.map(moment_text),
+                end: wo.schedule.end.map(moment_text),
+                technician: wo.schedule.technician.as_ref().map(|t| id(t.as_str())),
+            },
+            tasks: wo
+                .tasks
+                .iter()
+                .map(|t| TaskV1 {
+                    id: id(t.id.as_str()),
+                    title: t.title.clone(),
+                    done: t.done,
+                    internal: t.internal,
+                })
+                .collect(),
+            files: wo
+                .files
+                .iter()
+                .map(|f| AttachmentV1 {
+                    id: id(f.id.as_str()),
+                    name: f.name.clone(),
+                    content_type: f.content_type.clone(),
+                    caption: f.caption.clone(),
+                    shared: f.shared,
+                })
+                .collect(),
+            parts: wo
+                .parts
+                .iter()
+                .map(|p| PartV1 {
+                    name: p.name.clone(),
+                    quantity: p.quantity,
+                    unit_cost: p.unit_cost,
+                })
+                .collect(),
+            signature: wo.signature.as_ref().map(|s| SignatureV1 {
+                signed_by: s.signed_by.clone(),
+                signed_at: moment_text(s.signed_at),
+                image: s.image.as_ref().map(|i| id(i.as_str())),
+            }),
+            updates: wo
+                .updates
+                .iter()
+                .map(|u| UpdateV1 {
+                    id: id(u.id.as_str()),
+                    author: u.author.as_ref().map(|a| id(a.as_str())),
+                    posted_at: moment_text(u.posted_at),
+                    body: u.body.clone(),
+                    shared: u.shared,
+                })
+                .collect(),
+            paid: wo.paid,
+            currency: wo.currency.code().to_owned(),
+            internal_notes: wo.internal_notes.clone(),
+            activity_log: wo
+                .activity_log
+                .iter()
+                .map(|a| ActivityEntryV1 {
+                    at: moment_text(a.at),
+                    actor: a.actor.as_ref().map(|s| id(s.as_str())),
+                    text: a.text.clone(),
+                })
+                .collect(),
+            time_entries: wo
+                .time_entries
+                .iter()
+                .map(|t| TimeEntryV1 {
+                    staff: id(t.staff.as_str()),
+                    minutes: t.minutes,
+                    hourly_rate: t.hourly_rate,
+                    note: t.note.clone(),
+                })
+                .collect(),
+            costs: wo
+                .costs
+                .iter()
+                .map(|c| CostLineV1 {
+                    description: c.description.clone(),
+                    amount: c.amount,
+                })
+                .collect(),
+            completed_at: wo.completed_at.map(moment_text),
+            paid_at: wo.paid_at.map(moment_text),
+        }
+    }
+}
+
+const WORK_ORDER: &str = "work order";
+
+fn tasks(tasks: Vec<TaskV1>) -> Result<Vec<Task>, StoreError> {
+    tasks
+        .into_iter()
+        .map(|t| {
+            Ok(Task {
+                id: host_id(WORK_ORDER, t.id)?,
+                title: t.title,
+                done: t.done,
+                internal: t.internal,
+            })
+        })
+        .collect()
+}
+
+fn files(files: Vec<AttachmentV1>) -> Result<Vec<Attachment>, StoreError> {
+    files
+        .into_iter()
+        .map(|f| {
+            Ok(Attachment {
+                id: host_id(WORK_ORDER, f.id)?,
+                name: f.name,
+                content_type: f.content_type,
+                caption: f.caption,
+                shared: f.shared,
+            })
+        })
+        .collect()
+}
+
+fn updates(updates: Vec<UpdateV1>) -> Result<Vec<Update>, StoreError> {
+    updates
+        .into_iter()
+        .map(|u| {
+            Ok(Update {
+                id: host_id(WORK_ORDER, u.id)?,
+                author: maybe_id(WORK_ORDER, u.author)?,
+                posted_at: moment(WORK_ORDER, &u.posted_at)?,
+                body: u.body,
+                shared: u.shared,
+            })
+        })
+        .collect()
+}
+
+impl WorkOrderV1 {
+    fn into_model(self) -> Result<WorkOrder, StoreError> {
+        let what = WORK_ORDER;
+        Ok(WorkOrder {
+            id: host_id(what, self.id)?,
+            org_id: host_id(what, self.org_id)?,
+            client_id: maybe_id(what, self.client_id)?,
+            title: self.title,
+            status: self.status.into(),
+            description: self.description,
+            schedule: Schedule {
+                start: maybe_moment(what, self.schedule.start.as_deref())?,
+                end: maybe_moment(what, self.schedule.end.as_deref())?,
+                technician: maybe_id(what, self.schedule.technician)?,
+            },
+            tasks: tasks(self.tasks)?,
+            files: files(self.files)?,
+            parts: self
+                .parts
+                .into_iter()
+                .map(|p| Part {
+                    name: p.name,
+                    quantity: p.quantity,
+                    unit_cost: p.unit_cost,
+                })
+                .collect(),
+            signature: self
+                .signature
+                .map(|s| {
+                    Ok::<_, StoreError>(Signature {
+                        signed_by: s.signed_by,
+                        signed_at: moment(what, &s.signed_at)?,
+                        image: maybe_id(what, s.image)?,
+                    })
+                })
+                .transpose()?,
+            updates: updates(self.updates)?,
+            paid: self.paid,
+            currency: currency(&self.currency)?,
+            internal_notes: self.internal_notes,
+            activity_log: self
+                .activity_log
+                .into_iter()
+                .map(|a| {
+                    Ok(ActivityEntry {
+                        at: moment(what, &a.at)?,
+                        actor: maybe_id(what, a.actor)?,
+                        text: a.text,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            time_entries: self
+                .time_entries
+                .into_iter()
+                .map(|t| {
+                    Ok(TimeEntry {
+                        staff: host_id(what, t.staff)?,
+                        minutes: t.minutes,
+                        hourly_rate: t.hourly_rate,
+                        note: t.note,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            costs: self
+                .costs
+                .into_iter()
+                .map(|c| CostLine {
+                    description: c.description,
+                    amount: c.amount,
+                })
+                .collect(),
+            completed_at: maybe_moment(what, self.completed_at.as_deref())?,
+            paid_at: maybe_moment(what, self.paid_at.as_deref())?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LineItemV1 {
+    description: String,
+    quantity: Decimal,
+    unit_price: Decimal,
+    #[serde(default = "yes")]
+    taxable: bool,
+    #[serde(default)]
+    unit_cost: Option<Decimal>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TaxRateV1 {
+    name: String,
+    percent: Decimal,
+}
+
+fn lines_v1(items: &[LineItem]) -> Vec<LineItemV1> {
+    items
+        .iter()
+        .map(|l| LineItemV1 {
+            description: l.description.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            taxable: l.taxable,
+            unit_cost: l.unit_cost,
+        })
+        .collect()
+}
+
+fn lines(items: Vec<LineItemV1>) -> Vec<LineItem> {
+    items
+        .into_iter()
+        .map(|l| LineItem {
+            description: l.description,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            taxable: l.taxable,
+            unit_cost: l.unit_cost,
+        })
+        .collect()
+}
+
+fn taxes_v1(taxes: &[TaxRate]) -> Vec<TaxRateV1> {
+    taxes
+        .iter()
+        .map(|t| TaxRateV1 {
+            name: t.name.clone(),
+            percent: t.percent,
+        })
+        .collect()
+}
+
+fn taxes(taxes: Vec<TaxRateV1>) -> Vec<TaxRate> {
+    taxes
+        .into_iter()
+        .map(|t| TaxRate {
+            name: t.name,
+            percent: t.percent,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum QuoteStatusV1 {
+    Draft,
+    Sent,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DecisionKindV1 {
+    Approved,
+    ChangesRequested,
+    Declined,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct QuoteDecisionV1 {
+    kind: DecisionKindV1,
+    message: Option<String>,
+    at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct QuoteV1 {
+    id: String,
+    org_id: String,
+    client_id: Option<String>,
+    number: String,
+    title: String,
+    status: QuoteStatusV1,
+    currency: String,
+    items: Vec<LineItemV1>,
+    taxes: Vec<TaxRateV1>,
+    #[serde(default)]
+    valid_until: Option<String>,
+    client_message: Option<String>,
+    internal_notes: String,
+    decision: Option<QuoteDecisionV1>,
+}
+
+impl From<&Quote> for QuoteV1 {
+    fn from(q: &Quote) -> Self {
+        Self {
+            id: q.id.as_str().to_owned(),
+            org_id: q.org_id.as_str().to_owned(),
+            client_id: q.client_id.as_ref().map(|c| c.as_str().to_owned()),
+            number: q.number.clone(),
+            title: q.title.clone(),
+            status: match q.status {
+                QuoteStatus::Draft => QuoteStatusV1::Draft,
+                QuoteStatus::Sent => QuoteStatusV1::Sent,
+            },
+            currency: q.currency.code().to_owned(),
+            items: lines_v1(&q.items),
+            taxes: taxes_v1(&q.taxes),
+            valid_until: q.valid_until.map(day_text),
+            client_message: q.client_message.clone(),
+            internal_notes: q.internal_notes.clone(),
+            decision: q.decision.as_ref().map(|d| QuoteDecisionV1 {
+                kind: match d.kind {
+                    DecisionKind::Approved => DecisionKindV1::Approved,
+                    DecisionKind::ChangesRequested => DecisionKindV1::ChangesRequested,
+                    DecisionKind::Declined => DecisionKindV1::Declined,
+                },
+                message: d.message.clone(),
+                at: moment_text(d.at),
+            }),
+        }
+    }
+}
+
+impl QuoteV1 {
+    fn into_model(self) -> Result<Quote, StoreError> {
+        let what = "quote";
+        Ok(Quote {
+            id: host_id(what, self.id)?,
+            org_id: host_id(what, self.org_id)?,
+            client_id: maybe_id(what, self.client_id)?,
+            number: self.number,
+            title: self.title,
+            status: match self.status {
+                QuoteStatusV1::Draft => QuoteStatus::Draft,
+                QuoteStatusV1::Sent => QuoteStatus::Sent,
+            },
+            currency: currency(&self.currency)?,
+            items: lines(self.items),
+            taxes: taxes(self.taxes),
+            valid_until: maybe_day(what, self.valid_until.as_deref())?,
+            client_message: self.client_message,
+            internal_notes: self.internal_notes,
+            decision: self
+                .decision
+                .map(|d| {
+                    Ok::<_, StoreError>(QuoteDecision {
+                        kind: match d.kind {
+                            DecisionKindV1::Approved => DecisionKind::Approved,
+                            DecisionKindV1::ChangesRequested => DecisionKind::ChangesRequested,
+                            DecisionKindV1::Declined => DecisionKind::Declined,
+                        },
+                        message: d.message,
+                        at: moment(what, &d.at)?,
+                    })
+                })
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum InvoiceStatusV1 {
+    Draft,
+    Issued,
+    Void,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct InvoiceV1 {
+    id: String,
+    org_id: String,
+    client_id: Option<String>,
+    work_order_id: Option<String>,
+    number: String,
+    title: String,
+    status: InvoiceStatusV1,
+    currency: String,
+    items: Vec<LineItemV1>,
+    taxes: Vec<TaxRateV1>,
+    amount_paid: Decimal,
+    #[serde(default)]
+    due_date: Option<String>,
+    internal_notes: String,
+}
+
+impl From<&Invoice> for InvoiceV1 {
+    fn from(i: &Invoice) -> Self {
+        Self {
+            id: i.id.as_str().to_owned(),
+            org_id: i.org_id.as_str().to_owned(),
+            client_id: i.client_id.as_ref().map(|c| c.as_str().to_owned()),
+            work_order_id: i.work_order_id.as_ref().map(|w| w.as_str().to_owned()),
+            number: i.number.clone(),
+            title: i.title.clone(),
+            status: match i.status {
+                InvoiceStatus::Draft => InvoiceStatusV1::Draft,
+                InvoiceStatus::Issued => InvoiceStatusV1::Issued,
+                InvoiceStatus::Void => InvoiceStatusV1::Void,
+            },
+            currency: i.currency.code().to_owned(),
+            items: lines_v1(&i.items),
+            taxes: taxes_v1(&i.taxes),
+            amount_paid: i.amount_paid,
+            due_date: i.due_date.map(day_text),
+            internal_notes: i.internal_notes.clone(),
+        }
+    }
+}
+
+impl InvoiceV1 {
+    fn into_model(self) -> Result<Invoice, StoreError> {
+        let what = "invoice";
+        Ok(Invoice {
+            id: host_id(what, self.id)?,
+            org_id: host_id(what, self.org_id)?,
+            client_id: maybe_id(what, self.client_id)?,
+            work_order_id: maybe_id(what, self.work_order_id)?,
+            number: self.number,
+            title: self.title,
+            status: match self.status {
+                InvoiceStatusV1::Draft => InvoiceStatus::Draft,
+                InvoiceStatusV1::Issued => InvoiceStatus::Issued,
+                InvoiceStatusV1::Void => InvoiceStatus::Void,
+            },
+            currency: currency(&self.currency)?,
+            items: lines(self.items),
+            taxes: taxes(self.taxes),
+            amount_paid: self.amount_paid,
+            due_date: maybe_day(what, self.due_date.as_deref())?,
+            internal_notes: self.internal_notes,
+        })
+    }
+}
