@@ -282,7 +282,7 @@ pub(crate) fn notification_to_row(n: &Notification) -> Result<outbox::ActiveMode
         record_id: Set(n.record.id.as_str().to_owned()),
         recipient: Set(n.to.as_str().to_owned()),
         topic: Set(n.kind.topic().as_str().to_owned()),
-        kind: Set(serde_json::to_value(&n.kind).map_err(|e| StoreError::Backend(Box::new(e)))?),
+        kind: Set(crate::document::kind_to_json(&n.kind)?),
         created_at: Set(Instant::new(n.created_at)),
         due_at: Set(Instant::new(n.due_at)),
         state: Set(state.to_owned()),
@@ -315,7 +315,7 @@ pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, 
             id: host_id("notification record", row.record_id)?,
         },
         to: Email::parse(&row.recipient).map_err(|e| corrupt("notification recipient", e))?,
-        kind: serde_json::from_value(row.kind).map_err(|e| corrupt("notification kind", e))?,
+        kind: crate::document::kind_from_json(row.kind)?,
         created_at: row.created_at.0,
         due_at: row.due_at.0,
         last_failure: row.reason.filter(|_| delivery == Delivery::Pending),
@@ -325,8 +325,7 @@ pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, 
 }
 
 pub(crate) fn audit_to_row(e: &AuditEntry) -> Result<audit::ActiveModel, StoreError> {
-    let json =
-        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| StoreError::Backend(Box::new(e)));
+    let (actor, action) = crate::document::audit_to_json(&e.actor, &e.action)?;
     Ok(audit::ActiveModel {
         seq: NotSet,
         id: Set(e.id.0),
@@ -334,8 +333,8 @@ pub(crate) fn audit_to_row(e: &AuditEntry) -> Result<audit::ActiveModel, StoreEr
         record_kind: Set(kind_str(e.record.kind).to_owned()),
         record_id: Set(e.record.id.as_str().to_owned()),
         share_id: Set(e.share_id.map(|s| s.0)),
-        actor: Set(json(serde_json::to_value(&e.actor))?),
-        action: Set(json(serde_json::to_value(&e.action))?),
+        actor: Set(actor),
+        action: Set(action),
         at: Set(Instant::new(e.at)),
     })
 }
@@ -349,8 +348,8 @@ pub(crate) fn audit_from_row(row: audit::Model) -> Result<AuditEntry, StoreError
             id: host_id("audit record", row.record_id)?,
         },
         share_id: row.share_id.map(ShareId),
-        actor: serde_json::from_value(row.actor).map_err(|e| corrupt("audit actor", e))?,
-        action: serde_json::from_value(row.action).map_err(|e| corrupt("audit action", e))?,
+        actor: crate::document::actor_from_json(row.actor)?,
+        action: crate::document::action_from_json(row.action)?,
         at: row.at.0,
     })
 }

@@ -1,4 +1,5 @@
-//! The store's own format for a record's JSON document (`records.body`), versioned.
+//! The store's own formats for the JSON it keeps: a record's document (`records.body`),
+//! versioned; a queued notification's kind (`outbox.kind`); an audit entry's actor and action.
 //!
 //! The core's types are free to change; what a database already holds is not. So the body is
 //! written from these types, owned here, never from the core's, and carries a
@@ -9,9 +10,10 @@
 //! text; every conversion back checks them, and a value that fails is `StoreError::Corrupt`.
 
 use portico_core::model::{
-    ActivityEntry, Attachment, CostLine, Currency, DecisionKind, Invoice, InvoiceStatus, LineItem,
-    Part, Quote, QuoteDecision, QuoteStatus, Record, Schedule, Signature, Task, TaxRate, TimeEntry,
-    Update, WorkOrder, WorkStatus,
+    ActivityEntry, Actor, Attachment, AuditAction, CostLine, Currency, DecisionKind, Email,
+    Invoice, InvoiceStatus, LineItem, LinkReason, NotificationKind, Part, Quote, QuoteDecision,
+    QuoteStatus, Record, Schedule, Section, Sections, Signature, Task, TaxRate, TimeEntry, Update,
+    WorkOrder, WorkStatus,
 };
 use portico_core::ports::StoreError;
 use rust_decimal::Decimal;
@@ -599,11 +601,7 @@ impl From<&Quote> for QuoteV1 {
             client_message: q.client_message.clone(),
             internal_notes: q.internal_notes.clone(),
             decision: q.decision.as_ref().map(|d| QuoteDecisionV1 {
-                kind: match d.kind {
-                    DecisionKind::Approved => DecisionKindV1::Approved,
-                    DecisionKind::ChangesRequested => DecisionKindV1::ChangesRequested,
-                    DecisionKind::Declined => DecisionKindV1::Declined,
-                },
+                kind: d.kind.into(),
                 message: d.message.clone(),
                 at: moment_text(d.at),
             }),
@@ -634,11 +632,7 @@ impl QuoteV1 {
                 .decision
                 .map(|d| {
                     Ok::<_, StoreError>(QuoteDecision {
-                        kind: match d.kind {
-                            DecisionKindV1::Approved => DecisionKind::Approved,
-                            DecisionKindV1::ChangesRequested => DecisionKind::ChangesRequested,
-                            DecisionKindV1::Declined => DecisionKind::Declined,
-                        },
+                        kind: d.kind.into(),
                         message: d.message,
                         at: moment(what, &d.at)?,
                     })
@@ -721,4 +715,302 @@ impl InvoiceV1 {
             internal_notes: self.internal_notes,
         })
     }
+}
+
+/// Version 1 of a queued notification's kind (`outbox.kind`). The outbox keeps rows only until
+/// they are settled, but a row queued by one release may be sent by the next.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum NotificationKindV1 {
+    LinkShared {
+        reason: LinkReasonV1,
+    },
+    StatusChanged {
+        from: String,
+        to: String,
+    },
+    TasksCompleted {
+        tasks: Vec<String>,
+        #[serde(default)]
+        task_ids: Vec<String>,
+    },
+    UpdatesShared {
+        updates: Vec<String>,
+        #[serde(default)]
+        update_ids: Vec<String>,
+    },
+    QuoteDecided {
+        decision: DecisionKindV1,
+        message: Option<String>,
+    },
+    HelpRequested {
+        name: String,
+        phone: Option<String>,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum LinkReasonV1 {
+    Enabled,
+    Reshared,
+    NewRecipient,
+}
+
+impl From<DecisionKind> for DecisionKindV1 {
+    fn from(d: DecisionKind) -> Self {
+        match d {
+            DecisionKind::Approved => Self::Approved,
+            DecisionKind::ChangesRequested => Self::ChangesRequested,
+            DecisionKind::Declined => Self::Declined,
+        }
+    }
+}
+
+impl From<DecisionKindV1> for DecisionKind {
+    fn from(d: DecisionKindV1) -> Self {
+        match d {
+            DecisionKindV1::Approved => Self::Approved,
+            DecisionKindV1::ChangesRequested => Self::ChangesRequested,
+            DecisionKindV1::Declined => Self::Declined,
+        }
+    }
+}
+
+fn ids<T: TryFrom<String>>(what: &'static str, raw: Vec<String>) -> Result<Vec<T>, StoreError>
+where
+    T::Error: std::fmt::Display,
+{
+    raw.into_iter().map(|r| host_id(what, r)).collect()
+}
+
+/// The JSON of a notification's kind, in the current version.
+pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value, StoreError> {
+    let text = |ids: &[String]| ids.to_vec();
+    let doc = match kind {
+        NotificationKind::LinkShared { reason } => NotificationKindV1::LinkShared {
+            reason: match reason {
+                LinkReason::Enabled => LinkReasonV1::Enabled,
+                LinkReason::Reshared => LinkReasonV1::Reshared,
+                LinkReason::NewRecipient => LinkReasonV1::NewRecipient,
+            },
+        },
+        NotificationKind::StatusChanged { from, to } => NotificationKindV1::StatusChanged {
+            from: from.clone(),
+            to: to.clone(),
+        },
+        NotificationKind::TasksCompleted { tasks, task_ids } => {
+            NotificationKindV1::TasksCompleted {
+                tasks: text(tasks),
+                task_ids: task_ids.iter().map(|t| t.as_str().to_owned()).collect(),
+            }
+        }
+        NotificationKind::UpdatesShared {
+            updates,
+            update_ids,
+        } => NotificationKindV1::UpdatesShared {
+            updates: text(updates),
+            update_ids: update_ids.iter().map(|u| u.as_str().to_owned()).collect(),
+        },
+        NotificationKind::QuoteDecided { decision, message } => NotificationKindV1::QuoteDecided {
+            decision: (*decision).into(),
+            message: message.clone(),
+        },
+        NotificationKind::HelpRequested {
+            name,
+            phone,
+            message,
+        } => NotificationKindV1::HelpRequested {
+            name: name.clone(),
+            phone: phone.clone(),
+            message: message.clone(),
+        },
+    };
+    serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+/// The notification kind stored as `json`.
+pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind, StoreError> {
+    let what = "notification kind";
+    Ok(
+        match serde_json::from_value::<NotificationKindV1>(json).map_err(|e| corrupt(what, e))? {
+            NotificationKindV1::LinkShared { reason } => NotificationKind::LinkShared {
+                reason: match reason {
+                    LinkReasonV1::Enabled => LinkReason::Enabled,
+                    LinkReasonV1::Reshared => LinkReason::Reshared,
+                    LinkReasonV1::NewRecipient => LinkReason::NewRecipient,
+                },
+            },
+            NotificationKindV1::StatusChanged { from, to } => {
+                NotificationKind::StatusChanged { from, to }
+            }
+            NotificationKindV1::TasksCompleted { tasks, task_ids } => {
+                NotificationKind::TasksCompleted {
+                    tasks,
+                    task_ids: ids(what, task_ids)?,
+                }
+            }
+            NotificationKindV1::UpdatesShared {
+                updates,
+                update_ids,
+            } => NotificationKind::UpdatesShared {
+                updates,
+                update_ids: ids(what, update_ids)?,
+            },
+            NotificationKindV1::QuoteDecided { decision, message } => {
+                NotificationKind::QuoteDecided {
+                    decision: decision.into(),
+                    message,
+                }
+            }
+            NotificationKindV1::HelpRequested {
+                name,
+                phone,
+                message,
+            } => NotificationKind::HelpRequested {
+                name,
+                phone,
+                message,
+            },
+        },
+    )
+}
+
+/// Version 1 of who did an audited action (`audit.actor`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+enum ActorV1 {
+    Staff(String),
+    Client,
+}
+
+/// Version 1 of an audited action (`audit.action`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AuditActionV1 {
+    ShareEnabled,
+    ShareReshared,
+    RecipientChanged {
+        from: String,
+        to: String,
+    },
+    SectionsChanged {
+        from: Vec<SectionV1>,
+        to: Vec<SectionV1>,
+    },
+    ShareRevoked,
+    ShareEndedClientChanged,
+    QuoteDecided {
+        decision: DecisionKindV1,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SectionV1 {
+    ClientInfo,
+    Scope,
+    Schedule,
+    Checklist,
+    PhotosFiles,
+    PartsUsed,
+    Signature,
+    Invoices,
+    Updates,
+}
+
+const SECTIONS: [(Section, SectionV1); 9] = [
+    (Section::ClientInfo, SectionV1::ClientInfo),
+    (Section::Scope, SectionV1::Scope),
+    (Section::Schedule, SectionV1::Schedule),
+    (Section::Checklist, SectionV1::Checklist),
+    (Section::PhotosFiles, SectionV1::PhotosFiles),
+    (Section::PartsUsed, SectionV1::PartsUsed),
+    (Section::Signature, SectionV1::Signature),
+    (Section::Invoices, SectionV1::Invoices),
+    (Section::Updates, SectionV1::Updates),
+];
+
+fn sections_v1(sections: Sections) -> Vec<SectionV1> {
+    SECTIONS
+        .iter()
+        .filter(|(s, _)| sections.is_on(*s))
+        .map(|(_, v)| *v)
+        .collect()
+}
+
+fn sections(stored: &[SectionV1]) -> Sections {
+    SECTIONS.iter().fold(Sections::NONE, |all, (s, v)| {
+        all.with(*s, stored.contains(v))
+    })
+}
+
+/// The JSON of an audit entry's actor and action, in the current version.
+pub(crate) fn audit_to_json(
+    actor: &Actor,
+    action: &AuditAction,
+) -> Result<(serde_json::Value, serde_json::Value), StoreError> {
+    let actor = match actor {
+        Actor::Staff(id) => ActorV1::Staff(id.as_str().to_owned()),
+        Actor::Client => ActorV1::Client,
+    };
+    let action = match action {
+        AuditAction::ShareEnabled => AuditActionV1::ShareEnabled,
+        AuditAction::ShareReshared => AuditActionV1::ShareReshared,
+        AuditAction::RecipientChanged { from, to } => AuditActionV1::RecipientChanged {
+            from: from.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+        },
+        AuditAction::SectionsChanged { from, to } => AuditActionV1::SectionsChanged {
+            from: sections_v1(*from),
+            to: sections_v1(*to),
+        },
+        AuditAction::ShareRevoked => AuditActionV1::ShareRevoked,
+        AuditAction::ShareEndedClientChanged => AuditActionV1::ShareEndedClientChanged,
+        AuditAction::QuoteDecided { decision } => AuditActionV1::QuoteDecided {
+            decision: (*decision).into(),
+        },
+    };
+    let json =
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| StoreError::Backend(Box::new(e)));
+    Ok((
+        json(serde_json::to_value(actor))?,
+        json(serde_json::to_value(action))?,
+    ))
+}
+
+/// The actor stored as `json`.
+pub(crate) fn actor_from_json(json: serde_json::Value) -> Result<Actor, StoreError> {
+    Ok(
+        match serde_json::from_value::<ActorV1>(json).map_err(|e| corrupt("audit actor", e))? {
+            ActorV1::Staff(id) => Actor::Staff(host_id("audit actor", id)?),
+            ActorV1::Client => Actor::Client,
+        },
+    )
+}
+
+/// The action stored as `json`.
+pub(crate) fn action_from_json(json: serde_json::Value) -> Result<AuditAction, StoreError> {
+    let what = "audit action";
+    let email = |raw: &str| Email::parse(raw).map_err(|e| corrupt(what, e));
+    Ok(
+        match serde_json::from_value::<AuditActionV1>(json).map_err(|e| corrupt(what, e))? {
+            AuditActionV1::ShareEnabled => AuditAction::ShareEnabled,
+            AuditActionV1::ShareReshared => AuditAction::ShareReshared,
+            AuditActionV1::RecipientChanged { from, to } => AuditAction::RecipientChanged {
+                from: email(&from)?,
+                to: email(&to)?,
+            },
+            AuditActionV1::SectionsChanged { from, to } => AuditAction::SectionsChanged {
+                from: sections(&from),
+                to: sections(&to),
+            },
+            AuditActionV1::ShareRevoked => AuditAction::ShareRevoked,
+            AuditActionV1::ShareEndedClientChanged => AuditAction::ShareEndedClientChanged,
+            AuditActionV1::QuoteDecided { decision } => AuditAction::QuoteDecided {
+                decision: decision.into(),
+            },
+        },
+    )
 }

@@ -168,11 +168,14 @@ fn audit_actions() -> Vec<(&'static str, AuditAction)> {
     ]
 }
 
-/// Reads `name`'s entries (an object of fixture name → document) as `T`, each checked against
-/// the value it was written from.
-fn check<T>(file: &str, expected: Vec<(&'static str, T)>)
-where
-    T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+/// Reads `file`'s entries (an object of fixture name → document) with the store's `read`,
+/// each checked against the value it was written from.
+fn check<T>(
+    file: &str,
+    expected: Vec<(&'static str, T)>,
+    read_with: fn(serde_json::Value) -> Result<T, portico_core::ports::StoreError>,
+) where
+    T: PartialEq + std::fmt::Debug,
 {
     let stored = read(file);
     let stored = stored.as_object().expect("an object of named documents");
@@ -185,7 +188,7 @@ where
         let document = stored
             .get(name)
             .unwrap_or_else(|| panic!("{file}: no {name}"));
-        let read: T = serde_json::from_value(document.clone())
+        let read: T = read_with(document.clone())
             .unwrap_or_else(|e| panic!("{file}: {name} no longer reads ({e}); migrate it"));
         assert_eq!(read, value, "{file}: {name}");
     }
@@ -229,13 +232,41 @@ fn i2_every_stored_record_shape_still_reads() {
 
 #[test]
 fn n5_every_stored_notification_kind_still_reads() {
-    check("notification-kinds-v1.json", notification_kinds());
+    check(
+        "notification-kinds-v1.json",
+        notification_kinds(),
+        crate::document::kind_from_json,
+    );
+    for (name, kind) in notification_kinds() {
+        let json = crate::document::kind_to_json(&kind).unwrap();
+        assert_eq!(
+            crate::document::kind_from_json(json).unwrap(),
+            kind,
+            "{name}"
+        );
+    }
 }
 
 #[test]
 fn s12_every_stored_audit_actor_and_action_still_reads() {
-    check("audit-actors-v1.json", audit_actors());
-    check("audit-actions-v1.json", audit_actions());
+    check(
+        "audit-actors-v1.json",
+        audit_actors(),
+        crate::document::actor_from_json,
+    );
+    check(
+        "audit-actions-v1.json",
+        audit_actions(),
+        crate::document::action_from_json,
+    );
+    for ((_, actor), (name, action)) in audit_actors().into_iter().cycle().zip(audit_actions()) {
+        let (a, b) = crate::document::audit_to_json(&actor, &action).unwrap();
+        let read = (
+            crate::document::actor_from_json(a).unwrap(),
+            crate::document::action_from_json(b).unwrap(),
+        );
+        assert_eq!(read, (actor, action), "{name}");
+    }
 }
 
 #[test]

@@ -369,8 +369,7 @@ impl UnitOfWork for SqlUnit {
     }
 
     async fn merge_into(&mut self, notification: &Notification) -> Result<(), StoreError> {
-        let kind = serde_json::to_value(&notification.kind)
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let kind = crate::document::kind_to_json(&notification.kind)?;
         let done = outbox::Entity::update_many()
             .col_expr(outbox::Column::Kind, Expr::value(kind))
             .filter(outbox::Column::Id.eq(notification.id.0))
