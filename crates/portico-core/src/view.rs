@@ -143,10 +143,10 @@ pub struct ClientInfoView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduleView {
     /// Planned start.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub start: Option<OffsetDateTime>,
     /// Planned completion.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub end: Option<OffsetDateTime>,
     /// The technician: name and photo, nothing else.
     pub technician: Option<TechnicianView>,
@@ -258,7 +258,7 @@ pub struct QuoteView {
     /// Subtotal, taxes, total.
     pub totals: Totals,
     /// Last day to decide.
-    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
+    #[serde(serialize_with = "crate::model::serde_time::iso_date_option::serialize")]
     pub valid_until: Option<Date>,
     /// A note for the client.
     pub message: Option<String>,
@@ -298,7 +298,7 @@ pub struct InvoiceView {
     /// Payment status.
     pub payment_status: PaymentStatus,
     /// Due date.
-    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
+    #[serde(serialize_with = "crate::model::serde_time::iso_date_option::serialize")]
     pub due_date: Option<Date>,
     /// Where the due date stands on the org's date (V9), while something is still owed.
     pub due: Option<Due>,

@@ -1,13 +1,11 @@
 //! The audit log (S12): every share action, never shown to a client.
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{AuditId, DecisionKind, Email, OrgId, RecordRef, Sections, ShareId, StaffId};
 
 /// Who did something.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A staff member, through the host app.
     Staff(StaffId),
@@ -16,8 +14,7 @@ pub enum Actor {
 }
 
 /// What was done.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditAction {
     /// Sharing enabled for the first time on the record.
     ShareEnabled,
@@ -50,7 +47,7 @@ pub enum AuditAction {
 }
 
 /// One audit-log line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     /// Portico's id.
     pub id: AuditId,
@@ -65,6 +62,5 @@ pub struct AuditEntry {
     /// What.
     pub action: AuditAction,
     /// When.
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }

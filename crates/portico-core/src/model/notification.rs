@@ -20,8 +20,7 @@ pub enum LinkReason {
 }
 
 /// What an email is about, with what it needs to say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotificationKind {
     /// To the client: here is your link.
     LinkShared {
@@ -42,7 +41,6 @@ pub enum NotificationKind {
         tasks: Vec<String>,
         /// The tasks' ids, in the same order (empty in notifications queued before ids were
         /// kept; those are matched by title).
-        #[serde(default)]
         task_ids: Vec<TaskId>,
     },
     /// To the client: updates were shared.
@@ -51,7 +49,6 @@ pub enum NotificationKind {
         updates: Vec<String>,
         /// The updates' ids, in the same order (empty in notifications queued before ids were
         /// kept; those are matched by text).
-        #[serde(default)]
         update_ids: Vec<UpdateId>,
     },
     /// To the business: a client decided on a quote.
@@ -127,21 +124,18 @@ impl NotificationKind {
 }
 
 /// Where a notification is in its delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// Waiting to be sent at `due_at` or later.
     Pending,
     /// Sent.
     Sent {
         /// When.
-        #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
     /// Given up on: the mail server refused it, or it kept failing until the give-up time.
     Dead {
         /// When.
-        #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
         /// Why.
         reason: String,
@@ -150,7 +144,6 @@ pub enum Delivery {
     /// hidden, the task was un-ticked or made internal …). Not a delivery failure.
     Dropped {
         /// When.
-        #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
         /// Why.
         reason: String,
@@ -158,7 +151,7 @@ pub enum Delivery {
 }
 
 /// One email to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     /// Portico's id; the Message-ID derives from it, so a resend is the same message (N5).
     pub id: NotificationId,
@@ -173,10 +166,8 @@ pub struct Notification {
     /// What it says.
     pub kind: NotificationKind,
     /// When it was first queued.
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Not sent before this; until then a burst may still merge into it (N6).
-    #[serde(with = "time::serde::rfc3339")]
     pub due_at: OffsetDateTime,
     /// Where it is in its delivery.
     pub delivery: Delivery,
@@ -184,6 +175,5 @@ pub struct Notification {
     pub attempts: u32,
     /// Why the last attempt failed, while it waits to be tried again (cleared by none: a later
     /// failure replaces it; sent, dead and dropped carry their own outcome).
-    #[serde(default)]
     pub last_failure: Option<String>,
 }

@@ -98,13 +98,11 @@ impl WorkStatus {
 }
 
 /// When and by whom the work is done.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schedule {
     /// Planned start.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub start: Option<OffsetDateTime>,
     /// Planned completion.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub end: Option<OffsetDateTime>,
     /// The assigned technician; the client sees their name and photo only.
     pub technician: Option<StaffId>,
@@ -118,7 +116,7 @@ impl Schedule {
 }
 
 /// One checklist item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
     /// The host's id.
     pub id: TaskId,
@@ -127,12 +125,11 @@ pub struct Task {
     /// Whether it is done.
     pub done: bool,
     /// Internal tasks are never shown or mailed to the client (V3).
-    #[serde(default)]
     pub internal: bool,
 }
 
 /// A photo or file attached to a work order; its bytes live behind the blob port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// The host's id.
     pub id: FileId,
@@ -147,7 +144,7 @@ pub struct Attachment {
 }
 
 /// A part or material used on the job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     /// What was used.
     pub name: String,
@@ -158,26 +155,24 @@ pub struct Part {
 }
 
 /// The customer's signature, once captured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     /// The name typed by the signer.
     pub signed_by: String,
     /// When it was signed.
-    #[serde(with = "time::serde::rfc3339")]
     pub signed_at: OffsetDateTime,
     /// The drawn signature image.
     pub image: Option<FileId>,
 }
 
 /// A post on a work order's activity; internal unless shared with the client (V3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Update {
     /// The host's id.
     pub id: UpdateId,
     /// Who posted it.
     pub author: Option<StaffId>,
     /// When.
-    #[serde(with = "time::serde::rfc3339")]
     pub posted_at: OffsetDateTime,
     /// The text.
     pub body: String,
@@ -186,10 +181,9 @@ pub struct Update {
 }
 
 /// One line of the internal activity log. Internal (V4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityEntry {
     /// When it happened.
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// Who did it.
     pub actor: Option<StaffId>,
@@ -198,7 +192,7 @@ pub struct ActivityEntry {
 }
 
 /// Hours a staff member booked on the job. Internal (V4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeEntry {
     /// Who worked.
     pub staff: StaffId,
@@ -211,7 +205,7 @@ pub struct TimeEntry {
 }
 
 /// A cost the business bore on the job. Internal (V4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CostLine {
     /// What it was for.
     pub description: String,
@@ -221,7 +215,7 @@ pub struct CostLine {
 
 /// A job. `completed_at` and `paid_at` are kept by Portico from the status and `paid`
 /// transitions it sees (they feed S7); whatever the host sends in them is replaced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkOrder {
     /// The host's id.
     pub id: RecordId,
@@ -260,10 +254,8 @@ pub struct WorkOrder {
     /// Internal (V4).
     pub costs: Vec<CostLine>,
     /// When it last became completed; kept by Portico.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub completed_at: Option<OffsetDateTime>,
     /// When it last became paid; kept by Portico.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
     pub paid_at: Option<OffsetDateTime>,
 }
 
@@ -301,19 +293,18 @@ impl DecisionKind {
 }
 
 /// A client's decision on a quote; kept by Portico, never overwritten by a host upsert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuoteDecision {
     /// What was decided.
     pub kind: DecisionKind,
     /// The client's message, if any.
     pub message: Option<String>,
     /// When.
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
 
 /// An estimate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quote {
     /// The host's id.
     pub id: RecordId,
@@ -334,7 +325,6 @@ pub struct Quote {
     /// Taxes on the taxable lines.
     pub taxes: Vec<TaxRate>,
     /// Last day the quote can be decided on.
-    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub valid_until: Option<Date>,
     /// A note meant for the client.
     pub client_message: Option<String>,
@@ -371,7 +361,7 @@ pub enum PaymentStatus {
 }
 
 /// A bill.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invoice {
     /// The host's id.
     pub id: RecordId,
@@ -396,7 +386,6 @@ pub struct Invoice {
     /// What the client has paid so far.
     pub amount_paid: Decimal,
     /// When payment is due.
-    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
     pub due_date: Option<Date>,
     /// Internal (V4).
     pub internal_notes: String,
@@ -431,8 +420,7 @@ impl Invoice {
 }
 
 /// Any shareable record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// A job.
     WorkOrder(WorkOrder),

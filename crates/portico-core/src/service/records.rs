@@ -107,7 +107,7 @@ pub struct RecordChange {
     /// P1: ask staff "share with client?" (work orders, roles that may share).
     pub share_prompt: Option<SharePrompt>,
     /// The active share's expiry after the change (S7).
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub expires_at: Option<OffsetDateTime>,
     /// Shares the change ended: a record whose client changes stops its link, so one client's
     /// details never reach another's recipient. Staff share again to send the new client a link.

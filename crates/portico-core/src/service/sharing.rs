@@ -46,22 +46,22 @@ pub struct ShareInfo {
     /// Whether the share is enabled.
     pub active: bool,
     /// When it was revoked.
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub revoked_at: Option<OffsetDateTime>,
     /// When the link expires or expired (S7).
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub expires_at: Option<OffsetDateTime>,
     /// The org's date of that moment, in its time zone (V9).
-    #[serde(default, with = "crate::model::serde_time::iso_date_option")]
+    #[serde(serialize_with = "crate::model::serde_time::iso_date_option::serialize")]
     pub expires_on: Option<time::Date>,
     /// When it was enabled.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// First opened (S11).
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub first_opened_at: Option<OffsetDateTime>,
     /// Last opened (S11).
-    #[serde(default, with = "crate::model::serde_time::rfc3339_option")]
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
     pub last_opened_at: Option<OffsetDateTime>,
 }
 

@@ -627,10 +627,8 @@ fn v4_client_view_types_have_no_internal_fields() {
     let json = serde_json::to_value(&*view).unwrap();
     let mut keys = Vec::new();
     collect_keys(&json, &mut keys);
-    // Each banned key is one the stored work order really carries, so the ban means something.
-    let stored = serde_json::to_value(Record::WorkOrder(w.work_order())).unwrap();
-    let mut stored_keys = Vec::new();
-    collect_keys(&stored, &mut stored_keys);
+    // Each banned key is a field the work order really carries, so the ban means something.
+    let stored = format!("{:?}", w.work_order());
     for banned in [
         "internal_notes",
         "activity_log",
@@ -642,8 +640,8 @@ fn v4_client_view_types_have_no_internal_fields() {
         "internal",
     ] {
         assert!(
-            stored_keys.iter().any(|k| k == banned),
-            "{banned} is not a key of the stored work order: {stored_keys:?}"
+            stored.contains(&format!(" {banned}: ")),
+            "{banned} is not a field of the work order: {stored}"
         );
         assert!(!keys.iter().any(|k| k == banned), "{banned} in client view");
     }
