@@ -23,12 +23,7 @@ use portico_core::{Portico, Ports, ServiceConfig};
 use portico_mail::{SmtpConfig, SmtpMailer, TemplateComposer};
 use portico_store::SeaOrmStore;
 
-// Reason: shared by path with the tests; this bench uses part of it.
-#[allow(dead_code)]
-#[path = "../../portico-mail/tests/support/smtp_server.rs"]
-mod smtp_server;
-
-use smtp_server::TestSmtp;
+use portico_testkit::smtp::TestSmtp;
 
 async fn seed(store: &SeaOrmStore, portico: &Portico, round: u128, count: u128) {
     let org = fixtures::org("bench");

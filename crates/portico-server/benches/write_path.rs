@@ -12,7 +12,6 @@
 // Reason: a benchmark stops at the first broken step; there is nobody to report an error to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -197,15 +196,6 @@ fn run(label: &str, database_url: Option<&str>, clients: usize, per_client: usiz
     );
 }
 
-fn psql(url: &str, sql: &str) -> bool {
-    Command::new("psql")
-        .args([url, "-qAtc", sql])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn main() {
     let clients = env_or("PORTICO_BENCH_CLIENTS", 16);
     let per_client = env_or("PORTICO_BENCH_UPSERTS", 250);
@@ -220,22 +210,14 @@ fn main() {
             "postgres" => {
                 let admin = std::env::var("PORTICO_BENCH_POSTGRES_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-                let name = format!("portico_write_bench_{}", std::process::id());
-                if !psql(&admin, &format!("CREATE DATABASE {name}")) {
+                let Some(db) = portico_testkit::postgres::PgDatabase::create_in(
+                    &admin,
+                    "the write-path benchmark on PostgreSQL",
+                ) else {
                     println!("PostgreSQL  skipped: {admin} cannot be reached");
                     continue;
-                }
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-                run(
-                    "PostgreSQL",
-                    Some(&format!("{base}/{name}")),
-                    clients,
-                    per_client,
-                );
-                psql(
-                    &admin,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                );
+                };
+                run("PostgreSQL", Some(&db.url), clients, per_client);
             }
             other => panic!("unknown backend {other:?}: sqlite or postgres"),
         }

@@ -11,12 +11,7 @@ use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 use portico_mail::SmtpConfig;
 
-// Reason: shared by path with other crates' tests; each uses part of it.
-#[allow(dead_code)]
-#[path = "../support/smtp_server.rs"]
-mod smtp_server;
-
-pub(crate) use smtp_server::TestSmtp;
+pub(crate) use portico_testkit::smtp::TestSmtp;
 
 /// The mail port's settings for `server`.
 pub fn config_of(server: &TestSmtp) -> SmtpConfig {

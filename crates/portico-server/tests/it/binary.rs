@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, PgDatabase, Server, agent, binary, call, upload};
+use crate::support::{ADMIN, Server, agent, binary, call, pg_database, upload};
 
 /// The walk: org and staff, a work order, a technician refused, the owner sharing,
 /// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
@@ -280,7 +280,7 @@ fn o1_serve_on_sqlite_walks_the_share_lifecycle() {
 
 #[test]
 fn o2_serve_on_postgres_walks_the_share_lifecycle() {
-    let Some(db) = PgDatabase::create() else {
+    let Some(db) = pg_database() else {
         return;
     };
     check_walk_and_logs(Server::start(Some(&db.url)));

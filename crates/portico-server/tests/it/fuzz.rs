@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::support::{ADMIN, PgDatabase, Server, call};
+use crate::support::{ADMIN, Server, call, pg_database};
 
 fn schemathesis_available() -> bool {
     Command::new("schemathesis")
@@ -166,7 +166,7 @@ fn i6_generated_requests_get_no_server_error_or_schema_violation_on_postgresql()
     if !available() {
         return;
     }
-    let Some(db) = PgDatabase::create() else {
+    let Some(db) = pg_database() else {
         return;
     };
     fuzz(&quiet_server(Some(&db.url)));

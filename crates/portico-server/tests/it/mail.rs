@@ -8,12 +8,7 @@ use serde_json::json;
 
 use crate::support::{ADMIN, Server, call};
 
-// Reason: shared by path with portico-mail's tests; this file uses part of it.
-#[allow(dead_code)]
-#[path = "../../../portico-mail/tests/support/smtp_server.rs"]
-mod smtp_server;
-
-use smtp_server::TestSmtp;
+use portico_testkit::smtp::TestSmtp;
 
 #[test]
 fn n2_through_the_binary_smtp_receives_exactly_the_n2_set() {

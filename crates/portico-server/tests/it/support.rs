@@ -179,54 +179,8 @@ pub fn upload(base: &str, key: &str, staff: &str, id: &str, bytes: &[u8]) -> (u1
     )
 }
 
-/// A PostgreSQL database of its own for one test, dropped afterwards; `None` (with a notice)
-/// when PostgreSQL is unreachable outside CI.
-pub struct PgDatabase {
-    admin_url: String,
-    pub name: String,
-    pub url: String,
-}
-
-fn psql(url: &str, sql: &str) -> bool {
-    Command::new("psql")
-        .arg(url)
-        .arg("-qAtc")
-        .arg(sql)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-impl PgDatabase {
-    pub fn create() -> Option<Self> {
-        let admin_url = std::env::var("PORTICO_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let name = format!("portico_e2e_{}_{}", std::process::id(), free_port());
-        if !psql(&admin_url, &format!("CREATE DATABASE {name}")) {
-            portico_core::testing::skip_check(
-                "a PostgreSQL test of the binary",
-                &format!("{admin_url} cannot be reached (is psql installed and the server up?)"),
-            );
-            return None;
-        }
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        psql(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
+/// A PostgreSQL database of a test's own for the binary, dropped afterwards; `None` (with a
+/// notice, or a failure under CI) when PostgreSQL is unreachable.
+pub fn pg_database() -> Option<portico_testkit::postgres::PgDatabase> {
+    portico_testkit::postgres::PgDatabase::create("a PostgreSQL test of the binary")
 }

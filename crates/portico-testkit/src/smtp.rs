@@ -1,7 +1,5 @@
 //! A real SMTP server for tests and benchmarks: Python's aiosmtpd running `smtp_server.py`
-//! beside this file, stopped when dropped. Included by path (`#[path = …]`) wherever mail must
-//! reach a real server: this crate's tests, `portico-server`'s end-to-end tests and its mail
-//! benchmark.
+//! beside this file, stopped when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -9,16 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// A running aiosmtpd writing each accepted message to `inbox/<n>.eml`.
-pub(crate) struct TestSmtp {
+#[derive(Debug)]
+pub struct TestSmtp {
     child: Child,
-    pub(crate) port: u16,
+    pub port: u16,
     temp: tempfile::TempDir,
 }
 
 impl TestSmtp {
     /// Starts a server with the script's `args` (`--fail-first N`, `--reject`,
     /// `--delay-reply S`); `Err` says why it could not start.
-    pub(crate) fn start(args: &[&str]) -> Result<Self, String> {
+    pub fn start(args: &[&str]) -> Result<Self, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .map_err(|e| e.to_string())?
             .local_addr()
@@ -29,7 +28,7 @@ impl TestSmtp {
 
     /// [`TestSmtp::start`], or `None` with a notice where aiosmtpd is missing — except under CI,
     /// where a missing server fails the test rather than skipping it.
-    pub(crate) fn for_test(args: &[&str]) -> Option<Self> {
+    pub fn for_test(args: &[&str]) -> Option<Self> {
         match Self::start(args) {
             Ok(server) => Some(server),
             Err(why) => {
@@ -45,12 +44,12 @@ impl TestSmtp {
     }
 
     /// `SMTP_URL` for this server.
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}?tls=none&timeout=30", self.port)
     }
 
     /// The messages received so far, in arrival order.
-    pub(crate) fn messages(&self) -> Vec<String> {
+    pub fn messages(&self) -> Vec<String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.temp.path().join("inbox"))
             .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
@@ -68,7 +67,7 @@ impl TestSmtp {
     }
 
     /// One header of every message received, in arrival order.
-    pub(crate) fn header(&self, name: &str) -> Vec<String> {
+    pub fn header(&self, name: &str) -> Vec<String> {
         let prefix = format!("{name}: ");
         self.messages()
             .iter()
@@ -82,13 +81,13 @@ impl TestSmtp {
     }
 
     /// Stops the server (connections are refused); [`TestSmtp::start_again`] brings it back.
-    pub(crate) fn stop(&mut self) {
+    pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
     /// Starts a stopped server again on the same port, keeping what it received.
-    pub(crate) fn start_again(&mut self) -> Result<(), String> {
+    pub fn start_again(&mut self) -> Result<(), String> {
         self.child = spawn(self.port, &self.temp.path().join("inbox"), &[])?;
         Ok(())
     }
@@ -96,11 +95,7 @@ impl TestSmtp {
 
 /// Starts the script on `port`, writing into `inbox`, and waits for its "ready".
 fn spawn(port: u16, inbox: &Path, args: &[&str]) -> Result<Child, String> {
-    // Manifest directories are `crates/<name>`; `file!()` is relative to the workspace.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(file!())
-        .with_file_name("smtp_server.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/smtp_server.py");
     let log_path = inbox.with_file_name("smtp-server.log");
     let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let mut child = Command::new("python3")

@@ -1,0 +1,21 @@
+//! Portico's shared test fixtures, for its crates' tests and benchmarks (never a normal
+//! dependency):
+//!
+//! - [`postgres`]: a PostgreSQL database ([`postgres::PgDatabase`], for a running binary) or
+//!   schema ([`postgres::PgSchema`], for a store in-process) of a test's own, dropped when the
+//!   test ends. One place finds the server, names what it creates and reports a missing one.
+//! - [`smtp`]: a real SMTP server ([`smtp::TestSmtp`], Python's aiosmtpd) that keeps what it
+//!   receives.
+//!
+//! Where the tool a fixture needs is missing, the fixture returns `None` after reporting the
+//! skipped check ([`portico_core::testing::skip_check`]), which fails the test under CI.
+// Reason: test support; a broken invariant must stop the test at once.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::missing_panics_doc
+)]
+
+pub mod postgres;
+pub mod smtp;
