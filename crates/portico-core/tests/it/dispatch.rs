@@ -472,3 +472,55 @@ fn n3_a_status_email_names_the_visit_only_while_the_schedule_is_shown() {
         "no start planned"
     );
 }
+
+#[test]
+fn n5_staff_list_emails_by_delivery_state_and_a_round_counts_each_outcome() {
+    use portico_core::service::DeliveryState;
+    let w = World::new();
+    let without = w.block_on(w.portico.notifications(&w.org, None, 50));
+    assert!(
+        matches!(without, Ok(None)),
+        "no outbox to list: {without:?}"
+    );
+    let portico = w
+        .portico
+        .clone()
+        .with_outbox(std::sync::Arc::new(w.store.clone()));
+    for record in [&w.wo, &w.quote, &w.invoice] {
+        w.enable(record);
+    }
+    let (mailer, config) = (MemoryMailer::default(), DispatchConfig::default());
+    mailer.fail(Some(false));
+    let failing = w
+        .block_on(portico.dispatch_once(&w.store, &mailer, &config))
+        .unwrap();
+    assert_eq!(failing.retried, 3);
+    assert_eq!(
+        failing.failures,
+        vec!["421 try later (fake)".to_owned()],
+        "each reason once"
+    );
+    mailer.fail(None);
+    w.clock
+        .advance(retry_delay(&config, 1) * 5 / 4 + Duration::seconds(1));
+    let sending = w
+        .block_on(portico.dispatch_once(&w.store, &mailer, &config))
+        .unwrap();
+    assert_eq!((sending.sent, sending.retried), (3, 0));
+    assert!(sending.failures.is_empty(), "{:?}", sending.failures);
+    let mut wo = w.work_order();
+    wo.status = WorkStatus::InProgress;
+    w.block_on(w.portico.upsert_record(&owner(), &Record::WorkOrder(wo)))
+        .unwrap();
+    let count = |state| {
+        w.block_on(portico.notifications(&w.org, state, 50))
+            .unwrap()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(None), 4);
+    assert_eq!(count(Some(DeliveryState::Sent)), 3);
+    assert_eq!(count(Some(DeliveryState::Pending)), 1);
+    assert_eq!(count(Some(DeliveryState::Dead)), 0);
+    assert_eq!(count(Some(DeliveryState::Dropped)), 0);
+}

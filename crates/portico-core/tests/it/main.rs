@@ -9,6 +9,7 @@ mod client;
 mod conformance;
 mod dispatch;
 mod files;
+mod limits;
 mod locale;
 mod model_based;
 mod service;

@@ -560,6 +560,115 @@ fn i1_a_key_the_caller_made_is_added_once_and_then_found() {
     );
 }
 
+#[test]
+fn i1_the_orgs_own_keys_are_listed_and_revoked_by_org_managers_only() {
+    let w = World::new();
+    let (id, key) = w
+        .block_on(w.portico.create_api_key(&w.org, "host app"))
+        .unwrap();
+    let listed = w.block_on(w.portico.api_keys(&w.org)).unwrap();
+    assert_eq!(listed.iter().map(|k| k.id).collect::<Vec<_>>(), vec![id]);
+    for role in [Role::Supervisor, Role::Technician, Role::Apprentice] {
+        let refused = w.block_on(w.portico.revoke_own_api_key(&staff_id(role), &w.org, id));
+        assert!(
+            matches!(refused, Err(RecordError::NotOrgManager { role: r }) if r == role),
+            "{role:?}: {refused:?}"
+        );
+    }
+    let still = w.block_on(w.portico.authenticate(key.expose())).unwrap();
+    assert_eq!(
+        still,
+        Some(w.org.clone()),
+        "a refused revoke changes nothing"
+    );
+    let unknown = uuid::Uuid::from_u128(1);
+    let revoked = w.block_on(w.portico.revoke_own_api_key(&owner(), &w.org, unknown));
+    assert!(matches!(revoked, Ok(false)), "an unknown key: {revoked:?}");
+    let revoked = w.block_on(
+        w.portico
+            .revoke_own_api_key(&staff_id(Role::Admin), &w.org, id),
+    );
+    assert!(matches!(revoked, Ok(true)), "{revoked:?}");
+    let gone = w.block_on(w.portico.authenticate(key.expose())).unwrap();
+    assert_eq!(gone, None);
+}
+
+#[test]
+fn v5_the_host_reads_the_clients_decision_once_made() {
+    let w = World::new();
+    let quote_id = w.quote.id.clone();
+    let undecided = w
+        .block_on(w.portico.quote_decision(&w.org, &quote_id))
+        .unwrap();
+    assert_eq!(undecided, None);
+    let link = w.enable(&w.quote).link.unwrap();
+    let message = "Cheaper sockets".to_owned();
+    w.block_on(w.portico.decide_quote(
+        token(&link),
+        &ClientDecision::RequestChanges {
+            message: message.clone(),
+        },
+    ))
+    .unwrap();
+    let decided = w
+        .block_on(w.portico.quote_decision(&w.org, &quote_id))
+        .unwrap();
+    let decided = decided.expect("decided");
+    assert_eq!(
+        (decided.kind, decided.message),
+        (DecisionKind::ChangesRequested, Some(message))
+    );
+    let not_a_quote = w.block_on(w.portico.quote_decision(&w.org, &w.wo.id));
+    assert!(
+        matches!(not_a_quote, Err(RecordError::NotFound)),
+        "{not_a_quote:?}"
+    );
+}
+
+#[test]
+fn s4_s6_enabling_again_changes_only_what_it_says() {
+    let w = World::new();
+    let first = w.enable(&w.wo);
+    let enable = |request: &EnableShare| {
+        w.block_on(w.portico.enable_share(&owner(), &w.org, &w.wo, request))
+            .unwrap()
+    };
+    let audit = || {
+        w.block_on(w.portico.audit_log(&w.org, &w.wo))
+            .unwrap()
+            .len()
+    };
+    let entries = audit();
+    let again = enable(&EnableShare::default());
+    assert_eq!(again, first, "nothing said: the same share, unchanged (S4)");
+    assert_eq!(audit(), entries, "and nothing audited");
+    let hidden =
+        portico_core::model::Sections::ALL.with(portico_core::model::Section::Updates, false);
+    let sections_only = enable(&EnableShare {
+        recipient: None,
+        sections: Some(hidden),
+    });
+    assert_eq!(
+        (
+            sections_only.link.as_ref(),
+            sections_only.sections,
+            &sections_only.recipient
+        ),
+        (first.link.as_ref(), hidden, &first.recipient),
+        "sections said: only they change, on the same link (S6)"
+    );
+    let recipient_only = enable(&EnableShare {
+        recipient: Some("pat@client.example".into()),
+        sections: None,
+    });
+    assert_eq!(
+        (recipient_only.recipient.as_str(), recipient_only.sections),
+        ("pat@client.example", hidden),
+        "recipient said: only it changes"
+    );
+    assert_eq!(audit(), entries + 2, "each change audited once");
+}
+
 fn refused<T: std::fmt::Debug>(result: Result<T, RecordError>, field: &str) {
     match result {
         Err(RecordError::Invalid(m)) => assert!(m.contains(field), "{m} names {field}"),

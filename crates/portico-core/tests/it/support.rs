@@ -58,7 +58,11 @@ impl World {
             )),
         };
         let keys = TokenKeys::new(KeyId(1), SECRET).unwrap();
-        let config = ServiceConfig::default();
+        // A file limit of its own (not the default), so tests read the limit from the service.
+        let config = ServiceConfig {
+            max_file_bytes: 2 * 1024 * 1024,
+            ..ServiceConfig::default()
+        };
         let portico = Portico::new(ports, keys, config);
         let org = fixtures::org("org1");
         let client = fixtures::client(&org.id, "c1");
