@@ -121,7 +121,11 @@ fn i1_a_key_label_of_200_is_kept_and_201_refused() {
 fn i6_a_file_of_the_largest_size_is_kept_and_one_byte_more_refused() {
     let w = World::new();
     let max = usize::try_from(w.portico.config().max_file_bytes).unwrap();
-    assert_eq!(max, 2 * 1024 * 1024, "the world's own limit, not the default");
+    assert_eq!(
+        max,
+        2 * 1024 * 1024,
+        "the world's own limit, not the default"
+    );
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.resize(max, 0);
     let put = |bytes: Vec<u8>| {

@@ -669,6 +669,29 @@ fn s4_s6_enabling_again_changes_only_what_it_says() {
     assert_eq!(audit(), entries + 2, "each change audited once");
 }
 
+#[test]
+fn o5_the_defaults_are_the_documented_ones() {
+    // The README's configuration table promises these.
+    let service = ServiceConfig::default();
+    assert_eq!(service.max_file_bytes, 26_214_400);
+    assert_eq!(service.burst_window, Duration::seconds(120));
+    let dispatch = portico_core::service::DispatchConfig::default();
+    assert_eq!(
+        (
+            dispatch.first_backoff,
+            dispatch.max_backoff,
+            dispatch.give_up_after,
+            dispatch.lease,
+        ),
+        (
+            Duration::seconds(30),
+            Duration::hours(1),
+            Duration::hours(72),
+            Duration::seconds(300),
+        )
+    );
+}
+
 fn refused<T: std::fmt::Debug>(result: Result<T, RecordError>, field: &str) {
     match result {
         Err(RecordError::Invalid(m)) => assert!(m.contains(field), "{m} names {field}"),
