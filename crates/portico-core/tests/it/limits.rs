@@ -145,3 +145,24 @@ fn i6_a_file_of_the_largest_size_is_kept_and_one_byte_more_refused() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn i6_a_record_totalling_the_largest_amount_is_kept_and_more_is_refused() {
+    let w = World::new();
+    let mut quote = fixtures::quote(&w.org, "q1", Some(&w.client));
+    quote.taxes.clear();
+    quote.items.truncate(1);
+    quote.items[0].quantity = Decimal::new(1000, 0);
+    quote.items[0].unit_price = portico_core::service::MAX_AMOUNT;
+    w.block_on(
+        w.portico
+            .upsert_record(&owner(), &Record::Quote(quote.clone())),
+    )
+    .unwrap();
+    quote.items[0].quantity = Decimal::new(100_001, 2);
+    let refused = w.block_on(w.portico.upsert_record(&owner(), &Record::Quote(quote)));
+    assert!(
+        matches!(refused, Err(RecordError::Invalid(ref m)) if m.contains("total")),
+        "{refused:?}"
+    );
+}
