@@ -524,3 +524,79 @@ fn n5_staff_list_emails_by_delivery_state_and_a_round_counts_each_outcome() {
     assert_eq!(count(Some(DeliveryState::Dead)), 0);
     assert_eq!(count(Some(DeliveryState::Dropped)), 0);
 }
+
+/// An outbox whose sent marks fail, as a database that goes away mid-round would.
+struct MarksFail(portico_core::testing::MemoryStore);
+
+#[async_trait::async_trait]
+impl Outbox for MarksFail {
+    async fn claim_due(
+        &self,
+        now: time::OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Notification>, portico_core::ports::StoreError> {
+        self.0.claim_due(now, limit, lease).await
+    }
+    async fn mark_sent(
+        &self,
+        _: portico_core::model::NotificationId,
+        _: time::OffsetDateTime,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        Err(portico_core::ports::StoreError::Conflict("gone".into()))
+    }
+    async fn retry_at(
+        &self,
+        id: portico_core::model::NotificationId,
+        next_due: time::OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        self.0.retry_at(id, next_due, reason).await
+    }
+    async fn mark_dead(
+        &self,
+        id: portico_core::model::NotificationId,
+        at: time::OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        self.0.mark_dead(id, at, reason).await
+    }
+    async fn mark_dropped(
+        &self,
+        id: portico_core::model::NotificationId,
+        at: time::OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), portico_core::ports::StoreError> {
+        self.0.mark_dropped(id, at, reason).await
+    }
+    async fn pending_count(&self) -> Result<u64, portico_core::ports::StoreError> {
+        self.0.pending_count().await
+    }
+    async fn stats(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> Result<portico_core::ports::OutboxStats, portico_core::ports::StoreError> {
+        self.0.stats(now).await
+    }
+    async fn notifications_of_org(
+        &self,
+        org: &portico_core::model::OrgId,
+    ) -> Result<Vec<Notification>, portico_core::ports::StoreError> {
+        self.0.notifications_of_org(org).await
+    }
+}
+
+#[test]
+fn n5_a_sent_email_whose_mark_fails_is_counted_unsettled_and_comes_back() {
+    let w = World::new();
+    w.enable(&w.wo);
+    w.enable(&w.quote);
+    let (mailer, config) = (MemoryMailer::default(), DispatchConfig::default());
+    let outbox = MarksFail(w.store.clone());
+    let report = w
+        .block_on(w.portico.dispatch_once(&outbox, &mailer, &config))
+        .unwrap();
+    assert_eq!((report.sent, report.unsettled), (2, 2));
+    // Still pending: after its lease it goes again, with the same Message-ID (N5).
+    assert!(w.outbox().iter().all(|n| n.delivery == Delivery::Pending));
+}
