@@ -30,9 +30,9 @@ pub(crate) const SCHEMA_VERSION: u64 = 1;
 /// The JSON body of `record`, in the current version.
 pub(crate) fn to_body(record: &Record) -> Result<serde_json::Value, StoreError> {
     let doc = match record {
-        Record::WorkOrder(wo) => RecordV1::WorkOrder(Box::new(WorkOrderV1::from(wo))),
-        Record::Quote(q) => RecordV1::Quote(QuoteV1::from(q)),
-        Record::Invoice(i) => RecordV1::Invoice(InvoiceV1::from(i)),
+        Record::WorkOrder(wo) => RecordV1::WorkOrder(Box::new(WorkOrderV1::from_model(wo)?)),
+        Record::Quote(q) => RecordV1::Quote(QuoteV1::from_model(q)?),
+        Record::Invoice(i) => RecordV1::Invoice(InvoiceV1::from_model(i)?),
     };
     let mut body = serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))?;
     if let Some(fields) = body.as_object_mut() {
@@ -64,9 +64,15 @@ fn moment(what: &'static str, raw: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| corrupt(what, e))
 }
 
-fn moment_text(at: OffsetDateTime) -> String {
-    // Every moment the core holds formats as RFC 3339 (years 0 to 9999).
-    at.format(&Rfc3339).unwrap_or_default()
+/// A moment as RFC 3339 text; one that has none (a year past 9999) is refused, never written
+/// as something that would not read back.
+fn moment_text(at: OffsetDateTime) -> Result<String, StoreError> {
+    at.format(&Rfc3339)
+        .map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+fn maybe_moment_text(at: Option<OffsetDateTime>) -> Result<Option<String>, StoreError> {
+    at.map(moment_text).transpose()
 }
 
 fn maybe_moment(
@@ -84,8 +90,9 @@ fn maybe_day(what: &'static str, raw: Option<&str>) -> Result<Option<Date>, Stor
         .transpose()
 }
 
-fn day_text(day: Date) -> String {
-    day.format(DAY).unwrap_or_default()
+fn day_text(day: Date) -> Result<String, StoreError> {
+    day.format(DAY)
+        .map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 fn maybe_id<T: TryFrom<String>>(
@@ -259,10 +266,25 @@ struct WorkOrderV1 {
     paid_at: Option<String>,
 }
 
-impl From<&WorkOrder> for WorkOrderV1 {
-    fn from(wo: &WorkOrder) -> Self {
+fn updates_v1(updates: &[Update]) -> Result<Vec<UpdateV1>, StoreError> {
+    updates
+        .iter()
+        .map(|u| {
+            Ok(UpdateV1 {
+                id: u.id.as_str().to_owned(),
+                author: u.author.as_ref().map(|a| a.as_str().to_owned()),
+                posted_at: moment_text(u.posted_at)?,
+                body: u.body.clone(),
+                shared: u.shared,
+            })
+        })
+        .collect()
+}
+
+impl WorkOrderV1 {
+    fn from_model(wo: &WorkOrder) -> Result<Self, StoreError> {
         let id = |s: &str| s.to_owned();
-        Self {
+        Ok(Self {
             id: id(wo.id.as_str()),
             org_id: id(wo.org_id.as_str()),
             client_id: wo.client_id.as_ref().map(|c| id(c.as_str())),
@@ -270,8 +292,8 @@ impl From<&WorkOrder> for WorkOrderV1 {
             status: wo.status.into(),
             description: wo.description.clone(),
             schedule: ScheduleV1 {
-                start: wo.schedule.start.map(moment_text),
-                end: wo.schedule.end.map(moment_text),
+                start: maybe_moment_text(wo.schedule.start)?,
+                end: maybe_moment_text(wo.schedule.end)?,
                 technician: wo.schedule.technician.as_ref().map(|t| id(t.as_str())),
             },
             tasks: wo
@@ -304,34 +326,32 @@ impl From<&WorkOrder> for WorkOrderV1 {
                     unit_cost: p.unit_cost,
                 })
                 .collect(),
-            signature: wo.signature.as_ref().map(|s| SignatureV1 {
-                signed_by: s.signed_by.clone(),
-                signed_at: moment_text(s.signed_at),
-                image: s.image.as_ref().map(|i| id(i.as_str())),
-            }),
-            updates: wo
-                .updates
-                .iter()
-                .map(|u| UpdateV1 {
-                    id: id(u.id.as_str()),
-                    author: u.author.as_ref().map(|a| id(a.as_str())),
-                    posted_at: moment_text(u.posted_at),
-                    body: u.body.clone(),
-                    shared: u.shared,
+            signature: wo
+                .signature
+                .as_ref()
+                .map(|s| {
+                    Ok::<_, StoreError>(SignatureV1 {
+                        signed_by: s.signed_by.clone(),
+                        signed_at: moment_text(s.signed_at)?,
+                        image: s.image.as_ref().map(|i| id(i.as_str())),
+                    })
                 })
-                .collect(),
+                .transpose()?,
+            updates: updates_v1(&wo.updates)?,
             paid: wo.paid,
             currency: wo.currency.code().to_owned(),
             internal_notes: wo.internal_notes.clone(),
             activity_log: wo
                 .activity_log
                 .iter()
-                .map(|a| ActivityEntryV1 {
-                    at: moment_text(a.at),
-                    actor: a.actor.as_ref().map(|s| id(s.as_str())),
-                    text: a.text.clone(),
+                .map(|a| {
+                    Ok(ActivityEntryV1 {
+                        at: moment_text(a.at)?,
+                        actor: a.actor.as_ref().map(|s| id(s.as_str())),
+                        text: a.text.clone(),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, StoreError>>()?,
             time_entries: wo
                 .time_entries
                 .iter()
@@ -350,9 +370,9 @@ impl From<&WorkOrder> for WorkOrderV1 {
                     amount: c.amount,
                 })
                 .collect(),
-            completed_at: wo.completed_at.map(moment_text),
-            paid_at: wo.paid_at.map(moment_text),
-        }
+            completed_at: maybe_moment_text(wo.completed_at)?,
+            paid_at: maybe_moment_text(wo.paid_at)?,
+        })
     }
 }
 
@@ -582,9 +602,9 @@ struct QuoteV1 {
     decision: Option<QuoteDecisionV1>,
 }
 
-impl From<&Quote> for QuoteV1 {
-    fn from(q: &Quote) -> Self {
-        Self {
+impl QuoteV1 {
+    fn from_model(q: &Quote) -> Result<Self, StoreError> {
+        Ok(Self {
             id: q.id.as_str().to_owned(),
             org_id: q.org_id.as_str().to_owned(),
             client_id: q.client_id.as_ref().map(|c| c.as_str().to_owned()),
@@ -597,15 +617,21 @@ impl From<&Quote> for QuoteV1 {
             currency: q.currency.code().to_owned(),
             items: lines_v1(&q.items),
             taxes: taxes_v1(&q.taxes),
-            valid_until: q.valid_until.map(day_text),
+            valid_until: q.valid_until.map(day_text).transpose()?,
             client_message: q.client_message.clone(),
             internal_notes: q.internal_notes.clone(),
-            decision: q.decision.as_ref().map(|d| QuoteDecisionV1 {
-                kind: d.kind.into(),
-                message: d.message.clone(),
-                at: moment_text(d.at),
-            }),
-        }
+            decision: q
+                .decision
+                .as_ref()
+                .map(|d| {
+                    Ok::<_, StoreError>(QuoteDecisionV1 {
+                        kind: d.kind.into(),
+                        message: d.message.clone(),
+                        at: moment_text(d.at)?,
+                    })
+                })
+                .transpose()?,
+        })
     }
 }
 
@@ -668,9 +694,9 @@ struct InvoiceV1 {
     internal_notes: String,
 }
 
-impl From<&Invoice> for InvoiceV1 {
-    fn from(i: &Invoice) -> Self {
-        Self {
+impl InvoiceV1 {
+    fn from_model(i: &Invoice) -> Result<Self, StoreError> {
+        Ok(Self {
             id: i.id.as_str().to_owned(),
             org_id: i.org_id.as_str().to_owned(),
             client_id: i.client_id.as_ref().map(|c| c.as_str().to_owned()),
@@ -686,9 +712,9 @@ impl From<&Invoice> for InvoiceV1 {
             items: lines_v1(&i.items),
             taxes: taxes_v1(&i.taxes),
             amount_paid: i.amount_paid,
-            due_date: i.due_date.map(day_text),
+            due_date: i.due_date.map(day_text).transpose()?,
             internal_notes: i.internal_notes.clone(),
-        }
+        })
     }
 }
 

@@ -293,3 +293,18 @@ fn i2_a_record_is_written_as_the_current_version_and_a_newer_one_is_refused() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn i2_a_moment_rfc_3339_cannot_write_is_refused_rather_than_stored_unreadable() {
+    let mut record = records().remove(1).1;
+    let Record::WorkOrder(wo) = &mut record else {
+        panic!("the second record is a work order")
+    };
+    let odd = time::UtcOffset::from_hms(1, 0, 30).unwrap();
+    wo.updates[0].posted_at = wo.updates[0].posted_at.to_offset(odd);
+    let refused = crate::document::to_body(&record);
+    assert!(
+        matches!(refused, Err(portico_core::ports::StoreError::Backend(_))),
+        "{refused:?}"
+    );
+}
