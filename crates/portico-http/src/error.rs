@@ -222,7 +222,11 @@ impl From<RecordError> for ApiError {
             RecordError::PlanSetByOperator => {
                 Self::Forbidden(Self::body("plan_set_by_operator", message, None))
             }
-            RecordError::Invalid(m) => Self::validation(m),
+            RecordError::Invalid(invalid) => Self::BadRequest(Self::body(
+                "validation",
+                invalid.message,
+                Some(serde_json::json!({ "field": invalid.field })),
+            )),
             RecordError::Locked(_) => Self::Conflict(Self::body("locked", message, None)),
             RecordError::Conflict(_) => Self::changed_meanwhile(),
             RecordError::Backend(ref inner) => Self::internal(inner.as_ref()),

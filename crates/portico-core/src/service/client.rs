@@ -1,6 +1,6 @@
 //! What clients do behind a link: open it (S5, S7, S8, S11, V1–V6) and decide on a quote (V5).
 
-use super::{ClientError, Portico, retry_on_conflict};
+use super::{ClientError, HelpRefused, Portico, retry_on_conflict};
 use time::OffsetDateTime;
 
 use crate::locale::Presentation;
@@ -64,14 +64,10 @@ impl HelpRequest {
             .map(str::trim)
             .filter(|p| !p.is_empty());
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(ClientError::Invalid(
-                "please give your name (up to 200 characters)".into(),
-            ));
+            return Err(HelpRefused::Name.into());
         }
         if message.is_empty() || message.chars().count() > 5000 {
-            return Err(ClientError::Invalid(
-                "please write a message (up to 5,000 characters)".into(),
-            ));
+            return Err(HelpRefused::Message.into());
         }
         if phone.is_some_and(|p| {
             p.len() > 40
@@ -79,9 +75,7 @@ impl HelpRequest {
                     .chars()
                     .all(|c| c.is_ascii_digit() || " +()-.".contains(c))
         }) {
-            return Err(ClientError::Invalid(
-                "a phone number has digits, spaces and + ( ) - . only".into(),
-            ));
+            return Err(HelpRefused::Phone.into());
         }
         let clean = |s: &str| {
             s.chars()

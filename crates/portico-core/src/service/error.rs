@@ -85,9 +85,9 @@ pub enum RecordError {
     /// An event names a task the work order does not have.
     #[error("task {0} not found on this work order")]
     UnknownTask(crate::model::TaskId),
-    /// The input is not acceptable; the message says why.
+    /// The input is not acceptable: which value, and why.
     #[error("invalid: {0}")]
-    Invalid(String),
+    Invalid(#[from] InvalidInput),
     /// V5: the client decided on the quote; it can no longer change.
     #[error("the client {} this quote; it can no longer change", .0.as_str())]
     Locked(DecisionKind),
@@ -97,6 +97,42 @@ pub enum RecordError {
     /// Storage failed.
     #[error("storage failed")]
     Backend(#[source] BackendError),
+}
+
+/// A host input refused (I6): the value, as the API names it, and a message saying why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidInput {
+    /// The value refused (`org name`, `tasks`, `time_zone`, `completed_at` …).
+    pub field: String,
+    /// Why, in words for the host app's developer; it names the value too.
+    pub message: String,
+}
+
+impl InvalidInput {
+    /// `field` refused, for the reason `message` gives.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a client's "Get help" request was refused (V2), in words for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HelpRefused {
+    /// No name, or a name longer than 200 characters.
+    #[error("please give your name (up to 200 characters)")]
+    Name,
+    /// No message, or one longer than 5,000 characters.
+    #[error("please write a message (up to 5,000 characters)")]
+    Message,
+    /// A phone number longer than 40 characters or with other characters than digits, spaces
+    /// and `+ ( ) - .`.
+    #[error("a phone number has digits, spaces and + ( ) - . only")]
+    Phone,
 }
 
 /// Why a client action behind a link (open, decide) failed.
@@ -113,9 +149,9 @@ pub enum ClientError {
     /// V5: the decision was refused.
     #[error(transparent)]
     Decision(#[from] DecisionDenied),
-    /// The client's input is not acceptable; the message says why, in words for the client.
-    #[error("{0}")]
-    Invalid(String),
+    /// The client's "Get help" request is not acceptable; the words are for the client.
+    #[error(transparent)]
+    Invalid(#[from] HelpRefused),
     /// The business has no email address to receive the message.
     #[error("the business cannot receive messages here; please call them")]
     NoBusinessEmail,

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::{Portico, RecordError};
+use super::{InvalidInput, Portico, RecordError};
 use crate::model::{OrgId, StaffId};
 use crate::policy::permissions;
 use crate::ports::ApiKeyInfo;
@@ -125,14 +125,10 @@ impl Portico {
 /// A key's label: at most 200 characters, no NUL.
 fn check_label(label: &str) -> Result<(), RecordError> {
     if label.chars().count() > 200 {
-        return Err(RecordError::Invalid(
-            "a key label is at most 200 characters".into(),
-        ));
+        return Err(InvalidInput::new("label", "a key label is at most 200 characters").into());
     }
     if label.contains('\0') {
-        return Err(RecordError::Invalid(
-            "the key label contains a NUL character".into(),
-        ));
+        return Err(InvalidInput::new("label", "the key label contains a NUL character").into());
     }
     Ok(())
 }

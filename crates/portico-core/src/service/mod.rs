@@ -17,7 +17,7 @@ pub use client::{HelpRequest, Opened};
 pub use dispatch::{
     DeliveryState, DispatchConfig, DispatchReport, PlainComposer, message_id, retry_delay,
 };
-pub use error::{ClientError, FileError, RecordError, ShareError};
+pub use error::{ClientError, FileError, HelpRefused, InvalidInput, RecordError, ShareError};
 pub use files::ALLOWED_FILE_TYPES;
 pub use records::{HostEvent, MAX_AMOUNT, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange, Upsert};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};

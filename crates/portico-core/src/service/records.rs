@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Portico, RecordError, files, retry_on_conflict};
+use super::{InvalidInput, Portico, RecordError, files, retry_on_conflict};
 use crate::locale;
 use crate::model::{
     Attachment, AuditAction, Client, FileId, Org, OrgId, Record, RecordKind, RecordRef, ShareId,
@@ -340,9 +340,9 @@ impl Portico {
         let old = tx.record(org_id, reference).await?;
         let mut new = change(old.as_ref().map(|o| &o.value), &org)?;
         if new.org_id() != org_id || new.reference() != *reference {
-            return Err(RecordError::Invalid(
-                "the record's org and id must match the request".into(),
-            ));
+            return Err(
+                InvalidInput::new("id", "the record's org and id must match the request").into(),
+            );
         }
         validate(&new)?;
         normalise(old.as_ref().map(|o| &o.value), &mut new, now)?;
@@ -474,7 +474,7 @@ fn normalise(
     match (old, new) {
         (old, Record::WorkOrder(wo)) => {
             expiry::stamp_transitions(old.and_then(Record::as_work_order), wo, now)
-                .map_err(|e| RecordError::Invalid(e.to_string()))?;
+                .map_err(|e| InvalidInput::new(e.0, e.to_string()))?;
         }
         (Some(Record::Quote(old)), Record::Quote(q)) => quote::revise(old, q)?,
         (_, Record::Quote(q)) => q.decision = None,
@@ -498,14 +498,12 @@ const MAX_TOTAL: rust_decimal::Decimal = power_of_ten(15);
 /// I6: text from the host is bounded and holds no NUL (which no database keeps as text).
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), RecordError> {
     if text.contains('\0') {
-        return Err(RecordError::Invalid(format!(
-            "{what} contains a NUL character"
-        )));
+        return Err(InvalidInput::new(what, format!("{what} contains a NUL character")).into());
     }
     if text.chars().count() > max {
-        return Err(RecordError::Invalid(format!(
-            "{what} is longer than {max} characters"
-        )));
+        return Err(
+            InvalidInput::new(what, format!("{what} is longer than {max} characters")).into(),
+        );
     }
     Ok(())
 }
@@ -522,9 +520,9 @@ fn check_contact(what: &str, name: &str, phone: Option<&String>) -> Result<(), R
 
 fn check_len<T>(what: &str, items: &[T]) -> Result<(), RecordError> {
     if items.len() > MAX_ITEMS {
-        return Err(RecordError::Invalid(format!(
-            "{what} has more than {MAX_ITEMS} entries"
-        )));
+        return Err(
+            InvalidInput::new(what, format!("{what} has more than {MAX_ITEMS} entries")).into(),
+        );
     }
     Ok(())
 }
@@ -537,7 +535,7 @@ fn check_ids<T, K: Eq + std::hash::Hash>(
     check_len(what, items)?;
     let mut seen = HashSet::new();
     if !items.iter().all(|i| seen.insert(key(i))) {
-        return Err(RecordError::Invalid(format!("{what} has a repeated id")));
+        return Err(InvalidInput::new(what, format!("{what} has a repeated id")).into());
     }
     Ok(())
 }
@@ -545,12 +543,10 @@ fn check_ids<T, K: Eq + std::hash::Hash>(
 /// I6: an amount is never negative and never beyond [`MAX_AMOUNT`].
 fn check_amount(what: &str, d: rust_decimal::Decimal) -> Result<(), RecordError> {
     if d.is_sign_negative() && !d.is_zero() {
-        return Err(RecordError::Invalid(format!("{what} is negative")));
+        return Err(InvalidInput::new(what, format!("{what} is negative")).into());
     }
     if d > MAX_AMOUNT {
-        return Err(RecordError::Invalid(format!(
-            "{what} is larger than {MAX_AMOUNT}"
-        )));
+        return Err(InvalidInput::new(what, format!("{what} is larger than {MAX_AMOUNT}")).into());
     }
     Ok(())
 }
@@ -574,14 +570,16 @@ fn check_priced(
         check_text("tax name", &t.name, 200)?;
         check_amount("tax percent", t.percent)?;
         if t.percent > rust_decimal::Decimal::ONE_HUNDRED {
-            return Err(RecordError::Invalid("tax percent is over 100".into()));
+            return Err(InvalidInput::new("tax percent", "tax percent is over 100").into());
         }
     }
     let total = crate::model::totals(items, taxes, currency).total.amount;
     if total > MAX_TOTAL {
-        return Err(RecordError::Invalid(format!(
-            "the record's total is larger than {MAX_TOTAL}"
-        )));
+        return Err(InvalidInput::new(
+            "total",
+            format!("the record's total is larger than {MAX_TOTAL}"),
+        )
+        .into());
     }
     Ok(())
 }
@@ -594,18 +592,20 @@ fn check_org(mut org: Org) -> Result<Org, RecordError> {
     check_text("time_zone", &org.settings.time_zone, 100)?;
     check_text("locale", &org.settings.locale, 35)?;
     org.settings.time_zone = locale::canonical_zone_name(&org.settings.time_zone)
-        .map_err(|e| RecordError::Invalid(format!("time_zone: {e}")))?;
+        .map_err(|e| InvalidInput::new("time_zone", format!("time_zone: {e}")))?;
     let tag = locale::Locale::parse(&org.settings.locale)
-        .map_err(|e| RecordError::Invalid(format!("locale: {e}")))?
+        .map_err(|e| InvalidInput::new("locale", format!("locale: {e}")))?
         .tag();
     tag.clone_into(&mut org.settings.locale);
     if org.name.trim().is_empty() {
-        return Err(RecordError::Invalid("org name must not be empty".into()));
+        return Err(InvalidInput::new("org name", "org name must not be empty").into());
     }
     if !(1..=3650).contains(&org.settings.link_expiry_days) {
-        return Err(RecordError::Invalid(
-            "link_expiry_days must be between 1 and 3650".into(),
-        ));
+        return Err(InvalidInput::new(
+            "link_expiry_days",
+            "link_expiry_days must be between 1 and 3650",
+        )
+        .into());
     }
     Ok(org)
 }

@@ -373,7 +373,7 @@ fn i2_hostile_host_data_gets_clear_errors_and_changes_nothing() {
         internal: false,
     });
     assert!(
-        matches!(w.upsert_wo(&owner(), dup), Err(RecordError::Invalid(m)) if m.contains("repeated"))
+        matches!(w.upsert_wo(&owner(), dup), Err(RecordError::Invalid(m)) if m.message.contains("repeated"))
     );
     let mut huge = before.clone();
     huge.description = "x".repeat(30_000);
@@ -694,7 +694,11 @@ fn o5_the_defaults_are_the_documented_ones() {
 
 fn refused<T: std::fmt::Debug>(result: Result<T, RecordError>, field: &str) {
     match result {
-        Err(RecordError::Invalid(m)) => assert!(m.contains(field), "{m} names {field}"),
+        Err(RecordError::Invalid(m)) => assert!(
+            m.field.contains(field) && m.message.contains(field),
+            "{m} names {field} ({})",
+            m.field
+        ),
         other => panic!("expected Invalid naming {field}, got {other:?}"),
     }
 }

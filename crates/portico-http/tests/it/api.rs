@@ -421,7 +421,11 @@ async fn i1_the_org_reads_back_and_changes_in_part() {
             "owner",
         )
         .await;
-    assert_error(refused, 400, "validation").await;
+    let error = assert_error(refused, 400, "validation").await;
+    assert_eq!(
+        error["details"]["field"], "link_expiry_days",
+        "the refused value is named for machines too: {error}"
+    );
     let refused = h
         .patch(
             "/v1/org",
