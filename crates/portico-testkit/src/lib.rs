@@ -4,6 +4,7 @@
 //! - [`postgres`]: a PostgreSQL database ([`postgres::PgDatabase`], for a running binary) or
 //!   schema ([`postgres::PgSchema`], for a store in-process) of a test's own, dropped when the
 //!   test ends. One place finds the server, names what it creates and reports a missing one.
+//! - [`binary`]: the real `portico` binary serving on a fresh data folder and a free port.
 //! - [`smtp`]: a real SMTP server ([`smtp::TestSmtp`], Python's aiosmtpd) that keeps what it
 //!   receives.
 //!
@@ -17,5 +18,6 @@
     clippy::missing_panics_doc
 )]
 
+pub mod binary;
 pub mod postgres;
 pub mod smtp;

@@ -1,9 +1,7 @@
 //! Starting and stopping the real binary.
 
-use std::io::Read as _;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -14,110 +12,48 @@ pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_portico"))
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+pub use portico_testkit::binary::free_port;
+
+/// A running `portico serve` with the tests' admin and metrics tokens, stopped (SIGTERM by
+/// [`Server::stop`], or killed) when dropped.
+pub struct Server(portico_testkit::binary::Running);
+
+impl std::ops::Deref for Server {
+    type Target = portico_testkit::binary::Running;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-/// A running `portico serve`, stopped (SIGTERM) when dropped.
-pub struct Server {
-    child: Option<Child>,
-    pub base: String,
-    /// The data folder, removed with the server.
-    pub data: tempfile::TempDir,
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Server {
-    /// Runs `portico demo --json` against this server's data and address.
-    pub fn demo(&self) -> Value {
-        let out = binary()
-            .args(["demo", "--json"])
-            .env_clear()
-            .env("PORTICO_DATA_DIR", self.data.path())
-            .env("PORTICO_BIND", self.base.trim_start_matches("http://"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
     pub fn start(database_url: Option<&str>) -> Self {
         Self::start_with(database_url, &[])
     }
 
     /// Starts `portico serve` with more environment.
     pub fn start_with(database_url: Option<&str>, extra: &[(&str, String)]) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut cmd = binary();
-        cmd.arg("serve")
-            .env_clear()
-            .env("PORTICO_BIND", format!("127.0.0.1:{port}"))
-            .env("PORTICO_DATA_DIR", data.path())
-            .env("PORTICO_ADMIN_TOKEN", ADMIN)
-            .env("PORTICO_METRICS_TOKEN", METRICS)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        let mut env = vec![
+            ("PORTICO_ADMIN_TOKEN", ADMIN.to_owned()),
+            ("PORTICO_METRICS_TOKEN", METRICS.to_owned()),
+            ("RUST_LOG", "info".to_owned()),
+        ];
         if let Some(url) = database_url {
-            cmd.env("DATABASE_URL", url);
+            env.push(("DATABASE_URL", url.to_owned()));
         }
-        for (name, value) in extra {
-            cmd.env(name, value);
-        }
-        let child = cmd.spawn().unwrap();
-        let server = Server {
-            child: Some(child),
-            base,
-            data,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(resp) = agent().get(&format!("{}/healthz", server.base)).call()
-                && resp.status() == 200
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "portico did not come up in 30 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
+        env.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_portico"));
+        Self(portico_testkit::binary::Running::serve(binary, &env, true))
     }
 
     /// Sends SIGTERM, waits, and returns the exit status's success and everything logged.
-    pub fn stop(mut self) -> (bool, String) {
-        let mut child = self.child.take().unwrap();
-        Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        let status = child.wait().unwrap();
-        let mut log = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        (status.success(), log)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    pub fn stop(self) -> (bool, String) {
+        self.0.stop()
     }
 }
 
