@@ -32,33 +32,63 @@ fn email(what: &'static str, raw: Option<String>) -> Result<Option<Email>, Store
         .transpose()
 }
 
-fn enum_from<T: serde::de::DeserializeOwned>(
-    what: &'static str,
-    raw: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(raw.to_owned())).map_err(|e| corrupt(what, e))
-}
+// The store's own spelling of the enum columns, fixed here rather than taken from the core's
+// names, which may change; `stored_shapes.rs` pins every one.
 
-fn enum_to<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => format!("{other:?}"),
+pub(crate) fn kind_str(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::WorkOrder => "work_order",
+        RecordKind::Quote => "quote",
+        RecordKind::Invoice => "invoice",
     }
 }
 
-pub(crate) fn kind_str(kind: RecordKind) -> &'static str {
-    kind.as_str()
+pub(crate) fn plan_str(plan: Plan) -> &'static str {
+    match plan {
+        Plan::Starter => "starter",
+        Plan::Pro => "pro",
+        Plan::Business => "business",
+    }
+}
+
+pub(crate) fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "owner",
+        Role::Admin => "admin",
+        Role::Supervisor => "supervisor",
+        Role::SoleTrader => "sole_trader",
+        Role::Technician => "technician",
+        Role::Apprentice => "apprentice",
+    }
+}
+
+/// The value of `all` that `spell` writes as `raw`.
+fn spelled<T: Copy>(
+    what: &'static str,
+    all: &[T],
+    spell: fn(T) -> &'static str,
+    raw: &str,
+) -> Result<T, StoreError> {
+    all.iter()
+        .copied()
+        .find(|v| spell(*v) == raw)
+        .ok_or_else(|| corrupt(what, format!("{raw:?} is not a known value")))
 }
 
 pub(crate) fn kind_from(raw: &str) -> Result<RecordKind, StoreError> {
-    enum_from("record kind", raw)
+    let all = [
+        RecordKind::WorkOrder,
+        RecordKind::Quote,
+        RecordKind::Invoice,
+    ];
+    spelled("record kind", &all, kind_str, raw)
 }
 
 pub(crate) fn org_to_row(org: &Org) -> orgs::ActiveModel {
     orgs::ActiveModel {
         id: Set(org.id.as_str().to_owned()),
         name: Set(org.name.clone()),
-        plan: Set(enum_to(&org.plan)),
+        plan: Set(plan_str(org.plan).to_owned()),
         client_sharing: Set(org.settings.client_sharing),
         link_expiry_days: Set(i32::from(org.settings.link_expiry_days)),
         photos_shared_by_default: Set(org.settings.photos_shared_by_default),
@@ -79,7 +109,12 @@ pub(crate) fn org_from_row(row: orgs::Model) -> Result<Org, StoreError> {
             email: email("org email", row.contact_email)?,
         },
         logo: row.logo.map(|l| host_id("org logo", l)).transpose()?,
-        plan: enum_from::<Plan>("org plan", &row.plan)?,
+        plan: spelled(
+            "org plan",
+            &[Plan::Starter, Plan::Pro, Plan::Business],
+            plan_str,
+            &row.plan,
+        )?,
         settings: OrgSettings {
             client_sharing: row.client_sharing,
             link_expiry_days: u16::try_from(row.link_expiry_days)
@@ -96,7 +131,7 @@ pub(crate) fn staff_to_row(s: &Staff) -> staff::ActiveModel {
         org_id: Set(s.org_id.as_str().to_owned()),
         id: Set(s.id.as_str().to_owned()),
         name: Set(s.name.clone()),
-        role: Set(s.role.as_str().to_owned()),
+        role: Set(role_str(s.role).to_owned()),
         active: Set(s.active),
         email: Set(s.email.as_ref().map(|e| e.as_str().to_owned())),
         phone: Set(s.phone.clone()),
@@ -109,7 +144,7 @@ pub(crate) fn staff_from_row(row: staff::Model) -> Result<Staff, StoreError> {
         id: host_id("staff id", row.id)?,
         org_id: host_id("staff org", row.org_id)?,
         name: row.name,
-        role: enum_from::<Role>("staff role", &row.role)?,
+        role: spelled("staff role", &Role::ALL, role_str, &row.role)?,
         active: row.active,
         email: email("staff email", row.email)?,
         phone: row.phone,

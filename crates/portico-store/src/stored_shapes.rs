@@ -308,3 +308,36 @@ fn i2_a_moment_rfc_3339_cannot_write_is_refused_rather_than_stored_unreadable() 
         "{refused:?}"
     );
 }
+
+#[test]
+fn i2_the_enum_columns_keep_their_spelling() {
+    use portico_core::model::{Plan, RecordKind, Role};
+    let kinds = [
+        RecordKind::WorkOrder,
+        RecordKind::Quote,
+        RecordKind::Invoice,
+    ]
+    .map(crate::convert::kind_str);
+    assert_eq!(kinds, ["work_order", "quote", "invoice"]);
+    let plans = [Plan::Starter, Plan::Pro, Plan::Business].map(crate::convert::plan_str);
+    assert_eq!(plans, ["starter", "pro", "business"]);
+    let roles = Role::ALL.map(crate::convert::role_str);
+    assert_eq!(
+        roles,
+        [
+            "owner",
+            "admin",
+            "supervisor",
+            "sole_trader",
+            "technician",
+            "apprentice"
+        ]
+    );
+    for kind in kinds {
+        assert_eq!(
+            crate::convert::kind_str(crate::convert::kind_from(kind).unwrap()),
+            kind
+        );
+    }
+    assert!(crate::convert::kind_from("job").is_err());
+}
