@@ -8,7 +8,7 @@ use portico_core::ports::{Blob, BlobKey, Blobs, Change, Changes};
 use portico_core::service::{ClientError, EnableShare, HelpRequest, Opened, ShareChange};
 use portico_core::testing::fixtures;
 
-use crate::support::{World, owner};
+use crate::support::{World, owner, token};
 
 fn put_blob(w: &World, id: &str) {
     let key = BlobKey {
@@ -20,10 +20,6 @@ fn put_blob(w: &World, id: &str) {
         bytes: id.as_bytes().to_vec(),
     };
     w.block_on(w.blobs.put(&key, blob)).unwrap();
-}
-
-fn token(link: &str) -> &str {
-    link.rsplit('/').next().unwrap()
 }
 
 #[test]

@@ -7,11 +7,7 @@ use portico_core::model::{Record, Role, Task, TaxRate};
 use portico_core::service::{ClientError, FileError, HelpRequest, MAX_ITEMS, RecordError};
 use portico_core::testing::fixtures;
 
-use crate::support::{World, owner, staff_id};
-
-fn token(link: &str) -> &str {
-    link.rsplit('/').next().unwrap()
-}
+use crate::support::{World, owner, staff_id, token};
 
 #[test]
 fn i6_v2_a_help_request_keeps_the_longest_name_message_and_phone_and_refuses_one_more() {

@@ -21,11 +21,7 @@ use portico_core::token::{KeyId, Nonce, ShareToken, TokenKeys};
 use portico_core::view::ViewBody;
 use portico_core::{Portico, Ports, ServiceConfig};
 
-use crate::support::{Answer, SECRET, World, answer, owner, staff_id};
-
-fn token(link: &str) -> &str {
-    link.rsplit('/').next().unwrap()
-}
+use crate::support::{Answer, SECRET, World, answer, owner, staff_id, token};
 
 #[test]
 fn v5_a_decision_locks_the_quote_notifies_the_business_and_is_audited() {

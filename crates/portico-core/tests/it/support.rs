@@ -32,6 +32,11 @@ pub fn staff_id(role: Role) -> StaffId {
     StaffId::new(role.as_str()).unwrap()
 }
 
+/// The token at the end of a share's link.
+pub fn token(link: &str) -> &str {
+    link.rsplit('/').next().unwrap()
+}
+
 pub fn owner() -> StaffId {
     staff_id(Role::Owner)
 }
