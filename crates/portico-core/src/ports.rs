@@ -10,8 +10,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::model::{
-    AuditEntry, Client, Email, FileId, Invoice, Money, Notification, NotificationId, Org, OrgId,
-    Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Email, FileId, Invoice, Money, Notification, NotificationId, Org,
+    OrgId, PasswordHash, PortalAccount, PortalSession, Record, RecordId, RecordRef, SessionHash,
+    Share, ShareId, SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use crate::token::{ApiKeyHash, Nonce, ShareToken, TokenHash};
 
@@ -179,6 +180,66 @@ pub trait UnitOfWork: Send {
         record: &RecordRef,
     ) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// The org's records whose client is `client`, of every kind, drafts included (the policy
+    /// filters), ordered by kind and id.
+    async fn records_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Record>, StoreError>;
+
+    /// The client's portal account, if one was made (C2).
+    async fn portal_account(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Option<PortalAccount>, StoreError>;
+    /// Inserts or replaces a portal account. The client MUST exist, else `Conflict`.
+    async fn put_portal_account(&mut self, account: &PortalAccount) -> Result<(), StoreError>;
+    /// The org's clients whose email on file is `email`, compared without regard to case,
+    /// ordered by id.
+    async fn clients_with_email(
+        &mut self,
+        org: &OrgId,
+        email: &Email,
+    ) -> Result<Vec<Client>, StoreError>;
+
+    /// The sign-in grant whose token hashes to `hash`, whatever its state. MUST be a point
+    /// look-up.
+    async fn grant_by_token_hash(
+        &mut self,
+        hash: &crate::token::TokenHash,
+    ) -> Result<Option<SignInGrant>, StoreError>;
+    /// The sign-in grant `id`, whatever its state.
+    async fn grant(&mut self, id: uuid::Uuid) -> Result<Option<SignInGrant>, StoreError>;
+    /// The client's grants created at or after `since`, newest first.
+    async fn grants_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<SignInGrant>, StoreError>;
+    /// Inserts or replaces a grant (by id). MUST fail with `Conflict` if another grant has its
+    /// token hash, or the client does not exist.
+    async fn put_grant(&mut self, grant: &SignInGrant) -> Result<(), StoreError>;
+
+    /// The portal session whose id hashes to `hash`, whatever its state. MUST be a point look-up.
+    async fn portal_session(
+        &mut self,
+        hash: &SessionHash,
+    ) -> Result<Option<PortalSession>, StoreError>;
+    /// Inserts or replaces a session (by hash). The client MUST exist, else `Conflict`.
+    async fn put_session(&mut self, session: &PortalSession) -> Result<(), StoreError>;
+    /// Ends, at `at`, every session of `org` not yet ended — only those of `client` when
+    /// named, and never the one hashing to `except`. Returns how many it ended.
+    async fn end_sessions(
+        &mut self,
+        org: &OrgId,
+        client: Option<&ClientId>,
+        except: Option<&SessionHash>,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -241,6 +302,16 @@ pub struct ApiKeyInfo {
     pub created_at: OffsetDateTime,
     /// When it was revoked, if it was.
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Hashes and checks portal passwords (C4). Adapters MUST use a slow, salted, memory-hard hash
+/// (argon2id) and MUST NOT block the async executor while hashing.
+#[async_trait]
+pub trait Passwords: Send + Sync {
+    /// The hash of `password`, in PHC string form, with a fresh salt.
+    async fn hash(&self, password: &str) -> Result<PasswordHash, BackendError>;
+    /// Whether `password` matches `hash`. A hash it cannot read MUST answer `false`.
+    async fn verify(&self, password: &str, hash: &PasswordHash) -> Result<bool, BackendError>;
 }
 
 /// The outbox's figures for metrics.
@@ -307,6 +378,10 @@ pub struct MailContext<'a> {
     pub link: Option<&'a str>,
     /// The planned visit, for a client's status email while the share shows the schedule.
     pub visit: Option<Visit>,
+    /// For portal mails: the one-time sign-in code that goes with `link`.
+    pub code: Option<&'a str>,
+    /// For portal mails: the org's portal sign-in page.
+    pub portal: Option<&'a str>,
 }
 
 /// A planned visit: when the work starts and, if known, ends.
@@ -418,6 +493,10 @@ pub trait Payments: Send + Sync {
 pub trait Links: Send + Sync {
     /// The address that opens the share whose token is `token`.
     fn share(&self, token: &ShareToken) -> String;
+    /// The org's portal sign-in page (C3): stable, to print on invoices.
+    fn portal(&self, org: &OrgId) -> String;
+    /// The address of a portal sign-in grant's link (C2–C4).
+    fn portal_grant(&self, org: &OrgId, token: &ShareToken) -> String;
 }
 
 /// The time. The core never reads the system clock itself.

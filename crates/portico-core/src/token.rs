@@ -148,6 +148,34 @@ impl TokenKeys {
 }
 
 impl TokenKeys {
+    /// Derives the token of a portal sign-in grant (C3) from its key id and nonce: the same
+    /// shape as a share token, under its own purpose, so neither ever opens the other.
+    pub fn derive_sign_in(&self, key: KeyId, nonce: &Nonce) -> Result<ShareToken, KeyError> {
+        let secret = self.keys.get(&key).ok_or(KeyError::Unknown(key))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| KeyError::TooShort)?;
+        mac.update(b"portico sign-in v1");
+        mac.update(&key.0.to_be_bytes());
+        mac.update(&nonce.0);
+        Ok(ShareToken(
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
+        ))
+    }
+
+    /// The one-time code mailed beside a grant's link (C3), for signing in on another device:
+    /// [`SIGN_IN_CODE_LEN`] digits derived like the token, under another purpose.
+    pub fn sign_in_code(&self, key: KeyId, nonce: &Nonce) -> Result<String, KeyError> {
+        let secret = self.keys.get(&key).ok_or(KeyError::Unknown(key))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| KeyError::TooShort)?;
+        mac.update(b"portico sign-in code v1");
+        mac.update(&key.0.to_be_bytes());
+        mac.update(&nonce.0);
+        let bytes = mac.finalize().into_bytes();
+        let mut wide = [0u8; 8];
+        wide.copy_from_slice(&bytes[..8]);
+        // 2^64 is about 1.8e19, so reducing modulo 1e8 leaves a bias below 1e-11.
+        Ok(format!("{:08}", u64::from_be_bytes(wide) % 100_000_000))
+    }
+
     /// A MAC of `data` for `purpose` under the current key (URL-safe base64), for values a page
     /// hands out and must recognise later, such as a form's CSRF token. Distinct purposes never
     /// yield each other's values, nor a share token.
@@ -169,6 +197,61 @@ impl TokenKeys {
         let expected = self.mac(purpose, data);
         let (a, b) = (expected.as_bytes(), presented.as_bytes());
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// Digits of a sign-in code.
+pub const SIGN_IN_CODE_LEN: usize = 8;
+
+/// Whether `presented` (spaces and dashes ignored) is `expected`, compared in constant time.
+pub fn code_matches(expected: &str, presented: &str) -> bool {
+    let cleaned: Vec<u8> = presented
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'-')
+        .collect();
+    let expected = expected.as_bytes();
+    cleaned.len() == expected.len()
+        && expected
+            .iter()
+            .zip(&cleaned)
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A portal session's id (C5): 256 random bits, URL-safe, carried only in the client's cookie.
+/// The store keeps its SHA-256. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// An id from 32 random bytes.
+    pub fn from_random(bytes: [u8; 32]) -> Self {
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Accepts a presented id if it has the shape of one Portico makes.
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == TOKEN_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(raw.to_owned()))
+    }
+
+    /// The id's hash, for storage and look-up.
+    pub fn hash(&self) -> crate::model::SessionHash {
+        crate::model::SessionHash(Sha256::digest(self.0.as_bytes()).into())
+    }
+
+    /// The id itself, for the cookie. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(<redacted>)")
     }
 }
 

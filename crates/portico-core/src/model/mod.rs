@@ -5,6 +5,7 @@ mod ids;
 mod money;
 mod notification;
 mod org;
+mod portal;
 mod record;
 pub(crate) mod serde_time;
 mod share;
@@ -17,6 +18,10 @@ pub use ids::{
 pub use money::{Currency, CurrencyError, LineItem, Money, TaxLine, TaxRate, Totals, totals};
 pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Topic};
 pub use org::{Client, Contact, Email, EmailError, Org, OrgSettings, Plan, Role, Staff};
+pub use portal::{
+    GrantEnd, GrantPurpose, PasswordHash, PortalAccount, PortalSection, PortalSession,
+    PortalSettings, SessionHash, SignInGrant,
+};
 pub use record::{
     ActivityEntry, Attachment, CostLine, DecisionKind, Invoice, InvoiceStatus, Part, PaymentStatus,
     Quote, QuoteDecision, QuoteStatus, Record, RecordKind, RecordRef, Schedule, Signature, Task,

@@ -5,7 +5,11 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{DecisionKind, Email, NotificationId, OrgId, RecordRef, ShareId, TaskId, UpdateId};
+use uuid::Uuid;
+
+use super::{
+    ClientId, DecisionKind, Email, NotificationId, OrgId, RecordRef, ShareId, TaskId, UpdateId,
+};
 
 /// Why a link went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,6 +71,33 @@ pub enum NotificationKind {
         /// What they wrote.
         message: String,
     },
+    /// To a client: an invitation to the portal (C2), with a link that signs them in.
+    PortalInvite {
+        /// The client invited.
+        client: ClientId,
+        /// The grant whose link and code the message carries.
+        grant: Uuid,
+    },
+    /// To a client: a sign-in link and one-time code (C3).
+    PortalSignIn {
+        /// The client signing in.
+        client: ClientId,
+        /// The grant whose link and code the message carries.
+        grant: Uuid,
+    },
+    /// To a client: a password-reset link (C4).
+    PasswordReset {
+        /// The client.
+        client: ClientId,
+        /// The grant whose link the message carries.
+        grant: Uuid,
+    },
+    /// To a client: their portal password was set or changed (C4), so a change they did not
+    /// make does not go unnoticed.
+    PasswordChanged {
+        /// The client.
+        client: ClientId,
+    },
 }
 
 /// What notifications of one burst share: kinds with the same topic merge (N6).
@@ -85,6 +116,14 @@ pub enum Topic {
     QuoteDecided,
     /// [`NotificationKind::HelpRequested`].
     HelpRequested,
+    /// [`NotificationKind::PortalInvite`].
+    PortalInvite,
+    /// [`NotificationKind::PortalSignIn`].
+    PortalSignIn,
+    /// [`NotificationKind::PasswordReset`].
+    PasswordReset,
+    /// [`NotificationKind::PasswordChanged`].
+    PasswordChanged,
 }
 
 impl Topic {
@@ -97,6 +136,10 @@ impl Topic {
             Topic::UpdatesShared => "updates_shared",
             Topic::QuoteDecided => "quote_decided",
             Topic::HelpRequested => "help_requested",
+            Topic::PortalInvite => "portal_invite",
+            Topic::PortalSignIn => "portal_sign_in",
+            Topic::PasswordReset => "password_reset",
+            Topic::PasswordChanged => "password_changed",
         }
     }
 }
@@ -111,6 +154,10 @@ impl NotificationKind {
             NotificationKind::UpdatesShared { .. } => Topic::UpdatesShared,
             NotificationKind::QuoteDecided { .. } => Topic::QuoteDecided,
             NotificationKind::HelpRequested { .. } => Topic::HelpRequested,
+            NotificationKind::PortalInvite { .. } => Topic::PortalInvite,
+            NotificationKind::PortalSignIn { .. } => Topic::PortalSignIn,
+            NotificationKind::PasswordReset { .. } => Topic::PasswordReset,
+            NotificationKind::PasswordChanged { .. } => Topic::PasswordChanged,
         }
     }
 
@@ -120,6 +167,27 @@ impl NotificationKind {
             self,
             NotificationKind::QuoteDecided { .. } | NotificationKind::HelpRequested { .. }
         )
+    }
+
+    /// The portal account this message is about (portal mails), if any.
+    pub fn portal_client(&self) -> Option<&ClientId> {
+        match self {
+            NotificationKind::PortalInvite { client, .. }
+            | NotificationKind::PortalSignIn { client, .. }
+            | NotificationKind::PasswordReset { client, .. }
+            | NotificationKind::PasswordChanged { client } => Some(client),
+            _ => None,
+        }
+    }
+
+    /// The sign-in grant whose link the message carries, if any.
+    pub fn grant(&self) -> Option<Uuid> {
+        match self {
+            NotificationKind::PortalInvite { grant, .. }
+            | NotificationKind::PortalSignIn { grant, .. }
+            | NotificationKind::PasswordReset { grant, .. } => Some(*grant),
+            _ => None,
+        }
     }
 }
 
@@ -159,8 +227,8 @@ pub struct Notification {
     pub org_id: OrgId,
     /// The share it belongs to (client notifications).
     pub share_id: Option<ShareId>,
-    /// The record it is about.
-    pub record: RecordRef,
+    /// The record it is about; none for portal mails, which are about the client's account.
+    pub record: Option<RecordRef>,
     /// Who receives it.
     pub to: Email,
     /// What it says.

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientId, FileId, OrgId, StaffId};
+use super::{ClientId, FileId, OrgId, PortalSettings, StaffId};
 
 /// An email address that passed Portico's checks: one `@`, a plausible local part and domain,
 /// no white space or control characters (so it can never inject a mail header), at most 254
@@ -119,6 +119,8 @@ pub struct OrgSettings {
     pub time_zone: String,
     /// Locale for dates and words shown to clients (V9).
     pub locale: String,
+    /// The client portal (C1, C8).
+    pub portal: PortalSettings,
 }
 
 impl OrgSettings {
@@ -134,6 +136,7 @@ impl Default for OrgSettings {
             photos_shared_by_default: false,
             time_zone: "UTC".to_owned(),
             locale: "en-US".to_owned(),
+            portal: PortalSettings::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod expiry;
 pub mod files;
 pub mod notify;
 pub mod permissions;
+pub mod portal;
 pub mod project;
 pub mod prompt;
 pub mod quote;

@@ -55,7 +55,7 @@ pub struct HelpRequest {
 impl HelpRequest {
     /// The request trimmed and checked: a name (up to 200 characters), a message (up to 5,000),
     /// and a phone number of digits, spaces and `+ ( ) - .` (up to 40), if any.
-    fn checked(&self) -> Result<Self, ClientError> {
+    pub(super) fn checked(&self) -> Result<Self, ClientError> {
         let name = self.name.trim();
         let message = self.message.trim();
         let phone = self
@@ -163,8 +163,21 @@ impl Portico {
         tx: &mut dyn UnitOfWork,
         found: &Resolved,
     ) -> Result<ClientView, StoreError> {
-        let record = &found.record.value;
-        let org_id = &found.share.org_id;
+        self.project_record(tx, &found.org, &found.record.value, found.share.sections)
+            .await
+    }
+
+    /// The client view of `record` with `sections` shown, reading what it names (client,
+    /// technician and update authors, a work order's invoices) through `tx`: the one way both
+    /// share pages and the portal build a view (V1–V6).
+    pub(super) async fn project_record(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        org: &Org,
+        record: &Record,
+        sections: crate::model::Sections,
+    ) -> Result<ClientView, StoreError> {
+        let org_id = &org.id;
         let client = match record.client_id() {
             Some(id) => tx.client(org_id, id).await?,
             None => None,
@@ -187,12 +200,12 @@ impl Portico {
             invoices = tx.invoices_of_work_order(org_id, &wo.id).await?;
         }
         Ok(project(&Projection {
-            org: &found.org,
+            org,
             record,
             client: client.as_ref(),
             staff: &staff,
             invoices: &invoices,
-            sections: found.share.sections,
+            sections,
             now: self.now(),
         }))
     }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use time::{Duration, OffsetDateTime};
 
 use super::Portico;
-use crate::model::{LinkReason, Notification, NotificationKind, Org, Record};
+use crate::model::{LinkReason, Notification, NotificationKind, Record};
 use crate::policy::{notify, retry};
 use crate::ports::{Composer, MailContext, MailError, Mailer, Outbox, OutgoingEmail, StoreError};
 
@@ -223,6 +223,9 @@ impl Portico {
     /// The message of `n` as it stands now (N1–N4 at send time): the share's current recipient
     /// and sections, the record's current state; or why it is not to be sent at all.
     async fn compose(&self, n: &Notification) -> Result<Result<OutgoingEmail, String>, StoreError> {
+        if n.kind.portal_client().is_some() {
+            return self.compose_portal(n).await;
+        }
         let mut tx = self.ports.store.begin_read().await?;
         let Some(org) = tx.org(&n.org_id).await? else {
             return Ok(Err("the org is gone".into()));
@@ -231,7 +234,10 @@ impl Portico {
             Some(id) => tx.share(id).await?.map(|s| s.value),
             None => None,
         };
-        let record = tx.record(&n.org_id, &n.record).await?.map(|r| r.value);
+        let record = match &n.record {
+            Some(reference) => tx.record(&n.org_id, reference).await?.map(|r| r.value),
+            None => None,
+        };
         drop(tx);
         let mut current = n.clone();
         if n.kind.to_business() {
@@ -267,11 +273,74 @@ impl Portico {
             title: &title,
             link: link.as_deref(),
             visit,
+            code: None,
+            portal: None,
         };
-        Ok(Ok(match &self.composer {
-            Some(composer) => composer.compose(&current, &context),
-            None => PlainComposer.compose(&current, &context),
-        }))
+        Ok(Ok(self.write(&current, &context)))
+    }
+
+    /// A portal mail as it stands now (C2–C4): it goes only while the org's portal is on and the
+    /// client's login is on, and a sign-in mail only while its grant still works; the link and
+    /// code are derived from the grant here, so neither is ever stored.
+    async fn compose_portal(
+        &self,
+        n: &Notification,
+    ) -> Result<Result<OutgoingEmail, String>, StoreError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        let Some(org) = tx.org(&n.org_id).await? else {
+            return Ok(Err("the org is gone".into()));
+        };
+        let Some(client) = n.kind.portal_client().cloned() else {
+            return Ok(Err("not a portal mail".into()));
+        };
+        let account = tx.portal_account(&org.id, &client).await?;
+        let grant = match n.kind.grant() {
+            Some(id) => match tx.grant(id).await? {
+                Some(grant) => Some(grant),
+                None => return Ok(Err("the sign-in link is gone".into())),
+            },
+            None => None,
+        };
+        drop(tx);
+        if !org.settings.portal.enabled {
+            return Ok(Err("the portal is switched off (C8)".into()));
+        }
+        if !account.is_some_and(|a| a.enabled) {
+            return Ok(Err("the client's portal login is off (C2)".into()));
+        }
+        let mut link = None;
+        let mut code = None;
+        if let Some(grant) = &grant {
+            if crate::policy::portal::grant_state(grant, self.now())
+                != crate::policy::portal::GrantState::Usable
+            {
+                return Ok(Err("the sign-in link was used, replaced or expired".into()));
+            }
+            let Ok(token) = self.keys.derive_sign_in(grant.key_id, &grant.nonce) else {
+                return Ok(Err("the sign-in link's key is no longer configured".into()));
+            };
+            link = Some(self.ports.links.portal_grant(&org.id, &token));
+            if grant.purpose != crate::model::GrantPurpose::Reset {
+                code = self.keys.sign_in_code(grant.key_id, &grant.nonce).ok();
+            }
+        }
+        let portal = self.ports.links.portal(&org.id);
+        let context = MailContext {
+            org: &org,
+            title: &org.name,
+            link: link.as_deref(),
+            visit: None,
+            code: code.as_deref(),
+            portal: Some(&portal),
+        };
+        Ok(Ok(self.write(n, &context)))
+    }
+
+    fn write(&self, n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
+        match &self.composer {
+            Some(composer) => composer.compose(n, context),
+            None => PlainComposer.compose(n, context),
+        }
     }
 }
 
@@ -305,7 +374,54 @@ pub struct PlainComposer;
 
 impl Composer for PlainComposer {
     fn compose(&self, n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
-        message(n, context.org, context.title, context.link)
+        message(n, context)
+    }
+}
+
+/// A plain portal mail: what it is, the link, the code, the portal's address.
+fn portal_message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
+    let org = &context.org.name;
+    let (subject, first) = match &n.kind {
+        NotificationKind::PortalInvite { .. } => (
+            format!("{org} invited you to their client portal"),
+            format!("{org} invited you to see your jobs, estimates and invoices online."),
+        ),
+        NotificationKind::PasswordReset { .. } => (
+            format!("Reset your {org} portal password"),
+            "Someone asked to reset your password. If it was not you, ignore this email.".into(),
+        ),
+        NotificationKind::PasswordChanged { .. } => (
+            format!("Your {org} portal password was changed"),
+            "Your portal password was just set or changed. If it was not you, reset it now or call us.".into(),
+        ),
+        _ => (
+            format!("Sign in to {org}"),
+            "Use the link or the code below to sign in. Both work once, for 15 minutes.".into(),
+        ),
+    };
+    let mut lines = vec![first];
+    if let Some(link) = context.link {
+        lines.push(format!("Open: {link}"));
+    }
+    if let Some(code) = context.code {
+        lines.push(format!("Or enter this code: {code}"));
+    }
+    if let Some(portal) = context.portal {
+        lines.push(format!("Your portal: {portal}"));
+    }
+    let text = lines.join("\n\n");
+    let mut html = String::new();
+    for line in &lines {
+        let _ = write!(html, "<p>{}</p>", escape(line));
+    }
+    OutgoingEmail {
+        message_id: message_id(n),
+        from_name: org.clone(),
+        reply_to: context.org.contact.email.clone(),
+        to: n.to.clone(),
+        subject,
+        text,
+        html,
     }
 }
 
@@ -314,7 +430,8 @@ pub fn message_id(n: &Notification) -> String {
     format!("{}@portico", n.id.0)
 }
 
-fn message(n: &Notification, org: &Org, title: &str, link: Option<&str>) -> OutgoingEmail {
+fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
+    let (org, title, link) = (context.org, context.title, context.link);
     let (subject, lines): (String, Vec<String>) = match &n.kind {
         NotificationKind::LinkShared { reason } => (
             format!("{}: {title}", org.name),
@@ -371,6 +488,10 @@ fn message(n: &Notification, org: &Org, title: &str, link: Option<&str>) -> Outg
                 message.clone(),
             ],
         ),
+        NotificationKind::PortalInvite { .. }
+        | NotificationKind::PortalSignIn { .. }
+        | NotificationKind::PasswordReset { .. }
+        | NotificationKind::PasswordChanged { .. } => return portal_message(n, context),
     };
     let mut text = lines.join("\n\n");
     let mut html = String::new();

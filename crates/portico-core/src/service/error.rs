@@ -163,6 +163,71 @@ pub enum ClientError {
     Backend(#[source] BackendError),
 }
 
+/// Why a portal action (C1–C6, C8) failed. Sign-in refusals are one variant, whatever the
+/// reason, so an answer never tells whether an address is known.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PortalError {
+    /// No such org.
+    #[error("unknown org")]
+    UnknownOrg,
+    /// No such client, or record, of this org (or not the signed-in client's).
+    #[error("not found")]
+    NotFound,
+    /// The acting staff member is unknown, deactivated, or of a role that may not share (S1).
+    #[error(transparent)]
+    Actor(#[from] ActorDenied),
+    /// The org's plan does not include the portal.
+    #[error("the org's plan does not include the client portal")]
+    PlanLacksPortal,
+    /// The org's portal is switched off (C8).
+    #[error("the org's client portal is switched off")]
+    PortalOff,
+    /// The client has no email address to invite.
+    #[error("the client has no email address on file")]
+    NoEmail,
+    /// The sign-in was refused (unknown email, wrong code or password, login off …): one
+    /// answer for every reason.
+    #[error("the email, code or password is not right")]
+    Refused,
+    /// Too many wrong passwords: the next try must wait this long (never a lock-out).
+    #[error("too many attempts; try again in {} seconds", .0.whole_seconds().max(1))]
+    Wait(time::Duration),
+    /// The link expired, was used, or was replaced by a newer one.
+    #[error("this link has expired or was already used")]
+    LinkSpent,
+    /// A password-reset link was used without a new password.
+    #[error("choose a new password")]
+    PasswordNeeded,
+    /// The new password is not acceptable.
+    #[error(transparent)]
+    Password(#[from] crate::policy::portal::PasswordRefused),
+    /// The service was built without a password hasher ([`crate::Portico::with_passwords`]).
+    #[error("password sign-in is not available")]
+    PasswordsUnavailable,
+    /// The session is missing, ended, or timed out: sign in again.
+    #[error("please sign in")]
+    NotSignedIn,
+    /// V5: the decision was refused.
+    #[error(transparent)]
+    Decision(#[from] DecisionDenied),
+    /// The client's message is not acceptable.
+    #[error(transparent)]
+    Invalid(#[from] HelpRefused),
+    /// The business has no email address to receive the message.
+    #[error("the business cannot receive messages here; please call them")]
+    NoBusinessEmail,
+    /// The token key is not configured.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Someone else changed the same thing at the same time, and retrying did not help.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Storage (or the password hasher) failed.
+    #[error("storage failed")]
+    Backend(#[source] BackendError),
+}
+
 /// Why a file action (upload, look-up, delete) failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -219,7 +284,7 @@ macro_rules! common_conversions {
         }
     )*};
 }
-common_conversions!(ShareError, RecordError, ClientError, FileError);
+common_conversions!(ShareError, RecordError, ClientError, FileError, PortalError);
 
 impl From<ShareDenied> for ShareError {
     fn from(e: ShareDenied) -> Self {

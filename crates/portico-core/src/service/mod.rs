@@ -6,6 +6,7 @@ mod dispatch;
 mod error;
 mod files;
 mod keys;
+mod portal;
 mod records;
 mod sharing;
 
@@ -17,8 +18,11 @@ pub use client::{HelpRequest, Opened};
 pub use dispatch::{
     DeliveryState, DispatchConfig, DispatchReport, PlainComposer, message_id, retry_delay,
 };
-pub use error::{ClientError, FileError, HelpRefused, InvalidInput, RecordError, ShareError};
+pub use error::{
+    ClientError, FileError, HelpRefused, InvalidInput, PortalError, RecordError, ShareError,
+};
 pub use files::ALLOWED_FILE_TYPES;
+pub use portal::{GrantLook, Paging, PortalEntry, PortalHome, PortalItem, PortalList, SignedIn};
 pub use records::{HostEvent, MAX_AMOUNT, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange, Upsert};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};
 
@@ -27,8 +31,8 @@ use crate::model::{
 };
 use crate::policy::notify;
 use crate::ports::{
-    Blobs, Change, Changes, Clock, Composer, Links, Outbox, Randomness, Store, StoreError,
-    UnitOfWork,
+    Blobs, Change, Changes, Clock, Composer, Links, Outbox, Passwords, Randomness, Store,
+    StoreError, UnitOfWork,
 };
 use crate::token::{KeyError, TokenKeys};
 
@@ -39,6 +43,8 @@ pub struct ServiceConfig {
     pub burst_window: Duration,
     /// The largest photo or file kept, in bytes.
     pub max_file_bytes: u64,
+    /// The portal's time and rate rules (C3–C5).
+    pub portal: crate::policy::portal::PortalConfig,
 }
 
 impl ServiceConfig {
@@ -53,6 +59,7 @@ impl Default for ServiceConfig {
         Self {
             burst_window: Self::DEFAULT_BURST_WINDOW,
             max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            portal: crate::policy::portal::PortalConfig::default(),
         }
     }
 }
@@ -87,6 +94,7 @@ pub struct Portico {
     changes: Vec<Arc<dyn Changes>>,
     composer: Option<Arc<dyn Composer>>,
     outbox: Option<Arc<dyn Outbox>>,
+    passwords: Option<Arc<dyn Passwords>>,
 }
 
 impl std::fmt::Debug for Portico {
@@ -131,7 +139,16 @@ impl Portico {
             changes: Vec::new(),
             composer: None,
             outbox: None,
+            passwords: None,
         }
+    }
+
+    /// The service, hashing and checking portal passwords with `passwords` (C4); without
+    /// one, clients sign in by link and code only.
+    #[must_use]
+    pub fn with_passwords(mut self, passwords: Arc<dyn Passwords>) -> Self {
+        self.passwords = Some(passwords);
+        self
     }
 
     /// The service, able to list notifications for staff ([`Portico::notifications`]) from
@@ -227,7 +244,7 @@ impl Portico {
             id: NotificationId(self.ports.random.uuid()),
             org_id: org.id.clone(),
             share_id: Some(share.id),
-            record: record.clone(),
+            record: Some(record.clone()),
             to,
             kind,
             created_at: now,

@@ -123,6 +123,7 @@ impl Portico {
         tx.put_org(org).await?;
         if let Some(before) = before {
             self.retime_shares(tx.as_mut(), &before, org).await?;
+            self.portal_switched(tx.as_mut(), &before, org).await?;
         }
         tx.commit().await?;
         self.publish(&org.id, None);
@@ -187,6 +188,7 @@ impl Portico {
         let stored = check_org(stored)?;
         tx.put_org(&stored).await?;
         self.retime_shares(tx.as_mut(), &before, &stored).await?;
+        self.portal_switched(tx.as_mut(), &before, &stored).await?;
         tx.commit().await?;
         self.publish(org, None);
         Ok(stored)
@@ -215,6 +217,20 @@ impl Portico {
                 share.expires_at = moved;
                 tx.update_share(&share, stored.version).await?;
             }
+        }
+        Ok(())
+    }
+
+    /// C8: switching the portal off ends every session of the org in the same unit of work, so
+    /// switching it on again restores the portal, not the sessions.
+    async fn portal_switched(
+        &self,
+        tx: &mut dyn crate::ports::UnitOfWork,
+        before: &Org,
+        after: &Org,
+    ) -> Result<(), RecordError> {
+        if before.settings.portal.enabled && !after.settings.portal.enabled {
+            tx.end_sessions(&after.id, None, None, self.now()).await?;
         }
         Ok(())
     }
@@ -600,6 +616,19 @@ fn check_org(mut org: Org) -> Result<Org, RecordError> {
     if org.name.trim().is_empty() {
         return Err(InvalidInput::new("org name", "org name must not be empty").into());
     }
+    let portal = &mut org.settings.portal;
+    check_optional(
+        "portal welcome",
+        portal.welcome.as_ref(),
+        crate::model::PortalSettings::MAX_WELCOME,
+    )?;
+    portal.welcome = portal
+        .welcome
+        .take()
+        .map(|w| w.trim().to_owned())
+        .filter(|w| !w.is_empty());
+    portal.sections.sort();
+    portal.sections.dedup();
     if !(1..=3650).contains(&org.settings.link_expiry_days) {
         return Err(InvalidInput::new(
             "link_expiry_days",

@@ -7,10 +7,10 @@ use time::Duration;
 
 use super::fixtures::{self, T0};
 use crate::model::{
-    Actor, AuditAction, AuditEntry, AuditId, ClientId, DecisionKind, Delivery, Email, Invoice,
-    LinkReason, Notification, NotificationId, NotificationKind, OrgId, Quote, QuoteDecision,
-    Record, RecordRef, Role, Sections, Share, ShareId, ShareState, Signature, StaffId, Topic,
-    WorkOrder,
+    Actor, AuditAction, AuditEntry, AuditId, ClientId, DecisionKind, Delivery, Email, GrantEnd,
+    GrantPurpose, Invoice, LinkReason, Notification, NotificationId, NotificationKind, OrgId,
+    PortalAccount, PortalSession, Quote, QuoteDecision, Record, RecordRef, Role, Sections,
+    SessionHash, Share, ShareId, ShareState, SignInGrant, Signature, StaffId, Topic, WorkOrder,
 };
 use crate::ports::{Blob, BlobKey, Blobs, Outbox, Store, StoreError};
 use crate::token::{ApiKey, KeyId, Nonce, TokenHash};
@@ -43,7 +43,11 @@ macro_rules! store_conformance_tests {
             bursts_merge_only_while_unclaimed,
             audit_and_invoice_queries,
             api_keys_are_found_by_hash_until_revoked,
-            concurrent_claims_are_disjoint
+            concurrent_claims_are_disjoint,
+            portal_accounts_and_clients_by_email,
+            portal_grants_by_hash_and_by_client,
+            portal_sessions_end_by_org_client_and_except,
+            portal_mail_without_a_record_reads_back
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -106,10 +110,10 @@ fn notification(
         id: NotificationId(uuid::Uuid::from_bytes([n; 16])),
         org_id: org_id(),
         share_id: share,
-        record: RecordRef {
+        record: Some(RecordRef {
             kind: crate::model::RecordKind::WorkOrder,
             id: crate::model::RecordId::new("wo1").unwrap(),
-        },
+        }),
         to: Email::parse("jordan@client.example").unwrap(),
         kind,
         created_at: T0,
@@ -1122,4 +1126,213 @@ pub async fn blobs_contract(blobs: &dyn Blobs) {
     assert_eq!(blobs.head(&a).await.unwrap(), None);
     blobs.delete(&a).await.unwrap();
     assert_eq!(blobs.get(&dots).await.unwrap(), Some(photo));
+}
+
+fn grant_of(client: &ClientId, n: u8, created: time::OffsetDateTime) -> SignInGrant {
+    SignInGrant {
+        id: uuid::Uuid::from_bytes([n; 16]),
+        org_id: org_id(),
+        client_id: client.clone(),
+        purpose: GrantPurpose::SignIn,
+        key_id: KeyId(1),
+        nonce: Nonce([n; 32]),
+        token_hash: TokenHash([n; 32]),
+        created_at: created,
+        expires_at: created + Duration::minutes(15),
+        ended: None,
+        code_failures: 0,
+    }
+}
+
+fn session_of(client: &ClientId, n: u8) -> PortalSession {
+    PortalSession {
+        hash: SessionHash([n; 32]),
+        org_id: org_id(),
+        client_id: client.clone(),
+        created_at: T0,
+        last_seen_at: T0,
+        ended_at: None,
+    }
+}
+
+/// C2, C3: a portal account reads back as written, needs its client, and clients are found by
+/// their email whatever its case; a client's records are listed whatever their kind.
+pub async fn portal_accounts_and_clients_by_email<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let mut twin = fixtures::client(&org, "c2");
+    twin.email = Some(Email::parse("JORDAN@Client.example").unwrap());
+    let mut account = PortalAccount::new(org.clone(), client.id.clone());
+    account.invited_at = Some(T0);
+    account.password_hash = Some(crate::model::PasswordHash("$argon2id$v=19$x".into()));
+    account.password_changed_at = Some(T0);
+    account.last_sign_in_at = Some(T0 + Duration::seconds(1));
+    account.failed_passwords = 3;
+    account.last_failed_at = Some(T0 + Duration::seconds(2));
+    let mut tx = store.begin().await.unwrap();
+    tx.put_client(&twin).await.unwrap();
+    tx.put_portal_account(&account).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.portal_account(&org, &client.id).await.unwrap(),
+        Some(account.clone())
+    );
+    assert_eq!(tx.portal_account(&org, &twin.id).await.unwrap(), None);
+    let bare = PortalAccount::new(org.clone(), twin.id.clone());
+    tx.put_portal_account(&bare).await.unwrap();
+    assert_eq!(tx.portal_account(&org, &twin.id).await.unwrap(), Some(bare));
+    let found = tx
+        .clients_with_email(&org, &Email::parse("Jordan@CLIENT.example").unwrap())
+        .await
+        .unwrap();
+    let ids: Vec<_> = found.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "c2"], "case does not matter; ordered by id");
+    let other = OrgId::new("org-other").unwrap();
+    assert!(
+        tx.clients_with_email(&other, &client_email())
+            .await
+            .unwrap()
+            .is_empty(),
+        "clients are per org"
+    );
+    let records = tx.records_of_client(&org, &client.id).await.unwrap();
+    assert_eq!(records, vec![record]);
+    assert!(
+        tx.records_of_client(&org, &twin.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let orphan = PortalAccount::new(org.clone(), ClientId::new("nobody").unwrap());
+    assert!(
+        is_conflict(&tx.put_portal_account(&orphan).await),
+        "an account needs its client"
+    );
+}
+
+/// C3: grants are found by token hash and by client (newest first, from a time on), replaced
+/// by id, and a token hash is never shared by two grants.
+pub async fn portal_grants_by_hash_and_by_client<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let first = grant_of(&client.id, 1, T0);
+    let mut second = grant_of(&client.id, 2, T0 + Duration::minutes(5));
+    second.purpose = GrantPurpose::Reset;
+    let mut tx = store.begin().await.unwrap();
+    tx.put_grant(&first).await.unwrap();
+    tx.put_grant(&second).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.grant_by_token_hash(&TokenHash([1; 32])).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(tx.grant(second.id).await.unwrap(), Some(second.clone()));
+    assert_eq!(
+        tx.grant_by_token_hash(&TokenHash([9; 32])).await.unwrap(),
+        None
+    );
+    let all = tx.grants_of_client(&org, &client.id, T0).await.unwrap();
+    assert_eq!(all, vec![second.clone(), first.clone()], "newest first");
+    let recent = tx
+        .grants_of_client(&org, &client.id, T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(recent, vec![second.clone()]);
+    let mut used = first.clone();
+    used.ended = Some((T0 + Duration::minutes(1), GrantEnd::Used));
+    used.code_failures = 2;
+    tx.put_grant(&used).await.unwrap();
+    assert_eq!(tx.grant(first.id).await.unwrap(), Some(used));
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let mut clash = grant_of(&client.id, 3, T0);
+    clash.token_hash = TokenHash([2; 32]);
+    assert!(
+        is_conflict(&tx.put_grant(&clash).await),
+        "a token hash belongs to one grant"
+    );
+}
+
+/// C5, C2, C8: sessions read back by hash; ending them ends every open one of the org, or of
+/// one client, except the one named, and leaves ended ones as they were.
+pub async fn portal_sessions_end_by_org_client_and_except<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let twin = fixtures::client(&org, "c2");
+    let mut tx = store.begin().await.unwrap();
+    tx.put_client(&twin).await.unwrap();
+    let mut old = session_of(&client.id, 1);
+    old.ended_at = Some(T0);
+    for session in [
+        old.clone(),
+        session_of(&client.id, 2),
+        session_of(&client.id, 3),
+        session_of(&twin.id, 4),
+    ] {
+        tx.put_session(&session).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let later = T0 + Duration::hours(1);
+    let mut tx = store.begin().await.unwrap();
+    let mut touched = session_of(&client.id, 2);
+    touched.last_seen_at = T0 + Duration::minutes(3);
+    tx.put_session(&touched).await.unwrap();
+    assert_eq!(
+        tx.portal_session(&SessionHash([2; 32])).await.unwrap(),
+        Some(touched)
+    );
+    let ended = tx
+        .end_sessions(&org, Some(&client.id), Some(&SessionHash([3; 32])), later)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1, "the client's one open session but the one kept");
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let mut states = Vec::new();
+    for n in 1..=4u8 {
+        let stored = tx.portal_session(&SessionHash([n; 32])).await.unwrap();
+        states.push(stored.unwrap().ended_at);
+    }
+    assert_eq!(states, vec![Some(T0), Some(later), None, None]);
+    let all = tx.end_sessions(&org, None, None, later).await.unwrap();
+    assert_eq!(all, 2, "every open session of the org");
+    let other = OrgId::new("org-other").unwrap();
+    assert_eq!(tx.end_sessions(&other, None, None, later).await.unwrap(), 0);
+    assert_eq!(
+        tx.portal_session(&SessionHash([9; 32])).await.unwrap(),
+        None
+    );
+}
+
+/// C2: a portal mail is about no record and reads back so.
+pub async fn portal_mail_without_a_record_reads_back<S: Store + Outbox>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let mut mail = notification(
+        7,
+        None,
+        NotificationKind::PortalSignIn {
+            client: client.id.clone(),
+            grant: uuid::Uuid::from_bytes([7; 16]),
+        },
+        T0,
+    );
+    mail.record = None;
+    let mut changed = notification(
+        8,
+        None,
+        NotificationKind::PasswordChanged {
+            client: client.id.clone(),
+        },
+        T0,
+    );
+    changed.record = None;
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(&mail).await.unwrap();
+    tx.enqueue(&changed).await.unwrap();
+    tx.commit().await.unwrap();
+    let stored = store.notifications_of_org(&org).await.unwrap();
+    assert_eq!(stored, vec![mail, changed]);
 }

@@ -10,7 +10,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::model::{
     AuditEntry, Client, ClientId, Delivery, Email, FileId, Invoice, Notification, NotificationId,
-    Org, OrgId, Record, RecordId, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    Org, OrgId, PortalAccount, PortalSession, Record, RecordId, RecordRef, SessionHash, Share,
+    ShareId, SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use crate::ports::{ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork};
 use crate::token::{ApiKeyHash, TokenHash};
@@ -26,6 +27,9 @@ struct State {
     outbox: Vec<Notification>,
     audit: Vec<AuditEntry>,
     api_keys: Vec<StoredApiKey>,
+    accounts: BTreeMap<(OrgId, ClientId), PortalAccount>,
+    grants: BTreeMap<uuid::Uuid, SignInGrant>,
+    sessions: BTreeMap<SessionHash, PortalSession>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +53,15 @@ enum Write {
     Enqueue(Notification),
     Merge(Notification),
     Audit(AuditEntry),
+    Account(PortalAccount),
+    Grant(SignInGrant),
+    Session(PortalSession),
+    EndSessions {
+        org: OrgId,
+        client: Option<ClientId>,
+        except: Option<SessionHash>,
+        at: OffsetDateTime,
+    },
 }
 
 fn conflict(what: impl Into<String>) -> StoreError {
@@ -143,8 +156,67 @@ impl State {
                 stored.kind = n.kind.clone();
             }
             Write::Audit(e) => self.audit.push(e.clone()),
+            Write::Account(_) | Write::Grant(_) | Write::Session(_) | Write::EndSessions { .. } => {
+                return self.apply_portal(write);
+            }
         }
         Ok(0)
+    }
+
+    fn apply_portal(&mut self, write: &Write) -> Result<u64, StoreError> {
+        match write {
+            Write::Account(a) => {
+                self.require_client(&a.org_id, &a.client_id)?;
+                self.accounts
+                    .insert((a.org_id.clone(), a.client_id.clone()), a.clone());
+            }
+            Write::Grant(g) => {
+                self.require_client(&g.org_id, &g.client_id)?;
+                if self
+                    .grants
+                    .values()
+                    .any(|o| o.id != g.id && o.token_hash == g.token_hash)
+                {
+                    return Err(conflict("grant token taken"));
+                }
+                self.grants.insert(g.id, g.clone());
+            }
+            Write::Session(session) => {
+                self.require_client(&session.org_id, &session.client_id)?;
+                self.sessions.insert(session.hash, session.clone());
+            }
+            Write::EndSessions {
+                org,
+                client,
+                except,
+                at,
+            } => {
+                let mut ended = 0;
+                for session in self.sessions.values_mut() {
+                    if &session.org_id == org
+                        && client.as_ref().is_none_or(|c| c == &session.client_id)
+                        && except.as_ref() != Some(&session.hash)
+                        && session.ended_at.is_none()
+                    {
+                        session.ended_at = Some(*at);
+                        ended += 1;
+                    }
+                }
+                return Ok(ended);
+            }
+            _ => {}
+        }
+        Ok(0)
+    }
+
+    fn require_client(&self, org: &OrgId, client: &ClientId) -> Result<(), StoreError> {
+        if self.clients.contains_key(&(org.clone(), client.clone())) {
+            Ok(())
+        } else {
+            Err(conflict(format!(
+                "client {client} of org {org} does not exist"
+            )))
+        }
     }
 
     fn require_org(&self, org: &OrgId) -> Result<(), StoreError> {
@@ -465,6 +537,119 @@ impl UnitOfWork for MemoryUnit {
             .filter(|e| &e.org_id == org && &e.record == record)
             .cloned()
             .collect())
+    }
+
+    async fn records_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Record>, StoreError> {
+        Ok(self
+            .view
+            .records
+            .iter()
+            .filter(|((o, _), r)| o == org && r.value.client_id() == Some(client))
+            .map(|(_, r)| r.value.clone())
+            .collect())
+    }
+
+    async fn portal_account(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Option<PortalAccount>, StoreError> {
+        Ok(self
+            .view
+            .accounts
+            .get(&(org.clone(), client.clone()))
+            .cloned())
+    }
+
+    async fn put_portal_account(&mut self, account: &PortalAccount) -> Result<(), StoreError> {
+        self.write(Write::Account(account.clone())).map(drop)
+    }
+
+    async fn clients_with_email(
+        &mut self,
+        org: &OrgId,
+        email: &Email,
+    ) -> Result<Vec<Client>, StoreError> {
+        let wanted = email.as_str().to_lowercase();
+        Ok(self
+            .view
+            .clients
+            .iter()
+            .filter(|((o, _), c)| {
+                o == org
+                    && c.email
+                        .as_ref()
+                        .is_some_and(|e| e.as_str().to_lowercase() == wanted)
+            })
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn grant_by_token_hash(
+        &mut self,
+        hash: &TokenHash,
+    ) -> Result<Option<SignInGrant>, StoreError> {
+        Ok(self
+            .view
+            .grants
+            .values()
+            .find(|g| &g.token_hash == hash)
+            .cloned())
+    }
+
+    async fn grant(&mut self, id: uuid::Uuid) -> Result<Option<SignInGrant>, StoreError> {
+        Ok(self.view.grants.get(&id).cloned())
+    }
+
+    async fn grants_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<SignInGrant>, StoreError> {
+        let mut found: Vec<SignInGrant> = self
+            .view
+            .grants
+            .values()
+            .filter(|g| &g.org_id == org && &g.client_id == client && g.created_at >= since)
+            .cloned()
+            .collect();
+        found.sort_by_key(|g| std::cmp::Reverse((g.created_at, g.id)));
+        Ok(found)
+    }
+
+    async fn put_grant(&mut self, grant: &SignInGrant) -> Result<(), StoreError> {
+        self.write(Write::Grant(grant.clone())).map(drop)
+    }
+
+    async fn portal_session(
+        &mut self,
+        hash: &SessionHash,
+    ) -> Result<Option<PortalSession>, StoreError> {
+        Ok(self.view.sessions.get(hash).cloned())
+    }
+
+    async fn put_session(&mut self, session: &PortalSession) -> Result<(), StoreError> {
+        self.write(Write::Session(session.clone())).map(drop)
+    }
+
+    async fn end_sessions(
+        &mut self,
+        org: &OrgId,
+        client: Option<&ClientId>,
+        except: Option<&SessionHash>,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.write(Write::EndSessions {
+            org: org.clone(),
+            client: client.cloned(),
+            except: except.copied(),
+            at,
+        })
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

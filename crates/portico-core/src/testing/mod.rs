@@ -34,6 +34,50 @@ impl Links for BaseLinks {
     fn share(&self, token: &ShareToken) -> String {
         format!("{}/s/{}", self.0.trim_end_matches('/'), token.expose())
     }
+
+    fn portal(&self, org: &crate::model::OrgId) -> String {
+        format!("{}/portal/{org}", self.0.trim_end_matches('/'))
+    }
+
+    fn portal_grant(&self, org: &crate::model::OrgId, token: &ShareToken) -> String {
+        format!("{}/link/{}", self.portal(org), token.expose())
+    }
+}
+
+/// A fast, salted stand-in for the password hasher, for tests only: `fake$<salt>$<sha-256>`.
+/// Never use it outside tests (it is not slow on purpose, as a real password hash must be).
+#[derive(Debug, Default)]
+pub struct TestPasswords {
+    salts: AtomicU64,
+}
+
+impl TestPasswords {
+    fn digest(salt: &str, password: &str) -> String {
+        use sha2::{Digest as _, Sha256};
+        let sum = Sha256::digest(format!("{salt}\0{password}").as_bytes());
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD_NO_PAD, sum)
+    }
+}
+
+#[async_trait]
+impl crate::ports::Passwords for TestPasswords {
+    async fn hash(&self, password: &str) -> Result<crate::model::PasswordHash, BackendError> {
+        let salt = self.salts.fetch_add(1, Ordering::Relaxed).to_string();
+        let digest = Self::digest(&salt, password);
+        Ok(crate::model::PasswordHash(format!("fake${salt}${digest}")))
+    }
+
+    async fn verify(
+        &self,
+        password: &str,
+        hash: &crate::model::PasswordHash,
+    ) -> Result<bool, BackendError> {
+        let mut parts = hash.0.split('$');
+        Ok(match (parts.next(), parts.next(), parts.next()) {
+            (Some("fake"), Some(salt), Some(digest)) => Self::digest(salt, password) == digest,
+            _ => false,
+        })
+    }
 }
 
 /// The environment variable naming the file where skipped checks are listed

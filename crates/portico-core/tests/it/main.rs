@@ -12,6 +12,7 @@ mod files;
 mod limits;
 mod locale;
 mod model_based;
+mod portal;
 mod service;
 mod snapshots;
 mod spec;

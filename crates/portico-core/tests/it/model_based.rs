@@ -213,6 +213,7 @@ fn describe(kind: &NotificationKind) -> String {
         NotificationKind::UpdatesShared { updates, .. } => format!("updates:{}", updates.len()),
         NotificationKind::QuoteDecided { decision, .. } => format!("quote:{decision:?}"),
         NotificationKind::HelpRequested { name, .. } => format!("help:{name}"),
+        other => format!("portal:{:?}", other.topic()),
     }
 }
 

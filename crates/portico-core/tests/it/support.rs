@@ -68,7 +68,8 @@ impl World {
             max_file_bytes: 2 * 1024 * 1024,
             ..ServiceConfig::default()
         };
-        let portico = Portico::new(ports, keys, config);
+        let portico = Portico::new(ports, keys, config)
+            .with_passwords(Arc::new(portico_core::testing::TestPasswords::default()));
         let org = fixtures::org("org1");
         let client = fixtures::client(&org.id, "c1");
         let tech = staff_id(Role::Technician);
