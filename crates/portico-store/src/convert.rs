@@ -2,16 +2,20 @@
 //! table and the reason, never a panic.
 
 use portico_core::model::{
-    AuditEntry, AuditId, Client, Contact, Delivery, Email, Notification, NotificationId, Org,
-    OrgSettings, Plan, Record, RecordKind, RecordRef, Role, Sections, Share, ShareId, ShareState,
-    Staff, Versioned,
+    AuditEntry, AuditId, Client, Contact, Delivery, Email, GrantEnd, GrantPurpose, Notification,
+    NotificationId, Org, OrgSettings, PasswordHash, Plan, PortalAccount, PortalSection,
+    PortalSession, PortalSettings, Record, RecordKind, RecordRef, Role, Sections, SessionHash,
+    Share, ShareId, ShareState, SignInGrant, Staff, Versioned,
 };
 use portico_core::ports::StoreError;
 use portico_core::token::{KeyId, Nonce, TokenHash};
 use sea_orm::ActiveValue::{NotSet, Set};
 
 use crate::columns::{Amount, Instant};
-use crate::entity::{audit, clients, orgs, outbox, records, shares, staff};
+use crate::entity::{
+    audit, clients, orgs, outbox, portal_accounts, portal_grants, portal_sessions, records, shares,
+    staff,
+};
 
 pub(crate) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
@@ -34,6 +38,42 @@ fn email(what: &'static str, raw: Option<String>) -> Result<Option<Email>, Store
 
 // The store's own spelling of the enum columns, fixed here rather than taken from the core's
 // names, which may change; `stored_shapes.rs` pins every one.
+
+pub(crate) fn section_str(section: PortalSection) -> &'static str {
+    match section {
+        PortalSection::Jobs => "jobs",
+        PortalSection::Estimates => "estimates",
+        PortalSection::Agreements => "agreements",
+        PortalSection::Appointments => "appointments",
+        PortalSection::Contracts => "contracts",
+        PortalSection::Messages => "messages",
+        PortalSection::ServiceRequests => "service_requests",
+    }
+}
+
+const GRANT_PURPOSES: [GrantPurpose; 3] = [
+    GrantPurpose::SignIn,
+    GrantPurpose::Invite,
+    GrantPurpose::Reset,
+];
+
+pub(crate) fn purpose_str(purpose: GrantPurpose) -> &'static str {
+    match purpose {
+        GrantPurpose::SignIn => "sign_in",
+        GrantPurpose::Invite => "invite",
+        GrantPurpose::Reset => "reset",
+    }
+}
+
+const GRANT_ENDS: [GrantEnd; 3] = [GrantEnd::Used, GrantEnd::Superseded, GrantEnd::TooManyCodes];
+
+pub(crate) fn end_str(end: GrantEnd) -> &'static str {
+    match end {
+        GrantEnd::Used => "used",
+        GrantEnd::Superseded => "superseded",
+        GrantEnd::TooManyCodes => "too_many_codes",
+    }
+}
 
 pub(crate) fn kind_str(kind: RecordKind) -> &'static str {
     match kind {
@@ -97,6 +137,16 @@ pub(crate) fn org_to_row(org: &Org) -> orgs::ActiveModel {
         contact_phone: Set(org.contact.phone.clone()),
         contact_email: Set(org.contact.email.as_ref().map(|e| e.as_str().to_owned())),
         logo: Set(org.logo.as_ref().map(|l| l.as_str().to_owned())),
+        portal_enabled: Set(org.settings.portal.enabled),
+        portal_welcome: Set(org.settings.portal.welcome.clone()),
+        portal_sections: Set(org
+            .settings
+            .portal
+            .sections
+            .iter()
+            .map(|s| section_str(*s))
+            .collect::<Vec<_>>()
+            .join(",")),
     }
 }
 
@@ -122,6 +172,16 @@ pub(crate) fn org_from_row(row: orgs::Model) -> Result<Org, StoreError> {
             photos_shared_by_default: row.photos_shared_by_default,
             time_zone: row.time_zone,
             locale: row.locale,
+            portal: PortalSettings {
+                enabled: row.portal_enabled,
+                welcome: row.portal_welcome,
+                sections: row
+                    .portal_sections
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| spelled("org portal section", &PortalSection::ALL, section_str, s))
+                    .collect::<Result<_, _>>()?,
+            },
         },
     })
 }
@@ -313,8 +373,16 @@ pub(crate) fn notification_to_row(n: &Notification) -> Result<outbox::ActiveMode
         id: Set(n.id.0),
         org_id: Set(n.org_id.as_str().to_owned()),
         share_id: Set(n.share_id.map(|s| s.0)),
-        record_kind: Set(kind_str(n.record.kind).to_owned()),
-        record_id: Set(n.record.id.as_str().to_owned()),
+        // A mail about no record (the portal's) keeps both record columns empty.
+        record_kind: Set(n
+            .record
+            .as_ref()
+            .map_or("", |r| kind_str(r.kind))
+            .to_owned()),
+        record_id: Set(n
+            .record
+            .as_ref()
+            .map_or(String::new(), |r| r.id.as_str().to_owned())),
         recipient: Set(n.to.as_str().to_owned()),
         topic: Set(n.kind.topic().as_str().to_owned()),
         kind: Set(crate::document::kind_to_json(&n.kind)?),
@@ -345,9 +413,13 @@ pub(crate) fn notification_from_row(row: outbox::Model) -> Result<Notification, 
         id: NotificationId(row.id),
         org_id: host_id("notification org", row.org_id)?,
         share_id: row.share_id.map(ShareId),
-        record: RecordRef {
-            kind: kind_from(&row.record_kind)?,
-            id: host_id("notification record", row.record_id)?,
+        record: if row.record_kind.is_empty() && row.record_id.is_empty() {
+            None
+        } else {
+            Some(RecordRef {
+                kind: kind_from(&row.record_kind)?,
+                id: host_id("notification record", row.record_id)?,
+            })
         },
         to: Email::parse(&row.recipient).map_err(|e| corrupt("notification recipient", e))?,
         kind: crate::document::kind_from_json(row.kind)?,
@@ -386,5 +458,102 @@ pub(crate) fn audit_from_row(row: audit::Model) -> Result<AuditEntry, StoreError
         actor: crate::document::actor_from_json(row.actor)?,
         action: crate::document::action_from_json(row.action)?,
         at: row.at.0,
+    })
+}
+
+pub(crate) fn account_to_row(a: &PortalAccount) -> portal_accounts::ActiveModel {
+    portal_accounts::ActiveModel {
+        org_id: Set(a.org_id.as_str().to_owned()),
+        client_id: Set(a.client_id.as_str().to_owned()),
+        invited_at: Set(a.invited_at.map(Instant::new)),
+        enabled: Set(a.enabled),
+        password_hash: Set(a.password_hash.as_ref().map(|h| h.0.clone())),
+        password_changed_at: Set(a.password_changed_at.map(Instant::new)),
+        last_sign_in_at: Set(a.last_sign_in_at.map(Instant::new)),
+        failed_passwords: Set(i32::try_from(a.failed_passwords).unwrap_or(i32::MAX)),
+        last_failed_at: Set(a.last_failed_at.map(Instant::new)),
+    }
+}
+
+pub(crate) fn account_from_row(row: portal_accounts::Model) -> Result<PortalAccount, StoreError> {
+    Ok(PortalAccount {
+        org_id: host_id("portal account org", row.org_id)?,
+        client_id: host_id("portal account client", row.client_id)?,
+        invited_at: row.invited_at.map(|t| t.0),
+        enabled: row.enabled,
+        password_hash: row.password_hash.map(PasswordHash),
+        password_changed_at: row.password_changed_at.map(|t| t.0),
+        last_sign_in_at: row.last_sign_in_at.map(|t| t.0),
+        failed_passwords: u32::try_from(row.failed_passwords)
+            .map_err(|e| corrupt("portal account failures", e))?,
+        last_failed_at: row.last_failed_at.map(|t| t.0),
+    })
+}
+
+pub(crate) fn grant_to_row(g: &SignInGrant) -> portal_grants::ActiveModel {
+    portal_grants::ActiveModel {
+        id: Set(g.id),
+        org_id: Set(g.org_id.as_str().to_owned()),
+        client_id: Set(g.client_id.as_str().to_owned()),
+        purpose: Set(purpose_str(g.purpose).to_owned()),
+        key_id: Set(i64::from(g.key_id.0)),
+        nonce: Set(g.nonce.0.to_vec()),
+        token_hash: Set(g.token_hash.0.to_vec()),
+        created_at: Set(Instant::new(g.created_at)),
+        expires_at: Set(Instant::new(g.expires_at)),
+        ended_at: Set(g.ended.map(|(at, _)| Instant::new(at))),
+        ended_how: Set(g.ended.map(|(_, how)| end_str(how).to_owned())),
+        code_failures: Set(i32::try_from(g.code_failures).unwrap_or(i32::MAX)),
+    }
+}
+
+pub(crate) fn grant_from_row(row: portal_grants::Model) -> Result<SignInGrant, StoreError> {
+    let bytes = |what: &'static str, v: Vec<u8>| -> Result<[u8; 32], StoreError> {
+        v.try_into().map_err(|_| corrupt(what, "not 32 bytes"))
+    };
+    let ended = match (row.ended_at, row.ended_how) {
+        (Some(at), Some(how)) => Some((at.0, spelled("grant end", &GRANT_ENDS, end_str, &how)?)),
+        (None, None) => None,
+        _ => return Err(corrupt("grant end", "time and reason disagree")),
+    };
+    Ok(SignInGrant {
+        id: row.id,
+        org_id: host_id("grant org", row.org_id)?,
+        client_id: host_id("grant client", row.client_id)?,
+        purpose: spelled("grant purpose", &GRANT_PURPOSES, purpose_str, &row.purpose)?,
+        key_id: KeyId(u32::try_from(row.key_id).map_err(|e| corrupt("grant key id", e))?),
+        nonce: Nonce(bytes("grant nonce", row.nonce)?),
+        token_hash: TokenHash(bytes("grant token hash", row.token_hash)?),
+        created_at: row.created_at.0,
+        expires_at: row.expires_at.0,
+        ended,
+        code_failures: u32::try_from(row.code_failures)
+            .map_err(|e| corrupt("grant code failures", e))?,
+    })
+}
+
+pub(crate) fn session_to_row(s: &PortalSession) -> portal_sessions::ActiveModel {
+    portal_sessions::ActiveModel {
+        hash: Set(s.hash.0.to_vec()),
+        org_id: Set(s.org_id.as_str().to_owned()),
+        client_id: Set(s.client_id.as_str().to_owned()),
+        created_at: Set(Instant::new(s.created_at)),
+        last_seen_at: Set(Instant::new(s.last_seen_at)),
+        ended_at: Set(s.ended_at.map(Instant::new)),
+    }
+}
+
+pub(crate) fn session_from_row(row: portal_sessions::Model) -> Result<PortalSession, StoreError> {
+    Ok(PortalSession {
+        hash: SessionHash(
+            row.hash
+                .try_into()
+                .map_err(|_| corrupt("session hash", "not 32 bytes"))?,
+        ),
+        org_id: host_id("session org", row.org_id)?,
+        client_id: host_id("session client", row.client_id)?,
+        created_at: row.created_at.0,
+        last_seen_at: row.last_seen_at.0,
+        ended_at: row.ended_at.map(|t| t.0),
     })
 }

@@ -774,6 +774,21 @@ enum NotificationKindV1 {
         phone: Option<String>,
         message: String,
     },
+    PortalInvite {
+        client: String,
+        grant: uuid::Uuid,
+    },
+    PortalSignIn {
+        client: String,
+        grant: uuid::Uuid,
+    },
+    PasswordReset {
+        client: String,
+        grant: uuid::Uuid,
+    },
+    PasswordChanged {
+        client: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -852,6 +867,21 @@ pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value,
             phone: phone.clone(),
             message: message.clone(),
         },
+        NotificationKind::PortalInvite { client, grant } => NotificationKindV1::PortalInvite {
+            client: client.as_str().to_owned(),
+            grant: *grant,
+        },
+        NotificationKind::PortalSignIn { client, grant } => NotificationKindV1::PortalSignIn {
+            client: client.as_str().to_owned(),
+            grant: *grant,
+        },
+        NotificationKind::PasswordReset { client, grant } => NotificationKindV1::PasswordReset {
+            client: client.as_str().to_owned(),
+            grant: *grant,
+        },
+        NotificationKind::PasswordChanged { client } => NotificationKindV1::PasswordChanged {
+            client: client.as_str().to_owned(),
+        },
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
@@ -898,6 +928,23 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
                 name,
                 phone,
                 message,
+            },
+            NotificationKindV1::PortalInvite { client, grant } => NotificationKind::PortalInvite {
+                client: crate::convert::host_id(what, client)?,
+                grant,
+            },
+            NotificationKindV1::PortalSignIn { client, grant } => NotificationKind::PortalSignIn {
+                client: crate::convert::host_id(what, client)?,
+                grant,
+            },
+            NotificationKindV1::PasswordReset { client, grant } => {
+                NotificationKind::PasswordReset {
+                    client: crate::convert::host_id(what, client)?,
+                    grant,
+                }
+            }
+            NotificationKindV1::PasswordChanged { client } => NotificationKind::PasswordChanged {
+                client: crate::convert::host_id(what, client)?,
             },
         },
     )

@@ -57,7 +57,34 @@ fn records() -> Vec<(&'static str, Record)> {
 }
 
 fn notification_kinds() -> Vec<(&'static str, NotificationKind)> {
+    let client = || portico_core::model::ClientId::new("c1").unwrap();
+    let grant = uuid::Uuid::parse_str("0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f").unwrap();
     vec![
+        (
+            "portal_invite",
+            NotificationKind::PortalInvite {
+                client: client(),
+                grant,
+            },
+        ),
+        (
+            "portal_sign_in",
+            NotificationKind::PortalSignIn {
+                client: client(),
+                grant,
+            },
+        ),
+        (
+            "password_reset",
+            NotificationKind::PasswordReset {
+                client: client(),
+                grant,
+            },
+        ),
+        (
+            "password_changed",
+            NotificationKind::PasswordChanged { client: client() },
+        ),
         (
             "link_shared",
             NotificationKind::LinkShared {

@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 use portico_core::model::{
-    AuditEntry, Client, ClientId, Email, FileId, Invoice, Notification, Org, OrgId, Record,
-    RecordId, RecordKind, RecordRef, Share, ShareId, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Email, FileId, Invoice, Notification, Org, OrgId, PortalAccount,
+    PortalSession, Record, RecordId, RecordKind, RecordRef, SessionHash, Share, ShareId,
+    SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use portico_core::ports::{StoreError, UnitOfWork};
+use portico_core::token::TokenHash;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -16,7 +18,10 @@ use time::OffsetDateTime;
 use crate::columns::Instant;
 use crate::convert::{self, kind_str};
 use crate::db_err;
-use crate::entity::{audit, clients, file_refs, orgs, outbox, records, shares, staff};
+use crate::entity::{
+    audit, clients, file_refs, orgs, outbox, portal_accounts, portal_grants, portal_sessions,
+    records, shares, staff,
+};
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
@@ -115,6 +120,9 @@ impl UnitOfWork for SqlUnit {
                         C::ContactPhone,
                         C::ContactEmail,
                         C::Logo,
+                        C::PortalEnabled,
+                        C::PortalWelcome,
+                        C::PortalSections,
                     ])
                     .to_owned(),
             )
@@ -405,6 +413,182 @@ impl UnitOfWork for SqlUnit {
             .into_iter()
             .map(convert::audit_from_row)
             .collect()
+    }
+
+    async fn records_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Record>, StoreError> {
+        let rows = records::Entity::find()
+            .filter(records::Column::OrgId.eq(org.as_str()))
+            .filter(records::Column::ClientId.eq(client.as_str()))
+            .order_by_asc(records::Column::Kind)
+            .order_by_asc(records::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|row| convert::record_from_row(row).map(|r| r.value))
+            .collect()
+    }
+
+    async fn portal_account(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Option<PortalAccount>, StoreError> {
+        portal_accounts::Entity::find_by_id((org.as_str().to_owned(), client.as_str().to_owned()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::account_from_row)
+            .transpose()
+    }
+
+    async fn put_portal_account(&mut self, account: &PortalAccount) -> Result<(), StoreError> {
+        use portal_accounts::Column as C;
+        portal_accounts::Entity::insert(convert::account_to_row(account))
+            .on_conflict(
+                OnConflict::columns([C::OrgId, C::ClientId])
+                    .update_columns([
+                        C::InvitedAt,
+                        C::Enabled,
+                        C::PasswordHash,
+                        C::PasswordChangedAt,
+                        C::LastSignInAt,
+                        C::FailedPasswords,
+                        C::LastFailedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn clients_with_email(
+        &mut self,
+        org: &OrgId,
+        email: &Email,
+    ) -> Result<Vec<Client>, StoreError> {
+        use sea_orm::sea_query::ExprTrait as _;
+        let lower = |e| sea_orm::sea_query::Func::lower(Expr::col(e));
+        clients::Entity::find()
+            .filter(clients::Column::OrgId.eq(org.as_str()))
+            .filter(Expr::expr(lower(clients::Column::Email)).eq(email.as_str().to_lowercase()))
+            .order_by_asc(clients::Column::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::client_from_row)
+            .collect()
+    }
+
+    async fn grant_by_token_hash(
+        &mut self,
+        hash: &TokenHash,
+    ) -> Result<Option<SignInGrant>, StoreError> {
+        portal_grants::Entity::find()
+            .filter(portal_grants::Column::TokenHash.eq(hash.0.to_vec()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::grant_from_row)
+            .transpose()
+    }
+
+    async fn grant(&mut self, id: uuid::Uuid) -> Result<Option<SignInGrant>, StoreError> {
+        portal_grants::Entity::find_by_id(id)
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::grant_from_row)
+            .transpose()
+    }
+
+    async fn grants_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<SignInGrant>, StoreError> {
+        use portal_grants::Column as C;
+        portal_grants::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::ClientId.eq(client.as_str()))
+            .filter(C::CreatedAt.gte(Instant::new(since)))
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(convert::grant_from_row)
+            .collect()
+    }
+
+    async fn put_grant(&mut self, grant: &SignInGrant) -> Result<(), StoreError> {
+        use portal_grants::Column as C;
+        portal_grants::Entity::insert(convert::grant_to_row(grant))
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_columns([C::EndedAt, C::EndedHow, C::CodeFailures])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn portal_session(
+        &mut self,
+        hash: &SessionHash,
+    ) -> Result<Option<PortalSession>, StoreError> {
+        portal_sessions::Entity::find_by_id(hash.0.to_vec())
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(convert::session_from_row)
+            .transpose()
+    }
+
+    async fn put_session(&mut self, session: &PortalSession) -> Result<(), StoreError> {
+        use portal_sessions::Column as C;
+        portal_sessions::Entity::insert(convert::session_to_row(session))
+            .on_conflict(
+                OnConflict::column(C::Hash)
+                    .update_columns([C::LastSeenAt, C::EndedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn end_sessions(
+        &mut self,
+        org: &OrgId,
+        client: Option<&ClientId>,
+        except: Option<&SessionHash>,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        use portal_sessions::Column as C;
+        let mut update = portal_sessions::Entity::update_many()
+            .col_expr(C::EndedAt, Expr::value(Instant::new(at)))
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::EndedAt.is_null());
+        if let Some(client) = client {
+            update = update.filter(C::ClientId.eq(client.as_str()));
+        }
+        if let Some(except) = except {
+            update = update.filter(C::Hash.ne(except.0.to_vec()));
+        }
+        Ok(update.exec(&self.tx).await.map_err(db_err)?.rows_affected)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

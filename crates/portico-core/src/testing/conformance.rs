@@ -1155,7 +1155,7 @@ fn session_of(client: &ClientId, n: u8) -> PortalSession {
     }
 }
 
-/// C2, C3: a portal account reads back as written, needs its client, and clients are found by
+/// C1–C3: the org's portal settings and a portal account read back as written, needs its client, and clients are found by
 /// their email whatever its case; a client's records are listed whatever their kind.
 pub async fn portal_accounts_and_clients_by_email<S: Store>(store: S) {
     let (org, record) = seed(&store).await;
@@ -1169,11 +1169,26 @@ pub async fn portal_accounts_and_clients_by_email<S: Store>(store: S) {
     account.last_sign_in_at = Some(T0 + Duration::seconds(1));
     account.failed_passwords = 3;
     account.last_failed_at = Some(T0 + Duration::seconds(2));
+    let mut with_portal = fixtures::org("org-conf");
+    with_portal.settings.portal = crate::model::PortalSettings {
+        enabled: false,
+        welcome: Some("Welcome, \u{e9}t\u{e9} clients!".into()),
+        sections: vec![
+            crate::model::PortalSection::Jobs,
+            crate::model::PortalSection::ServiceRequests,
+        ],
+    };
     let mut tx = store.begin().await.unwrap();
+    tx.put_org(&with_portal).await.unwrap();
     tx.put_client(&twin).await.unwrap();
     tx.put_portal_account(&account).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.org(&org).await.unwrap(),
+        Some(with_portal),
+        "C1 settings"
+    );
     assert_eq!(
         tx.portal_account(&org, &client.id).await.unwrap(),
         Some(account.clone())

@@ -17,6 +17,10 @@ pub struct Model {
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
     pub logo: Option<String>,
+    pub portal_enabled: bool,
+    pub portal_welcome: Option<String>,
+    /// The shown sections' names, comma-separated.
+    pub portal_sections: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261123_000001_file_refs;
 mod m20261123_000002_outbox_reason;
+pub(crate) mod m20261124_000001_portal;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261123_000001_file_refs::Migration),
             Box::new(m20261123_000002_outbox_reason::Migration),
+            Box::new(m20261124_000001_portal::Migration),
         ]
     }
 }

@@ -305,10 +305,10 @@ fn due_notification(i: u32, at: time::OffsetDateTime) -> Notification {
         id: NotificationId(uuid::Uuid::from_bytes(bytes)),
         org_id: "org1".to_owned().try_into().unwrap(),
         share_id: None,
-        record: RecordRef {
+        record: Some(RecordRef {
             kind: RecordKind::WorkOrder,
             id: "wo1".to_owned().try_into().unwrap(),
-        },
+        }),
         to: portico_core::model::Email::parse("jordan@client.example").unwrap(),
         kind: NotificationKind::LinkShared {
             reason: LinkReason::Enabled,
@@ -453,7 +453,7 @@ async fn two_dispatchers_send_a_thousand_notifications_once(store: SeaOrmStore) 
             id: NotificationId(uuid::Uuid::from_u128(0xD15_0000 + i)),
             org_id: org.id.clone(),
             share_id: Some(share.id),
-            record: reference.clone(),
+            record: Some(reference.clone()),
             to: share.recipient.clone(),
             kind: NotificationKind::LinkShared {
                 reason: LinkReason::Enabled,
@@ -512,7 +512,7 @@ fn pending_link(
         id: NotificationId(uuid::Uuid::from_u128(0xB00_0000 + i)),
         org_id: org.id.clone(),
         share_id: Some(share.id),
-        record: share.record.clone(),
+        record: Some(share.record.clone()),
         to: share.recipient.clone(),
         kind: NotificationKind::LinkShared {
             reason: LinkReason::Enabled,
@@ -586,10 +586,10 @@ fn decided_quote_notice(
         id: NotificationId(uuid::Uuid::from_u128(0xBAD)),
         org_id: org.id.clone(),
         share_id: None,
-        record: RecordRef {
+        record: Some(RecordRef {
             kind: RecordKind::Quote,
             id: quote.clone(),
-        },
+        }),
         to: org.contact.email.clone().unwrap(),
         kind: NotificationKind::QuoteDecided {
             decision: portico_core::model::DecisionKind::Approved,
