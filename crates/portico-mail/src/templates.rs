@@ -38,6 +38,27 @@ pub(crate) enum Content {
         /// When, on the org's clock.
         at: String,
     },
+    /// C2–C4: the portal's invitation, sign-in link, password reset, or password notice.
+    Portal {
+        what: PortalMail,
+        /// The one-time code beside a sign-in link.
+        code: Option<String>,
+        /// The org's portal sign-in page.
+        portal: Option<String>,
+        /// The address the client signs in with.
+        email: String,
+        /// The sign-in or reset link, placed before the code.
+        link: Option<String>,
+    },
+}
+
+/// Which portal mail.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PortalMail {
+    Invite,
+    SignIn,
+    Reset,
+    Changed,
 }
 
 #[derive(Template)]
@@ -58,6 +79,7 @@ struct Html<'a> {
     phone: Option<&'a str>,
     title: &'a str,
     link: Option<&'a str>,
+    button: &'a str,
     content: &'a Content,
 }
 
@@ -100,6 +122,29 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             message: message.clone(),
             at: show.date_time(n.created_at),
         },
+        NotificationKind::PortalInvite { .. }
+        | NotificationKind::PortalSignIn { .. }
+        | NotificationKind::PasswordReset { .. }
+        | NotificationKind::PasswordChanged { .. } => Content::Portal {
+            what: match &n.kind {
+                NotificationKind::PortalInvite { .. } => PortalMail::Invite,
+                NotificationKind::PasswordReset { .. } => PortalMail::Reset,
+                NotificationKind::PasswordChanged { .. } => PortalMail::Changed,
+                _ => PortalMail::SignIn,
+            },
+            code: ctx.code.map(grouped),
+            portal: ctx.portal.map(str::to_owned),
+            email: n.to.to_string(),
+            link: ctx.link.map(str::to_owned),
+        },
+    }
+}
+
+/// A code in two groups of digits, easier to read and type ("1234 5678").
+fn grouped(code: &str) -> String {
+    match code.split_at_checked(code.len() / 2) {
+        Some((a, b)) if code.is_ascii() => format!("{a} {b}"),
+        _ => code.to_owned(),
     }
 }
 
@@ -123,6 +168,12 @@ fn subject(kind: &NotificationKind, org: &str, title: &str) -> String {
             )
         }
         NotificationKind::HelpRequested { name, .. } => format!("{name} asks for help: {title}"),
+        NotificationKind::PortalInvite { .. } => format!("{org} invited you to your client portal"),
+        NotificationKind::PortalSignIn { .. } => format!("Sign in to {org}"),
+        NotificationKind::PasswordReset { .. } => format!("Reset your {org} portal password"),
+        NotificationKind::PasswordChanged { .. } => {
+            format!("Your {org} portal password was changed")
+        }
     }
 }
 
@@ -130,7 +181,10 @@ impl Composer for TemplateComposer {
     fn compose(&self, n: &Notification, ctx: &MailContext<'_>) -> OutgoingEmail {
         let org = ctx.org.name.as_str();
         let phone = ctx.org.contact.phone.as_deref();
-        let link = ctx.link.filter(|_| !n.kind.to_business());
+        // Portal mails place their link themselves, before the code.
+        let link = ctx
+            .link
+            .filter(|_| !n.kind.to_business() && n.kind.portal_client().is_none());
         let content = content(n, ctx);
         let subject = subject(&n.kind, org, ctx.title);
         let text = Text {
@@ -148,6 +202,13 @@ impl Composer for TemplateComposer {
             phone,
             title: ctx.title,
             link,
+            button: match &n.kind {
+                NotificationKind::PasswordReset { .. } => "Choose a new password",
+                NotificationKind::PortalInvite { .. } | NotificationKind::PortalSignIn { .. } => {
+                    "Sign in"
+                }
+                _ => "Open",
+            },
             content: &content,
         }
         .render()

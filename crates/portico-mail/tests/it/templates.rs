@@ -15,10 +15,10 @@ fn notification(kind: NotificationKind) -> Notification {
         id: NotificationId(uuid::Uuid::from_u128(0x5eed)),
         org_id: fixtures::org("org1").id,
         share_id: None,
-        record: RecordRef {
+        record: Some(RecordRef {
             kind: RecordKind::WorkOrder,
             id: portico_core::model::RecordId::new("wo1").unwrap(),
-        },
+        }),
         to: Email::parse(if to_business {
             "office@brightspark.example"
         } else {
@@ -42,6 +42,8 @@ fn n2_n3_n4_every_kind_of_email_as_text_and_html() {
         title: "Rewire kitchen",
         link: Some("https://share.example/s/TOKEN"),
         visit: None,
+        code: None,
+        portal: None,
     };
     let kinds = [
         (
@@ -129,6 +131,8 @@ fn n3_html_escapes_what_clients_and_hosts_wrote() {
         title: "<b>Job</b>",
         link: None,
         visit: None,
+        code: None,
+        portal: None,
     };
     let n = notification(NotificationKind::HelpRequested {
         name: "<script>alert(1)</script>".into(),
@@ -169,6 +173,8 @@ fn v9_emails_show_times_on_the_orgs_clock_in_its_locale() {
             title: "Rewire kitchen",
             link: Some("https://share.example/s/TOKEN"),
             visit: Some(visit),
+            code: None,
+            portal: None,
         };
         let status = TemplateComposer.compose(
             &notification(NotificationKind::StatusChanged {
@@ -201,5 +207,75 @@ fn v9_emails_show_times_on_the_orgs_clock_in_its_locale() {
             "the HTML says it too: {}",
             status.html
         );
+    }
+}
+
+/// C2–C4: the portal's mails: the invitation and the sign-in mail carry the link and the code,
+/// the reset mail the link only, the notice neither; every one names the portal's address.
+#[test]
+fn c2_c3_c4_portal_mails_as_text_and_html() {
+    let org = fixtures::org("org1");
+    let client = portico_core::model::ClientId::new("c1").unwrap();
+    let grant = uuid::Uuid::from_u128(7);
+    let portal = "https://share.example/portal/org1";
+    for (name, kind, link) in [
+        (
+            "portal_invite",
+            NotificationKind::PortalInvite {
+                client: client.clone(),
+                grant,
+            },
+            true,
+        ),
+        (
+            "portal_sign_in",
+            NotificationKind::PortalSignIn {
+                client: client.clone(),
+                grant,
+            },
+            true,
+        ),
+        (
+            "password_reset",
+            NotificationKind::PasswordReset {
+                client: client.clone(),
+                grant,
+            },
+            true,
+        ),
+        (
+            "password_changed",
+            NotificationKind::PasswordChanged {
+                client: client.clone(),
+            },
+            false,
+        ),
+    ] {
+        let context = MailContext {
+            org: &org,
+            title: &org.name,
+            link: link.then_some("https://share.example/portal/org1/link/TOKEN"),
+            visit: None,
+            code: link
+                .then_some("12345678")
+                .filter(|_| name != "password_reset"),
+            portal: Some(portal),
+        };
+        let mut n = notification(kind);
+        n.record = None;
+        let email = TemplateComposer.compose(&n, &context);
+        assert!(
+            email.text.contains(portal) && email.html.contains(portal),
+            "{name}"
+        );
+        assert_eq!(
+            email.text.contains("1234 5678"),
+            link && name != "password_reset"
+        );
+        insta::assert_snapshot!(
+            format!("{name}_text"),
+            format!("Subject: {}\n\n{}", email.subject, email.text)
+        );
+        insta::assert_snapshot!(format!("{name}_html"), email.html);
     }
 }
