@@ -16,8 +16,8 @@ use crate::State;
 use crate::dto::{
     self, ApiKeyBody, ApiKeyCreated, ApiKeyDto, AuditEntryDto, ClientBody, DeliveryStateDto,
     EnableShareBody, EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, OrgDto,
-    OrgPatchBody, QuoteBody, QuoteDecisionDto, RecordChangeDto, RecordKindDto, ShareChangeBody,
-    ShareDto, StaffBody, WorkOrderBody,
+    OrgPatchBody, PortalAccessBody, PortalAccountDto, QuoteBody, QuoteDecisionDto, RecordChangeDto,
+    RecordKindDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -32,6 +32,8 @@ enum ApiTags {
     Shares,
     /// Photo and file bytes: uploaded by the host, served to clients only through a share's link.
     Files,
+    /// The client portal (C2): invitations and each client's login.
+    Portal,
 }
 
 /// An org's API key: `Authorization: Bearer pk_…`.
@@ -676,5 +678,74 @@ impl IntegrationApi {
             .delete_file(&actor, &auth.0, &file)
             .await?;
         Ok(())
+    }
+
+    /// Invites a client to the portal (C2): queues an email with the portal's address and a
+    /// link that signs them in (once, within 7 days) and offers to set a password. Inviting
+    /// again sends a new link (the older one stops working) and switches a disabled login on.
+    /// Needs a role that may share.
+    #[oai(
+        path = "/clients/:client_id/portal/invite",
+        method = "post",
+        tag = "ApiTags::Portal",
+        operation_id = "invite_to_portal"
+    )]
+    async fn invite_to_portal(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        client_id: Path<String>,
+    ) -> Answer<PortalAccountDto> {
+        let actor = staff_id(staff)?;
+        let client: m::ClientId = dto::id("client_id", client_id.0)?;
+        let account = self
+            .state
+            .portico
+            .invite_to_portal(&auth.0, &actor, &client)
+            .await?;
+        Ok(Json(PortalAccountDto::of(&client, Some(account))))
+    }
+
+    /// Switches a client's portal login on or off (C2). Off ends every session of the client
+    /// at once; on again does not revive them (the client signs in again). Needs a role that
+    /// may share.
+    #[oai(
+        path = "/clients/:client_id/portal",
+        method = "put",
+        tag = "ApiTags::Portal",
+        operation_id = "set_portal_access"
+    )]
+    async fn set_portal_access(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        client_id: Path<String>,
+        body: Json<PortalAccessBody>,
+    ) -> Answer<PortalAccountDto> {
+        let actor = staff_id(staff)?;
+        let client: m::ClientId = dto::id("client_id", client_id.0)?;
+        let account = self
+            .state
+            .portico
+            .set_portal_login(&auth.0, &actor, &client, body.0.enabled)
+            .await?;
+        Ok(Json(PortalAccountDto::of(&client, Some(account))))
+    }
+
+    /// A client's portal state (C2): invited, login on, password set, last sign-in.
+    #[oai(
+        path = "/clients/:client_id/portal",
+        method = "get",
+        tag = "ApiTags::Portal",
+        operation_id = "get_portal_access"
+    )]
+    async fn get_portal_access(
+        &self,
+        auth: OrgKey,
+        client_id: Path<String>,
+    ) -> Answer<PortalAccountDto> {
+        let client: m::ClientId = dto::id("client_id", client_id.0)?;
+        let account = self.state.portico.portal_account(&auth.0, &client).await?;
+        Ok(Json(PortalAccountDto::of(&client, account)))
     }
 }

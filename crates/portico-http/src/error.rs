@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use portico_core::policy::access::SharingBlocked;
 use portico_core::policy::permissions::ActorDenied;
-use portico_core::service::{ClientError, FileError, RecordError, ShareError};
+use portico_core::service::{ClientError, FileError, PortalError, RecordError, ShareError};
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
@@ -279,6 +279,26 @@ impl From<ClientError> for ApiError {
             }
             ClientError::Conflict(_) => Self::changed_meanwhile(),
             ClientError::Backend(ref inner) => Self::internal(inner.as_ref()),
+            ref other => Self::internal(other),
+        }
+    }
+}
+
+impl From<PortalError> for ApiError {
+    fn from(e: PortalError) -> Self {
+        let message = e.to_string();
+        match e {
+            PortalError::Actor(denied) => denied.into(),
+            PortalError::UnknownOrg => Self::not_found("org"),
+            PortalError::NotFound => Self::not_found("client"),
+            PortalError::PlanLacksPortal => {
+                Self::Forbidden(Self::body("plan_required", message, None))
+            }
+            PortalError::PortalOff => Self::Conflict(Self::body("portal_disabled", message, None)),
+            PortalError::NoEmail => Self::BadRequest(Self::body("no_email", message, None)),
+            PortalError::Conflict(_) => Self::changed_meanwhile(),
+            PortalError::Key(ref inner) => Self::internal(inner),
+            PortalError::Backend(ref inner) => Self::internal(inner.as_ref()),
             ref other => Self::internal(other),
         }
     }

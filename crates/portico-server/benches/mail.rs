@@ -44,7 +44,7 @@ async fn seed(store: &SeaOrmStore, portico: &Portico, round: u128, count: u128) 
             id: NotificationId(uuid::Uuid::from_u128((round << 32) + i + 1)),
             org_id: org.id.clone(),
             share_id: Some(share.id),
-            record: reference.clone(),
+            record: Some(reference.clone()),
             to: share.recipient.clone(),
             kind: NotificationKind::LinkShared {
                 reason: LinkReason::Enabled,

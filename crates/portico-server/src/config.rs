@@ -65,6 +65,10 @@ pub struct Settings {
     pub metrics_token: Option<SecretString>,
     /// A second, private listen address for `/metrics`, `/healthz` and `/readyz` (no token).
     pub metrics_bind: Option<SocketAddr>,
+    /// A portal session unused this long ends (C5).
+    pub portal_idle: std::time::Duration,
+    /// A portal session ends this long after sign-in, however busy (C5).
+    pub portal_session: std::time::Duration,
 }
 
 /// The database's URL; `Debug` and `Display` show it with any password redacted.
@@ -96,6 +100,11 @@ impl Settings {
         ServiceConfig {
             max_file_bytes: self.max_file_bytes as u64,
             burst_window: span(self.burst_window),
+            portal: portico_core::policy::portal::PortalConfig {
+                idle_timeout: span(self.portal_idle),
+                absolute_timeout: span(self.portal_session),
+                ..portico_core::policy::portal::PortalConfig::default()
+            },
         }
     }
 
@@ -190,6 +199,8 @@ struct FileSettings {
     max_connections_per_address: Option<u64>,
     metrics_token: Option<String>,
     metrics_bind: Option<String>,
+    portal_idle_minutes: Option<u64>,
+    portal_session_hours: Option<u64>,
 }
 
 /// An on/off setting in the file: a TOML boolean, or the words `on` and `off`.
@@ -218,6 +229,7 @@ pub fn load(
     let from_file = file.map(read_file).transpose()?.unwrap_or_default();
     let (burst_window, mail_retry, mail_give_up, mail_lease) = mail_timing(env, &from_file)?;
     let limits = connection_limits(env, &from_file)?;
+    let (portal_idle, portal_session) = portal_timeouts(env, &from_file)?;
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -320,6 +332,8 @@ pub fn load(
         limits,
         metrics_token: metrics_token.map(SecretString::from),
         metrics_bind,
+        portal_idle,
+        portal_session,
     })
 }
 
@@ -492,6 +506,33 @@ fn mail_timing(
         Duration::from_secs(retry),
         Duration::from_secs(give_up * 3600),
         Duration::from_secs(lease),
+    ))
+}
+
+/// C5: the portal's idle timeout (minutes) and absolute session lifetime (hours).
+fn portal_timeouts(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileSettings,
+) -> Result<(Duration, Duration), ConfigError> {
+    let portal = portico_core::policy::portal::PortalConfig::default();
+    let minutes = |d: time::Duration| u64::try_from(d.whole_minutes()).unwrap_or(0);
+    let idle = bounded(
+        "PORTICO_PORTAL_IDLE_MINUTES",
+        env("PORTICO_PORTAL_IDLE_MINUTES"),
+        file.portal_idle_minutes,
+        minutes(portal.idle_timeout),
+        1..=24 * 60,
+    )?;
+    let session = bounded(
+        "PORTICO_PORTAL_SESSION_HOURS",
+        env("PORTICO_PORTAL_SESSION_HOURS"),
+        file.portal_session_hours,
+        minutes(portal.absolute_timeout) / 60,
+        1..=24 * 30,
+    )?;
+    Ok((
+        Duration::from_secs(idle * 60),
+        Duration::from_secs(session * 3600),
     ))
 }
 

@@ -33,6 +33,11 @@ pub struct DemoLinks {
     pub quote_share_url: String,
     /// The invoice's share link.
     pub invoice_share_url: String,
+    /// The demo org's client portal (C3): sign in there as `portal_email`.
+    pub portal_url: String,
+    /// The demo client's email, invited to the portal; the invitation and sign-in mails go
+    /// to the mail folder (or SMTP) once `serve` runs.
+    pub portal_email: String,
 }
 
 fn id<T: TryFrom<String>>(raw: &str) -> Result<T>
@@ -149,6 +154,14 @@ pub async fn seed(
 
     let key = demo_key(secret)?;
     portico.ensure_api_key(&org_id, "demo", &key).await?;
+    portico
+        .invite_to_portal(&org_id, &owner.id, &client.id)
+        .await?;
+    let portal_email = client
+        .email
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     Ok(DemoLinks {
         api_base: public_url.join("/v1"),
         api_key: key.expose().to_owned(),
@@ -156,6 +169,8 @@ pub async fn seed(
         work_order_share_url: link(RecordKind::WorkOrder),
         quote_share_url: link(RecordKind::Quote),
         invoice_share_url: link(RecordKind::Invoice),
+        portal_url: public_url.join(&format!("/portal/{org_id}")),
+        portal_email,
     })
 }
 

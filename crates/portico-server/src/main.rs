@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod dispatcher;
 mod operations;
+mod passwords;
 mod system;
 
 use std::path::PathBuf;
@@ -121,7 +122,11 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
     };
     let portico = Portico::new(ports, keys, settings.service_config())
         .with_composer(Arc::new(TemplateComposer))
-        .with_outbox(Arc::new(store.clone()));
+        .with_outbox(Arc::new(store.clone()))
+        .with_passwords(Arc::new(
+            passwords::Argon2Passwords::owasp()
+                .map_err(|e| anyhow::anyhow!("cannot set up password hashing: {e}"))?,
+        ));
     Ok((portico, secret))
 }
 
@@ -321,6 +326,11 @@ async fn demo(settings: &Settings, json: bool) -> Result<()> {
         println!("Work order link:     {}", links.work_order_share_url);
         println!("Quote link:          {}", links.quote_share_url);
         println!("Invoice link:        {}", links.invoice_share_url);
+        println!("Client portal:       {}", links.portal_url);
+        println!(
+            "Portal sign-in as:   {} (mail lands in the mail folder)",
+            links.portal_email
+        );
         println!("Acting staff header: X-Portico-Staff: demo-owner");
     }
     Ok(())

@@ -171,7 +171,8 @@ pub enum PortalError {
     /// No such org.
     #[error("unknown org")]
     UnknownOrg,
-    /// No such client, or record, of this org (or not the signed-in client's).
+    /// No such client, or record, of this org (or not the signed-in client's, or a session of
+    /// another org's portal).
     #[error("not found")]
     NotFound,
     /// The acting staff member is unknown, deactivated, or of a role that may not share (S1).

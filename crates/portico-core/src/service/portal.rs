@@ -240,6 +240,24 @@ impl Portico {
         }))
     }
 
+    /// The org's logo for the portal's pages (shown before sign-in, as on printed invoices).
+    pub async fn portal_logo(&self, org: &OrgId) -> Result<Option<Blob>, PortalError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        let Some(logo) = tx.org(org).await?.and_then(|o| o.logo) else {
+            return Ok(None);
+        };
+        drop(tx);
+        let key = BlobKey {
+            org: org.clone(),
+            file: logo,
+        };
+        self.ports
+            .blobs
+            .get(&key)
+            .await
+            .map_err(PortalError::Backend)
+    }
+
     /// C3, C4: someone asks for a sign-in link (`SignIn`) or a password reset (`Reset`) for
     /// `email`. When a client of the org may sign in with it and was sent fewer than the
     /// hourly limit, a grant is made and its email queued, due at once. The answer is the same
@@ -750,8 +768,11 @@ impl Portico {
         let session = tx
             .portal_session(&id.hash())
             .await?
-            .filter(|s| &s.org_id == org)
             .ok_or(PortalError::NotSignedIn)?;
+        if &session.org_id != org {
+            // Signed in elsewhere: nothing of this org is theirs (C6).
+            return Err(PortalError::NotFound);
+        }
         let org = tx.org(org).await?.ok_or(PortalError::NotSignedIn)?;
         let account = tx.portal_account(&org.id, &session.client_id).await?;
         let client = tx

@@ -770,8 +770,8 @@ proptest! {
                         prop_assert!(file.unwrap().is_none());
                     }
                 } else {
-                    prop_assert!(matches!(view, Err(PortalError::NotSignedIn)));
-                    prop_assert!(matches!(file, Err(PortalError::NotSignedIn)));
+                    prop_assert!(matches!(view, Err(PortalError::NotFound)));
+                    prop_assert!(matches!(file, Err(PortalError::NotFound)));
                 }
             }
             if p.kind == RecordKind::Quote && !own {

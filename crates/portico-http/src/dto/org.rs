@@ -24,6 +24,96 @@ pub struct OrgSettingsBody {
     /// How dates, numbers and money are written (default `en-US`): one of `en-US`, `en-GB`,
     /// `en-AU`, `en-CA`, `en-NZ`, `fr-FR`, `de-DE`, `es-ES`, or a bare `en`, `fr`, `de`, `es`.
     pub locale: Option<String>,
+    /// The client portal (C1); omitted fields keep their values (a new org's portal is on,
+    /// with every section).
+    pub portal: Option<PortalSettingsBody>,
+}
+
+/// A section of the client portal the org may show or hide (C1). Invoices are not one: the
+/// portal always shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum PortalSectionDto {
+    /// Work orders.
+    Jobs,
+    /// Quotes.
+    Estimates,
+    /// Service agreements.
+    Agreements,
+    /// Appointments.
+    Appointments,
+    /// Contracts to sign.
+    Contracts,
+    /// Messages with the business.
+    Messages,
+    /// The service-request form.
+    ServiceRequests,
+}
+
+impl From<PortalSectionDto> for m::PortalSection {
+    fn from(s: PortalSectionDto) -> Self {
+        match s {
+            PortalSectionDto::Jobs => Self::Jobs,
+            PortalSectionDto::Estimates => Self::Estimates,
+            PortalSectionDto::Agreements => Self::Agreements,
+            PortalSectionDto::Appointments => Self::Appointments,
+            PortalSectionDto::Contracts => Self::Contracts,
+            PortalSectionDto::Messages => Self::Messages,
+            PortalSectionDto::ServiceRequests => Self::ServiceRequests,
+        }
+    }
+}
+
+impl From<m::PortalSection> for PortalSectionDto {
+    fn from(s: m::PortalSection) -> Self {
+        match s {
+            m::PortalSection::Jobs => Self::Jobs,
+            m::PortalSection::Estimates => Self::Estimates,
+            m::PortalSection::Agreements => Self::Agreements,
+            m::PortalSection::Appointments => Self::Appointments,
+            m::PortalSection::Contracts => Self::Contracts,
+            m::PortalSection::Messages => Self::Messages,
+            m::PortalSection::ServiceRequests => Self::ServiceRequests,
+        }
+    }
+}
+
+/// The client portal's settings (C1, C8); omitted fields keep their values.
+#[derive(Debug, Clone, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PortalSettingsBody {
+    /// Off: nobody signs in and every session ends at once; nothing is deleted (C8).
+    pub enabled: Option<bool>,
+    /// Shown at the top of a signed-in client's home (up to 2,000 characters); `""` removes it.
+    pub welcome: Option<String>,
+    /// The sections shown besides invoices, which are always shown.
+    pub sections: Option<Vec<PortalSectionDto>>,
+}
+
+impl PortalSettingsBody {
+    fn apply(&self, portal: &mut m::PortalSettings) {
+        if let Some(v) = self.enabled {
+            portal.enabled = v;
+        }
+        if let Some(v) = &self.welcome {
+            portal.welcome = Some(v.clone());
+        }
+        if let Some(v) = &self.sections {
+            portal.sections = v.iter().map(|s| (*s).into()).collect();
+        }
+    }
+}
+
+/// The client portal's settings in effect.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PortalSettingsDto {
+    /// Whether clients can sign in.
+    pub enabled: bool,
+    /// The welcome message on a client's home.
+    pub welcome: Option<String>,
+    /// The sections shown besides invoices.
+    pub sections: Vec<PortalSectionDto>,
 }
 
 /// An org, as the host keeps it.
@@ -66,6 +156,13 @@ impl OrgBody {
                     .unwrap_or(defaults.photos_shared_by_default),
                 time_zone: s.time_zone.unwrap_or(defaults.time_zone),
                 locale: s.locale.unwrap_or(defaults.locale),
+                portal: {
+                    let mut portal = defaults.portal;
+                    if let Some(body) = &s.portal {
+                        body.apply(&mut portal);
+                    }
+                    portal
+                },
             },
         })
     }
@@ -109,6 +206,8 @@ pub struct OrgSettingsDto {
     pub time_zone: String,
     /// How dates, numbers and money are written, e.g. `en-GB`.
     pub locale: String,
+    /// The client portal.
+    pub portal: PortalSettingsDto,
 }
 
 /// An org as stored: every value in effect.
@@ -146,6 +245,17 @@ impl From<m::Org> for OrgDto {
                 photos_shared_by_default: org.settings.photos_shared_by_default,
                 time_zone: org.settings.time_zone,
                 locale: org.settings.locale,
+                portal: PortalSettingsDto {
+                    enabled: org.settings.portal.enabled,
+                    welcome: org.settings.portal.welcome,
+                    sections: org
+                        .settings
+                        .portal
+                        .sections
+                        .into_iter()
+                        .map(Into::into)
+                        .collect(),
+                },
             },
         }
     }
@@ -229,6 +339,9 @@ impl OrgChange {
         if let Some(v) = &s.locale {
             settings.locale.clone_from(v);
         }
+        if let Some(portal) = &s.portal {
+            portal.apply(&mut settings.portal);
+        }
     }
 }
 
@@ -295,4 +408,52 @@ impl ClientBody {
             address: self.address,
         })
     }
+}
+
+/// A client's portal account as the host sees it (C2): never the password.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PortalAccountDto {
+    /// The client.
+    pub client_id: String,
+    /// Whether the client was ever invited (only invited clients can sign in).
+    pub invited: bool,
+    /// When the latest invitation was queued.
+    pub invited_at: Option<OffsetDateTime>,
+    /// Whether the client's login is on.
+    pub enabled: bool,
+    /// Whether the client set a password (else they sign in by emailed link or code).
+    pub has_password: bool,
+    /// The latest sign-in.
+    pub last_sign_in_at: Option<OffsetDateTime>,
+}
+
+impl PortalAccountDto {
+    pub(crate) fn of(client: &m::ClientId, account: Option<m::PortalAccount>) -> Self {
+        match account {
+            Some(a) => Self {
+                client_id: a.client_id.to_string(),
+                invited: a.invited_at.is_some(),
+                invited_at: a.invited_at,
+                enabled: a.enabled,
+                has_password: a.password_hash.is_some(),
+                last_sign_in_at: a.last_sign_in_at,
+            },
+            None => Self {
+                client_id: client.to_string(),
+                invited: false,
+                invited_at: None,
+                enabled: true,
+                has_password: false,
+                last_sign_in_at: None,
+            },
+        }
+    }
+}
+
+/// Switches a client's portal login (C2).
+#[derive(Debug, Clone, Object)]
+pub struct PortalAccessBody {
+    /// Off ends every session of the client at once.
+    pub enabled: bool,
 }

@@ -225,14 +225,17 @@ impl From<DeliveryStateDto> for portico_core::service::DeliveryState {
 pub struct NotificationDto {
     /// Portico's id; the Message-ID is `<id@portico>`.
     pub id: String,
-    /// The record it is about.
-    pub record_kind: RecordKindDto,
+    /// The record it is about (none for portal mails, which are about a client's account).
+    pub record_kind: Option<RecordKindDto>,
     /// The record's id.
-    pub record_id: String,
+    pub record_id: Option<String>,
+    /// The client a portal mail is about.
+    pub client_id: Option<String>,
     /// The recipient.
     pub to: String,
     /// `link_shared`, `status_changed`, `tasks_completed`, `updates_shared`, `quote_decided`,
-    /// `help_requested`.
+    /// `help_requested`, and the portal's `portal_invite`, `portal_sign_in`, `password_reset`,
+    /// `password_changed`.
     pub topic: String,
     /// The delivery state.
     pub state: DeliveryStateDto,
@@ -257,8 +260,9 @@ impl From<m::Notification> for NotificationDto {
         };
         Self {
             id: n.id.0.to_string(),
-            record_kind: n.record.kind.into(),
-            record_id: n.record.id.to_string(),
+            record_kind: n.record.as_ref().map(|r| r.kind.into()),
+            record_id: n.record.as_ref().map(|r| r.id.to_string()),
+            client_id: n.kind.portal_client().map(ToString::to_string),
             to: n.to.to_string(),
             topic: n.kind.topic().as_str().to_owned(),
             state,

@@ -13,6 +13,7 @@ mod cache;
 mod guard;
 pub(crate) mod live;
 pub(crate) mod opens;
+pub(crate) mod portal;
 mod view;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -51,6 +52,23 @@ impl PageLinks {
 impl portico_core::ports::Links for PageLinks {
     fn share(&self, token: &portico_core::token::ShareToken) -> String {
         self.base.join(&format!("/s/{}", token.expose()))
+    }
+
+    fn portal(&self, org: &portico_core::model::OrgId) -> String {
+        self.base
+            .join(&format!("/portal/{}", portal::path_segment(org.as_str())))
+    }
+
+    fn portal_grant(
+        &self,
+        org: &portico_core::model::OrgId,
+        token: &portico_core::token::ShareToken,
+    ) -> String {
+        self.base.join(&format!(
+            "/portal/{}/link/{}",
+            portal::path_segment(org.as_str()),
+            token.expose()
+        ))
     }
 }
 use self::guard::{Budget, Throttle};
@@ -95,6 +113,14 @@ pub struct PagesConfig {
     /// peer is one of them, the client is the right-most address in that header that is not.
     /// Empty (the default): the peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Portal sign-in and reset emails asked for per client address: a burst, then one per
+    /// `portal_mails_every` (C3; the core also limits them per email).
+    pub portal_mails_burst: NonZeroU32,
+    /// See `portal_mails_burst`.
+    pub portal_mails_every: Duration,
+    /// Wrong portal codes and passwords per client address and minute before the address is
+    /// blocked, with growing blocks (C4).
+    pub portal_failures_per_minute: NonZeroU32,
 }
 
 impl Default for PagesConfig {
@@ -110,6 +136,9 @@ impl Default for PagesConfig {
             live_streams_per_link: 32,
             live_streams_per_address: 64,
             trusted_proxies: Vec::new(),
+            portal_mails_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            portal_mails_every: Duration::from_mins(6),
+            portal_failures_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
         }
     }
 }
@@ -126,6 +155,10 @@ pub(crate) struct Pages {
     trusted_proxies: Vec<ipnet::IpNet>,
     /// `scheme://host[:port]` of the public URL: a form posted from anywhere else is refused.
     origin: String,
+    /// Portal sign-in and reset emails asked for per address (C3; the core limits per email).
+    portal_mails: Budget<IpAddr>,
+    /// Failed portal codes and passwords per address, blocked with growing waits (C4).
+    portal_failures: Throttle,
 }
 
 impl Pages {
@@ -148,6 +181,8 @@ impl Pages {
             hub,
             trusted_proxies: config.trusted_proxies.clone(),
             origin,
+            portal_mails: Budget::new(config.portal_mails_burst, config.portal_mails_every),
+            portal_failures: Throttle::new(config.portal_failures_per_minute),
         }
     }
 
@@ -186,8 +221,32 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at("/:token/help", post(help))
         .at("/:token/events", get(events))
         .with(PrivateHeaders);
+    let portal = Route::new()
+        .at("/:org", get(portal::portal_index))
+        .at("/:org/sign-in", post(portal::portal_request_link))
+        .at("/:org/code", post(portal::portal_with_code))
+        .at("/:org/password", post(portal::portal_with_password))
+        .at(
+            "/:org/forgot",
+            get(portal::portal_forgot_page).post(portal::portal_request_reset),
+        )
+        .at("/:org/link", post(portal::portal_use_link))
+        .at("/:org/link/:token", get(portal::portal_confirm_page))
+        .at("/:org/home", get(portal::portal_home))
+        .at(
+            "/:org/account",
+            get(portal::portal_account).post(portal::portal_set_password),
+        )
+        .at("/:org/sign-out", post(portal::portal_sign_out))
+        .at("/:org/logo", get(portal::portal_logo))
+        .at("/:org/r/:kind/:id", get(portal::portal_record))
+        .at("/:org/r/:kind/:id/files/:file", get(portal::portal_file))
+        .at("/:org/r/:kind/:id/decision", post(portal::portal_decide))
+        .at("/:org/r/:kind/:id/help", post(portal::portal_help))
+        .with(PrivateHeaders);
     Route::new()
         .nest("/s", behind_token)
+        .nest("/portal", portal)
         .at("/robots.txt", get(robots))
         .at("/assets/portico.css", get(stylesheet))
         .at("/assets/page.js", get(script))
@@ -477,6 +536,7 @@ async fn page(
                     ..HelpForm::default()
                 },
                 decision_error: None,
+                portal: None,
             };
             let body = match pages.render(&token, &view, extras) {
                 Ok(body) => body,
@@ -503,21 +563,24 @@ async fn file(
         return closed(pages, ip, &Opened::NotFound);
     };
     match pages.portico.file_of_link(&token, &file).await {
-        Ok(Some(blob)) => {
-            let disposition = if blob.content_type.starts_with("image/") {
-                "inline"
-            } else {
-                "attachment"
-            };
-            Response::builder()
-                .content_type(blob.content_type.as_str())
-                .header(header::CONTENT_DISPOSITION, disposition)
-                .header(header::CONTENT_SECURITY_POLICY, FILE_POLICY)
-                .body(blob.bytes)
-        }
+        Ok(Some(blob)) => file_response(blob),
         Ok(None) => closed(pages, ip, &Opened::NotFound),
         Err(e) => internal(&e),
     }
+}
+
+/// A file's bytes, inline if an image, else as a download, never a document of this origin.
+fn file_response(blob: portico_core::ports::Blob) -> Response {
+    let disposition = if blob.content_type.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    Response::builder()
+        .content_type(blob.content_type.as_str())
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CONTENT_SECURITY_POLICY, FILE_POLICY)
+        .body(blob.bytes)
 }
 
 #[derive(Deserialize)]
@@ -629,6 +692,7 @@ async fn help(
             sent: false,
         },
         decision_error: None,
+        portal: None,
     };
     pages
         .rerender(&token, extras, StatusCode::UNPROCESSABLE_ENTITY)

@@ -71,6 +71,16 @@ pub(crate) struct Common {
     pub(crate) csrf: String,
     pub(crate) live: bool,
     pub(crate) help: HelpForm,
+    /// In the portal: the way back to the list and out.
+    pub(crate) portal: Option<PortalNav>,
+}
+
+/// The portal's navigation on a signed-in page.
+pub(crate) struct PortalNav {
+    pub(crate) home: String,
+    pub(crate) account: String,
+    pub(crate) sign_out: String,
+    pub(crate) csrf: String,
 }
 
 pub(crate) struct ClientInfo {
@@ -240,6 +250,8 @@ pub(crate) struct GonePage {
 pub(crate) struct Extras {
     pub(crate) help: HelpForm,
     pub(crate) decision_error: Option<String>,
+    /// Rendered inside the portal (no live status there; a way back to the list).
+    pub(crate) portal: Option<PortalNav>,
 }
 
 /// Renders the page of `view`, behind `base_url` (`/s/{token}`).
@@ -264,8 +276,9 @@ pub(crate) fn render(
         base_url: base_url.to_owned(),
         events_url: format!("{base_url}/events"),
         csrf,
-        live: matches!(view.body, ViewBody::WorkOrder(_)),
+        live: matches!(view.body, ViewBody::WorkOrder(_)) && extras.portal.is_none(),
         help: extras.help,
+        portal: extras.portal,
     };
     let show = &view.presentation;
     match &view.body {

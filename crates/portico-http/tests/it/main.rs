@@ -10,4 +10,5 @@ mod hostile;
 mod listener;
 mod openapi;
 mod pages;
+mod portal;
 mod support;

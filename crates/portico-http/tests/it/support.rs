@@ -53,7 +53,9 @@ pub fn parts() -> (
     };
     let keys = TokenKeys::new(KeyId(1), &[3; 32]).unwrap();
     let config = ServiceConfig::default();
-    let portico = Portico::new(ports, keys, config).with_outbox(Arc::new(store.clone()));
+    let portico = Portico::new(ports, keys, config)
+        .with_outbox(Arc::new(store.clone()))
+        .with_passwords(Arc::new(portico_core::testing::TestPasswords::default()));
     (portico, store, clock, blobs, counting)
 }
 
