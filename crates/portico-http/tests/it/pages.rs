@@ -284,6 +284,52 @@ async fn v4_no_page_file_or_queued_mail_shows_an_internal_marker() {
             .into_iter()
             .flat_map(|m| [m.subject, m.text, m.html]),
     );
+    // C6, V4: the same work order in the client portal, its files, and every portal mail.
+    h.invite("c1").await;
+    seen.extend(
+        h.deliver()
+            .await
+            .into_iter()
+            .flat_map(|m| [m.subject, m.text, m.html]),
+    );
+    let cookie = h.signed_in().await;
+    for portal_path in ["/portal/org1/home", "/portal/org1/r/jobs/wo1"] {
+        let (status, page) = crate::portal::text(h.page(portal_path, Some(&cookie)).await).await;
+        assert_eq!(status, 200, "{portal_path}");
+        seen.push(page);
+    }
+    let (_, job) =
+        crate::portal::text(h.page("/portal/org1/r/jobs/wo1", Some(&cookie)).await).await;
+    for (i, _) in job.match_indices("/files/") {
+        let start = job[..i].rfind('"').unwrap() + 1;
+        let end = i + job[i..].find('"').unwrap();
+        let resp = h.page(&job[start..end], Some(&cookie)).await;
+        assert_eq!(resp.0.status().as_u16(), 200, "{}", &job[start..end]);
+        let bytes = resp.0.into_body().into_vec().await.unwrap();
+        seen.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let (status, _) = crate::portal::text(
+        h.page("/portal/org1/r/jobs/wo1/files/f2", Some(&cookie))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "the unshared file is not served in the portal either"
+    );
+    let csrf = crate::portal::csrf_of(&job);
+    h.form(
+        "/portal/org1/account",
+        &format!("password=correct+horse+battery&csrf={csrf}"),
+        Some(&cookie),
+    )
+    .await;
+    seen.extend(
+        h.deliver()
+            .await
+            .into_iter()
+            .flat_map(|m| [m.subject, m.text, m.html]),
+    );
     for text in &seen {
         for needle in ["SECRET-", "7f3a", "83.19", "31.77", "4.57", "+1 555 7777"] {
             assert!(

@@ -14,13 +14,13 @@ use crate::support::{Harness, harness};
 
 const ORIGIN: &str = "https://api.example";
 
-async fn text(resp: TestResponse) -> (u16, String) {
+pub async fn text(resp: TestResponse) -> (u16, String) {
     let status = resp.0.status().as_u16();
     let body = resp.0.into_body().into_string().await.unwrap();
     (status, body)
 }
 
-fn csrf_of(page: &str) -> String {
+pub fn csrf_of(page: &str) -> String {
     let attr = "name=\"csrf\" value=\"";
     let from = page.find(attr).expect("a form with a csrf value") + attr.len();
     page[from..from + page[from..].find('"').unwrap()].to_owned()
@@ -37,7 +37,7 @@ fn cookie_of(resp: &TestResponse) -> Option<String> {
 }
 
 impl<E: Endpoint<Output = Response>> Harness<E> {
-    async fn invite(&self, client: &str) {
+    pub async fn invite(&self, client: &str) {
         let resp = self
             .post(
                 &format!("/v1/clients/{client}/portal/invite"),
@@ -48,7 +48,7 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
         resp.assert_status_is_ok();
     }
 
-    async fn deliver(&self) -> Vec<OutgoingEmail> {
+    pub async fn deliver(&self) -> Vec<OutgoingEmail> {
         let mailer = MemoryMailer::default();
         self.portico
             .dispatch_once(&self.store, &mailer, &DispatchConfig::default())
@@ -57,7 +57,7 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
         mailer.sent()
     }
 
-    async fn page(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+    pub async fn page(&self, path: &str, cookie: Option<&str>) -> TestResponse {
         let mut req = self.client.get(path);
         if let Some(cookie) = cookie {
             req = req.header("cookie", cookie);
@@ -65,7 +65,7 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
         req.send().await
     }
 
-    async fn form(&self, path: &str, body: &str, cookie: Option<&str>) -> TestResponse {
+    pub async fn form(&self, path: &str, body: &str, cookie: Option<&str>) -> TestResponse {
         let mut req = self
             .client
             .post(path)
@@ -79,13 +79,13 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
     }
 
     /// The sign-in page's CSRF value.
-    async fn public_csrf(&self, org: &str) -> String {
+    pub async fn public_csrf(&self, org: &str) -> String {
         let (_, page) = text(self.page(&format!("/portal/{org}"), None).await).await;
         csrf_of(&page)
     }
 
     /// Asks for a link for `email` and waits until the request's background work is done.
-    async fn ask_link(&self, org: &str, email: &str) -> (u16, String) {
+    pub async fn ask_link(&self, org: &str, email: &str) -> (u16, String) {
         let csrf = self.public_csrf(org).await;
         let body = format!("email={}&csrf={csrf}", urlencode(email));
         let answer = text(
@@ -98,7 +98,7 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
     }
 
     /// The token of the newest portal link mailed.
-    async fn mailed_token(&self) -> String {
+    pub async fn mailed_token(&self) -> String {
         let sent = self.deliver().await;
         let mail = sent.last().expect("a mail went out");
         let link = mail
@@ -110,7 +110,7 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
     }
 
     /// Signs c1 in through an emailed link; the session cookie.
-    async fn signed_in(&self) -> String {
+    pub async fn signed_in(&self) -> String {
         self.ask_link("org1", "jordan@client.example").await;
         let token = self.mailed_token().await;
         let csrf = self.public_csrf("org1").await;
@@ -125,7 +125,7 @@ impl<E: Endpoint<Output = Response>> Harness<E> {
         cookie_of(&resp).expect("a session cookie")
     }
 
-    async fn issue_invoice(&self, id: &str, client: &str) {
+    pub async fn issue_invoice(&self, id: &str, client: &str) {
         let invoice = json!({
             "client_id": client, "number": id, "title": format!("Invoice {id}"),
             "status": "issued", "currency": "USD",
