@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Server, agent, binary, call, pg_database, upload};
+use crate::support::{ADMIN, Server, agent, binary, call, mails, pg_database, upload};
 
 /// The issue's walk: org and staff, a work order, a technician refused, the owner sharing,
 /// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
@@ -214,28 +214,6 @@ fn metrics(server: &Server) -> (u16, String) {
     )
 }
 
-/// The `.eml` files the dispatcher wrote, once at least `count` are there (or 15 s passed).
-fn mails(server: &Server, count: usize) -> Vec<String> {
-    let dir = server.data.path().join("mail");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let found: Vec<String> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .map(|e| e.unwrap().path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    // Undo quoted-printable's soft line breaks, so phrases can be matched.
-                    .map(|p| std::fs::read_to_string(p).unwrap().replace("=\r\n", ""))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if found.len() >= count || std::time::Instant::now() > deadline {
-            return found;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 fn check_walk_and_logs(server: Server) {
     let secrets = walk(&server);
     // Link emails leave through the outbox as .eml files: the re-share's surely; the first
@@ -313,6 +291,8 @@ fn o1_demo_prints_working_links_and_running_it_twice_changes_nothing() {
         "work_order_share_url",
         "quote_share_url",
         "invoice_share_url",
+        "portal_url",
+        "portal_email",
     ] {
         assert!(
             first[key].as_str().is_some_and(|v| !v.is_empty()),
@@ -338,6 +318,68 @@ fn o1_demo_prints_working_links_and_running_it_twice_changes_nothing() {
         1,
         "no duplicate shares after two runs"
     );
+}
+
+/// C2, C3: the demo's invitation reaches the mail folder, its link opens a confirm page that
+/// changes nothing, and the confirm button's post signs the client in to the portal.
+#[test]
+fn c2_c3_the_demo_invitation_in_the_mail_folder_signs_in_through_its_confirm_page() {
+    let server = Server::start(None);
+    let demo = server.demo();
+    let portal = demo["portal_url"].as_str().unwrap();
+    assert_eq!(portal, format!("{}/portal/demo", server.base));
+    assert_eq!(demo["portal_email"], "jordan@client.example");
+    let mail = mails(&server, 1)
+        .into_iter()
+        .find(|m| m.contains("/portal/demo/link/"))
+        .expect("the invitation");
+    assert!(mail.contains("To: <jordan@client.example>"), "{mail}");
+    let from = mail.find("/portal/demo/link/").unwrap() + "/portal/demo/link/".len();
+    let token = &mail[from..from + 43];
+    let confirm = format!("{portal}/link/{token}");
+    for _ in 0..3 {
+        let (status, opened) = get_page(&confirm, &[]);
+        assert_eq!(status, 200);
+        assert!(opened.contains("Sign in to Bright Spark Electrical"), "{opened}");
+    }
+    let (_, opened) = get_page(&confirm, &[]);
+    let attr = "name=\"csrf\" value=\"";
+    let at = opened.find(attr).unwrap() + attr.len();
+    let csrf = &opened[at..at + opened[at..].find('"').unwrap()];
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let resp = agent
+        .post(format!("{portal}/link"))
+        .header("Origin", &server.base)
+        .content_type("application/x-www-form-urlencoded")
+        .send(format!("token={token}&csrf={csrf}"))
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let (status, home) = get_page(&format!("{portal}/home"), &[("Cookie", &cookie)]);
+    assert_eq!(status, 200);
+    assert!(home.contains("Hello, Jordan Lee") && home.contains("Kitchen rewire"), "{home}");
+}
+
+fn get_page(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut req = agent().get(url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let mut resp = req.call().unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
 }
 
 #[test]

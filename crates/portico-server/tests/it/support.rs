@@ -120,3 +120,26 @@ pub fn upload(base: &str, key: &str, staff: &str, id: &str, bytes: &[u8]) -> (u1
 pub fn pg_database() -> Option<portico_testkit::postgres::PgDatabase> {
     portico_testkit::postgres::PgDatabase::create("a PostgreSQL test of the binary")
 }
+
+/// The `.eml` files the dispatcher wrote, once at least `count` are there (or 15 s passed).
+pub fn mails(server: &Server, count: usize) -> Vec<String> {
+    let dir = server.data.path().join("mail");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    // Undo quoted-printable's soft line breaks, so phrases can be matched.
+                    .map(|p| std::fs::read_to_string(p).unwrap().replace("=\r\n", ""))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if found.len() >= count || std::time::Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
