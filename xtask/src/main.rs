@@ -225,6 +225,8 @@ fn bench() -> Result<()> {
         ("portico-server", "write_path"),
         // The client page under 64 connections beside a static route of the same server.
         ("portico-server", "pages"),
+        // The portal home of a client with 200 records, and password sign-ins per second.
+        ("portico-server", "portal"),
         // Messages per second from the outbox to a local SMTP server, one dispatcher and two.
         ("portico-server", "mail"),
         // A minute of mixed load with 500 live streams and a guesser rotating addresses.

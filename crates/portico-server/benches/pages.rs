@@ -10,87 +10,17 @@
 // Reason: a benchmark stops at the first broken step; there is nobody to report an error to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 
+#[path = "support/load.rs"]
+mod load;
 #[path = "support/server.rs"]
 mod server;
 
-use server::{Server, env_or, request};
+use load::{load, print};
+use server::{Server, env_or};
 
 const ADMIN: &str = "an-admin-token-for-the-pages-bench";
-
-struct Figures {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-/// Drives `connections` keep-alive connections at `path` for `seconds`.
-fn load(port: u16, path: &str, connections: u64, seconds: u64) -> Figures {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let get = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").into_bytes();
-        let stop = Instant::now() + Duration::from_secs(seconds);
-        let warm = Instant::now() + Duration::from_millis(500);
-        let tasks: Vec<_> = (0..connections)
-            .map(|_| {
-                let get = get.clone();
-                tokio::spawn(async move {
-                    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-                    stream.set_nodelay(true).unwrap();
-                    let mut buf = Vec::with_capacity(16 * 1024);
-                    let mut chunk = vec![0u8; 16 * 1024];
-                    let mut latencies = Vec::new();
-                    loop {
-                        let t = Instant::now();
-                        if t >= stop {
-                            break;
-                        }
-                        let status = request(&mut stream, &get, &mut buf, &mut chunk).await;
-                        assert_eq!(status, Some(200));
-                        if t >= warm {
-                            latencies.push(t.elapsed());
-                        }
-                    }
-                    latencies
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for task in tasks {
-            all.extend(task.await.unwrap());
-        }
-        all.sort();
-        let measured = Duration::from_secs(seconds)
-            .checked_sub(Duration::from_millis(500))
-            .unwrap_or(Duration::from_secs(1));
-        Figures {
-            // Reason: a rate for printing.
-            rate: {
-                #[allow(clippy::cast_precision_loss)]
-                let n = all.len() as f64;
-                n / measured.as_secs_f64()
-            },
-            p50: all[all.len() / 2],
-            p99: all[all.len() * 99 / 100],
-        }
-    })
-}
-
-fn print(label: &str, f: &Figures) {
-    println!(
-        "{label:<34} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
-        f.rate,
-        f.p50.as_secs_f64() * 1e3,
-        f.p99.as_secs_f64() * 1e3
-    );
-}
 
 fn status_of(port: u16, path: &str) -> u16 {
     let mut resp = ureq::get(format!("http://127.0.0.1:{port}{path}"))
@@ -142,9 +72,9 @@ fn main() {
             .next()
             .unwrap()
     );
-    let ceiling = load(server.port, "/healthz", connections, seconds);
+    let ceiling = load(server.port, "/healthz", "", connections, seconds);
     print("static route (/healthz, ceiling)", &ceiling);
-    let cached = load(server.port, &page, connections, seconds);
+    let cached = load(server.port, &page, "", connections, seconds);
     print("work-order page (page cache on)", &cached);
 
     let uncached_server = Server::start(ADMIN, &[("PORTICO_PAGE_CACHE", "off")]);
@@ -158,7 +88,13 @@ fn main() {
             .next()
             .unwrap()
     );
-    let uncached = load(uncached_server.port, &uncached_page, connections, seconds);
+    let uncached = load(
+        uncached_server.port,
+        &uncached_page,
+        "",
+        connections,
+        seconds,
+    );
     print("work-order page (page cache off)", &uncached);
     println!(
         "page / ceiling: {:.0}% with the cache, {:.0}% without",

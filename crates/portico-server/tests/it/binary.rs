@@ -340,7 +340,10 @@ fn c2_c3_the_demo_invitation_in_the_mail_folder_signs_in_through_its_confirm_pag
     for _ in 0..3 {
         let (status, opened) = get_page(&confirm, &[]);
         assert_eq!(status, 200);
-        assert!(opened.contains("Sign in to Bright Spark Electrical"), "{opened}");
+        assert!(
+            opened.contains("Sign in to Bright Spark Electrical"),
+            "{opened}"
+        );
     }
     let (_, opened) = get_page(&confirm, &[]);
     let attr = "name=\"csrf\" value=\"";
@@ -367,7 +370,10 @@ fn c2_c3_the_demo_invitation_in_the_mail_folder_signs_in_through_its_confirm_pag
         .to_owned();
     let (status, home) = get_page(&format!("{portal}/home"), &[("Cookie", &cookie)]);
     assert_eq!(status, 200);
-    assert!(home.contains("Hello, Jordan Lee") && home.contains("Kitchen rewire"), "{home}");
+    assert!(
+        home.contains("Hello, Jordan Lee") && home.contains("Kitchen rewire"),
+        "{home}"
+    );
 }
 
 fn get_page(url: &str, headers: &[(&str, &str)]) -> (u16, String) {

@@ -5,6 +5,10 @@
 //! opens the print dialog; a quote approved with the keyboard alone; a status change shown live.
 //! Screenshots go to `target/browser-artifacts/` (not committed).
 //!
+//! The client portal (C2–C5, C7) walked the same way: the demo's invitation read from the mail
+//! folder, a password set, sign-out, a sign-in by emailed link through its confirm button, an
+//! estimate accepted, sign-out; its pages at both sizes, checked by axe-core.
+//!
 //! Needs `chromium` and `chromedriver` (Debian packages) and axe-core's `axe.min.js` (npm; at
 //! `PORTICO_AXE_JS`); `.ci/run` installs them. Without them the test is skipped with a notice
 //! and listed at the end of `cargo xtask ci`, except under CI, where it fails.
@@ -17,7 +21,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::support::{Server, agent, call};
+use crate::support::{Server, agent, call, mails};
 
 /// `WebDriver` calls can be slow while Chromium starts on a busy machine.
 fn driver_agent() -> ureq::Agent {
@@ -355,4 +359,155 @@ fn v8_v5_v7_pages_in_a_real_browser() {
     let label = driver.script("return document.querySelector('[data-status]').textContent;");
     assert_eq!(label, "On hold");
     driver.screenshot("work_order-live-360");
+}
+
+/// The newest sign-in link under `portal` in the mail folder that is not one of `seen`.
+fn fresh_link(server: &Server, portal: &str, seen: &[String]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = mails(server, seen.len() + 1)
+            .iter()
+            .filter_map(|m| {
+                let from = m.find(&format!("{portal}/link/"))?;
+                let end = from + portal.len() + "/link/".len() + 43;
+                m.get(from..end).map(str::to_owned)
+            })
+            .find(|l| !seen.contains(l));
+        if let Some(link) = found {
+            return link;
+        }
+        assert!(Instant::now() < deadline, "no new sign-in mail arrived");
+    }
+}
+
+/// Checks the open portal page's layout (and accessibility, when axe-core is there) at both
+/// sizes, with a screenshot of each.
+fn check_portal_page(driver: &Driver, axe: Option<&String>, name: &str) {
+    for (width, height) in [(360, 740), (1280, 800)] {
+        driver.size(width, height);
+        let overflow = driver.script(
+            "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth;",
+        );
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{name} overflows at {width}px"
+        );
+        if let Some(axe) = axe {
+            let violations = driver.axe_violations(axe);
+            assert!(
+                violations.is_empty(),
+                "{name} at {width}px has accessibility violations:\n{}",
+                violations.join("\n")
+            );
+        }
+        driver.screenshot(&format!("portal-{name}-{width}"));
+    }
+}
+
+/// Submits the form of the element matching `selector` (a button) by clicking it.
+fn click(driver: &Driver, selector: &str) {
+    let clicked = driver.script(&format!(
+        "const b = document.querySelector({selector:?}); if (!b) return false; b.click(); return true;"
+    ));
+    assert_eq!(clicked, json!(true), "nothing matches {selector}");
+}
+
+fn fill(driver: &Driver, selector: &str, value: &str) {
+    let filled = driver.script(&format!(
+        "const e = document.querySelector({selector:?}); if (!e) return false; e.value = {value:?}; return true;"
+    ));
+    assert_eq!(filled, json!(true), "nothing matches {selector}");
+}
+
+#[test]
+fn c2_c3_c4_c7_the_portal_in_a_real_browser() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let axe = axe_source();
+    let server = Server::start(None);
+    let demo = server.demo();
+    let portal = demo["portal_url"].as_str().unwrap().to_owned();
+    let mut seen = Vec::new();
+
+    // The invitation, from the mail folder: its confirm page, then setting a password.
+    let invite = fresh_link(&server, &portal, &seen);
+    seen.push(invite.clone());
+    driver.size(360, 740);
+    driver.open(&invite);
+    driver.wait_for(
+        "the confirm page",
+        "return document.body.innerText.includes('Sign in to Bright Spark Electrical');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "confirm");
+    click(&driver, "form[action$='/link'] button");
+    driver.wait_for(
+        "the password page",
+        "return document.body.innerText.includes('Set a password');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "set-password");
+    fill(&driver, "#account-password", "correct horse battery");
+    click(&driver, "form[action$='/account'] button");
+    driver.wait_for(
+        "the password to be set",
+        "return document.body.innerText.includes('Your password is set');",
+    );
+    click(&driver, "form[action$='/sign-out'] button");
+    driver.wait_for(
+        "the sign-in page",
+        "return document.body.innerText.includes('Email me a sign-in link');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "sign-in");
+
+    // A sign-in by emailed link, through the confirm button.
+    fill(
+        &driver,
+        "#link-email",
+        demo["portal_email"].as_str().unwrap(),
+    );
+    click(&driver, "form[action$='/sign-in'] button");
+    driver.wait_for(
+        "the check-your-email page",
+        "return document.body.innerText.includes('Check your email');",
+    );
+    let link = fresh_link(&server, &portal, &seen);
+    driver.open(&link);
+    click(&driver, "form[action$='/link'] button");
+    driver.wait_for(
+        "the home page",
+        "return document.body.innerText.includes('Hello, Jordan Lee');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "home");
+
+    // An estimate accepted from the portal.
+    click(&driver, "a[href*='/r/estimates/']");
+    driver.wait_for(
+        "the estimate",
+        "return !!document.querySelector('button[value=approve]');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "estimate");
+    driver.size(360, 740);
+    click(&driver, "button[value=approve]");
+    driver.wait_for(
+        "the decision to show",
+        "return document.body.innerText.includes('You approved this quote');",
+    );
+    driver.screenshot("portal-estimate-approved-360");
+    click(&driver, "form[action$='/sign-out'] button");
+    driver.wait_for(
+        "the sign-in page again",
+        "return document.body.innerText.includes('Email me a sign-in link');",
+    );
+    let (status, decision) = call(
+        "GET",
+        &format!(
+            "{}/quotes/demo-quote/decision",
+            demo["api_base"].as_str().unwrap()
+        ),
+        demo["api_key"].as_str().unwrap(),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "the host reads the decision");
+    assert_eq!(decision["decision"], "approved");
 }

@@ -142,4 +142,3 @@ pub fn mails(server: &Server, count: usize) -> Vec<String> {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
-
