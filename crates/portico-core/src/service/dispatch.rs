@@ -294,6 +294,7 @@ impl Portico {
             return Ok(Err("not a portal mail".into()));
         };
         let account = tx.portal_account(&org.id, &client).await?;
+        let on_file = tx.client(&org.id, &client).await?.and_then(|c| c.email);
         let grant = match n.kind.grant() {
             Some(id) => match tx.grant(id).await? {
                 Some(grant) => Some(grant),
@@ -307,6 +308,13 @@ impl Portico {
         }
         if !account.is_some_and(|a| a.enabled) {
             return Ok(Err("the client's portal login is off (C2)".into()));
+        }
+        // A link goes only to the address on file: one the business has since replaced (a
+        // lost or compromised mailbox, say) no longer receives sign-in links.
+        if !on_file.is_some_and(|e| crate::policy::portal::email_matches(&e, n.to.as_str())) {
+            return Ok(Err(
+                "the client's email changed since the mail was queued".into()
+            ));
         }
         let mut link = None;
         let mut code = None;

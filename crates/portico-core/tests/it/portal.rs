@@ -330,6 +330,25 @@ fn c3_a_sign_in_mail_whose_link_was_used_before_it_left_is_dropped() {
 }
 
 #[test]
+fn c3_a_sign_in_mail_goes_only_to_the_address_still_on_file() {
+    let w = World::new();
+    w.invite();
+    w.deliver();
+    w.block_on(
+        w.portico
+            .request_sign_in(&w.org, email(), GrantPurpose::SignIn),
+    )
+    .unwrap();
+    let mut moved = fixtures::client(&w.org, "c1");
+    moved.email = Some(portico_core::model::Email::parse("new@client.example").unwrap());
+    w.block_on(w.portico.put_client(&moved)).unwrap();
+    assert!(
+        w.deliver().is_empty(),
+        "the business replaced the address: the old one gets no link"
+    );
+}
+
+#[test]
 fn c4_a_password_is_set_once_signed_in_then_signs_in_and_wrong_ones_slow_down_without_lockout() {
     let w = World::new();
     w.invite();

@@ -631,12 +631,14 @@ async fn signed_in_or_refused(
 ) -> Response {
     match result {
         Ok(signed) => started(at, &signed),
-        Err(PortalError::Refused) => {
+        // A wait the account imposes answers like a wrong password: a different answer would
+        // tell a stranger the address has an account (C3). The address's own throttle answers
+        // 429 alike for every address.
+        Err(PortalError::Refused | PortalError::Wait(_)) => {
             if let Some(wait) = pages.portal_failures.failed(at.ip) {
                 return too_many(wait);
             }
-            let error =
-                "The email, code or password is not right. Check them, or ask for a new link.";
+            let error = "The email, code or password is not right. Check them, or ask for a new link; after several wrong tries, wait a minute before the next.";
             sign_in_page(
                 pages,
                 at,
@@ -646,9 +648,6 @@ async fn signed_in_or_refused(
             )
             .await
         }
-        Err(PortalError::Wait(wait)) => too_many(std::time::Duration::from_secs(
-            wait.whole_seconds().unsigned_abs().max(1),
-        )),
         Err(PortalError::PasswordsUnavailable) => {
             let error = "Password sign-in is not available; please ask for a link.";
             sign_in_page(

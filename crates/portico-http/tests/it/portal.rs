@@ -583,6 +583,35 @@ async fn c6_every_portal_route_with_another_clients_or_another_orgs_ids_is_404_n
 }
 
 #[tokio::test]
+async fn c3_c4_an_account_slowed_by_wrong_passwords_answers_like_an_unknown_address() {
+    let h = harness().await;
+    h.invite("c1").await;
+    h.deliver().await;
+    let cookie = h.signed_in().await;
+    let (_, account) = text(h.page("/portal/org1/account", Some(&cookie)).await).await;
+    let csrf = csrf_of(&account);
+    h.form(
+        "/portal/org1/account",
+        &format!("password=correct+horse+battery&csrf={csrf}"),
+        Some(&cookie),
+    )
+    .await;
+    let public = h.public_csrf("org1").await;
+    let mut answers = Vec::new();
+    for email in ["jordan%40client.example", "nobody%40nowhere.example"] {
+        for _ in 0..4 {
+            let body = format!("email={email}&password=wrong+password+1&csrf={public}");
+            let (status, page) = text(h.form("/portal/org1/password", &body, None).await).await;
+            answers.push((status, page.contains("is not right")));
+        }
+    }
+    assert!(
+        answers.iter().all(|a| *a == (401, true)),
+        "the fourth try on the known account waits, and says so no differently: {answers:?}"
+    );
+}
+
+#[tokio::test]
 async fn c3_link_requests_are_limited_per_address() {
     let h = harness().await;
     let mut statuses = Vec::new();
