@@ -180,13 +180,14 @@ pub trait UnitOfWork: Send {
         record: &RecordRef,
     ) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// The org's records whose client is `client`, of every kind, drafts included (the policy
-    /// filters), ordered by kind and id.
-    async fn records_of_client(
+    /// The summaries ([`crate::model::RecordSummary::of`]) of the org's records whose client is
+    /// `client`, of every kind, drafts included (the policy filters), ordered by kind and id.
+    /// SHOULD read no record's whole body (a client may have hundreds).
+    async fn record_summaries_of_client(
         &mut self,
         org: &OrgId,
         client: &ClientId,
-    ) -> Result<Vec<Record>, StoreError>;
+    ) -> Result<Vec<crate::model::RecordSummary>, StoreError>;
 
     /// The client's portal account, if one was made (C2).
     async fn portal_account(

@@ -4,8 +4,8 @@
 use portico_core::model::{
     AuditEntry, AuditId, Client, Contact, Delivery, Email, GrantEnd, GrantPurpose, Notification,
     NotificationId, Org, OrgSettings, PasswordHash, Plan, PortalAccount, PortalSection,
-    PortalSession, PortalSettings, Record, RecordKind, RecordRef, Role, Sections, SessionHash,
-    Share, ShareId, ShareState, SignInGrant, Staff, Versioned,
+    PortalSession, PortalSettings, Record, RecordKind, RecordRef, RecordSummary, Role, Sections,
+    SessionHash, Share, ShareId, ShareState, SignInGrant, Staff, Versioned,
 };
 use portico_core::ports::StoreError;
 use portico_core::token::{KeyId, Nonce, TokenHash};
@@ -555,5 +555,74 @@ pub(crate) fn session_from_row(row: portal_sessions::Model) -> Result<PortalSess
         created_at: row.created_at.0,
         last_seen_at: row.last_seen_at.0,
         ended_at: row.ended_at.map(|t| t.0),
+    })
+}
+
+/// A record's list columns and the few body fields a list needs (see `record_summaries_of_client`).
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub(crate) struct SummaryRow {
+    kind: String,
+    id: String,
+    client_id: Option<String>,
+    title: String,
+    status: String,
+    currency: String,
+    total: Option<Amount>,
+    amount_due: Option<Amount>,
+    number: Option<String>,
+    due_date: Option<String>,
+    valid_until: Option<String>,
+    start: Option<String>,
+    completed_at: Option<String>,
+}
+
+pub(crate) fn summary_from_row(row: SummaryRow) -> Result<RecordSummary, StoreError> {
+    let kind = kind_from(&row.kind)?;
+    let currency = portico_core::model::Currency::new(&row.currency)
+        .map_err(|e| corrupt("record currency", e))?;
+    let money = |a: Option<Amount>| {
+        a.map(|a| portico_core::model::Money {
+            amount: a.0,
+            currency,
+        })
+    };
+    let day = |raw: Option<String>| {
+        raw.map(|r| {
+            time::Date::parse(&r, &time::format_description::well_known::Iso8601::DATE)
+                .map_err(|e| corrupt("record date", e))
+        })
+        .transpose()
+    };
+    let moment = |raw: Option<String>| {
+        raw.map(|r| {
+            time::OffsetDateTime::parse(&r, &time::format_description::well_known::Rfc3339)
+                .map(|t| t.to_offset(time::UtcOffset::UTC).date())
+                .map_err(|e| corrupt("record moment", e))
+        })
+        .transpose()
+    };
+    let (number, date, amount_due) = match kind {
+        RecordKind::Invoice => (row.number, day(row.due_date)?, money(row.amount_due)),
+        RecordKind::Quote => (row.number, day(row.valid_until)?, None),
+        RecordKind::WorkOrder => {
+            let start = moment(row.start)?;
+            (None, start.or(moment(row.completed_at)?), None)
+        }
+    };
+    Ok(RecordSummary {
+        reference: RecordRef {
+            kind,
+            id: host_id("record id", row.id)?,
+        },
+        client_id: row
+            .client_id
+            .map(|c| host_id("record client", c))
+            .transpose()?,
+        title: row.title,
+        number,
+        status: row.status,
+        total: money(row.total),
+        amount_due,
+        date,
     })
 }

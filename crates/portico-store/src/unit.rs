@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use portico_core::model::{
     AuditEntry, Client, ClientId, Email, FileId, Invoice, Notification, Org, OrgId, PortalAccount,
-    PortalSession, Record, RecordId, RecordKind, RecordRef, SessionHash, Share, ShareId,
-    SignInGrant, Staff, StaffId, Topic, Versioned,
+    PortalSession, Record, RecordId, RecordKind, RecordRef, RecordSummary, SessionHash, Share,
+    ShareId, SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use portico_core::ports::{StoreError, UnitOfWork};
 use portico_core::token::TokenHash;
@@ -415,22 +415,50 @@ impl UnitOfWork for SqlUnit {
             .collect()
     }
 
-    async fn records_of_client(
+    async fn record_summaries_of_client(
         &mut self,
         org: &OrgId,
         client: &ClientId,
-    ) -> Result<Vec<Record>, StoreError> {
+    ) -> Result<Vec<RecordSummary>, StoreError> {
+        use sea_orm::{ConnectionTrait as _, QuerySelect as _};
+        // The few body fields a list needs, read by the database from the stored document (the
+        // store's own format, `document.rs`), so no body is read whole.
+        let field = |path: &str| match self.tx.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                match path.split_once('.') {
+                    Some((outer, inner)) => format!("body->'{outer}'->>'{inner}'"),
+                    None => format!("body->>'{path}'"),
+                }
+            }
+            _ => format!("json_extract(body, '$.{path}')"),
+        };
+        let c = records::Column::OrgId;
         let rows = records::Entity::find()
-            .filter(records::Column::OrgId.eq(org.as_str()))
+            .select_only()
+            .columns([
+                records::Column::Kind,
+                records::Column::Id,
+                records::Column::ClientId,
+                records::Column::Title,
+                records::Column::Status,
+                records::Column::Currency,
+                records::Column::Total,
+                records::Column::AmountDue,
+            ])
+            .expr_as(Expr::cust(field("number")), "number")
+            .expr_as(Expr::cust(field("due_date")), "due_date")
+            .expr_as(Expr::cust(field("valid_until")), "valid_until")
+            .expr_as(Expr::cust(field("schedule.start")), "start")
+            .expr_as(Expr::cust(field("completed_at")), "completed_at")
+            .filter(c.eq(org.as_str()))
             .filter(records::Column::ClientId.eq(client.as_str()))
             .order_by_asc(records::Column::Kind)
             .order_by_asc(records::Column::Id)
+            .into_model::<convert::SummaryRow>()
             .all(&self.tx)
             .await
             .map_err(db_err)?;
-        rows.into_iter()
-            .map(|row| convert::record_from_row(row).map(|r| r.value))
-            .collect()
+        rows.into_iter().map(convert::summary_from_row).collect()
     }
 
     async fn portal_account(

@@ -20,7 +20,7 @@ pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Top
 pub use org::{Client, Contact, Email, EmailError, Org, OrgSettings, Plan, Role, Staff};
 pub use portal::{
     GrantEnd, GrantPurpose, PasswordHash, PortalAccount, PortalSection, PortalSession,
-    PortalSettings, SessionHash, SignInGrant,
+    PortalSettings, RecordSummary, SessionHash, SignInGrant,
 };
 pub use record::{
     ActivityEntry, Attachment, CostLine, DecisionKind, Invoice, InvoiceStatus, Part, PaymentStatus,

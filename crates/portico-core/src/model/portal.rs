@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ClientId, OrgId};
+use super::{ClientId, Money, OrgId, Record, RecordRef};
 use crate::token::{KeyId, Nonce, TokenHash};
 
 /// A section of the portal the org may show or hide (C1). Invoices are not among them: the
@@ -260,4 +260,68 @@ pub struct PortalSession {
     pub last_seen_at: OffsetDateTime,
     /// When it ended (sign-out, disabled, portal off, password changed), if it did.
     pub ended_at: Option<OffsetDateTime>,
+}
+
+/// A record as a list shows it (C7): what the portal's lists print and sort by, without the
+/// record's body, so a client with hundreds of records is listed without reading them whole.
+/// Stores MUST give exactly [`RecordSummary::of`] of the stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSummary {
+    /// Which record.
+    pub reference: RecordRef,
+    /// Its client.
+    pub client_id: Option<ClientId>,
+    /// Its title.
+    pub title: String,
+    /// A quote's or invoice's printed number.
+    pub number: Option<String>,
+    /// [`Record::status_label`].
+    pub status: String,
+    /// A quote's or invoice's total.
+    pub total: Option<Money>,
+    /// What an invoice still asks for.
+    pub amount_due: Option<Money>,
+    /// The date a list knows it by: an invoice's due date, a quote's last valid day, a job's
+    /// planned start or else its completion (as a UTC date).
+    pub date: Option<time::Date>,
+}
+
+impl RecordSummary {
+    /// The summary of `record`.
+    pub fn of(record: &Record) -> Self {
+        let money = |amount, currency| Money { amount, currency };
+        let (number, total, amount_due, date) = match record {
+            Record::Invoice(i) => (
+                Some(i.number.clone()),
+                Some(i.totals().total),
+                Some(money(i.amount_due(), i.currency)),
+                i.due_date,
+            ),
+            Record::Quote(q) => (
+                Some(q.number.clone()),
+                Some(super::totals(&q.items, &q.taxes, q.currency).total),
+                None,
+                q.valid_until,
+            ),
+            Record::WorkOrder(wo) => (
+                None,
+                None,
+                None,
+                wo.schedule
+                    .start
+                    .or(wo.completed_at)
+                    .map(|t| t.to_offset(time::UtcOffset::UTC).date()),
+            ),
+        };
+        Self {
+            reference: record.reference(),
+            client_id: record.client_id().cloned(),
+            title: record.title().to_owned(),
+            number,
+            status: record.status_label().to_owned(),
+            total,
+            amount_due,
+            date,
+        }
+    }
 }

@@ -4,11 +4,11 @@
 
 use std::cmp::Reverse;
 
-use time::{Date, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    Client, ClientId, Email, GrantEnd, GrantPurpose, InvoiceStatus, Org, PortalAccount,
-    PortalSection, PortalSession, PortalSettings, QuoteStatus, Record, SignInGrant, WorkStatus,
+    Client, ClientId, Email, GrantEnd, GrantPurpose, Org, PortalAccount, PortalSection,
+    PortalSession, PortalSettings, RecordKind, RecordSummary, SignInGrant,
 };
 
 /// The portal's time and rate rules.
@@ -265,73 +265,41 @@ pub enum Standing {
     Void,
 }
 
-/// C6, C1: whether the portal of `client` shows `record`: the client's own record in their own
-/// org, issued (never a draft quote or invoice), of a section the org shows (invoices always).
-/// A void invoice or a cancelled job is shown, marked void or cancelled, so the client's
-/// history is whole.
-pub fn shown(record: &Record, org: &Org, client: &ClientId, settings: &PortalSettings) -> bool {
-    let own = record.org_id() == &org.id && record.client_id() == Some(client);
-    own && match record {
-        Record::Invoice(i) => i.status != InvoiceStatus::Draft,
-        Record::Quote(q) => {
-            q.status != QuoteStatus::Draft && settings.shows(PortalSection::Estimates)
-        }
-        Record::WorkOrder(_) => settings.shows(PortalSection::Jobs),
-    }
+/// C6, C1: whether the portal of `client` shows the record `summary` sums up: the client's own
+/// (the caller read it from the client's org), issued (never a draft quote or invoice), of a
+/// section the org shows (invoices always). A void invoice or a cancelled job is shown, marked
+/// void or cancelled, so the client's history is whole.
+pub fn shown(summary: &RecordSummary, client: &ClientId, settings: &PortalSettings) -> bool {
+    let issued = summary.status != "draft";
+    let section = match summary.reference.kind {
+        RecordKind::Invoice => true,
+        RecordKind::Quote => settings.shows(PortalSection::Estimates),
+        RecordKind::WorkOrder => settings.shows(PortalSection::Jobs),
+    };
+    summary.client_id.as_ref() == Some(client) && issued && section
 }
 
-/// The standing of `record` for its client.
-pub fn standing(record: &Record) -> Standing {
-    match record {
-        Record::Invoice(i) => match i.status {
-            InvoiceStatus::Void => Standing::Void,
-            _ if i.amount_due().is_zero() => Standing::Closed,
-            _ => Standing::Open,
-        },
-        Record::Quote(q) => {
-            if q.decision.is_some() {
-                Standing::Closed
-            } else {
-                Standing::Open
-            }
-        }
-        Record::WorkOrder(wo) => match wo.status {
-            WorkStatus::Cancelled => Standing::Void,
-            WorkStatus::Completed => Standing::Closed,
-            _ => Standing::Open,
-        },
-    }
-}
-
-/// The date a record is known by in a list: an invoice's due date, a quote's last valid day, a
-/// job's planned start (or its completion).
-pub fn list_date(record: &Record) -> Option<Date> {
-    match record {
-        Record::Invoice(i) => i.due_date,
-        Record::Quote(q) => q.valid_until,
-        Record::WorkOrder(wo) => wo
-            .schedule
-            .start
-            .or(wo.completed_at)
-            .map(OffsetDateTime::date),
+/// The standing of a record for its client, from its kind and status label.
+pub fn standing(summary: &RecordSummary) -> Standing {
+    match (summary.reference.kind, summary.status.as_str()) {
+        (RecordKind::Invoice, "void") | (RecordKind::WorkOrder, "cancelled") => Standing::Void,
+        (RecordKind::Invoice, "paid")
+        | (RecordKind::WorkOrder, "completed")
+        | (RecordKind::Quote, "approved" | "changes_requested" | "declined") => Standing::Closed,
+        _ => Standing::Open,
     }
 }
 
 /// Sorts a client's records the way a customer looks for them: open before settled before void,
-/// then newest first (by [`list_date`], undated last), then by id, newest (largest) first.
-pub fn sort_for_client(records: &mut [Record]) {
-    records.sort_by(|a, b| {
+/// then newest first (by [`RecordSummary::date`], undated last), then by id, largest first.
+pub fn sort_for_client(records: &mut [RecordSummary]) {
+    let key = |r: &RecordSummary| {
         (
-            standing(a),
-            Reverse(list_date(a).is_some()),
-            Reverse(list_date(a)),
-            Reverse(a.id()),
+            standing(r),
+            Reverse(r.date.is_some()),
+            Reverse(r.date),
+            Reverse(r.reference.id.clone()),
         )
-            .cmp(&(
-                standing(b),
-                Reverse(list_date(b).is_some()),
-                Reverse(list_date(b)),
-                Reverse(b.id()),
-            ))
-    });
+    };
+    records.sort_by_cached_key(key);
 }

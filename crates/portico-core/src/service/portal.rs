@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{HelpRequest, PortalError, Portico, retry_on_conflict};
 use crate::locale::Presentation;
+use crate::model::RecordSummary;
 use crate::model::{
     Actor, AuditAction, AuditEntry, AuditId, Client, ClientId, Delivery, Email, FileId, GrantEnd,
     GrantPurpose, Money, Notification, NotificationId, NotificationKind, Org, OrgId, PortalAccount,
@@ -549,14 +550,17 @@ impl Portico {
         let signed = self.signed(org, session).await?;
         let mut tx = self.ports.store.begin_read().await?;
         let mut records = tx
-            .records_of_client(&signed.org.id, &signed.client.id)
+            .record_summaries_of_client(&signed.org.id, &signed.client.id)
             .await?;
         drop(tx);
         let settings = &signed.org.settings.portal;
-        records.retain(|r| rules::shown(r, &signed.org, &signed.client.id, settings));
+        records.retain(|r| rules::shown(r, &signed.client.id, settings));
         sort_for_client(&mut records);
         let list = |kind: RecordKind| {
-            let of_kind: Vec<&Record> = records.iter().filter(|r| r.kind() == kind).collect();
+            let of_kind: Vec<&RecordSummary> = records
+                .iter()
+                .filter(|r| r.reference.kind == kind)
+                .collect();
             let total = of_kind.len();
             let per_page = paging.per_page.max(1);
             let items = of_kind
@@ -976,10 +980,10 @@ impl Portico {
         reference: &RecordRef,
     ) -> Result<Option<Versioned<Record>>, StoreError> {
         let settings = &signed.org.settings.portal;
-        Ok(tx
-            .record(&signed.org.id, reference)
-            .await?
-            .filter(|r| rules::shown(&r.value, &signed.org, &signed.client.id, settings)))
+        Ok(tx.record(&signed.org.id, reference).await?.filter(|r| {
+            r.value.org_id() == &signed.org.id
+                && rules::shown(&RecordSummary::of(&r.value), &signed.client.id, settings)
+        }))
     }
 
     /// The sections the portal shows of a record: those its latest share shows (the business's
@@ -1039,30 +1043,15 @@ impl Portico {
     }
 }
 
-fn item(record: &Record) -> PortalItem {
-    let (number, total, amount_due) = match record {
-        Record::Invoice(i) => {
-            let due = Money {
-                amount: i.amount_due(),
-                currency: i.currency,
-            };
-            (Some(i.number.clone()), Some(i.totals().total), Some(due))
-        }
-        Record::Quote(q) => (
-            Some(q.number.clone()),
-            Some(crate::model::totals(&q.items, &q.taxes, q.currency).total),
-            None,
-        ),
-        Record::WorkOrder(_) => (None, None, None),
-    };
+fn item(summary: &RecordSummary) -> PortalItem {
     PortalItem {
-        reference: record.reference(),
-        title: record.title().to_owned(),
-        number,
-        status: record.status_label().to_owned(),
-        standing: rules::standing(record),
-        total,
-        amount_due,
-        date: rules::list_date(record),
+        reference: summary.reference.clone(),
+        title: summary.title.clone(),
+        number: summary.number.clone(),
+        status: summary.status.clone(),
+        standing: rules::standing(summary),
+        total: summary.total,
+        amount_due: summary.amount_due,
+        date: summary.date,
     }
 }

@@ -47,7 +47,8 @@ macro_rules! store_conformance_tests {
             portal_accounts_and_clients_by_email,
             portal_grants_by_hash_and_by_client,
             portal_sessions_end_by_org_client_and_except,
-            portal_mail_without_a_record_reads_back
+            portal_mail_without_a_record_reads_back,
+            record_summaries_are_those_of_the_records
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -1211,10 +1212,13 @@ pub async fn portal_accounts_and_clients_by_email<S: Store>(store: S) {
             .is_empty(),
         "clients are per org"
     );
-    let records = tx.records_of_client(&org, &client.id).await.unwrap();
-    assert_eq!(records, vec![record]);
+    let records = tx
+        .record_summaries_of_client(&org, &client.id)
+        .await
+        .unwrap();
+    assert_eq!(records, vec![crate::model::RecordSummary::of(&record)]);
     assert!(
-        tx.records_of_client(&org, &twin.id)
+        tx.record_summaries_of_client(&org, &twin.id)
             .await
             .unwrap()
             .is_empty()
@@ -1350,4 +1354,60 @@ pub async fn portal_mail_without_a_record_reads_back<S: Store + Outbox>(store: S
     tx.commit().await.unwrap();
     let stored = store.notifications_of_org(&org).await.unwrap();
     assert_eq!(stored, vec![mail, changed]);
+}
+
+/// C7: a client's record summaries are exactly [`crate::model::RecordSummary::of`] each stored
+/// record of theirs — every kind, drafts, void, decided, with and without dates — and no one
+/// else's.
+pub async fn record_summaries_are_those_of_the_records<S: Store>(store: S) {
+    let (org, wo) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let mut records = vec![wo];
+    let mut unscheduled = fixtures::work_order(&org, "wo2", Some(&client.id), None);
+    unscheduled.schedule = crate::model::Schedule::default();
+    unscheduled.completed_at = Some(T0 + Duration::hours(30));
+    let mut bare = fixtures::work_order(&org, "wo3", Some(&client.id), None);
+    bare.schedule = crate::model::Schedule::default();
+    bare.status = crate::model::WorkStatus::Cancelled;
+    records.extend([Record::WorkOrder(unscheduled), Record::WorkOrder(bare)]);
+    let mut draft = fixtures::quote(&org, "q2", Some(&client.id));
+    draft.status = crate::model::QuoteStatus::Draft;
+    draft.valid_until = None;
+    let mut decided = fixtures::quote(&org, "q3", Some(&client.id));
+    decided.decision = Some(QuoteDecision {
+        kind: DecisionKind::Declined,
+        message: None,
+        at: T0,
+    });
+    records.extend([
+        Record::Quote(fixtures::quote(&org, "q1", Some(&client.id))),
+        Record::Quote(draft),
+        Record::Quote(decided),
+    ]);
+    let mut void = fixtures::invoice(&org, "inv2", Some(&client.id), None);
+    void.status = crate::model::InvoiceStatus::Void;
+    void.due_date = None;
+    records.extend([
+        Record::Invoice(fixtures::invoice(&org, "inv1", Some(&client.id), None)),
+        Record::Invoice(void),
+        Record::Invoice(fixtures::invoice(&org, "inv3", None, None)),
+    ]);
+    let mut tx = store.begin().await.unwrap();
+    for record in records.iter().skip(1) {
+        tx.put_record(record, None).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut expected: Vec<_> = records
+        .iter()
+        .filter(|r| r.client_id() == Some(&client.id))
+        .map(crate::model::RecordSummary::of)
+        .collect();
+    expected.sort_by_key(|s| (s.reference.kind.as_str(), s.reference.id.clone()));
+    let mut tx = store.begin().await.unwrap();
+    let mut found = tx
+        .record_summaries_of_client(&org, &client.id)
+        .await
+        .unwrap();
+    found.sort_by_key(|s| (s.reference.kind.as_str(), s.reference.id.clone()));
+    assert_eq!(found, expected);
 }

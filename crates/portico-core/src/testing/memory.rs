@@ -539,17 +539,17 @@ impl UnitOfWork for MemoryUnit {
             .collect())
     }
 
-    async fn records_of_client(
+    async fn record_summaries_of_client(
         &mut self,
         org: &OrgId,
         client: &ClientId,
-    ) -> Result<Vec<Record>, StoreError> {
+    ) -> Result<Vec<crate::model::RecordSummary>, StoreError> {
         Ok(self
             .view
             .records
             .iter()
             .filter(|((o, _), r)| o == org && r.value.client_id() == Some(client))
-            .map(|(_, r)| r.value.clone())
+            .map(|(_, r)| crate::model::RecordSummary::of(&r.value))
             .collect())
     }
 
