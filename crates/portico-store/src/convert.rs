@@ -569,11 +569,8 @@ pub(crate) struct SummaryRow {
     currency: String,
     total: Option<Amount>,
     amount_due: Option<Amount>,
-    number: Option<String>,
-    due_date: Option<String>,
-    valid_until: Option<String>,
-    start: Option<String>,
-    completed_at: Option<String>,
+    /// `[number, due_date, valid_until, schedule.start, completed_at]` of the body, as JSON.
+    fields: String,
 }
 
 pub(crate) fn summary_from_row(row: SummaryRow) -> Result<RecordSummary, StoreError> {
@@ -601,12 +598,14 @@ pub(crate) fn summary_from_row(row: SummaryRow) -> Result<RecordSummary, StoreEr
         })
         .transpose()
     };
+    let [number, due_date, valid_until, start, completed_at]: [Option<String>; 5] =
+        serde_json::from_str(&row.fields).map_err(|e| corrupt("record list fields", e))?;
     let (number, date, amount_due) = match kind {
-        RecordKind::Invoice => (row.number, day(row.due_date)?, money(row.amount_due)),
-        RecordKind::Quote => (row.number, day(row.valid_until)?, None),
+        RecordKind::Invoice => (number, day(due_date)?, money(row.amount_due)),
+        RecordKind::Quote => (number, day(valid_until)?, None),
         RecordKind::WorkOrder => {
-            let start = moment(row.start)?;
-            (None, start.or(moment(row.completed_at)?), None)
+            let start = moment(start)?;
+            (None, start.or(moment(completed_at)?), None)
         }
     };
     Ok(RecordSummary {

@@ -422,15 +422,15 @@ impl UnitOfWork for SqlUnit {
     ) -> Result<Vec<RecordSummary>, StoreError> {
         use sea_orm::{ConnectionTrait as _, QuerySelect as _};
         // The few body fields a list needs, read by the database from the stored document (the
-        // store's own format, `document.rs`), so no body is read whole.
-        let field = |path: &str| match self.tx.get_database_backend() {
+        // store's own format, `document.rs`) as one JSON array, so the document is parsed once
+        // per row and no body travels whole.
+        let fields = match self.tx.get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => {
-                match path.split_once('.') {
-                    Some((outer, inner)) => format!("body->'{outer}'->>'{inner}'"),
-                    None => format!("body->>'{path}'"),
-                }
+                "json_build_array(body->>'number', body->>'due_date', body->>'valid_until', body->'schedule'->>'start', body->>'completed_at')::text"
             }
-            _ => format!("json_extract(body, '$.{path}')"),
+            _ => {
+                "json_extract(body, '$.number', '$.due_date', '$.valid_until', '$.schedule.start', '$.completed_at')"
+            }
         };
         let c = records::Column::OrgId;
         let rows = records::Entity::find()
@@ -445,11 +445,7 @@ impl UnitOfWork for SqlUnit {
                 records::Column::Total,
                 records::Column::AmountDue,
             ])
-            .expr_as(Expr::cust(field("number")), "number")
-            .expr_as(Expr::cust(field("due_date")), "due_date")
-            .expr_as(Expr::cust(field("valid_until")), "valid_until")
-            .expr_as(Expr::cust(field("schedule.start")), "start")
-            .expr_as(Expr::cust(field("completed_at")), "completed_at")
+            .expr_as(Expr::cust(fields), "fields")
             .filter(c.eq(org.as_str()))
             .filter(records::Column::ClientId.eq(client.as_str()))
             .order_by_asc(records::Column::Kind)
