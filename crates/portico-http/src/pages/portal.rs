@@ -571,7 +571,7 @@ pub(crate) async fn portal_use_link(
         .await
     {
         Ok(signed) => started(&at, &signed),
-        Err(PortalError::LinkSpent | PortalError::PasswordNeeded) => {
+        Err(PortalError::LinkSpent) => {
             let card = match entry(pages, &at).await {
                 Ok(Some((card, _))) => card,
                 Ok(None) => return gone(&at, None),
@@ -579,7 +579,7 @@ pub(crate) async fn portal_use_link(
             };
             spent(&at, &card, form.csrf)
         }
-        Err(PortalError::Password(refused)) => {
+        Err(e @ (PortalError::Password(_) | PortalError::PasswordNeeded)) => {
             let card = match entry(pages, &at).await {
                 Ok(Some((card, _))) => card,
                 Ok(None) => return gone(&at, None),
@@ -595,7 +595,7 @@ pub(crate) async fn portal_use_link(
                     reset: true,
                 },
             );
-            p.error = Some(sentence(&refused.to_string()));
+            p.error = Some(sentence(&e.to_string()));
             render(&p, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => internal(&e),

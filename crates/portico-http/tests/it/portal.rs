@@ -401,6 +401,20 @@ async fn c4_a_password_is_set_signs_in_and_a_reset_ends_every_other_session() {
     let token = h.mailed_token().await;
     let (_, page) = text(h.page(&format!("/portal/org1/link/{token}"), None).await).await;
     assert!(page.contains("Choose a new password"));
+    let (status, again) = text(
+        h.form(
+            "/portal/org1/link",
+            &format!("token={token}&csrf={public}"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status, 422,
+        "a reset link without a new password asks again"
+    );
+    assert!(again.contains("Choose a new password"));
     let reset = h
         .form(
             "/portal/org1/link",
