@@ -3,7 +3,9 @@
 //! pages hold it open, re-reads the link once when a change touches its record (or its whole
 //! org) and hands the new status to every stream of the group; a change elsewhere wakes no one.
 //! A link that stops opening — revoked, switched off, or expired by time, for which the group
-//! sets its own timer — ends every stream with a `gone` event.
+//! sets its own timer — ends every stream with a `gone` event. Portal pages are grouped by
+//! session and record and re-read under the session: one that is over (signed out, timed out,
+//! login or portal off) ends its streams at the next change.
 //!
 //! Streams are capped per link and per client address; past a cap the page simply gets no
 //! live updates (429 on the stream) and keeps working.
@@ -99,9 +101,54 @@ impl Changes for LiveHub {
     }
 }
 
-/// What the events route knows of the link it streams.
+/// Where a stream's page came from, and how its group re-reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A share page, behind its token.
+    Link(String),
+    /// A portal page: a signed-in client's record (the session ending ends the stream).
+    Portal {
+        /// The session id from the cookie.
+        session: String,
+    },
+}
+
+impl Source {
+    /// The key of the group of pages that share one re-read.
+    fn key(&self, record: &RecordRef) -> String {
+        match self {
+            Source::Link(token) => token.clone(),
+            Source::Portal { session } => format!("portal {session} {record}"),
+        }
+    }
+
+    /// What the page shows now: its status, or `None` when it no longer opens.
+    async fn read(
+        &self,
+        portico: &Portico,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Option<String>, Box<dyn std::error::Error + Send + Sync>> {
+        match self {
+            Source::Link(token) => match portico.view_link(token).await? {
+                Opened::View { view, .. } => Ok(Some(view.status)),
+                _ => Ok(None),
+            },
+            Source::Portal { session } => match portico.portal_record(org, session, record).await {
+                Ok(view) => Ok(view.map(|v| v.status)),
+                Err(
+                    portico_core::service::PortalError::NotSignedIn
+                    | portico_core::service::PortalError::NotFound,
+                ) => Ok(None),
+                Err(e) => Err(Box::new(e)),
+            },
+        }
+    }
+}
+
+/// What the events route knows of the page it streams.
 pub(crate) struct Opening {
-    pub(crate) token: String,
+    pub(crate) source: Source,
     pub(crate) org: OrgId,
     pub(crate) record: RecordRef,
     pub(crate) status: String,
@@ -138,7 +185,7 @@ impl Drop for Seat {
     }
 }
 
-/// The event stream of the page behind `opening.token`, which currently shows
+/// The event stream of the page `opening.source` names, which currently shows
 /// `opening.status`; ends when the link stops opening or `draining` starts.
 pub(crate) fn stream(
     portico: &Portico,
@@ -185,8 +232,9 @@ pub(crate) fn stream(
 
 /// The link's group, started if no page of it is open yet.
 fn group_of(portico: &Portico, hub: &Arc<LiveHub>, opening: &Opening) -> Arc<Watch> {
+    let key = opening.source.key(&opening.record);
     let mut groups = hub.groups();
-    if let Some(group) = groups.get(&opening.token).and_then(Weak::upgrade) {
+    if let Some(group) = groups.get(&key).and_then(Weak::upgrade) {
         return group;
     }
     groups.retain(|_, g| g.strong_count() > 0);
@@ -197,11 +245,11 @@ fn group_of(portico: &Portico, hub: &Arc<LiveHub>, opening: &Opening) -> Arc<Wat
         state: watch::channel(State::Status(opening.status.clone())).0,
         streams: Mutex::new(0),
     });
-    groups.insert(opening.token.clone(), Arc::downgrade(&group));
+    groups.insert(key, Arc::downgrade(&group));
     tokio::spawn(follow(
         portico.clone(),
         Arc::downgrade(&group),
-        opening.token.clone(),
+        opening.source.clone(),
         opening.expires_at,
     ));
     group
@@ -212,7 +260,7 @@ fn group_of(portico: &Portico, hub: &Arc<LiveHub>, opening: &Opening) -> Arc<Wat
 async fn follow(
     portico: Portico,
     group: Weak<Watch>,
-    token: String,
+    source: Source,
     expires_at: Option<OffsetDateTime>,
 ) {
     loop {
@@ -237,9 +285,9 @@ async fn follow(
         if !kicked && !expired {
             continue;
         }
-        let next = match portico.view_link(&token).await {
-            Ok(Opened::View { view, .. }) => State::Status(view.status),
-            Ok(_) => State::Gone,
+        let next = match source.read(&portico, &watch.org, &watch.record).await {
+            Ok(Some(status)) => State::Status(status),
+            Ok(None) => State::Gone,
             // A failed read is not a verdict on the link; try again at the next change.
             Err(e) => {
                 tracing::warn!(error = %e, "live status re-read failed");

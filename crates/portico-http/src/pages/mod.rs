@@ -243,6 +243,7 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at("/:org/r/:kind/:id/files/:file", get(portal::portal_file))
         .at("/:org/r/:kind/:id/decision", post(portal::portal_decide))
         .at("/:org/r/:kind/:id/help", post(portal::portal_help))
+        .at("/:org/r/:kind/:id/events", get(portal::portal_events))
         .with(PrivateHeaders);
     Route::new()
         .nest("/s", behind_token)
@@ -736,7 +737,7 @@ async fn events(
         }) => {
             let draining = req.extensions().get::<crate::listener::Draining>().cloned();
             let opening = live::Opening {
-                token,
+                source: live::Source::Link(token),
                 org,
                 record,
                 status: view.status,

@@ -1216,3 +1216,45 @@ pub(crate) async fn portal_help(
     )
     .await
 }
+
+/// V7 in the portal: the live status of one of the client's own jobs, for as long as the
+/// session lasts and the job is theirs to see.
+#[handler]
+pub(crate) async fn portal_events(
+    req: &Request,
+    Path((org, kind, id)): Path<(String, String, String)>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    let Some(at) = At::new(pages, req, &org) else {
+        return super::not_found();
+    };
+    let Some(record) = reference(&kind, id) else {
+        return gone(&at, None);
+    };
+    match pages
+        .portico
+        .portal_record(&at.org, at.session(), &record)
+        .await
+    {
+        Ok(Some(view)) => {
+            let draining = req.extensions().get::<crate::listener::Draining>().cloned();
+            let opening = super::live::Opening {
+                source: super::live::Source::Portal {
+                    session: at.session().to_owned(),
+                },
+                org: at.org.clone(),
+                record,
+                status: view.status,
+                expires_at: None,
+                address: at.ip,
+            };
+            match super::live::stream(&pages.portico, &pages.hub, opening, draining) {
+                Ok(sse) => poem::IntoResponse::into_response(sse),
+                // The page works without live updates; its script stops asking.
+                Err(_) => too_many(std::time::Duration::from_mins(1)),
+            }
+        }
+        Ok(None) => gone(&at, None),
+        Err(e) => failed(&at, &e),
+    }
+}

@@ -250,7 +250,7 @@ pub(crate) struct GonePage {
 pub(crate) struct Extras {
     pub(crate) help: HelpForm,
     pub(crate) decision_error: Option<String>,
-    /// Rendered inside the portal (no live status there; a way back to the list).
+    /// Rendered inside the portal (a way back to the list, and sign-out).
     pub(crate) portal: Option<PortalNav>,
 }
 
@@ -276,7 +276,7 @@ pub(crate) fn render(
         base_url: base_url.to_owned(),
         events_url: format!("{base_url}/events"),
         csrf,
-        live: matches!(view.body, ViewBody::WorkOrder(_)) && extras.portal.is_none(),
+        live: matches!(view.body, ViewBody::WorkOrder(_)),
         help: extras.help,
         portal: extras.portal,
     };

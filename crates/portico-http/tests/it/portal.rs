@@ -644,6 +644,78 @@ async fn c3_link_requests_are_limited_per_address() {
 }
 
 #[tokio::test]
+async fn v7_c5_a_portal_job_page_hears_status_changes_until_its_session_ends() {
+    use futures_util::StreamExt as _;
+    let h = harness().await;
+    h.put(
+        "/v1/work-orders/wo1",
+        &crate::support::work_order(),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    h.invite("c1").await;
+    h.deliver().await;
+    let cookie = h.signed_in().await;
+    let (_, page) = text(h.page("/portal/org1/r/jobs/wo1", Some(&cookie)).await).await;
+    assert!(
+        page.contains("data-live=\"/portal/org1/r/jobs/wo1/events\""),
+        "{page}"
+    );
+    let events = h
+        .page("/portal/org1/r/jobs/wo1/events", Some(&cookie))
+        .await;
+    assert_eq!(events.0.content_type(), Some("text/event-stream"));
+    let mut stream = events.0.into_body().into_bytes_stream();
+    let mut seen = String::new();
+    let status = |s: &str| json!({ "type": "status_changed", "status": s });
+    h.post(
+        "/v1/work-orders/wo1/events",
+        &status("in_progress"),
+        "owner",
+    )
+    .await
+    .assert_status_is_ok();
+    while !seen.contains("in_progress") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: status"), "{seen}");
+    let csrf = csrf_of(&page);
+    h.form(
+        "/portal/org1/sign-out",
+        &format!("csrf={csrf}"),
+        Some(&cookie),
+    )
+    .await;
+    h.post("/v1/work-orders/wo1/events", &status("on_hold"), "owner")
+        .await
+        .assert_status_is_ok();
+    while !seen.contains("event: gone") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        !seen.contains("on_hold"),
+        "a signed-out page hears nothing more: {seen}"
+    );
+    let (status, _) = text(
+        h.page("/portal/org1/r/jobs/wo1/events", Some(&cookie))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 303, "no stream without a session");
+}
+
+#[tokio::test]
 async fn s9_c5_portal_answers_carry_the_private_headers_and_the_page_policy() {
     let h = harness().await;
     for path in [
