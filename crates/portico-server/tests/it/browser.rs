@@ -479,19 +479,18 @@ fn c2_c3_c4_c7_the_portal_in_a_real_browser() {
     );
     check_portal_page(&driver, axe.as_ref(), "home");
 
-    // An estimate accepted from the portal.
-    click(&driver, "a[href*='/r/estimates/']");
+    // An estimate accepted from the portal, with the keyboard alone (V8).
+    let estimate =
+        driver.script("return document.querySelector(\"a[href*='/r/estimates/']\").href;");
+    let estimate = estimate.as_str().unwrap().to_owned();
+    driver.open(&estimate);
     driver.wait_for(
         "the estimate",
         "return !!document.querySelector('button[value=approve]');",
     );
     check_portal_page(&driver, axe.as_ref(), "estimate");
     driver.size(360, 740);
-    click(&driver, "button[value=approve]");
-    driver.wait_for(
-        "the decision to show",
-        "return document.body.innerText.includes('You approved this quote');",
-    );
+    approve_with_the_keyboard(&driver, &estimate);
     driver.screenshot("portal-estimate-approved-360");
     click(&driver, "form[action$='/sign-out'] button");
     driver.wait_for(
