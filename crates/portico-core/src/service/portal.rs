@@ -331,7 +331,7 @@ impl Portico {
 
     /// C3, C4: uses the link's grant, once: starts a session. A reset link needs
     /// `new_password`, which becomes the client's password, ends every other session and mails
-    /// a notice.
+    /// a notice; other links ignore one.
     pub async fn use_grant(
         &self,
         org: &OrgId,
@@ -364,6 +364,9 @@ impl Portico {
         if grant.purpose == GrantPurpose::Reset && new_password.is_none() {
             return Err(PortalError::PasswordNeeded);
         }
+        // Only a reset link sets a password; a sign-in or invitation link posted with one just
+        // signs in (a password is then set, with the notice, from the password page).
+        let new_password = new_password.filter(|_| grant.purpose == GrantPurpose::Reset);
         let signed = self
             .start_session(tx.as_mut(), &org, grant, new_password, now)
             .await?;

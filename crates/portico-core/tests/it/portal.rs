@@ -444,6 +444,26 @@ fn c4_a_reset_sets_the_password_ends_every_session_and_mails_a_notice() {
 }
 
 #[test]
+fn c4_only_a_reset_link_sets_a_password() {
+    let w = World::new();
+    w.invite();
+    let token = w.mailed_token();
+    let signed = w
+        .block_on(
+            w.portico
+                .use_grant(&w.org, &token, Some("a password by the back door")),
+        )
+        .unwrap();
+    assert!(!w.home(&signed).unwrap().has_password);
+    let none = w.block_on(w.portico.sign_in_with_password(
+        &w.org,
+        email(),
+        "a password by the back door",
+    ));
+    assert!(matches!(none, Err(PortalError::Refused)));
+}
+
+#[test]
 fn c4_changing_the_password_ends_every_other_session_but_this_one() {
     let w = World::new();
     w.invite();
