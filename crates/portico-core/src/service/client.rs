@@ -11,7 +11,7 @@ use crate::model::{
 use crate::policy::access::{self, Access};
 use crate::policy::project::{Projection, company_card, project};
 use crate::policy::quote::{self, ClientDecision};
-use crate::ports::{Blob, BlobKey, StoreError, UnitOfWork};
+use crate::ports::{Blob, StoreError, UnitOfWork};
 use crate::token::ShareToken;
 use crate::view::{ClientView, CompanyCard};
 
@@ -260,15 +260,7 @@ impl Portico {
         if !view.shows_file(file) {
             return Ok(None);
         }
-        let key = BlobKey {
-            org,
-            file: file.clone(),
-        };
-        self.ports
-            .blobs
-            .get(&key)
-            .await
-            .map_err(ClientError::Backend)
+        self.bytes(&org, file).await.map_err(ClientError::Backend)
     }
 
     /// V2: the client's "Get help" message, mailed to the business through the outbox.
@@ -322,16 +314,7 @@ impl Portico {
         let Record::Quote(q) = &mut found.record.value else {
             return Err(ClientError::NotAQuote);
         };
-        let today = Presentation::of(&found.org).today(now);
-        let decision = quote::decide(q, choice.clone(), now, today)?;
-        let kind = NotificationKind::QuoteDecided {
-            decision: decision.kind,
-            message: decision.message.clone(),
-        };
-        let action = AuditAction::QuoteDecided {
-            decision: decision.kind,
-        };
-        q.decision = Some(decision);
+        let (kind, action) = decide(q, choice, &found.org, now)?;
         tx.put_record(&found.record.value, Some(found.record.version))
             .await?;
         let reference = found.share.record.clone();
@@ -344,4 +327,26 @@ impl Portico {
         self.publish(&found.share.org_id, Some(&found.share.record));
         Ok(view)
     }
+}
+
+/// V5: `choice` on `q` against the org's date; on success the quote holds the decision (locked),
+/// and the business's notice and the audit action are returned — the one rule of the share page
+/// and the portal alike.
+pub(super) fn decide(
+    q: &mut crate::model::Quote,
+    choice: &ClientDecision,
+    org: &Org,
+    now: OffsetDateTime,
+) -> Result<(NotificationKind, AuditAction), quote::DecisionDenied> {
+    let today = Presentation::of(org).today(now);
+    let decision = quote::decide(q, choice.clone(), now, today)?;
+    let kind = NotificationKind::QuoteDecided {
+        decision: decision.kind,
+        message: decision.message.clone(),
+    };
+    let action = AuditAction::QuoteDecided {
+        decision: decision.kind,
+    };
+    q.decision = Some(decision);
+    Ok((kind, action))
 }

@@ -187,13 +187,10 @@ pub enum PortalError {
     /// The client has no email address to invite.
     #[error("the client has no email address on file")]
     NoEmail,
-    /// The sign-in was refused (unknown email, wrong code or password, login off …): one
-    /// answer for every reason.
+    /// The sign-in was refused (unknown email, wrong code or password, a try during the wait
+    /// wrong passwords impose, login off …): one answer for every reason.
     #[error("the email, code or password is not right")]
     Refused,
-    /// Too many wrong passwords: the next try must wait this long (never a lock-out).
-    #[error("too many attempts; try again in {} seconds", .0.whole_seconds().max(1))]
-    Wait(time::Duration),
     /// The link expired, was used, or was replaced by a newer one.
     #[error("this link has expired or was already used")]
     LinkSpent,

@@ -183,6 +183,18 @@ pub(crate) fn dropped_files(old: Option<&Record>, new: &Record) -> Vec<FileId> {
         .collect()
 }
 
+impl Portico {
+    /// The stored bytes of `file` of `org`, if any: for callers that already decided the
+    /// reader may see them.
+    pub(super) async fn bytes(
+        &self,
+        org: &OrgId,
+        file: &FileId,
+    ) -> Result<Option<crate::ports::Blob>, crate::ports::BackendError> {
+        self.ports.blobs.get(&key(org, file)).await
+    }
+}
+
 fn key(org: &OrgId, file: &FileId) -> BlobKey {
     BlobKey {
         org: org.clone(),

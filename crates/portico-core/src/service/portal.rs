@@ -9,8 +9,8 @@ use super::{HelpRequest, PortalError, Portico, retry_on_conflict};
 use crate::locale::Presentation;
 use crate::model::RecordSummary;
 use crate::model::{
-    Actor, AuditAction, AuditEntry, AuditId, Client, ClientId, Delivery, Email, FileId, GrantEnd,
-    GrantPurpose, Money, Notification, NotificationId, NotificationKind, Org, OrgId, PortalAccount,
+    Actor, AuditEntry, AuditId, Client, ClientId, Delivery, Email, FileId, GrantEnd, GrantPurpose,
+    Money, Notification, NotificationId, NotificationKind, Org, OrgId, PortalAccount,
     PortalSection, PortalSession, Record, RecordKind, RecordRef, Sections, SignInGrant, Versioned,
 };
 use crate::policy::permissions;
@@ -18,8 +18,8 @@ use crate::policy::portal::{
     self as rules, GrantState, SessionState, Standing, may_sign_in, sort_for_client,
 };
 use crate::policy::project::company_card;
-use crate::policy::quote::{self, ClientDecision};
-use crate::ports::{Blob, BlobKey, StoreError, UnitOfWork};
+use crate::policy::quote::ClientDecision;
+use crate::ports::{Blob, StoreError, UnitOfWork};
 use crate::token::{SessionId, ShareToken, code_matches};
 use crate::view::{ClientView, CompanyCard};
 
@@ -248,15 +248,7 @@ impl Portico {
             return Ok(None);
         };
         drop(tx);
-        let key = BlobKey {
-            org: org.clone(),
-            file: logo,
-        };
-        self.ports
-            .blobs
-            .get(&key)
-            .await
-            .map_err(PortalError::Backend)
+        self.bytes(org, &logo).await.map_err(PortalError::Backend)
     }
 
     /// C3, C4: someone asks for a sign-in link (`SignIn`) or a password reset (`Reset`) for
@@ -412,7 +404,9 @@ impl Portico {
     }
 
     /// C4: signs in with email and password. Wrong passwords slow the account down (growing
-    /// waits, never a lock-out); an unknown email costs the same hashing as a known one.
+    /// waits, never a lock-out). A try during a wait is refused unchecked, and answers — in
+    /// kind and in hashing work — like a wrong password or an unknown email (C3: no answer
+    /// tells that an address has an account).
     pub async fn sign_in_with_password(
         &self,
         org: &OrgId,
@@ -427,8 +421,10 @@ impl Portico {
         let mut tx = self.ports.store.begin_read().await?;
         let found = self.signer(tx.as_mut(), org, email).await?;
         drop(tx);
-        let Some((org, client, account)) = found.filter(|(_, _, a)| a.password_hash.is_some())
-        else {
+        let checkable = found.filter(|(_, _, a)| {
+            a.password_hash.is_some() && rules::password_wait(a, now, &self.config.portal).is_none()
+        });
+        let Some((org, client, account)) = checkable else {
             // The same work as a real check, so timing tells nothing either.
             passwords
                 .hash(password)
@@ -436,9 +432,6 @@ impl Portico {
                 .map_err(PortalError::Backend)?;
             return Err(PortalError::Refused);
         };
-        if let Some(wait) = rules::password_wait(&account, now, &self.config.portal) {
-            return Err(PortalError::Wait(wait));
-        }
         let Some(hash) = &account.password_hash else {
             return Err(PortalError::Refused);
         };
@@ -642,15 +635,7 @@ impl Portico {
         if !view.shows_file(file) {
             return Ok(None);
         }
-        let key = BlobKey {
-            org: org.clone(),
-            file: file.clone(),
-        };
-        self.ports
-            .blobs
-            .get(&key)
-            .await
-            .map_err(PortalError::Backend)
+        self.bytes(org, file).await.map_err(PortalError::Backend)
     }
 
     /// V5 through the portal: the signed-in client decides on their own quote; the same lock,
@@ -688,16 +673,7 @@ impl Portico {
         let Record::Quote(q) = &mut found.value else {
             return Err(PortalError::NotFound);
         };
-        let today = Presentation::of(&signed.org).today(now);
-        let decision = quote::decide(q, choice.clone(), now, today)?;
-        let kind = NotificationKind::QuoteDecided {
-            decision: decision.kind,
-            message: decision.message.clone(),
-        };
-        let action = AuditAction::QuoteDecided {
-            decision: decision.kind,
-        };
-        q.decision = Some(decision);
+        let (kind, action) = super::client::decide(q, choice, &signed.org, now)?;
         tx.put_record(&found.value, Some(found.version)).await?;
         if let Some(to) = signed.org.contact.email.clone() {
             self.mail_now(tx.as_mut(), &signed.org.id, Some(reference), to, kind, now)
