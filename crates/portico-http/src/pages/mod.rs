@@ -199,16 +199,20 @@ impl Pages {
     /// not say it came from another site: `Sec-Fetch-Site` when sent, else `Origin` (which is
     /// `null` under `Referrer-Policy: no-referrer`, so `null` proves nothing either way).
     fn csrf_ok(&self, req: &Request, token: &str, presented: &str) -> bool {
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let same_site = match header("sec-fetch-site") {
-            Some(site) => site == "same-origin",
-            None => header("origin").is_none_or(|o| o == "null" || o == self.origin),
-        };
-        same_site
+        self.same_site(req)
             && self
                 .portico
                 .keys()
                 .verify_mac("csrf", token.as_bytes(), presented)
+    }
+
+    /// Whether the browser does not say the request came from another site.
+    fn same_site(&self, req: &Request) -> bool {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        match header("sec-fetch-site") {
+            Some(site) => site == "same-origin",
+            None => header("origin").is_none_or(|o| o == "null" || o == self.origin),
+        }
     }
 }
 
@@ -604,14 +608,8 @@ async fn decide(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
-    let choice = match form.decision.as_str() {
-        "approve" => ClientDecision::Approve,
-        "request_changes" => ClientDecision::RequestChanges {
-            message: message.unwrap_or_default(),
-        },
-        "decline" => ClientDecision::Decline { message },
-        _ => return bad_request("Unknown decision."),
+    let Some(choice) = form.choice() else {
+        return bad_request("Unknown decision.");
     };
     match pages.portico.decide_quote(&token, &choice).await {
         Ok(_) => see_other(&format!("/s/{token}#decision")),
@@ -624,6 +622,21 @@ async fn decide(
         }
         Err(ClientError::LinkInactive | ClientError::NotAQuote) => not_found(),
         Err(e) => internal(&e),
+    }
+}
+
+impl DecisionForm {
+    /// The decision the form's button names, with its message; `None` for an unknown one.
+    fn choice(&self) -> Option<ClientDecision> {
+        let message = Some(self.message.trim().to_owned()).filter(|m| !m.is_empty());
+        Some(match self.decision.as_str() {
+            "approve" => ClientDecision::Approve,
+            "request_changes" => ClientDecision::RequestChanges {
+                message: message.unwrap_or_default(),
+            },
+            "decline" => ClientDecision::Decline { message },
+            _ => return None,
+        })
     }
 }
 

@@ -21,7 +21,6 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
 use portico_core::locale::Presentation;
 use portico_core::model::{FileId, GrantPurpose, OrgId, RecordId, RecordKind, RecordRef};
-use portico_core::policy::quote::ClientDecision;
 use portico_core::service::{
     GrantLook, HelpRequest, Paging, PortalError, PortalHome, PortalItem, PortalList,
 };
@@ -29,7 +28,10 @@ use portico_core::view::{CompanyCard, status_words};
 use serde::Deserialize;
 
 use super::view::{Company, Extras, HelpForm, PortalNav};
-use super::{Pages, bad_request, client_ip, html, internal, sentence, too_many};
+use super::{
+    DecisionForm, HelpFormBody, Pages, bad_request, client_ip, html, internal, see_other, sentence,
+    too_many,
+};
 
 /// The session cookie's name; `__Host-` binds it to this host, `Secure` and `Path=/`.
 pub(crate) const COOKIE: &str = "__Host-portico_session";
@@ -161,13 +163,6 @@ fn set_cookie(resp: &mut Response, value: &str, max_age: Option<i64>) {
     }
 }
 
-fn see_other(location: &str) -> Response {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, location)
-        .finish()
-}
-
 /// The answer to a failed signed-in request: back to sign-in when the session is over, the
 /// not-found page for what is not the client's, the error page otherwise.
 fn failed(at: &At, e: &PortalError) -> Response {
@@ -186,30 +181,31 @@ fn signed_out(at: &At) -> Response {
 }
 
 impl Pages {
-    /// The MAC a form carries: of the session when signed in, else of the org.
+    /// The MAC a form posted before sign-in carries: of the org.
+    fn public_csrf(&self, at: &At) -> String {
+        self.portico
+            .keys()
+            .mac("portal", at.org.as_str().as_bytes())
+    }
+
+    /// The MAC a page's forms carry: of the session when signed in, else of the org.
     fn portal_csrf(&self, at: &At) -> String {
         match &at.session {
             Some(s) => self.portico.keys().mac("portal session", s.as_bytes()),
-            None => self
-                .portico
-                .keys()
-                .mac("portal", at.org.as_str().as_bytes()),
+            None => self.public_csrf(at),
         }
     }
 
     fn portal_form_ok(&self, req: &Request, at: &At, presented: &str, signed_in: bool) -> bool {
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let same_site = match header("sec-fetch-site") {
-            Some(site) => site == "same-origin",
-            None => header("origin").is_none_or(|o| o == "null" || o == self.origin),
-        };
         let keys = self.portico.keys();
-        let mac_ok = match (&at.session, signed_in) {
-            (Some(s), true) => keys.verify_mac("portal session", s.as_bytes(), presented),
-            (_, false) => keys.verify_mac("portal", at.org.as_str().as_bytes(), presented),
-            (None, true) => false,
+        let mac_ok = if signed_in {
+            at.session
+                .as_ref()
+                .is_some_and(|s| keys.verify_mac("portal session", s.as_bytes(), presented))
+        } else {
+            keys.verify_mac("portal", at.org.as_str().as_bytes(), presented)
         };
-        same_site && mac_ok
+        self.same_site(req) && mac_ok
     }
 
     fn nav(&self, at: &At) -> PortalNav {
@@ -266,6 +262,14 @@ fn gone(at: &At, card: Option<&CompanyCard>) -> Response {
     )
 }
 
+/// The business card of the org, or the answer for an unknown org (or a failed read).
+async fn card(pages: &Pages, at: &At) -> Result<CompanyCard, Response> {
+    match entry(pages, at).await? {
+        Some((card, _)) => Ok(card),
+        None => Err(gone(at, None)),
+    }
+}
+
 async fn entry(pages: &Pages, at: &At) -> Result<Option<(CompanyCard, bool)>, Response> {
     match pages.portico.portal_entry(&at.org).await {
         Ok(found) => Ok(found.map(|e| (e.company, e.enabled))),
@@ -291,10 +295,7 @@ async fn sign_in_page(
         company(&card, at),
         Body::SignIn {
             enabled,
-            csrf: pages
-                .portico
-                .keys()
-                .mac("portal", at.org.as_str().as_bytes()),
+            csrf: pages.public_csrf(at),
             base: at.base.clone(),
             email: email.to_owned(),
         },
@@ -337,18 +338,19 @@ struct EmailForm {
     csrf: String,
 }
 
-/// Checks a form posted before sign-in; the refusal page otherwise.
-fn accept_public<T>(
+/// A posted portal form, once it parsed and passed the CSRF check (signed in: the session's
+/// MAC; before sign-in: the org's); the refusal page otherwise.
+fn accept<T: super::PostedForm>(
     pages: &Pages,
     req: &Request,
     at: &At,
     form: poem::Result<Form<T>>,
-    csrf: impl Fn(&T) -> &str,
+    signed_in: bool,
 ) -> Result<T, Box<Response>> {
     let Ok(Form(form)) = form else {
         return Err(Box::new(bad_request("The form was incomplete.")));
     };
-    if pages.portal_form_ok(req, at, csrf(&form), false) {
+    if pages.portal_form_ok(req, at, form.csrf(), signed_in) {
         Ok(form)
     } else {
         Err(Box::new(form_expired(&at.base)))
@@ -373,13 +375,12 @@ async fn send_link(
     form: poem::Result<Form<EmailForm>>,
     purpose: GrantPurpose,
 ) -> Response {
-    let form = match accept_public(pages, req, at, form, |f| &f.csrf) {
+    let form = match accept(pages, req, at, form, false) {
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    let card = match entry(pages, at).await {
-        Ok(Some((card, _))) => card,
-        Ok(None) => return gone(at, None),
+    let card = match card(pages, at).await {
+        Ok(card) => card,
         Err(resp) => return resp,
     };
     let address = crate::listener::address_key(at.ip);
@@ -438,10 +439,7 @@ pub(crate) async fn portal_forgot_page(
             "Forgot your password?",
             company(&card, &at),
             Body::Forgot {
-                csrf: pages
-                    .portico
-                    .keys()
-                    .mac("portal", at.org.as_str().as_bytes()),
+                csrf: pages.public_csrf(&at),
                 base: at.base.clone(),
             },
         ),
@@ -473,10 +471,7 @@ pub(crate) async fn portal_confirm_page(
     let Some(at) = At::new(pages, req, &org) else {
         return super::not_found();
     };
-    let csrf = pages
-        .portico
-        .keys()
-        .mac("portal", at.org.as_str().as_bytes());
+    let csrf = pages.public_csrf(&at);
     match pages.portico.peek_grant(&at.org, &token).await {
         Ok(GrantLook::Usable {
             purpose,
@@ -560,7 +555,7 @@ pub(crate) async fn portal_use_link(
     let Some(at) = At::new(pages, req, &org) else {
         return super::not_found();
     };
-    let form = match accept_public(pages, req, &at, form, |f| &f.csrf) {
+    let form = match accept(pages, req, &at, form, false) {
         Ok(form) => form,
         Err(refused) => return *refused,
     };
@@ -572,17 +567,15 @@ pub(crate) async fn portal_use_link(
     {
         Ok(signed) => started(&at, &signed),
         Err(PortalError::LinkSpent) => {
-            let card = match entry(pages, &at).await {
-                Ok(Some((card, _))) => card,
-                Ok(None) => return gone(&at, None),
+            let card = match card(pages, &at).await {
+                Ok(card) => card,
                 Err(resp) => return resp,
             };
             spent(&at, &card, form.csrf)
         }
         Err(e @ (PortalError::Password(_) | PortalError::PasswordNeeded)) => {
-            let card = match entry(pages, &at).await {
-                Ok(Some((card, _))) => card,
-                Ok(None) => return gone(&at, None),
+            let card = match card(pages, &at).await {
+                Ok(card) => card,
                 Err(resp) => return resp,
             };
             let mut p = page(
@@ -631,10 +624,9 @@ async fn signed_in_or_refused(
 ) -> Response {
     match result {
         Ok(signed) => started(at, &signed),
-        // A wait the account imposes answers like a wrong password: a different answer would
-        // tell a stranger the address has an account (C3). The address's own throttle answers
-        // 429 alike for every address.
-        Err(PortalError::Refused | PortalError::Wait(_)) => {
+        // One answer for every refusal, a waiting account's included (the core's); the
+        // address's own throttle answers 429 alike for every address.
+        Err(PortalError::Refused) => {
             if let Some(wait) = pages.portal_failures.failed(at.ip) {
                 return too_many(wait);
             }
@@ -663,6 +655,24 @@ async fn signed_in_or_refused(
     }
 }
 
+/// A code or password sign-in form, once its org, CSRF value and address pass (a blocked
+/// address waits before any check).
+fn sign_in_form<T: super::PostedForm>(
+    pages: &Pages,
+    req: &Request,
+    org: &str,
+    form: poem::Result<Form<T>>,
+) -> Result<(At, T), Box<Response>> {
+    let Some(at) = At::new(pages, req, org) else {
+        return Err(Box::new(super::not_found()));
+    };
+    let form = accept(pages, req, &at, form, false)?;
+    if let Some(wait) = pages.portal_failures.blocked_for(at.ip) {
+        return Err(Box::new(too_many(wait)));
+    }
+    Ok((at, form))
+}
+
 #[handler]
 pub(crate) async fn portal_with_code(
     req: &Request,
@@ -670,16 +680,10 @@ pub(crate) async fn portal_with_code(
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<CodeForm>>,
 ) -> Response {
-    let Some(at) = At::new(pages, req, &org) else {
-        return super::not_found();
-    };
-    let form = match accept_public(pages, req, &at, form, |f| &f.csrf) {
-        Ok(form) => form,
+    let (at, form) = match sign_in_form(pages, req, &org, form) {
+        Ok(found) => found,
         Err(refused) => return *refused,
     };
-    if let Some(wait) = pages.portal_failures.blocked_for(at.ip) {
-        return too_many(wait);
-    }
     let result = pages
         .portico
         .sign_in_with_code(&at.org, &form.email, &form.code)
@@ -694,22 +698,35 @@ pub(crate) async fn portal_with_password(
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<PasswordForm>>,
 ) -> Response {
-    let Some(at) = At::new(pages, req, &org) else {
-        return super::not_found();
-    };
-    let form = match accept_public(pages, req, &at, form, |f| &f.csrf) {
-        Ok(form) => form,
+    let (at, form) = match sign_in_form(pages, req, &org, form) {
+        Ok(found) => found,
         Err(refused) => return *refused,
     };
-    if let Some(wait) = pages.portal_failures.blocked_for(at.ip) {
-        return too_many(wait);
-    }
     let result = pages
         .portico
         .sign_in_with_password(&at.org, &form.email, &form.password)
         .await;
     signed_in_or_refused(pages, &at, &form.email, result).await
 }
+
+/// The portal's forms carry their CSRF value like the share pages' forms.
+macro_rules! posted_forms {
+    ($($form:ty),*) => {$(
+        impl super::PostedForm for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        }
+    )*};
+}
+posted_forms!(
+    EmailForm,
+    LinkForm,
+    CodeForm,
+    PasswordForm,
+    CsrfForm,
+    AccountForm
+);
 
 #[derive(Deserialize)]
 struct CsrfForm {
@@ -727,11 +744,8 @@ pub(crate) async fn portal_sign_out(
     let Some(at) = At::new(pages, req, &org) else {
         return super::not_found();
     };
-    let Ok(Form(form)) = form else {
-        return bad_request("The form was incomplete.");
-    };
-    if !pages.portal_form_ok(req, &at, &form.csrf, true) {
-        return form_expired(&at.base);
+    if let Err(refused) = accept(pages, req, &at, form, true) {
+        return *refused;
     }
     if let Err(e) = pages.portico.sign_out(&at.org, at.session()).await {
         return internal(&e);
@@ -949,12 +963,10 @@ pub(crate) async fn portal_set_password(
     let Some(at) = At::new(pages, req, &org) else {
         return super::not_found();
     };
-    let Ok(Form(form)) = form else {
-        return bad_request("The form was incomplete.");
+    let form = match accept(pages, req, &at, form, true) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !pages.portal_form_ok(req, &at, &form.csrf, true) {
-        return form_expired(&at.base);
-    }
     let current = form.current.as_deref().filter(|c| !c.is_empty());
     let result = pages
         .portico
@@ -1088,15 +1100,6 @@ pub(crate) async fn portal_file(
     }
 }
 
-#[derive(Deserialize)]
-struct DecisionForm {
-    decision: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 #[handler]
 pub(crate) async fn portal_decide(
     req: &Request,
@@ -1107,23 +1110,15 @@ pub(crate) async fn portal_decide(
     let Some(at) = At::new(pages, req, &org) else {
         return super::not_found();
     };
-    let Ok(Form(form)) = form else {
-        return bad_request("The form was incomplete.");
+    let form = match accept(pages, req, &at, form, true) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !pages.portal_form_ok(req, &at, &form.csrf, true) {
-        return form_expired(&at.base);
-    }
     let Some(record) = reference(&kind, id).filter(|r| r.kind == RecordKind::Quote) else {
         return gone(&at, None);
     };
-    let message = Some(form.message.trim().to_owned()).filter(|m| !m.is_empty());
-    let choice = match form.decision.as_str() {
-        "approve" => ClientDecision::Approve,
-        "request_changes" => ClientDecision::RequestChanges {
-            message: message.unwrap_or_default(),
-        },
-        "decline" => ClientDecision::Decline { message },
-        _ => return bad_request("Unknown decision."),
+    let Some(choice) = form.choice() else {
+        return bad_request("Unknown decision.");
     };
     let base = format!("{}/r/estimates/{}", at.base, record.id);
     match pages
@@ -1144,34 +1139,20 @@ pub(crate) async fn portal_decide(
     }
 }
 
-#[derive(Deserialize)]
-struct HelpBody {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 #[handler]
 pub(crate) async fn portal_help(
     req: &Request,
     Path((org, kind, id)): Path<(String, String, String)>,
     Data(pages): Data<&Arc<Pages>>,
-    form: poem::Result<Form<HelpBody>>,
+    form: poem::Result<Form<HelpFormBody>>,
 ) -> Response {
     let Some(at) = At::new(pages, req, &org) else {
         return super::not_found();
     };
-    let Ok(Form(form)) = form else {
-        return bad_request("The form was incomplete.");
+    let form = match accept(pages, req, &at, form, true) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !pages.portal_form_ok(req, &at, &form.csrf, true) {
-        return form_expired(&at.base);
-    }
     let Some(record) = reference(&kind, id) else {
         return gone(&at, None);
     };

@@ -946,7 +946,7 @@ async fn s5_s10_unknown_and_revoked_links_get_the_same_bytes() {
 }
 
 /// Reads `stream` until `needle` shows up (5 s at most).
-async fn read_until(
+pub async fn read_until(
     stream: &mut (impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin),
     seen: &mut String,
     needle: &str,

@@ -645,7 +645,6 @@ async fn c3_link_requests_are_limited_per_address() {
 
 #[tokio::test]
 async fn v7_c5_a_portal_job_page_hears_status_changes_until_its_session_ends() {
-    use futures_util::StreamExt as _;
     let h = harness().await;
     h.put(
         "/v1/work-orders/wo1",
@@ -676,14 +675,7 @@ async fn v7_c5_a_portal_job_page_hears_status_changes_until_its_session_ends() {
     )
     .await
     .assert_status_is_ok();
-    while !seen.contains("in_progress") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    crate::pages::read_until(&mut stream, &mut seen, "in_progress").await;
     assert!(seen.contains("event: status"), "{seen}");
     let csrf = csrf_of(&page);
     h.form(
@@ -695,14 +687,7 @@ async fn v7_c5_a_portal_job_page_hears_status_changes_until_its_session_ends() {
     h.post("/v1/work-orders/wo1/events", &status("on_hold"), "owner")
         .await
         .assert_status_is_ok();
-    while !seen.contains("event: gone") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    crate::pages::read_until(&mut stream, &mut seen, "event: gone").await;
     assert!(
         !seen.contains("on_hold"),
         "a signed-out page hears nothing more: {seen}"
