@@ -10,9 +10,10 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Email, FileId, Invoice, Money, Notification, NotificationId, Org,
-    OrgId, PasswordHash, PortalAccount, PortalSession, Record, RecordId, RecordRef, SessionHash,
-    Share, ShareId, SignInGrant, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Email, FeedEvent, FileId, Invoice, Message, Money, Notification,
+    NotificationId, Org, OrgId, PasswordHash, PortalAccount, PortalSession, Record, RecordId,
+    RecordRef, RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId,
+    SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use crate::token::{ApiKeyHash, Nonce, ShareToken, TokenHash};
 
@@ -240,6 +241,45 @@ pub trait UnitOfWork: Send {
         except: Option<&SessionHash>,
         at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+
+    /// Inserts or replaces a message (by id). The client MUST exist, else `Conflict`.
+    async fn put_message(&mut self, message: &Message) -> Result<(), StoreError>;
+    /// Every message of the client's threads, oldest first (by time, then id).
+    async fn messages_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Inserts or replaces a service request (by id). The client MUST exist, else `Conflict`.
+    async fn put_service_request(&mut self, request: &ServiceRequest) -> Result<(), StoreError>;
+    /// The org's service request `id`, if known.
+    async fn service_request(
+        &mut self,
+        org: &OrgId,
+        id: ServiceRequestId,
+    ) -> Result<Option<ServiceRequest>, StoreError>;
+    /// The org's service requests, in `state` when named, oldest first (by time, then id), at
+    /// most `limit`.
+    async fn service_requests(
+        &mut self,
+        org: &OrgId,
+        state: Option<RequestState>,
+        limit: u32,
+    ) -> Result<Vec<ServiceRequest>, StoreError>;
+
+    /// Appends an event to the org's log. Its `seq` MUST become one more than the org's last
+    /// committed event's, in commit order: a reader that saw event `n` MUST NOT later find an
+    /// event numbered `n` or less that it did not see (so a host polling "after `n`" never
+    /// misses one). The `seq` passed in is ignored. The org MUST exist, else `Conflict`.
+    async fn append_event(&mut self, event: &FeedEvent) -> Result<(), StoreError>;
+    /// The org's events numbered after `after`, in order, at most `limit`.
+    async fn events_after(
+        &mut self,
+        org: &OrgId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, StoreError>;
 
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

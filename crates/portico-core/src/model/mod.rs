@@ -2,6 +2,7 @@
 
 mod audit;
 mod ids;
+mod inbox;
 mod money;
 mod notification;
 mod org;
@@ -14,6 +15,10 @@ pub use audit::{Actor, AuditAction, AuditEntry};
 pub use ids::{
     AuditId, ClientId, FileId, IdError, MAX_HOST_ID_LEN, NotificationId, OrgId, RecordId, ShareId,
     StaffId, TaskId, UpdateId,
+};
+pub use inbox::{
+    Author, FeedEvent, FeedEventKind, Message, MessageId, RequestState, ServiceRequest,
+    ServiceRequestId, Thread,
 };
 pub use money::{Currency, CurrencyError, LineItem, Money, TaxLine, TaxRate, Totals, totals};
 pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Topic};

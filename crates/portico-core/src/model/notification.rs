@@ -98,6 +98,40 @@ pub enum NotificationKind {
         /// The client.
         client: ClientId,
     },
+    /// To a client: the business answered in the portal (C7). Goes, like every portal mail,
+    /// only while the portal and the client's login are on.
+    MessageFromStaff {
+        /// The client written to.
+        client: ClientId,
+        /// The name the message is signed with.
+        author: String,
+        /// What the business wrote.
+        body: String,
+    },
+    /// To the business: a client wrote in the portal (C7).
+    MessageFromClient {
+        /// The client's name.
+        name: String,
+        /// What they wrote.
+        body: String,
+        /// The title of the job it is about, if any.
+        job: Option<String>,
+    },
+    /// To the business: a client sent a service request from the portal (C7).
+    ServiceRequested {
+        /// The name to ask for.
+        name: String,
+        /// Where to write back.
+        email: Option<Email>,
+        /// Where to call back.
+        phone: Option<String>,
+        /// Where the work is.
+        address: Option<String>,
+        /// What they need.
+        description: String,
+        /// Days that suit them.
+        preferred_dates: Vec<time::Date>,
+    },
 }
 
 /// What notifications of one burst share: kinds with the same topic merge (N6).
@@ -124,6 +158,12 @@ pub enum Topic {
     PasswordReset,
     /// [`NotificationKind::PasswordChanged`].
     PasswordChanged,
+    /// [`NotificationKind::MessageFromStaff`].
+    MessageFromStaff,
+    /// [`NotificationKind::MessageFromClient`].
+    MessageFromClient,
+    /// [`NotificationKind::ServiceRequested`].
+    ServiceRequested,
 }
 
 impl Topic {
@@ -140,6 +180,9 @@ impl Topic {
             Topic::PortalSignIn => "portal_sign_in",
             Topic::PasswordReset => "password_reset",
             Topic::PasswordChanged => "password_changed",
+            Topic::MessageFromStaff => "message_from_staff",
+            Topic::MessageFromClient => "message_from_client",
+            Topic::ServiceRequested => "service_requested",
         }
     }
 }
@@ -158,6 +201,9 @@ impl NotificationKind {
             NotificationKind::PortalSignIn { .. } => Topic::PortalSignIn,
             NotificationKind::PasswordReset { .. } => Topic::PasswordReset,
             NotificationKind::PasswordChanged { .. } => Topic::PasswordChanged,
+            NotificationKind::MessageFromStaff { .. } => Topic::MessageFromStaff,
+            NotificationKind::MessageFromClient { .. } => Topic::MessageFromClient,
+            NotificationKind::ServiceRequested { .. } => Topic::ServiceRequested,
         }
     }
 
@@ -165,7 +211,10 @@ impl NotificationKind {
     pub fn to_business(&self) -> bool {
         matches!(
             self,
-            NotificationKind::QuoteDecided { .. } | NotificationKind::HelpRequested { .. }
+            NotificationKind::QuoteDecided { .. }
+                | NotificationKind::HelpRequested { .. }
+                | NotificationKind::MessageFromClient { .. }
+                | NotificationKind::ServiceRequested { .. }
         )
     }
 
@@ -175,7 +224,8 @@ impl NotificationKind {
             NotificationKind::PortalInvite { client, .. }
             | NotificationKind::PortalSignIn { client, .. }
             | NotificationKind::PasswordReset { client, .. }
-            | NotificationKind::PasswordChanged { client } => Some(client),
+            | NotificationKind::PasswordChanged { client }
+            | NotificationKind::MessageFromStaff { client, .. } => Some(client),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod expiry;
 pub mod files;
+pub mod inbox;
 pub mod notify;
 pub mod permissions;
 pub mod portal;

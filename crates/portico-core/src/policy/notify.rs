@@ -96,7 +96,7 @@ pub fn due_at(topic: Topic, now: OffsetDateTime, window: Duration) -> OffsetDate
 pub fn merge(
     pending: &mut NotificationKind,
     next: NotificationKind,
-) -> Result<(), NotificationKind> {
+) -> Result<(), Box<NotificationKind>> {
     match (pending, next) {
         (
             NotificationKind::StatusChanged { to, .. },
@@ -130,7 +130,7 @@ pub fn merge(
             update_ids.extend(more_ids);
             Ok(())
         }
-        (_, next) => Err(next),
+        (_, next) => Err(Box::new(next)),
     }
 }
 

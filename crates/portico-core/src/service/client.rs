@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use crate::locale::Presentation;
 use crate::model::{
-    Actor, AuditAction, FileId, Invoice, NotificationKind, Org, OrgId, Record, RecordKind,
-    RecordRef, Share, ShareId, Staff, Versioned,
+    Actor, AuditAction, FeedEventKind, FileId, Invoice, NotificationKind, Org, OrgId, Record,
+    RecordKind, RecordRef, Share, ShareId, Staff, Versioned,
 };
 use crate::policy::access::{self, Access};
 use crate::policy::project::{Projection, company_card, project};
@@ -314,10 +314,18 @@ impl Portico {
         let Record::Quote(q) = &mut found.record.value else {
             return Err(ClientError::NotAQuote);
         };
-        let (kind, action) = decide(q, choice, &found.org, now)?;
+        let (kind, action, event) = decide(q, choice, &found.org, now)?;
         tx.put_record(&found.record.value, Some(found.record.version))
             .await?;
         let reference = found.share.record.clone();
+        self.log_event(
+            tx.as_mut(),
+            &found.org.id,
+            found.record.value.client_id(),
+            event,
+            now,
+        )
+        .await?;
         self.queue(tx.as_mut(), &found.org, &found.share, &reference, kind, now)
             .await?;
         self.audit(tx.as_mut(), &found.share, Actor::Client, action, now)
@@ -330,14 +338,14 @@ impl Portico {
 }
 
 /// V5: `choice` on `q` against the org's date; on success the quote holds the decision (locked),
-/// and the business's notice and the audit action are returned — the one rule of the share page
-/// and the portal alike.
+/// and the business's notice, the audit action and the host's event are returned — the one rule
+/// of the share page and the portal alike.
 pub(super) fn decide(
     q: &mut crate::model::Quote,
     choice: &ClientDecision,
     org: &Org,
     now: OffsetDateTime,
-) -> Result<(NotificationKind, AuditAction), quote::DecisionDenied> {
+) -> Result<(NotificationKind, AuditAction, FeedEventKind), quote::DecisionDenied> {
     let today = Presentation::of(org).today(now);
     let decision = quote::decide(q, choice.clone(), now, today)?;
     let kind = NotificationKind::QuoteDecided {
@@ -347,6 +355,10 @@ pub(super) fn decide(
     let action = AuditAction::QuoteDecided {
         decision: decision.kind,
     };
+    let event = FeedEventKind::QuoteDecided {
+        quote: q.id.clone(),
+        decision: decision.kind,
+    };
     q.decision = Some(decision);
-    Ok((kind, action))
+    Ok((kind, action, event))
 }

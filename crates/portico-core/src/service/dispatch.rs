@@ -402,6 +402,10 @@ fn portal_message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail 
             format!("Your {org} portal password was changed"),
             "Your portal password was just set or changed. If it was not you, reset it now or call us.".into(),
         ),
+        NotificationKind::MessageFromStaff { author, body, .. } => (
+            format!("New message from {org}"),
+            format!("{author} of {org} wrote:\n\n{body}\n\nAnswer in your portal."),
+        ),
         _ => (
             format!("Sign in to {org}"),
             "Use the link or the code below to sign in. Both work once, for 15 minutes.".into(),
@@ -420,7 +424,7 @@ fn portal_message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail 
     let text = lines.join("\n\n");
     let mut html = String::new();
     for line in &lines {
-        let _ = write!(html, "<p>{}</p>", escape(line));
+        let _ = write!(html, "<p>{}</p>", escape(line).replace('\n', "<br>"));
     }
     OutgoingEmail {
         message_id: message_id(n),
@@ -431,6 +435,69 @@ fn portal_message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail 
         text,
         html,
     }
+}
+
+/// What a client sent from the portal, as the business reads it: subject and lines.
+fn from_the_portal(kind: &NotificationKind) -> (String, Vec<String>) {
+    match kind {
+        NotificationKind::MessageFromClient { name, body, job } => (
+            match job {
+                Some(job) => format!("Message from {name} about {job}"),
+                None => format!("Message from {name}"),
+            },
+            vec![format!("{name} wrote in the client portal:"), body.clone()],
+        ),
+        NotificationKind::ServiceRequested {
+            name,
+            email,
+            phone,
+            address,
+            description,
+            preferred_dates,
+        } => (
+            format!("Service request from {name}"),
+            request_lines(
+                name,
+                email.as_ref(),
+                phone.as_deref(),
+                address.as_deref(),
+                description,
+                preferred_dates,
+            ),
+        ),
+        _ => (String::new(), Vec::new()),
+    }
+}
+
+/// The lines of a service request as the business reads it.
+fn request_lines(
+    name: &str,
+    email: Option<&crate::model::Email>,
+    phone: Option<&str>,
+    address: Option<&str>,
+    description: &str,
+    dates: &[time::Date],
+) -> Vec<String> {
+    let mut lines = vec![format!("{name} asked for work through the client portal.")];
+    let mut contact = Vec::new();
+    if let Some(email) = email {
+        contact.push(format!("Email: {email}"));
+    }
+    if let Some(phone) = phone {
+        contact.push(format!("Phone: {phone}"));
+    }
+    if let Some(address) = address {
+        contact.push(format!("Address: {address}"));
+    }
+    if !contact.is_empty() {
+        lines.push(contact.join("\n"));
+    }
+    lines.push(description.to_owned());
+    if !dates.is_empty() {
+        let days: Vec<String> = dates.iter().map(ToString::to_string).collect();
+        lines.push(format!("Days that suit them: {}", days.join(", ")));
+    }
+    lines
 }
 
 /// The stable Message-ID of a notification's email (N5): a resend is the same message.
@@ -496,10 +563,14 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
                 message.clone(),
             ],
         ),
+        NotificationKind::MessageFromClient { .. } | NotificationKind::ServiceRequested { .. } => {
+            from_the_portal(&n.kind)
+        }
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }
-        | NotificationKind::PasswordChanged { .. } => return portal_message(n, context),
+        | NotificationKind::PasswordChanged { .. }
+        | NotificationKind::MessageFromStaff { .. } => return portal_message(n, context),
     };
     let mut text = lines.join("\n\n");
     let mut html = String::new();

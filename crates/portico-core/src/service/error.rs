@@ -215,6 +215,9 @@ pub enum PortalError {
     /// The business has no email address to receive the message.
     #[error("the business cannot receive messages here; please call them")]
     NoBusinessEmail,
+    /// A message or service request is not acceptable (C7).
+    #[error(transparent)]
+    Writing(#[from] crate::policy::inbox::WritingRefused),
     /// The token key is not configured.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -224,6 +227,46 @@ pub enum PortalError {
     /// Storage (or the password hasher) failed.
     #[error("storage failed")]
     Backend(#[source] BackendError),
+}
+
+/// Why a host call about what clients sent (messages, service requests, the event log) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StaffError {
+    /// No such org.
+    #[error("unknown org")]
+    UnknownOrg,
+    /// No such thing of this org: what is missing (`client`, `job`, `service request`).
+    #[error("unknown {0}")]
+    NotFound(&'static str),
+    /// The acting staff member is unknown or deactivated.
+    #[error(transparent)]
+    Actor(#[from] ActorDenied),
+    /// The message is not acceptable.
+    #[error(transparent)]
+    Writing(#[from] crate::policy::inbox::WritingRefused),
+    /// The org's portal is off: the client could not read an answer (C8).
+    #[error("the org's client portal is switched off")]
+    PortalOff,
+    /// The client was never invited to the portal, or their login is off: they could not read
+    /// an answer (C2).
+    #[error("the client has no portal access; invite them first")]
+    NotInPortal,
+    /// Someone else changed the same thing at the same time.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Storage failed.
+    #[error("storage failed")]
+    Backend(#[source] BackendError),
+}
+
+impl From<StoreError> for StaffError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::Conflict(what),
+            other => Self::Backend(Box::new(other)),
+        }
+    }
 }
 
 /// Why a file action (upload, look-up, delete) failed.

@@ -5,6 +5,7 @@ mod client;
 mod dispatch;
 mod error;
 mod files;
+mod inbox;
 mod keys;
 mod portal;
 mod records;
@@ -20,8 +21,10 @@ pub use dispatch::{
 };
 pub use error::{
     ClientError, FileError, HelpRefused, InvalidInput, PortalError, RecordError, ShareError,
+    StaffError,
 };
 pub use files::ALLOWED_FILE_TYPES;
+pub use inbox::{Conversation, MAX_EVENTS_PER_READ, PortalThreads, RequestPrefill, ThreadEntry};
 pub use portal::{GrantLook, Paging, PortalEntry, PortalHome, PortalItem, PortalList, SignedIn};
 pub use records::{HostEvent, MAX_AMOUNT, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange, Upsert};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};

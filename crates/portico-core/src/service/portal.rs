@@ -108,6 +108,10 @@ pub struct PortalHome {
     pub welcome: Option<String>,
     /// Whether the client has a password (else the page offers to set one).
     pub has_password: bool,
+    /// How many of the business's messages are unread, when the org shows messages.
+    pub unread_messages: Option<usize>,
+    /// Whether the org shows the service-request form.
+    pub service_requests: bool,
     /// Invoices, always shown.
     pub invoices: PortalList,
     /// Estimates, when shown.
@@ -135,11 +139,11 @@ impl Default for Paging {
 }
 
 /// A validated session, with what it belongs to.
-struct Signed {
-    session: PortalSession,
-    org: Org,
-    client: Client,
-    account: PortalAccount,
+pub(super) struct Signed {
+    pub(super) session: PortalSession,
+    pub(super) org: Org,
+    pub(super) client: Client,
+    pub(super) account: PortalAccount,
 }
 
 impl Portico {
@@ -548,6 +552,7 @@ impl Portico {
         let mut records = tx
             .record_summaries_of_client(&signed.org.id, &signed.client.id)
             .await?;
+        let unread_messages = self.unread_of(tx.as_mut(), &signed).await?;
         drop(tx);
         let settings = &signed.org.settings.portal;
         records.retain(|r| rules::shown(r, &signed.client.id, settings));
@@ -573,6 +578,8 @@ impl Portico {
             client_name: signed.client.name.clone(),
             welcome: settings.welcome.clone(),
             has_password: signed.account.password_hash.is_some(),
+            unread_messages,
+            service_requests: settings.shows(PortalSection::ServiceRequests),
             invoices: list(RecordKind::Invoice),
             estimates: settings
                 .shows(PortalSection::Estimates)
@@ -673,8 +680,16 @@ impl Portico {
         let Record::Quote(q) = &mut found.value else {
             return Err(PortalError::NotFound);
         };
-        let (kind, action) = super::client::decide(q, choice, &signed.org, now)?;
+        let (kind, action, event) = super::client::decide(q, choice, &signed.org, now)?;
         tx.put_record(&found.value, Some(found.version)).await?;
+        self.log_event(
+            tx.as_mut(),
+            &signed.org.id,
+            Some(&signed.client.id),
+            event,
+            now,
+        )
+        .await?;
         if let Some(to) = signed.org.contact.email.clone() {
             self.mail_now(tx.as_mut(), &signed.org.id, Some(reference), to, kind, now)
                 .await?;
@@ -744,7 +759,7 @@ impl Portico {
 
     /// The session behind `raw`, if it still works (C5, C2, C8); its last-seen time is written
     /// at most once per `touch_every`.
-    async fn signed(&self, org: &OrgId, raw: &str) -> Result<Signed, PortalError> {
+    pub(super) async fn signed(&self, org: &OrgId, raw: &str) -> Result<Signed, PortalError> {
         let id = SessionId::parse(raw).ok_or(PortalError::NotSignedIn)?;
         let now = self.now();
         let mut tx = self.ports.store.begin_read().await?;
@@ -952,7 +967,7 @@ impl Portico {
     }
 
     /// The client's own record `reference`, if the portal shows it to them (C6, C1).
-    async fn own_record(
+    pub(super) async fn own_record(
         &self,
         tx: &mut dyn UnitOfWork,
         signed: &Signed,
@@ -996,7 +1011,7 @@ impl Portico {
 
     /// Queues a message that leaves at once (portal mails and notices to the business; never
     /// held for a burst, N6).
-    async fn mail_now(
+    pub(super) async fn mail_now(
         &self,
         tx: &mut dyn UnitOfWork,
         org: &OrgId,

@@ -9,9 +9,10 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Delivery, Email, FileId, Invoice, Notification, NotificationId,
-    Org, OrgId, PortalAccount, PortalSession, Record, RecordId, RecordRef, SessionHash, Share,
-    ShareId, SignInGrant, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Delivery, Email, FeedEvent, FileId, Invoice, Message, MessageId,
+    Notification, NotificationId, Org, OrgId, PortalAccount, PortalSession, Record, RecordId,
+    RecordRef, RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId,
+    SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use crate::ports::{ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork};
 use crate::token::{ApiKeyHash, TokenHash};
@@ -30,6 +31,9 @@ struct State {
     accounts: BTreeMap<(OrgId, ClientId), PortalAccount>,
     grants: BTreeMap<uuid::Uuid, SignInGrant>,
     sessions: BTreeMap<SessionHash, PortalSession>,
+    messages: BTreeMap<MessageId, Message>,
+    requests: BTreeMap<ServiceRequestId, ServiceRequest>,
+    events: Vec<FeedEvent>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +66,9 @@ enum Write {
         except: Option<SessionHash>,
         at: OffsetDateTime,
     },
+    Message(Message),
+    Request(ServiceRequest),
+    Event(FeedEvent),
 }
 
 fn conflict(what: impl Into<String>) -> StoreError {
@@ -159,8 +166,38 @@ impl State {
             Write::Account(_) | Write::Grant(_) | Write::Session(_) | Write::EndSessions { .. } => {
                 return self.apply_portal(write);
             }
+            Write::Message(_) | Write::Request(_) | Write::Event(_) => self.apply_inbox(write)?,
         }
         Ok(0)
+    }
+
+    fn apply_inbox(&mut self, write: &Write) -> Result<(), StoreError> {
+        match write {
+            Write::Message(m) => {
+                self.require_client(&m.org_id, &m.client_id)?;
+                self.messages.insert(m.id, m.clone());
+            }
+            Write::Request(r) => {
+                self.require_client(&r.org_id, &r.client_id)?;
+                self.requests.insert(r.id, r.clone());
+            }
+            Write::Event(e) => {
+                self.require_org(&e.org_id)?;
+                let last = self
+                    .events
+                    .iter()
+                    .filter(|o| o.org_id == e.org_id)
+                    .map(|o| o.seq)
+                    .max()
+                    .unwrap_or(0);
+                self.events.push(FeedEvent {
+                    seq: last + 1,
+                    ..e.clone()
+                });
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn apply_portal(&mut self, write: &Write) -> Result<u64, StoreError> {
@@ -650,6 +687,83 @@ impl UnitOfWork for MemoryUnit {
             except: except.copied(),
             at,
         })
+    }
+
+    async fn put_message(&mut self, message: &Message) -> Result<(), StoreError> {
+        self.write(Write::Message(message.clone())).map(drop)
+    }
+
+    async fn messages_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut found: Vec<Message> = self
+            .view
+            .messages
+            .values()
+            .filter(|m| &m.org_id == org && &m.client_id == client)
+            .cloned()
+            .collect();
+        found.sort_by_key(|m| (m.at, m.id));
+        Ok(found)
+    }
+
+    async fn put_service_request(&mut self, request: &ServiceRequest) -> Result<(), StoreError> {
+        self.write(Write::Request(request.clone())).map(drop)
+    }
+
+    async fn service_request(
+        &mut self,
+        org: &OrgId,
+        id: ServiceRequestId,
+    ) -> Result<Option<ServiceRequest>, StoreError> {
+        Ok(self
+            .view
+            .requests
+            .get(&id)
+            .filter(|r| &r.org_id == org)
+            .cloned())
+    }
+
+    async fn service_requests(
+        &mut self,
+        org: &OrgId,
+        state: Option<RequestState>,
+        limit: u32,
+    ) -> Result<Vec<ServiceRequest>, StoreError> {
+        let mut found: Vec<ServiceRequest> = self
+            .view
+            .requests
+            .values()
+            .filter(|r| &r.org_id == org && state.is_none_or(|s| s == r.state))
+            .cloned()
+            .collect();
+        found.sort_by_key(|r| (r.created_at, r.id));
+        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(found)
+    }
+
+    async fn append_event(&mut self, event: &FeedEvent) -> Result<(), StoreError> {
+        self.write(Write::Event(event.clone())).map(drop)
+    }
+
+    async fn events_after(
+        &mut self,
+        org: &OrgId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        let mut found: Vec<FeedEvent> = self
+            .view
+            .events
+            .iter()
+            .filter(|e| &e.org_id == org && e.seq > after)
+            .cloned()
+            .collect();
+        found.sort_by_key(|e| e.seq);
+        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(found)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@ mod client;
 mod conformance;
 mod dispatch;
 mod files;
+mod inbox;
 mod limits;
 mod locale;
 mod model_based;

@@ -18,7 +18,7 @@ fn email() -> &'static str {
 }
 
 impl World {
-    fn invite(&self) {
+    pub(crate) fn invite(&self) {
         self.block_on(
             self.portico
                 .invite_to_portal(&self.org, &owner(), &self.client),
@@ -27,7 +27,7 @@ impl World {
     }
 
     /// Sends what is due and returns the emails handed to the mailer.
-    fn deliver(&self) -> Vec<portico_core::ports::OutgoingEmail> {
+    pub(crate) fn deliver(&self) -> Vec<portico_core::ports::OutgoingEmail> {
         let mailer = MemoryMailer::default();
         self.block_on(
             self.portico
@@ -69,14 +69,17 @@ impl World {
         link.rsplit('/').next().unwrap().to_owned()
     }
 
-    fn sign_in(&self) -> SignedIn {
+    pub(crate) fn sign_in(&self) -> SignedIn {
         self.ask(GrantPurpose::SignIn);
         let token = self.mailed_token();
         self.block_on(self.portico.use_grant(&self.org, &token, None))
             .unwrap()
     }
 
-    fn home(&self, signed: &SignedIn) -> Result<portico_core::service::PortalHome, PortalError> {
+    pub(crate) fn home(
+        &self,
+        signed: &SignedIn,
+    ) -> Result<portico_core::service::PortalHome, PortalError> {
         self.block_on(self.portico.portal_home(
             &self.org,
             signed.session.expose(),
