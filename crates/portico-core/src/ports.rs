@@ -242,9 +242,11 @@ pub trait UnitOfWork: Send {
         at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
 
-    /// Inserts or replaces a message (by id). The client MUST exist, else `Conflict`.
+    /// Inserts a message, or (by id) changes only when it was read: messages are never edited.
+    /// The client MUST exist, else `Conflict`.
     async fn put_message(&mut self, message: &Message) -> Result<(), StoreError>;
-    /// Every message of the client's threads, oldest first (by time, then id).
+    /// Every message of the client's threads in the order they were first written (times are
+    /// kept to the second, so they cannot order messages of one second).
     async fn messages_of_client(
         &mut self,
         org: &OrgId,

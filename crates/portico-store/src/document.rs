@@ -569,9 +569,9 @@ enum QuoteStatusV1 {
     Sent,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum DecisionKindV1 {
+pub(crate) enum DecisionKindV1 {
     Approved,
     ChangesRequested,
     Declined,
@@ -789,6 +789,25 @@ enum NotificationKindV1 {
     PasswordChanged {
         client: String,
     },
+    MessageFromStaff {
+        client: String,
+        author: String,
+        body: String,
+    },
+    MessageFromClient {
+        name: String,
+        body: String,
+        job: Option<String>,
+    },
+    ServiceRequested {
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        address: Option<String>,
+        description: String,
+        /// `YYYY-MM-DD`.
+        preferred_dates: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -882,6 +901,40 @@ pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value,
         NotificationKind::PasswordChanged { client } => NotificationKindV1::PasswordChanged {
             client: client.as_str().to_owned(),
         },
+        NotificationKind::MessageFromStaff {
+            client,
+            author,
+            body,
+        } => NotificationKindV1::MessageFromStaff {
+            client: client.as_str().to_owned(),
+            author: author.clone(),
+            body: body.clone(),
+        },
+        NotificationKind::MessageFromClient { name, body, job } => {
+            NotificationKindV1::MessageFromClient {
+                name: name.clone(),
+                body: body.clone(),
+                job: job.clone(),
+            }
+        }
+        NotificationKind::ServiceRequested {
+            name,
+            email,
+            phone,
+            address,
+            description,
+            preferred_dates,
+        } => NotificationKindV1::ServiceRequested {
+            name: name.clone(),
+            email: email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: phone.clone(),
+            address: address.clone(),
+            description: description.clone(),
+            preferred_dates: preferred_dates
+                .iter()
+                .map(|d| day_text(*d))
+                .collect::<Result<_, _>>()?,
+        },
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
@@ -945,6 +998,38 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
             }
             NotificationKindV1::PasswordChanged { client } => NotificationKind::PasswordChanged {
                 client: crate::convert::host_id(what, client)?,
+            },
+            NotificationKindV1::MessageFromStaff {
+                client,
+                author,
+                body,
+            } => NotificationKind::MessageFromStaff {
+                client: crate::convert::host_id(what, client)?,
+                author,
+                body,
+            },
+            NotificationKindV1::MessageFromClient { name, body, job } => {
+                NotificationKind::MessageFromClient { name, body, job }
+            }
+            NotificationKindV1::ServiceRequested {
+                name,
+                email,
+                phone,
+                address,
+                description,
+                preferred_dates,
+            } => NotificationKind::ServiceRequested {
+                name,
+                email: email
+                    .map(|e| Email::parse(&e).map_err(|e| corrupt(what, e)))
+                    .transpose()?,
+                phone,
+                address,
+                description,
+                preferred_dates: preferred_dates
+                    .iter()
+                    .map(|d| Date::parse(d, DAY).map_err(|e| corrupt(what, e)))
+                    .collect::<Result<_, _>>()?,
             },
         },
     )

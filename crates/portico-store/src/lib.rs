@@ -21,6 +21,7 @@ mod columns;
 mod convert;
 mod document;
 pub mod entity;
+mod inbox;
 pub mod migration;
 mod outbox;
 #[cfg(test)]

@@ -142,6 +142,33 @@ fn notification_kinds() -> Vec<(&'static str, NotificationKind)> {
                 message: "When do you arrive?".into(),
             },
         ),
+        (
+            "message_from_staff",
+            NotificationKind::MessageFromStaff {
+                client: client(),
+                author: "Sam".into(),
+                body: "We come on Tuesday.".into(),
+            },
+        ),
+        (
+            "message_from_client",
+            NotificationKind::MessageFromClient {
+                name: "Jordan".into(),
+                body: "Thanks!".into(),
+                job: Some("Rewire kitchen".into()),
+            },
+        ),
+        (
+            "service_requested",
+            NotificationKind::ServiceRequested {
+                name: "Jordan".into(),
+                email: Some(Email::parse("jordan@client.example").expect("valid")),
+                phone: Some("+1 555 0142".into()),
+                address: Some("12 Elm Street".into()),
+                description: "The porch light flickers.".into(),
+                preferred_dates: vec![time::macros::date!(2026 - 03 - 05)],
+            },
+        ),
     ]
 }
 

@@ -2,16 +2,18 @@
 
 use async_trait::async_trait;
 use portico_core::model::{
-    AuditEntry, Client, ClientId, Email, FileId, Invoice, Notification, Org, OrgId, PortalAccount,
-    PortalSession, Record, RecordId, RecordKind, RecordRef, RecordSummary, SessionHash, Share,
-    ShareId, SignInGrant, Staff, StaffId, Topic, Versioned,
+    AuditEntry, Client, ClientId, Email, FeedEvent, FileId, Invoice, Message, Notification, Org,
+    OrgId, PortalAccount, PortalSession, Record, RecordId, RecordKind, RecordRef, RecordSummary,
+    RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId, SignInGrant,
+    Staff, StaffId, Topic, Versioned,
 };
 use portico_core::ports::{StoreError, UnitOfWork};
 use portico_core::token::TokenHash;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
@@ -19,9 +21,18 @@ use crate::columns::Instant;
 use crate::convert::{self, kind_str};
 use crate::db_err;
 use crate::entity::{
-    audit, clients, file_refs, orgs, outbox, portal_accounts, portal_grants, portal_sessions,
-    records, shares, staff,
+    audit, clients, events, file_refs, messages, orgs, outbox, portal_accounts, portal_grants,
+    portal_sessions, records, service_requests, shares, staff,
 };
+use crate::inbox;
+
+/// The per-org counter of the event log (see the inbox migration).
+#[derive(sea_orm::DeriveIden)]
+enum EventCounters {
+    Table,
+    OrgId,
+    LastSeq,
+}
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
@@ -613,6 +624,145 @@ impl UnitOfWork for SqlUnit {
             update = update.filter(C::Hash.ne(except.0.to_vec()));
         }
         Ok(update.exec(&self.tx).await.map_err(db_err)?.rows_affected)
+    }
+
+    async fn put_message(&mut self, message: &Message) -> Result<(), StoreError> {
+        use messages::Column as C;
+        messages::Entity::insert(inbox::message_to_row(message))
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_column(C::ReadAt)
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn messages_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Message>, StoreError> {
+        use messages::Column as C;
+        messages::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::ClientId.eq(client.as_str()))
+            .order_by_asc(C::Seq)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(inbox::message_from_row)
+            .collect()
+    }
+
+    async fn put_service_request(&mut self, request: &ServiceRequest) -> Result<(), StoreError> {
+        use service_requests::Column as C;
+        service_requests::Entity::insert(inbox::request_to_row(request)?)
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_columns([C::State, C::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn service_request(
+        &mut self,
+        org: &OrgId,
+        id: ServiceRequestId,
+    ) -> Result<Option<ServiceRequest>, StoreError> {
+        use service_requests::Column as C;
+        service_requests::Entity::find_by_id(id.0)
+            .filter(C::OrgId.eq(org.as_str()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(inbox::request_from_row)
+            .transpose()
+    }
+
+    async fn service_requests(
+        &mut self,
+        org: &OrgId,
+        state: Option<RequestState>,
+        limit: u32,
+    ) -> Result<Vec<ServiceRequest>, StoreError> {
+        use service_requests::Column as C;
+        let mut query = service_requests::Entity::find().filter(C::OrgId.eq(org.as_str()));
+        if let Some(state) = state {
+            query = query.filter(C::State.eq(state.as_str()));
+        }
+        query
+            .order_by_asc(C::CreatedAt)
+            .order_by_asc(C::Id)
+            .limit(u64::from(limit))
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(inbox::request_from_row)
+            .collect()
+    }
+
+    async fn append_event(&mut self, event: &FeedEvent) -> Result<(), StoreError> {
+        // The counter row stays locked until this unit commits, so numbers follow commit
+        // order and a rolled-back append leaves no gap.
+        let mut upsert = Query::insert();
+        upsert
+            .into_table(EventCounters::Table)
+            .columns([EventCounters::OrgId, EventCounters::LastSeq])
+            .values([event.org_id.as_str().into(), 1i64.into()])
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
+            .on_conflict(
+                OnConflict::column(EventCounters::OrgId)
+                    .value(
+                        EventCounters::LastSeq,
+                        Expr::col((EventCounters::Table, EventCounters::LastSeq)).add(1),
+                    )
+                    .to_owned(),
+            )
+            .returning_col(EventCounters::LastSeq);
+        let statement = self.tx.get_database_backend().build(&upsert);
+        let seq: i64 = self
+            .tx
+            .query_one_raw(statement)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| convert::corrupt("event counter", "no number returned"))?
+            .try_get_by_index(0)
+            .map_err(db_err)?;
+        events::Entity::insert(inbox::event_to_row(event, seq)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn events_after(
+        &mut self,
+        org: &OrgId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        use events::Column as C;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        events::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::Seq.gt(after))
+            .order_by_asc(C::Seq)
+            .limit(u64::from(limit))
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(inbox::event_from_row)
+            .collect()
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -12,6 +12,10 @@ use crate::model::{
     PortalAccount, PortalSession, Quote, QuoteDecision, Record, RecordRef, Role, Sections,
     SessionHash, Share, ShareId, ShareState, SignInGrant, Signature, StaffId, Topic, WorkOrder,
 };
+use crate::model::{
+    Author, FeedEvent, FeedEventKind, Message, MessageId, RequestState, ServiceRequest,
+    ServiceRequestId, Thread,
+};
 use crate::ports::{Blob, BlobKey, Blobs, Outbox, Store, StoreError};
 use crate::token::{ApiKey, KeyId, Nonce, TokenHash};
 
@@ -48,7 +52,10 @@ macro_rules! store_conformance_tests {
             portal_grants_by_hash_and_by_client,
             portal_sessions_end_by_org_client_and_except,
             portal_mail_without_a_record_reads_back,
-            record_summaries_are_those_of_the_records
+            record_summaries_are_those_of_the_records,
+            messages_read_back_in_the_order_written,
+            service_requests_filter_by_state_and_read_back,
+            events_are_numbered_per_org_in_commit_order_without_gaps
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -1410,4 +1417,250 @@ pub async fn record_summaries_are_those_of_the_records<S: Store>(store: S) {
         .unwrap();
     found.sort_by_key(|s| (s.reference.kind.as_str(), s.reference.id.clone()));
     assert_eq!(found, expected);
+}
+
+fn message_of(client: &ClientId, n: u8, thread: Thread, author: Author) -> Message {
+    Message {
+        id: MessageId(uuid::Uuid::from_bytes([n; 16])),
+        org_id: org_id(),
+        client_id: client.clone(),
+        thread,
+        author,
+        body: format!("message {n}\nwith a second line"),
+        // One second for all: the order written, not the time, orders them.
+        at: T0,
+        read_at: None,
+    }
+}
+
+/// C7: messages read back whole, per client, in the order they were written; marking one read
+/// changes only that; a message of an unknown client is refused.
+pub async fn messages_read_back_in_the_order_written<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let twin = fixtures::client(&org, "c2");
+    let staff = Author::Staff {
+        staff: StaffId::new("tech").unwrap(),
+        name: "Sam".into(),
+    };
+    let job = Thread::Job(crate::model::RecordId::new("wo1").unwrap());
+    // Ids in falling order, so an order by id would show.
+    let written = vec![
+        message_of(&client.id, 9, Thread::General, Author::Client),
+        message_of(&client.id, 5, job.clone(), staff.clone()),
+        message_of(&client.id, 1, Thread::General, staff),
+    ];
+    let mut tx = store.begin().await.unwrap();
+    tx.put_client(&twin).await.unwrap();
+    for m in &written {
+        tx.put_message(m).await.unwrap();
+    }
+    tx.put_message(&message_of(&twin.id, 7, Thread::General, Author::Client))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.messages_of_client(&org, &client.id).await.unwrap(),
+        written
+    );
+    let mut read = written[1].clone();
+    read.read_at = Some(T0 + Duration::minutes(5));
+    tx.put_message(&read).await.unwrap();
+    let again = tx.messages_of_client(&org, &client.id).await.unwrap();
+    assert_eq!(again, vec![written[0].clone(), read, written[2].clone()]);
+    let stranger = message_of(
+        &ClientId::new("nobody").unwrap(),
+        3,
+        Thread::General,
+        Author::Client,
+    );
+    assert!(matches!(
+        tx.put_message(&stranger).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = store.begin_read().await.unwrap();
+    let other = OrgId::new("org-other").unwrap();
+    assert!(
+        tx.messages_of_client(&other, &client.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn request_of(client: &ClientId, n: u8, state: RequestState) -> ServiceRequest {
+    ServiceRequest {
+        id: ServiceRequestId(uuid::Uuid::from_bytes([n; 16])),
+        org_id: org_id(),
+        client_id: client.clone(),
+        name: "Jordan Lee".into(),
+        email: (n % 2 == 0).then(|| Email::parse("jordan@client.example").unwrap()),
+        phone: (n % 2 == 0).then(|| "+1 555 0142".into()),
+        address: (n % 2 == 0).then(|| "12 Elm Street\nSpringfield".into()),
+        description: "The porch light flickers.".into(),
+        preferred_dates: if n % 2 == 0 {
+            vec![
+                time::macros::date!(2026 - 03 - 05),
+                time::macros::date!(2026 - 03 - 02),
+            ]
+        } else {
+            Vec::new()
+        },
+        state,
+        created_at: T0 + Duration::seconds(i64::from(n)),
+        updated_at: T0 + Duration::seconds(i64::from(n)),
+    }
+}
+
+/// C7: service requests read back whole (every optional field empty or set), filtered by
+/// state, oldest first, limited; a state change is kept; another org's id finds nothing.
+pub async fn service_requests_filter_by_state_and_read_back<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let requests = [
+        request_of(&client.id, 3, RequestState::New),
+        request_of(&client.id, 1, RequestState::Seen),
+        request_of(&client.id, 2, RequestState::New),
+    ];
+    let mut tx = store.begin().await.unwrap();
+    for r in &requests {
+        tx.put_service_request(r).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let new = tx
+        .service_requests(&org, Some(RequestState::New), 10)
+        .await
+        .unwrap();
+    assert_eq!(new, vec![requests[2].clone(), requests[0].clone()]);
+    let first = tx.service_requests(&org, None, 1).await.unwrap();
+    assert_eq!(first, vec![requests[1].clone()]);
+    let mut converted = requests[0].clone();
+    converted.state = RequestState::Converted;
+    converted.updated_at = T0 + Duration::hours(1);
+    tx.put_service_request(&converted).await.unwrap();
+    assert_eq!(
+        tx.service_request(&org, converted.id).await.unwrap(),
+        Some(converted.clone())
+    );
+    let other = OrgId::new("org-other").unwrap();
+    assert_eq!(
+        tx.service_request(&other, converted.id).await.unwrap(),
+        None
+    );
+    assert!(
+        tx.service_requests(&other, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stranger = request_of(&ClientId::new("nobody").unwrap(), 8, RequestState::New);
+    assert!(matches!(
+        tx.put_service_request(&stranger).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+fn event_of(org: &OrgId, n: u8) -> FeedEvent {
+    FeedEvent {
+        org_id: org.clone(),
+        seq: 0,
+        id: uuid::Uuid::from_bytes([n; 16]),
+        at: T0,
+        client_id: (n % 2 == 0).then(|| ClientId::new("c1").unwrap()),
+        kind: match n % 3 {
+            0 => FeedEventKind::QuoteDecided {
+                quote: crate::model::RecordId::new("q1").unwrap(),
+                decision: DecisionKind::Declined,
+            },
+            1 => FeedEventKind::MessageReceived {
+                message: MessageId(uuid::Uuid::from_bytes([n; 16])),
+                job: (n % 2 == 0).then(|| crate::model::RecordId::new("wo1").unwrap()),
+            },
+            _ => FeedEventKind::ServiceRequested {
+                request: ServiceRequestId(uuid::Uuid::from_bytes([n; 16])),
+            },
+        },
+    }
+}
+
+/// C7: each org's events are numbered 1, 2, 3 … in commit order: a dropped unit leaves no gap,
+/// two racing writers get every number once, orgs count apart, and a read after
+/// `n` pages in order.
+pub async fn events_are_numbered_per_org_in_commit_order_without_gaps<S: Store + Clone>(store: S) {
+    let (org, _) = seed(&store).await;
+    let other = fixtures::org("org-other");
+    let mut tx = store.begin().await.unwrap();
+    tx.put_org(&other).await.unwrap();
+    tx.append_event(&event_of(&org, 1)).await.unwrap();
+    tx.append_event(&event_of(&other.id, 2)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut dropped = store.begin().await.unwrap();
+    dropped.append_event(&event_of(&org, 3)).await.unwrap();
+    drop(dropped);
+    let writer = |first: u8| {
+        let store = store.clone();
+        let org = org.clone();
+        async move {
+            for n in first..first + 6 {
+                let event = event_of(&org, n);
+                // Contention is a conflict to retry, never a lost or doubled number.
+                loop {
+                    let mut tx = store.begin().await.unwrap();
+                    let done = match tx.append_event(&event).await {
+                        Ok(()) => tx.commit().await,
+                        Err(e) => Err(e),
+                    };
+                    match done {
+                        Ok(()) => break,
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+        }
+    };
+    futures_join(writer(10), writer(20)).await;
+    let mut tx = store.begin_read().await.unwrap();
+    let all = tx.events_after(&org, 0, 100).await.unwrap();
+    let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=13).collect::<Vec<u64>>());
+    assert_eq!(
+        all[0],
+        FeedEvent {
+            seq: 1,
+            ..event_of(&org, 1)
+        }
+    );
+    let mut ids: Vec<uuid::Uuid> = all.iter().map(|e| e.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 13, "every event once");
+    assert!(
+        !ids.contains(&uuid::Uuid::from_bytes([3; 16])),
+        "the dropped one is not there"
+    );
+    let page = tx.events_after(&org, 4, 3).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![5, 6, 7]
+    );
+    for e in &all {
+        let expected = FeedEvent {
+            seq: e.seq,
+            ..event_of(&org, e.id.as_bytes()[0])
+        };
+        assert_eq!(e, &expected, "read back whole");
+    }
+    let theirs = tx.events_after(&other.id, 0, 100).await.unwrap();
+    assert_eq!(
+        theirs,
+        vec![FeedEvent {
+            seq: 1,
+            ..event_of(&other.id, 2)
+        }]
+    );
+    assert!(tx.events_after(&org, 13, 100).await.unwrap().is_empty());
 }

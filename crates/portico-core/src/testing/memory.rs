@@ -31,7 +31,8 @@ struct State {
     accounts: BTreeMap<(OrgId, ClientId), PortalAccount>,
     grants: BTreeMap<uuid::Uuid, SignInGrant>,
     sessions: BTreeMap<SessionHash, PortalSession>,
-    messages: BTreeMap<MessageId, Message>,
+    /// In the order first written.
+    messages: Vec<Message>,
     requests: BTreeMap<ServiceRequestId, ServiceRequest>,
     events: Vec<FeedEvent>,
 }
@@ -175,7 +176,10 @@ impl State {
         match write {
             Write::Message(m) => {
                 self.require_client(&m.org_id, &m.client_id)?;
-                self.messages.insert(m.id, m.clone());
+                match self.messages.iter_mut().find(|o| o.id == m.id) {
+                    Some(stored) => stored.read_at = m.read_at,
+                    None => self.messages.push(m.clone()),
+                }
             }
             Write::Request(r) => {
                 self.require_client(&r.org_id, &r.client_id)?;
@@ -698,15 +702,13 @@ impl UnitOfWork for MemoryUnit {
         org: &OrgId,
         client: &ClientId,
     ) -> Result<Vec<Message>, StoreError> {
-        let mut found: Vec<Message> = self
+        Ok(self
             .view
             .messages
-            .values()
+            .iter()
             .filter(|m| &m.org_id == org && &m.client_id == client)
             .cloned()
-            .collect();
-        found.sort_by_key(|m| (m.at, m.id));
-        Ok(found)
+            .collect())
     }
 
     async fn put_service_request(&mut self, request: &ServiceRequest) -> Result<(), StoreError> {

@@ -4,12 +4,15 @@
 pub mod api_keys;
 pub mod audit;
 pub mod clients;
+pub mod events;
 pub mod file_refs;
+pub mod messages;
 pub mod orgs;
 pub mod outbox;
 pub mod portal_accounts;
 pub mod portal_grants;
 pub mod portal_sessions;
 pub mod records;
+pub mod service_requests;
 pub mod shares;
 pub mod staff;
