@@ -50,6 +50,31 @@ pub(crate) enum Content {
         /// The sign-in or reset link, placed before the code.
         link: Option<String>,
     },
+    /// C7: to the client, the business answered in the portal.
+    StaffMessage {
+        author: String,
+        body: String,
+        /// The org's portal sign-in page.
+        portal: Option<String>,
+    },
+    /// C7: to the business, a client wrote in the portal.
+    ClientMessage {
+        name: String,
+        body: String,
+        job: Option<String>,
+        /// When, on the org's clock.
+        at: String,
+    },
+    /// C7: to the business, a client's service request.
+    Request {
+        name: String,
+        contact: Vec<String>,
+        description: String,
+        /// The days that suit them, in the org's locale.
+        days: Vec<String>,
+        /// When, on the org's clock.
+        at: String,
+    },
 }
 
 /// Which portal mail.
@@ -122,6 +147,38 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             message: message.clone(),
             at: show.date_time(n.created_at),
         },
+        NotificationKind::MessageFromStaff { author, body, .. } => Content::StaffMessage {
+            author: author.clone(),
+            body: body.clone(),
+            portal: ctx.portal.map(str::to_owned),
+        },
+        NotificationKind::MessageFromClient { name, body, job } => Content::ClientMessage {
+            name: name.clone(),
+            body: body.clone(),
+            job: job.clone(),
+            at: show.date_time(n.created_at),
+        },
+        NotificationKind::ServiceRequested {
+            name,
+            email,
+            phone,
+            address,
+            description,
+            preferred_dates,
+        } => Content::Request {
+            name: name.clone(),
+            contact: [
+                email.as_ref().map(|e| format!("Email: {e}")),
+                phone.as_ref().map(|p| format!("Phone: {p}")),
+                address.as_ref().map(|a| format!("Address: {a}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            description: description.clone(),
+            days: preferred_dates.iter().map(|d| show.date(*d)).collect(),
+            at: show.date_time(n.created_at),
+        },
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }
@@ -174,6 +231,12 @@ fn subject(kind: &NotificationKind, org: &str, title: &str) -> String {
         NotificationKind::PasswordChanged { .. } => {
             format!("Your {org} portal password was changed")
         }
+        NotificationKind::MessageFromStaff { .. } => format!("New message from {org}"),
+        NotificationKind::MessageFromClient { name, job, .. } => match job {
+            Some(job) => format!("Message from {name} about {job}"),
+            None => format!("Message from {name}"),
+        },
+        NotificationKind::ServiceRequested { name, .. } => format!("Service request from {name}"),
     }
 }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Delivery, Email, FeedEvent, FileId, Invoice, Message, MessageId,
+    AuditEntry, Client, ClientId, Delivery, Email, FeedEvent, FileId, Invoice, Message,
     Notification, NotificationId, Org, OrgId, PortalAccount, PortalSession, Record, RecordId,
     RecordRef, RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId,
     SignInGrant, Staff, StaffId, Topic, Versioned,

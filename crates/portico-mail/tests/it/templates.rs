@@ -279,3 +279,61 @@ fn c2_c3_c4_portal_mails_as_text_and_html() {
         insta::assert_snapshot!(format!("{name}_html"), email.html);
     }
 }
+
+#[test]
+fn c7_portal_messages_and_service_requests_as_text_and_html() {
+    let org = fixtures::org("org1");
+    let portal = "https://share.example/portal/org1";
+    for (name, kind) in [
+        (
+            "message_from_staff",
+            NotificationKind::MessageFromStaff {
+                client: portico_core::model::ClientId::new("c1").unwrap(),
+                author: "Sam".into(),
+                body: "We come on Tuesday <between 8 & 10>.\nPlease leave the gate open.".into(),
+            },
+        ),
+        (
+            "message_from_client",
+            NotificationKind::MessageFromClient {
+                name: "Jordan <Lee>".into(),
+                body: "Thanks!\nSee you then.".into(),
+                job: Some("Rewire kitchen".into()),
+            },
+        ),
+        (
+            "service_requested",
+            NotificationKind::ServiceRequested {
+                name: "Jordan Lee".into(),
+                email: Some(Email::parse("jordan@client.example").unwrap()),
+                phone: Some("+1 555 0142".into()),
+                address: Some("12 Elm Street".into()),
+                description: "The porch light flickers <sometimes>.".into(),
+                preferred_dates: vec![
+                    time::macros::date!(2026 - 03 - 05),
+                    time::macros::date!(2026 - 03 - 06),
+                ],
+            },
+        ),
+    ] {
+        let context = MailContext {
+            org: &org,
+            title: "",
+            link: None,
+            visit: None,
+            code: None,
+            portal: Some(portal),
+        };
+        let mut n = notification(kind);
+        n.record = None;
+        let email = TemplateComposer.compose(&n, &context);
+        assert!(!email.html.contains("<between"), "{name}: escaped");
+        assert!(!email.html.contains("<sometimes>"), "{name}: escaped");
+        assert!(!email.html.contains("<Lee>"), "{name}: escaped");
+        insta::assert_snapshot!(
+            format!("{name}_text"),
+            format!("Subject: {}\n\n{}", email.subject, email.text)
+        );
+        insta::assert_snapshot!(format!("{name}_html"), email.html);
+    }
+}
