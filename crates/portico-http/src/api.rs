@@ -15,9 +15,10 @@ use sha2::{Digest, Sha256};
 use crate::State;
 use crate::dto::{
     self, ApiKeyBody, ApiKeyCreated, ApiKeyDto, AuditEntryDto, ClientBody, DeliveryStateDto,
-    EnableShareBody, EventBody, FileDto, InvoiceBody, NotificationDto, OrgBody, OrgDto,
-    OrgPatchBody, PortalAccessBody, PortalAccountDto, QuoteBody, QuoteDecisionDto, RecordChangeDto,
-    RecordKindDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
+    EnableShareBody, EventBody, EventPage, FileDto, InvoiceBody, MarkedRead, MessageBody,
+    MessageDto, NotificationDto, OrgBody, OrgDto, OrgPatchBody, PortalAccessBody, PortalAccountDto,
+    QuoteBody, QuoteDecisionDto, RecordChangeDto, RecordKindDto, RequestStateBody, RequestStateDto,
+    ServiceRequestDto, ShareChangeBody, ShareDto, StaffBody, WorkOrderBody,
 };
 use crate::error::ApiError;
 
@@ -34,6 +35,8 @@ enum ApiTags {
     Files,
     /// The client portal (C2): invitations and each client's login.
     Portal,
+    /// What clients send from the portal (C7): messages, service requests, the event log.
+    Inbox,
 }
 
 /// An org's API key: `Authorization: Bearer pk_…`.
@@ -747,5 +750,155 @@ impl IntegrationApi {
         let client: m::ClientId = dto::id("client_id", client_id.0)?;
         let account = self.state.portico.portal_account(&auth.0, &client).await?;
         Ok(Json(PortalAccountDto::of(&client, account)))
+    }
+
+    /// Every message of a client's threads (C7), oldest first: the general thread and one per
+    /// job. `from` says who wrote each; `read_at` when the other side read it.
+    #[oai(
+        path = "/clients/:client_id/messages",
+        method = "get",
+        tag = "ApiTags::Inbox",
+        operation_id = "list_client_messages"
+    )]
+    async fn list_client_messages(
+        &self,
+        auth: OrgKey,
+        client_id: Path<String>,
+    ) -> Answer<Vec<MessageDto>> {
+        let client: m::ClientId = dto::id("client_id", client_id.0)?;
+        let messages = self.state.portico.client_messages(&auth.0, &client).await?;
+        Ok(Json(messages.into_iter().map(Into::into).collect()))
+    }
+
+    /// Answers a client (C7), in their general thread or the one about `job_id` (a work order
+    /// of theirs). The client reads it in the portal and is emailed; the client must have portal
+    /// access (`not_in_portal` otherwise) and the portal must be on. The client sees the staff
+    /// member's first name.
+    #[oai(
+        path = "/clients/:client_id/messages",
+        method = "post",
+        tag = "ApiTags::Inbox",
+        operation_id = "send_client_message"
+    )]
+    async fn send_client_message(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        client_id: Path<String>,
+        body: Json<MessageBody>,
+    ) -> Answer<MessageDto> {
+        let actor = staff_id(staff)?;
+        let client: m::ClientId = dto::id("client_id", client_id.0)?;
+        let job: Option<m::RecordId> = body.0.job_id.map(|j| dto::id("job_id", j)).transpose()?;
+        let message = self
+            .state
+            .portico
+            .send_client_message(&auth.0, &actor, &client, job.as_ref(), &body.0.body)
+            .await?;
+        Ok(Json(message.into()))
+    }
+
+    /// Marks every message the client wrote as read by the business.
+    #[oai(
+        path = "/clients/:client_id/messages/read",
+        method = "post",
+        tag = "ApiTags::Inbox",
+        operation_id = "mark_client_messages_read"
+    )]
+    async fn mark_client_messages_read(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        client_id: Path<String>,
+    ) -> Answer<MarkedRead> {
+        let actor = staff_id(staff)?;
+        let client: m::ClientId = dto::id("client_id", client_id.0)?;
+        let marked = self
+            .state
+            .portico
+            .mark_client_messages_read(&auth.0, &actor, &client)
+            .await?;
+        Ok(Json(MarkedRead {
+            marked: u64::try_from(marked).unwrap_or(u64::MAX),
+        }))
+    }
+
+    /// The org's service requests (C7), oldest first, in `state` when given (`state=new`: the
+    /// ones nobody has looked at yet); at most `limit` (default 100, at most 500).
+    #[oai(
+        path = "/service-requests",
+        method = "get",
+        tag = "ApiTags::Inbox",
+        operation_id = "list_service_requests"
+    )]
+    async fn list_service_requests(
+        &self,
+        auth: OrgKey,
+        state: Query<Option<RequestStateDto>>,
+        limit: Query<Option<u32>>,
+    ) -> Answer<Vec<ServiceRequestDto>> {
+        let limit = limit.0.unwrap_or(100).clamp(1, 500);
+        let listed = self
+            .state
+            .portico
+            .service_requests(&auth.0, state.0.map(Into::into), limit)
+            .await?;
+        Ok(Json(listed.into_iter().map(Into::into).collect()))
+    }
+
+    /// Moves a service request: seen, converted (into a job or quote in the host app), or back.
+    #[oai(
+        path = "/service-requests/:service_request_id/state",
+        method = "post",
+        tag = "ApiTags::Inbox",
+        operation_id = "set_service_request_state"
+    )]
+    async fn set_service_request_state(
+        &self,
+        auth: OrgKey,
+        #[oai(name = "X-Portico-Staff")] staff: Header<String>,
+        service_request_id: Path<String>,
+        body: Json<RequestStateBody>,
+    ) -> Answer<ServiceRequestDto> {
+        let actor = staff_id(staff)?;
+        let id = uuid::Uuid::parse_str(&service_request_id.0)
+            .map(m::ServiceRequestId)
+            .map_err(|_| ApiError::not_found("service request"))?;
+        let request = self
+            .state
+            .portico
+            .set_service_request_state(&auth.0, &actor, id, body.0.state.into())
+            .await?;
+        Ok(Json(request.into()))
+    }
+
+    /// The org's event log (C7): what clients did, numbered 1, 2, 3 … in commit order with no
+    /// gaps. Read the events after the last number seen (`after`, 0 at first) and keep
+    /// `next_after` for the next read; a poller that does so never misses an event nor sees one
+    /// twice. At most `limit` per read (default 100, at most 500).
+    #[oai(
+        path = "/events",
+        method = "get",
+        tag = "ApiTags::Inbox",
+        operation_id = "list_events"
+    )]
+    async fn list_events(
+        &self,
+        auth: OrgKey,
+        after: Query<Option<u64>>,
+        limit: Query<Option<u32>>,
+    ) -> Answer<EventPage> {
+        let after = after.0.unwrap_or(0);
+        let limit = limit.0.unwrap_or(100).clamp(1, 500);
+        // One more than asked, to tell whether more follow.
+        let mut events = self.state.portico.events(&auth.0, after, limit + 1).await?;
+        let more = events.len() > limit as usize;
+        events.truncate(limit as usize);
+        let next_after = events.last().map_or(after, |e| e.seq);
+        Ok(Json(EventPage {
+            events: events.into_iter().map(Into::into).collect(),
+            next_after,
+            more,
+        }))
     }
 }

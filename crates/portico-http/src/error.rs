@@ -7,7 +7,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use portico_core::policy::access::SharingBlocked;
 use portico_core::policy::permissions::ActorDenied;
-use portico_core::service::{ClientError, FileError, PortalError, RecordError, ShareError};
+use portico_core::service::{
+    ClientError, FileError, PortalError, RecordError, ShareError, StaffError,
+};
 
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
@@ -279,6 +281,23 @@ impl From<ClientError> for ApiError {
             }
             ClientError::Conflict(_) => Self::changed_meanwhile(),
             ClientError::Backend(ref inner) => Self::internal(inner.as_ref()),
+            ref other => Self::internal(other),
+        }
+    }
+}
+
+impl From<StaffError> for ApiError {
+    fn from(e: StaffError) -> Self {
+        let message = e.to_string();
+        match e {
+            StaffError::Actor(denied) => denied.into(),
+            StaffError::UnknownOrg => Self::not_found("org"),
+            StaffError::NotFound(what) => Self::not_found(what),
+            StaffError::Writing(_) => Self::validation(message),
+            StaffError::PortalOff => Self::Conflict(Self::body("portal_disabled", message, None)),
+            StaffError::NotInPortal => Self::Conflict(Self::body("not_in_portal", message, None)),
+            StaffError::Conflict(_) => Self::changed_meanwhile(),
+            StaffError::Backend(ref inner) => Self::internal(inner.as_ref()),
             ref other => Self::internal(other),
         }
     }

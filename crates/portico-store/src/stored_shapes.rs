@@ -56,6 +56,8 @@ fn records() -> Vec<(&'static str, Record)> {
     ]
 }
 
+// Reason: one table of every stored shape reads best whole.
+#[allow(clippy::too_many_lines)]
 fn notification_kinds() -> Vec<(&'static str, NotificationKind)> {
     let client = || portico_core::model::ClientId::new("c1").unwrap();
     let grant = uuid::Uuid::parse_str("0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f").unwrap();

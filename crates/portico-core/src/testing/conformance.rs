@@ -1496,11 +1496,15 @@ fn request_of(client: &ClientId, n: u8, state: RequestState) -> ServiceRequest {
         org_id: org_id(),
         client_id: client.clone(),
         name: "Jordan Lee".into(),
-        email: (n % 2 == 0).then(|| Email::parse("jordan@client.example").unwrap()),
-        phone: (n % 2 == 0).then(|| "+1 555 0142".into()),
-        address: (n % 2 == 0).then(|| "12 Elm Street\nSpringfield".into()),
+        email: n
+            .is_multiple_of(2)
+            .then(|| Email::parse("jordan@client.example").unwrap()),
+        phone: n.is_multiple_of(2).then(|| "+1 555 0142".into()),
+        address: n
+            .is_multiple_of(2)
+            .then(|| "12 Elm Street\nSpringfield".into()),
         description: "The porch light flickers.".into(),
-        preferred_dates: if n % 2 == 0 {
+        preferred_dates: if n.is_multiple_of(2) {
             vec![
                 time::macros::date!(2026 - 03 - 05),
                 time::macros::date!(2026 - 03 - 02),
@@ -1569,7 +1573,7 @@ fn event_of(org: &OrgId, n: u8) -> FeedEvent {
         seq: 0,
         id: uuid::Uuid::from_bytes([n; 16]),
         at: T0,
-        client_id: (n % 2 == 0).then(|| ClientId::new("c1").unwrap()),
+        client_id: n.is_multiple_of(2).then(|| ClientId::new("c1").unwrap()),
         kind: match n % 3 {
             0 => FeedEventKind::QuoteDecided {
                 quote: crate::model::RecordId::new("q1").unwrap(),
@@ -1577,7 +1581,9 @@ fn event_of(org: &OrgId, n: u8) -> FeedEvent {
             },
             1 => FeedEventKind::MessageReceived {
                 message: MessageId(uuid::Uuid::from_bytes([n; 16])),
-                job: (n % 2 == 0).then(|| crate::model::RecordId::new("wo1").unwrap()),
+                job: n
+                    .is_multiple_of(2)
+                    .then(|| crate::model::RecordId::new("wo1").unwrap()),
             },
             _ => FeedEventKind::ServiceRequested {
                 request: ServiceRequestId(uuid::Uuid::from_bytes([n; 16])),

@@ -2,10 +2,12 @@
 //! model, one module per API tag. Money travels as decimal strings (`"12.50"`), never as JSON
 //! numbers; times as RFC 3339.
 
+mod inbox;
 mod org;
 mod records;
 mod shares;
 
+pub use inbox::*;
 pub use org::*;
 pub use records::*;
 pub use shares::*;

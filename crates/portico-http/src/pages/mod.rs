@@ -121,6 +121,11 @@ pub struct PagesConfig {
     /// Wrong portal codes and passwords per client address and minute before the address is
     /// blocked, with growing blocks (C4).
     pub portal_failures_per_minute: NonZeroU32,
+    /// Messages and service requests one portal session may send: a burst, then one per
+    /// `portal_writes_every` (C7).
+    pub portal_writes_burst: NonZeroU32,
+    /// See `portal_writes_burst`.
+    pub portal_writes_every: Duration,
 }
 
 impl Default for PagesConfig {
@@ -139,6 +144,8 @@ impl Default for PagesConfig {
             portal_mails_burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             portal_mails_every: Duration::from_mins(6),
             portal_failures_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            portal_writes_burst: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            portal_writes_every: Duration::from_secs(30),
         }
     }
 }
@@ -159,6 +166,8 @@ pub(crate) struct Pages {
     portal_mails: Budget<IpAddr>,
     /// Failed portal codes and passwords per address, blocked with growing waits (C4).
     portal_failures: Throttle,
+    /// Messages and service requests a portal session may send (C7).
+    portal_writes: Budget<String>,
 }
 
 impl Pages {
@@ -183,6 +192,7 @@ impl Pages {
             origin,
             portal_mails: Budget::new(config.portal_mails_burst, config.portal_mails_every),
             portal_failures: Throttle::new(config.portal_failures_per_minute),
+            portal_writes: Budget::new(config.portal_writes_burst, config.portal_writes_every),
         }
     }
 
@@ -248,6 +258,16 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at("/:org/r/:kind/:id/decision", post(portal::portal_decide))
         .at("/:org/r/:kind/:id/help", post(portal::portal_help))
         .at("/:org/r/:kind/:id/events", get(portal::portal_events))
+        .at(
+            "/:org/messages",
+            get(portal::portal_threads).post(portal::portal_send_message),
+        )
+        .at("/:org/messages/general", get(portal::portal_general_thread))
+        .at("/:org/messages/jobs/:id", get(portal::portal_job_thread))
+        .at(
+            "/:org/request",
+            get(portal::portal_request_form).post(portal::portal_send_request),
+        )
         .with(PrivateHeaders);
     Route::new()
         .nest("/s", behind_token)

@@ -33,6 +33,13 @@ use super::{
     too_many,
 };
 
+mod inbox;
+
+pub(crate) use inbox::{
+    portal_general_thread, portal_job_thread, portal_request_form, portal_send_message,
+    portal_send_request, portal_threads,
+};
+
 /// The session cookie's name; `__Host-` binds it to this host, `Secure` and `Path=/`.
 pub(crate) const COOKIE: &str = "__Host-portico_session";
 
@@ -79,6 +86,27 @@ pub(crate) enum Body {
         has_password: bool,
         welcome: bool,
     },
+    Threads {
+        csrf: String,
+        base: String,
+        threads: Vec<inbox::ThreadRow>,
+        choices: Vec<inbox::Choice>,
+    },
+    Thread {
+        csrf: String,
+        base: String,
+        thread: String,
+        messages: Vec<inbox::MessageRow>,
+        draft: String,
+    },
+    Request {
+        csrf: String,
+        base: String,
+        fields: inbox::RequestFields,
+    },
+    RequestSent {
+        base: String,
+    },
     Gone,
 }
 
@@ -86,6 +114,10 @@ pub(crate) struct HomeView {
     welcome: Option<String>,
     has_password: bool,
     account_url: String,
+    /// The messages page and how many answers are unread, when the org shows messages.
+    messages: Option<(String, usize)>,
+    /// The service-request form, when the org shows it.
+    request_url: Option<String>,
     lists: Vec<ListView>,
 }
 
@@ -853,6 +885,12 @@ fn home_view(home: &PortalHome, at: &At, page: usize, per_page: usize) -> HomeVi
         welcome: home.welcome.clone(),
         has_password: home.has_password,
         account_url: format!("{}/account", at.base),
+        messages: home
+            .unread_messages
+            .map(|unread| (format!("{}/messages", at.base), unread)),
+        request_url: home
+            .service_requests
+            .then(|| format!("{}/request", at.base)),
         lists,
     }
 }

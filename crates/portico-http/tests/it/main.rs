@@ -7,6 +7,7 @@
 mod api;
 mod files;
 mod hostile;
+mod inbox;
 mod listener;
 mod openapi;
 mod pages;
