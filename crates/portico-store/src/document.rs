@@ -86,11 +86,16 @@ const DAY: &[time::format_description::FormatItem<'static>] =
     format_description!("[year]-[month]-[day]");
 
 fn maybe_day(what: &'static str, raw: Option<&str>) -> Result<Option<Date>, StoreError> {
-    raw.map(|r| Date::parse(r, DAY).map_err(|e| corrupt(what, e)))
-        .transpose()
+    raw.map(|r| day(what, r)).transpose()
 }
 
-fn day_text(day: Date) -> Result<String, StoreError> {
+/// A `YYYY-MM-DD` day as stored.
+pub(crate) fn day(what: &'static str, raw: &str) -> Result<Date, StoreError> {
+    Date::parse(raw, DAY).map_err(|e| corrupt(what, e))
+}
+
+/// A day as stored: `YYYY-MM-DD`.
+pub(crate) fn day_text(day: Date) -> Result<String, StoreError> {
     day.format(DAY)
         .map_err(|e| StoreError::Backend(Box::new(e)))
 }
@@ -1028,7 +1033,7 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
                 description,
                 preferred_dates: preferred_dates
                     .iter()
-                    .map(|d| Date::parse(d, DAY).map_err(|e| corrupt(what, e)))
+                    .map(|d| day(what, d))
                     .collect::<Result<_, _>>()?,
             },
         },

@@ -8,16 +8,12 @@ use portico_core::model::{
 use portico_core::ports::StoreError;
 use sea_orm::ActiveValue::{NotSet, Set};
 use serde::{Deserialize, Serialize};
-use time::Date;
 use uuid::Uuid;
 
 use crate::columns::Instant;
 use crate::convert::{corrupt, host_id};
-use crate::document::DecisionKindV1;
+use crate::document::{DecisionKindV1, day, day_text};
 use crate::entity::{events, messages, service_requests};
-
-const DAY: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
 
 pub(crate) fn message_to_row(m: &Message) -> messages::ActiveModel {
     let (staff, name) = match &m.author {
@@ -69,7 +65,7 @@ pub(crate) fn request_to_row(
     let days = r
         .preferred_dates
         .iter()
-        .map(|d| d.format(DAY).map_err(|e| StoreError::Backend(Box::new(e))))
+        .map(|d| day_text(*d))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(service_requests::ActiveModel {
         id: Set(r.id.0),
@@ -93,7 +89,7 @@ pub(crate) fn request_from_row(row: service_requests::Model) -> Result<ServiceRe
         .preferred_dates
         .split(',')
         .filter(|d| !d.is_empty())
-        .map(|d| Date::parse(d, DAY).map_err(|e| corrupt(what, e)))
+        .map(|d| day(what, d))
         .collect::<Result<_, _>>()?;
     Ok(ServiceRequest {
         id: ServiceRequestId(row.id),

@@ -437,47 +437,28 @@ fn portal_message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail 
     }
 }
 
-/// What a client sent from the portal, as the business reads it: subject and lines.
-fn from_the_portal(kind: &NotificationKind) -> (String, Vec<String>) {
-    match kind {
-        NotificationKind::MessageFromClient { name, body, job } => (
-            match job {
-                Some(job) => format!("Message from {name} about {job}"),
-                None => format!("Message from {name}"),
-            },
-            vec![format!("{name} wrote in the client portal:"), body.clone()],
-        ),
-        NotificationKind::ServiceRequested {
-            name,
-            email,
-            phone,
-            address,
-            description,
-            preferred_dates,
-        } => (
-            format!("Service request from {name}"),
-            request_lines(
-                name,
-                email.as_ref(),
-                phone.as_deref(),
-                address.as_deref(),
-                description,
-                preferred_dates,
-            ),
-        ),
-        _ => (String::new(), Vec::new()),
-    }
+/// A client's portal message as the business reads it: subject and lines.
+fn client_message(name: &str, body: &str, job: Option<&str>) -> (String, Vec<String>) {
+    let subject = match job {
+        Some(job) => format!("Message from {name} about {job}"),
+        None => format!("Message from {name}"),
+    };
+    let lines = vec![
+        format!("{name} wrote in the client portal:"),
+        body.to_owned(),
+    ];
+    (subject, lines)
 }
 
-/// The lines of a service request as the business reads it.
-fn request_lines(
+/// A service request as the business reads it: subject and lines.
+fn service_request(
     name: &str,
     email: Option<&crate::model::Email>,
     phone: Option<&str>,
     address: Option<&str>,
     description: &str,
     dates: &[time::Date],
-) -> Vec<String> {
+) -> (String, Vec<String>) {
     let mut lines = vec![format!("{name} asked for work through the client portal.")];
     let mut contact = Vec::new();
     if let Some(email) = email {
@@ -497,7 +478,7 @@ fn request_lines(
         let days: Vec<String> = dates.iter().map(ToString::to_string).collect();
         lines.push(format!("Days that suit them: {}", days.join(", ")));
     }
-    lines
+    (format!("Service request from {name}"), lines)
 }
 
 /// The stable Message-ID of a notification's email (N5): a resend is the same message.
@@ -563,9 +544,24 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
                 message.clone(),
             ],
         ),
-        NotificationKind::MessageFromClient { .. } | NotificationKind::ServiceRequested { .. } => {
-            from_the_portal(&n.kind)
+        NotificationKind::MessageFromClient { name, body, job } => {
+            client_message(name, body, job.as_deref())
         }
+        NotificationKind::ServiceRequested {
+            name,
+            email,
+            phone,
+            address,
+            description,
+            preferred_dates,
+        } => service_request(
+            name,
+            email.as_ref(),
+            phone.as_deref(),
+            address.as_deref(),
+            description,
+            preferred_dates,
+        ),
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }

@@ -119,8 +119,7 @@ impl Portico {
         let signed = self
             .signed_in_section(org, session, PortalSection::Messages)
             .await?;
-        let now = self.now();
-        let mut tx = self.ports.store.begin().await?;
+        let mut tx = self.ports.store.begin_read().await?;
         let title = self.thread_title(tx.as_mut(), &signed, thread).await?;
         let mut messages: Vec<Message> = tx
             .messages_of_client(&signed.org.id, &signed.client.id)
@@ -128,13 +127,15 @@ impl Portico {
             .into_iter()
             .filter(|m| &m.thread == thread)
             .collect();
-        let mut changed = false;
-        for m in messages.iter_mut().filter(|m| inbox::unread_by_client(m)) {
-            m.read_at = Some(now);
-            tx.put_message(m).await?;
-            changed = true;
-        }
-        if changed {
+        drop(tx);
+        // Most opens find nothing new: only then is a writing unit (a write lock) taken.
+        if messages.iter().any(inbox::unread_by_client) {
+            let now = self.now();
+            let mut tx = self.ports.store.begin().await?;
+            for m in messages.iter_mut().filter(|m| inbox::unread_by_client(m)) {
+                m.read_at = Some(now);
+                tx.put_message(m).await?;
+            }
             tx.commit().await?;
         }
         Ok(Conversation {

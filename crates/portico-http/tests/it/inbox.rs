@@ -106,7 +106,10 @@ async fn c7_a_prefilled_service_request_reaches_the_host_and_moves_through_its_s
     let good = format!(
         "name=Jordan+Lee&email=jordan%40client.example&phone=555&address=12+Elm&description=Leaking+tap&csrf={csrf}"
     );
-    let (status, page) = text(h.form("/portal/org1/request", &good, Some(&cookie)).await).await;
+    let sent = h.form("/portal/org1/request", &good, Some(&cookie)).await;
+    sent.assert_status(poem::http::StatusCode::SEE_OTHER);
+    sent.assert_header("location", "/portal/org1/request?sent=1");
+    let (status, page) = text(h.page("/portal/org1/request?sent=1", Some(&cookie)).await).await;
     assert_eq!(status, 200);
     assert!(page.contains("Request sent"));
     let new = body(h.get("/v1/service-requests?state=new").await).await;

@@ -75,23 +75,23 @@ enum PortalSessions {
 pub(crate) const ALL_SECTIONS: &str =
     "jobs,estimates,agreements,appointments,contracts,messages,service_requests";
 
-fn text(col: impl IntoIden) -> ColumnDef {
+pub(super) fn text(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).string().not_null().take()
 }
 
-fn moment(col: impl IntoIden) -> ColumnDef {
+pub(super) fn moment(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col)
         .timestamp_with_time_zone()
         .not_null()
         .take()
 }
 
-fn moment_null(col: impl IntoIden) -> ColumnDef {
+pub(super) fn moment_null(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).timestamp_with_time_zone().null().take()
 }
 
 /// The client a row belongs to; removing the org (and so its clients) removes the row.
-fn client_fk(
+pub(super) fn client_fk(
     table: impl IntoIden,
     org: impl IntoIden,
     client: impl IntoIden,

@@ -3,19 +3,14 @@
 
 use sea_orm_migration::prelude::*;
 
+use super::m20261124_000001_portal::{client_fk, moment, moment_null, text};
+
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
 enum Orgs {
     Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Clients {
-    Table,
-    OrgId,
     Id,
 }
 
@@ -70,35 +65,8 @@ enum Events {
     Data,
 }
 
-fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string().not_null().take()
-}
-
 fn text_null(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).string().null().take()
-}
-
-fn moment(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .take()
-}
-
-fn client_fk(
-    table: impl IntoIden,
-    org: impl IntoIden,
-    client: impl IntoIden,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from_tbl(table)
-        .from_col(org)
-        .from_col(client)
-        .to_tbl(Clients::Table)
-        .to_col(Clients::OrgId)
-        .to_col(Clients::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
 }
 
 fn org_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
@@ -133,11 +101,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(Messages::AuthorName))
                     .col(ColumnDef::new(Messages::Body).text().not_null())
                     .col(moment(Messages::At))
-                    .col(
-                        ColumnDef::new(Messages::ReadAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+                    .col(moment_null(Messages::ReadAt))
                     .foreign_key(&mut client_fk(
                         Messages::Table,
                         Messages::OrgId,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path};
+use poem::web::{Data, Form, Path, Query};
 use poem::{Request, Response, handler};
 use portico_core::model::{Author, RecordId, Thread};
 use portico_core::policy::inbox::RequestForm;
@@ -262,48 +262,79 @@ fn fields(form: &RequestForm, dates: [String; 3], today: Date) -> RequestFields 
     }
 }
 
-fn request_page(
-    pages: &Pages,
-    at: &At,
-    card: &portico_core::view::CompanyCard,
-    fields: RequestFields,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let mut p = page(
-        "Request a service",
-        company(card, at),
-        Body::Request {
-            csrf: pages.portal_csrf(at),
-            base: at.base.clone(),
-            fields,
-        },
-    );
-    p.nav = Some(pages.nav(at));
-    p.error = error;
-    render(&p, status)
+#[derive(Deserialize)]
+pub(crate) struct RequestQuery {
+    sent: Option<String>,
 }
 
 #[handler]
 pub(crate) async fn portal_request_form(
     req: &Request,
     Path(org): Path<String>,
+    Query(query): Query<RequestQuery>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
     let Some(at) = At::new(pages, req, &org) else {
         return crate::pages::not_found();
     };
-    match pages
+    let shown = if query.sent.is_some() {
+        RequestShown::Sent
+    } else {
+        RequestShown::OnFile
+    };
+    request_page(pages, &at, shown, StatusCode::OK).await
+}
+
+/// What the service-request page shows.
+enum RequestShown<'a> {
+    /// The form, filled in with the client's details on file.
+    OnFile,
+    /// The form as it was posted, the dates as typed, and why it was refused.
+    Refused(&'a RequestForm, [String; 3], String),
+    /// The request was sent.
+    Sent,
+}
+
+async fn request_page(
+    pages: &Pages,
+    at: &At,
+    shown: RequestShown<'_>,
+    status: StatusCode,
+) -> Response {
+    let prefill = match pages
         .portico
         .portal_request_form(&at.org, at.session())
         .await
     {
-        Ok(prefill) => {
-            let fields = fields(&prefill.form, Default::default(), prefill.today);
-            request_page(pages, &at, &prefill.company, fields, None, StatusCode::OK)
+        Ok(prefill) => prefill,
+        Err(e) => return failed(at, &e),
+    };
+    let form = |form: &RequestForm, dates: [String; 3]| Body::Request {
+        csrf: pages.portal_csrf(at),
+        base: at.base.clone(),
+        fields: fields(form, dates, prefill.today),
+    };
+    let (title, body, error) = match shown {
+        RequestShown::OnFile => (
+            "Request a service",
+            form(&prefill.form, Default::default()),
+            None,
+        ),
+        RequestShown::Refused(typed, dates, why) => {
+            ("Request a service", form(typed, dates), Some(why))
         }
-        Err(e) => failed(&at, &e),
-    }
+        RequestShown::Sent => (
+            "Request sent",
+            Body::RequestSent {
+                base: at.base.clone(),
+            },
+            None,
+        ),
+    };
+    let mut p = page(title, company(&prefill.company, at), body);
+    p.nav = Some(pages.nav(at));
+    p.error = error;
+    render(&p, status)
 }
 
 #[derive(Deserialize)]
@@ -345,15 +376,6 @@ pub(crate) async fn portal_send_request(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    // The section, the session and today's date, before anything is spent.
-    let prefill = match pages
-        .portico
-        .portal_request_form(&at.org, at.session())
-        .await
-    {
-        Ok(prefill) => prefill,
-        Err(e) => return failed(&at, &e),
-    };
     let raw_dates = [posted.date1, posted.date2, posted.date3];
     let mut form = RequestForm {
         name: posted.name,
@@ -365,16 +387,9 @@ pub(crate) async fn portal_send_request(
     };
     for raw in raw_dates.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
         let Ok(day) = Date::parse(raw, DAY) else {
-            let fields = fields(&form, raw_dates.clone(), prefill.today);
-            let error = Some("Please enter dates as year-month-day.".to_owned());
-            return request_page(
-                pages,
-                &at,
-                &prefill.company,
-                fields,
-                error,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            let why = "Please enter dates as year-month-day.".to_owned();
+            let shown = RequestShown::Refused(&form, raw_dates, why);
+            return request_page(pages, &at, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
         };
         form.preferred_dates.push(day);
     }
@@ -386,28 +401,10 @@ pub(crate) async fn portal_send_request(
         .portal_send_request(&at.org, at.session(), &form)
         .await
     {
-        Ok(_) => {
-            let mut p = page(
-                "Request sent",
-                company(&prefill.company, &at),
-                Body::RequestSent {
-                    base: at.base.clone(),
-                },
-            );
-            p.nav = Some(pages.nav(&at));
-            render(&p, StatusCode::OK)
-        }
+        Ok(_) => see_other(&format!("{}/request?sent=1", at.base)),
         Err(PortalError::Writing(refused)) => {
-            let fields = fields(&form, raw_dates, prefill.today);
-            let error = Some(sentence(&refused.to_string()));
-            request_page(
-                pages,
-                &at,
-                &prefill.company,
-                fields,
-                error,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+            let shown = RequestShown::Refused(&form, raw_dates, sentence(&refused.to_string()));
+            request_page(pages, &at, shown, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e @ (PortalError::NotSignedIn | PortalError::NotFound)) => failed(&at, &e),
         Err(e) => internal(&e),
