@@ -10,10 +10,11 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Email, FeedEvent, FileId, Invoice, Message, Money, Notification,
-    NotificationId, Org, OrgId, PasswordHash, PortalAccount, PortalSession, Record, RecordId,
-    RecordRef, RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId,
-    SignInGrant, Staff, StaffId, Topic, Versioned,
+    Agreement, AgreementId, Appointment, AppointmentId, AuditEntry, Client, ClientId, Contract,
+    ContractId, Email, FeedEvent, FileId, Invoice, Message, Money, Notification, NotificationId,
+    Org, OrgId, PasswordHash, PortalAccount, PortalSession, Record, RecordId, RecordRef,
+    RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId, SignInGrant,
+    Staff, StaffId, Topic, Versioned,
 };
 use crate::token::{ApiKeyHash, Nonce, ShareToken, TokenHash};
 
@@ -282,6 +283,55 @@ pub trait UnitOfWork: Send {
         after: u64,
         limit: u32,
     ) -> Result<Vec<FeedEvent>, StoreError>;
+
+    /// Inserts or replaces an agreement (by org and id). The client MUST exist, else
+    /// `Conflict`.
+    async fn put_agreement(&mut self, agreement: &Agreement) -> Result<(), StoreError>;
+    /// The org's agreement `id`, if known.
+    async fn agreement(
+        &mut self,
+        org: &OrgId,
+        id: &AgreementId,
+    ) -> Result<Option<Agreement>, StoreError>;
+    /// The client's agreements, by id.
+    async fn agreements_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Agreement>, StoreError>;
+
+    /// Inserts or replaces an appointment (by org and id). The client MUST exist, else
+    /// `Conflict`.
+    async fn put_appointment(&mut self, appointment: &Appointment) -> Result<(), StoreError>;
+    /// The org's appointment `id`, if known.
+    async fn appointment(
+        &mut self,
+        org: &OrgId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError>;
+    /// The client's appointments, by start time, then id.
+    async fn appointments_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Appointment>, StoreError>;
+
+    /// Inserts a contract's version, or replaces one (by org, id and version) that is not
+    /// signed. A version stored signed MUST never change: writing it again is `Conflict`. The
+    /// client MUST exist, else `Conflict`.
+    async fn put_contract(&mut self, contract: &Contract) -> Result<(), StoreError>;
+    /// Every version of the org's contract `id`, oldest first.
+    async fn contract_versions(
+        &mut self,
+        org: &OrgId,
+        id: &ContractId,
+    ) -> Result<Vec<Contract>, StoreError>;
+    /// Every version of the client's contracts, by id, then version.
+    async fn contracts_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Contract>, StoreError>;
 
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -9,7 +9,9 @@ use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
 use crate::locale::Presentation;
-use crate::model::{DecisionKind, Email, FileId, Money, PaymentStatus, RecordKind, TaskId, Totals};
+use crate::model::{
+    DecisionKind, Email, FileId, Money, PaymentStatus, PhotoStage, RecordKind, TaskId, Totals,
+};
 
 /// The English words for a status code.
 pub fn status_words(code: &str) -> String {
@@ -183,6 +185,11 @@ pub struct FileView {
     pub content_type: String,
     /// Caption.
     pub caption: Option<String>,
+    /// When it was taken.
+    #[serde(serialize_with = "crate::model::serde_time::rfc3339_option::serialize")]
+    pub taken_at: Option<OffsetDateTime>,
+    /// Before or after the work.
+    pub stage: Option<PhotoStage>,
 }
 
 /// One part used.

@@ -22,6 +22,10 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 
+mod plans;
+
+pub(crate) use plans::PlansApi;
+
 /// The operations' groups in the API document.
 #[derive(Tags)]
 enum ApiTags {
@@ -37,6 +41,8 @@ enum ApiTags {
     Portal,
     /// What clients send from the portal (C7): messages, service requests, the event log.
     Inbox,
+    /// What the host pushes in for the portal (C7): agreements, appointments, contracts to sign.
+    Plans,
 }
 
 /// An org's API key: `Authorization: Bearer pk_…`.

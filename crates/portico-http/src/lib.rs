@@ -80,9 +80,14 @@ const TITLE: &str = "Portico integration API";
 fn openapi_service(
     state: Arc<State>,
     public_url: &PublicUrl,
-) -> OpenApiService<api::IntegrationApi, ()> {
+) -> OpenApiService<(api::IntegrationApi, api::PlansApi), ()> {
     OpenApiService::new(
-        api::IntegrationApi { state },
+        (
+            api::IntegrationApi {
+                state: state.clone(),
+            },
+            api::PlansApi { state },
+        ),
         TITLE,
         env!("CARGO_PKG_VERSION"),
     )

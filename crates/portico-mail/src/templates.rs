@@ -75,6 +75,15 @@ pub(crate) enum Content {
         /// When, on the org's clock.
         at: String,
     },
+    /// C7: to the business, a client signed a contract.
+    Signed {
+        name: String,
+        title: String,
+        version: u32,
+        digest: String,
+        /// When, on the org's clock.
+        at: String,
+    },
 }
 
 /// Which portal mail.
@@ -179,6 +188,18 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             days: preferred_dates.iter().map(|d| show.date(*d)).collect(),
             at: show.date_time(n.created_at),
         },
+        NotificationKind::ContractSigned {
+            name,
+            title,
+            version,
+            digest,
+        } => Content::Signed {
+            name: name.clone(),
+            title: title.clone(),
+            version: *version,
+            digest: digest.clone(),
+            at: show.date_time(n.created_at),
+        },
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }
@@ -237,6 +258,9 @@ fn subject(kind: &NotificationKind, org: &str, title: &str) -> String {
             None => format!("Message from {name}"),
         },
         NotificationKind::ServiceRequested { name, .. } => format!("Service request from {name}"),
+        NotificationKind::ContractSigned { name, title, .. } => {
+            format!("{name} signed {title}")
+        }
     }
 }
 

@@ -6,12 +6,13 @@ use anyhow::{Context, Result};
 use hmac::{Hmac, Mac};
 use portico_core::Portico;
 use portico_core::model::{
-    ActivityEntry, Attachment, Client, ClientId, Contact, CostLine, Currency, Email, Invoice,
-    InvoiceStatus, LineItem, Org, OrgId, OrgSettings, Part, Plan, Quote, QuoteStatus, Record,
-    RecordKind, RecordRef, Role, Schedule, Staff, StaffId, Task, TaxRate, TimeEntry, Update,
-    WorkOrder, WorkStatus,
+    ActivityEntry, Agreement, AgreementStatus, Appointment, AppointmentStatus, Attachment, Billing,
+    Client, ClientId, Contact, CostLine, Currency, Email, Invoice, InvoiceStatus, LineItem, Money,
+    Org, OrgId, OrgSettings, Part, PhotoStage, Plan, Quote, QuoteStatus, Record, RecordKind,
+    RecordRef, Role, Schedule, Staff, StaffId, Task, TaxRate, TimeEntry, Update, Visit, WorkOrder,
+    WorkStatus,
 };
-use portico_core::service::EnableShare;
+use portico_core::service::{ContractDraft, EnableShare};
 use portico_core::token::ApiKey;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -157,6 +158,7 @@ pub async fn seed(
     portico
         .invite_to_portal(&org_id, &owner.id, &client.id)
         .await?;
+    portal_extras(portico, &org_id, &owner.id, &tech.id, &client.id).await?;
     let portal_email = client
         .email
         .as_ref()
@@ -172,6 +174,119 @@ pub async fn seed(
         portal_url: public_url.join(&format!("/portal/{org_id}")),
         portal_email,
     })
+}
+
+/// The portal's other sections: a care plan with its visits, a past and a coming appointment,
+/// a contract to sign and a message from the business (sent once: seeding again adds none).
+// Reason: demo data reads best as one literal, top to bottom.
+#[allow(clippy::too_many_lines)]
+async fn portal_extras(
+    portico: &Portico,
+    org: &OrgId,
+    owner: &StaffId,
+    tech: &StaffId,
+    client: &ClientId,
+) -> Result<()> {
+    let now = portico.now();
+    let today = now.date();
+    let visits = (-1..=2)
+        .map(|quarter: i64| Visit {
+            on: today + time::Duration::days(91 * quarter + 7),
+            done: quarter < 0,
+        })
+        .collect();
+    portico
+        .put_agreement(
+            owner,
+            &Agreement {
+                id: id("demo-plan")?,
+                org_id: org.clone(),
+                client_id: client.clone(),
+                title: "Home electrical safety plan".into(),
+                terms: "A safety inspection every quarter, priority call-outs within 24 hours \
+                        and 10% off parts. Cancel at any time with a month's notice."
+                    .into(),
+                status: AgreementStatus::Active,
+                starts_on: today - time::Duration::days(120),
+                ends_on: Some(today + time::Duration::days(245)),
+                price: Money::new(Decimal::new(2_900, 2), Currency::USD),
+                billing: Billing::Monthly,
+                visits,
+                cost: Some(Decimal::new(1_100, 2)),
+                margin_percent: Some(Decimal::new(62, 0)),
+                internal_notes: "Upsell the EV charger at the next visit.".into(),
+            },
+        )
+        .await?;
+    let start = |days: i64, hour: u8| -> Result<time::OffsetDateTime> {
+        Ok((today + time::Duration::days(days))
+            .with_hms(hour, 0, 0)?
+            .assume_utc())
+    };
+    for (key, title, at, status, job) in [
+        (
+            "demo-visit-1",
+            "Kitchen rewire, first day",
+            start(-6, 8)?,
+            AppointmentStatus::Done,
+            Some(id("demo-wo")?),
+        ),
+        (
+            "demo-visit-2",
+            "Quarterly safety inspection",
+            start(7, 9)?,
+            AppointmentStatus::Scheduled,
+            None,
+        ),
+    ] {
+        portico
+            .put_appointment(
+                owner,
+                &Appointment {
+                    id: id(key)?,
+                    org_id: org.clone(),
+                    client_id: client.clone(),
+                    job,
+                    title: title.into(),
+                    starts_at: at,
+                    ends_at: Some(at + time::Duration::hours(3)),
+                    technician: Some(tech.clone()),
+                    address: "12 Elm Street, Springfield".into(),
+                    status,
+                    internal_notes: "Park on the drive.".into(),
+                },
+            )
+            .await?;
+    }
+    portico
+        .put_contract(
+            owner,
+            &ContractDraft {
+                org_id: org.clone(),
+                id: id("demo-terms")?,
+                client_id: client.clone(),
+                title: "Safety plan agreement".into(),
+                body: "1. Bright Spark Electrical inspects the home's wiring every quarter.\n\
+                       2. Call-outs are answered within 24 hours.\n\
+                       3. The plan costs $29.00 a month, billed on the 1st.\n\
+                       4. Either side may end the plan with one month's notice."
+                    .into(),
+                void: false,
+            },
+        )
+        .await?;
+    if portico.client_messages(org, client).await?.is_empty() {
+        portico
+            .send_client_message(
+                org,
+                owner,
+                client,
+                Some(&id("demo-wo")?),
+                "Hi Jordan, Sam will finish the sockets tomorrow morning. Any questions, just reply here.",
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// The demo's work order, quote and invoice.
@@ -225,6 +340,8 @@ fn records(org: &OrgId, client: &ClientId, owner: &StaffId, tech: &StaffId) -> R
                 content_type: "image/png".into(),
                 caption: Some("Before we started".into()),
                 shared: true,
+                taken_at: Some(datetime!(2026-03-03 08:30 UTC)),
+                stage: Some(PhotoStage::Before),
             },
             Attachment {
                 id: id("photo-meter")?,
@@ -232,6 +349,8 @@ fn records(org: &OrgId, client: &ClientId, owner: &StaffId, tech: &StaffId) -> R
                 content_type: "image/png".into(),
                 caption: None,
                 shared: false,
+                taken_at: Some(datetime!(2026-03-04 15:00 UTC)),
+                stage: Some(PhotoStage::After),
             },
         ],
         parts: vec![Part {

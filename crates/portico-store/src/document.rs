@@ -11,9 +11,9 @@
 
 use portico_core::model::{
     ActivityEntry, Actor, Attachment, AuditAction, CostLine, Currency, DecisionKind, Email,
-    Invoice, InvoiceStatus, LineItem, LinkReason, NotificationKind, Part, Quote, QuoteDecision,
-    QuoteStatus, Record, Schedule, Section, Sections, Signature, Task, TaxRate, TimeEntry, Update,
-    WorkOrder, WorkStatus,
+    Invoice, InvoiceStatus, LineItem, LinkReason, NotificationKind, Part, PhotoStage, Quote,
+    QuoteDecision, QuoteStatus, Record, Schedule, Section, Sections, Signature, Task, TaxRate,
+    TimeEntry, Update, WorkOrder, WorkStatus,
 };
 use portico_core::ports::StoreError;
 use rust_decimal::Decimal;
@@ -60,22 +60,22 @@ pub(crate) fn from_body(body: serde_json::Value) -> Result<Record, StoreError> {
     }
 }
 
-fn moment(what: &'static str, raw: &str) -> Result<OffsetDateTime, StoreError> {
+pub(crate) fn moment(what: &'static str, raw: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| corrupt(what, e))
 }
 
 /// A moment as RFC 3339 text; one that has none (a year past 9999) is refused, never written
 /// as something that would not read back.
-fn moment_text(at: OffsetDateTime) -> Result<String, StoreError> {
+pub(crate) fn moment_text(at: OffsetDateTime) -> Result<String, StoreError> {
     at.format(&Rfc3339)
         .map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
-fn maybe_moment_text(at: Option<OffsetDateTime>) -> Result<Option<String>, StoreError> {
+pub(crate) fn maybe_moment_text(at: Option<OffsetDateTime>) -> Result<Option<String>, StoreError> {
     at.map(moment_text).transpose()
 }
 
-fn maybe_moment(
+pub(crate) fn maybe_moment(
     what: &'static str,
     raw: Option<&str>,
 ) -> Result<Option<OffsetDateTime>, StoreError> {
@@ -110,7 +110,7 @@ where
     raw.map(|r| host_id(what, r)).transpose()
 }
 
-fn currency(raw: &str) -> Result<Currency, StoreError> {
+pub(crate) fn currency(raw: &str) -> Result<Currency, StoreError> {
     Currency::new(raw).map_err(|e| corrupt("record currency", e))
 }
 
@@ -199,6 +199,12 @@ struct AttachmentV1 {
     content_type: String,
     caption: Option<String>,
     shared: bool,
+    // Added later, optional: a body without them reads as before, and an older reader skips
+    // them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taken_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stage: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -314,14 +320,18 @@ impl WorkOrderV1 {
             files: wo
                 .files
                 .iter()
-                .map(|f| AttachmentV1 {
-                    id: id(f.id.as_str()),
-                    name: f.name.clone(),
-                    content_type: f.content_type.clone(),
-                    caption: f.caption.clone(),
-                    shared: f.shared,
+                .map(|f| {
+                    Ok(AttachmentV1 {
+                        id: id(f.id.as_str()),
+                        name: f.name.clone(),
+                        content_type: f.content_type.clone(),
+                        caption: f.caption.clone(),
+                        shared: f.shared,
+                        taken_at: maybe_moment_text(f.taken_at)?,
+                        stage: f.stage.map(|s| s.as_str().to_owned()),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, StoreError>>()?,
             parts: wo
                 .parts
                 .iter()
@@ -407,6 +417,14 @@ fn files(files: Vec<AttachmentV1>) -> Result<Vec<Attachment>, StoreError> {
                 content_type: f.content_type,
                 caption: f.caption,
                 shared: f.shared,
+                taken_at: maybe_moment(WORK_ORDER, f.taken_at.as_deref())?,
+                stage: f
+                    .stage
+                    .map(|s| {
+                        PhotoStage::parse(&s)
+                            .ok_or_else(|| corrupt(WORK_ORDER, format!("unknown photo stage {s}")))
+                    })
+                    .transpose()?,
             })
         })
         .collect()
@@ -813,6 +831,12 @@ enum NotificationKindV1 {
         /// `YYYY-MM-DD`.
         preferred_dates: Vec<String>,
     },
+    ContractSigned {
+        name: String,
+        title: String,
+        version: u32,
+        digest: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -851,6 +875,8 @@ where
 }
 
 /// The JSON of a notification's kind, in the current version.
+// Reason: one arm per stored kind: the mapping reads best as one table.
+#[allow(clippy::too_many_lines)]
 pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value, StoreError> {
     let text = |ids: &[String]| ids.to_vec();
     let doc = match kind {
@@ -940,11 +966,24 @@ pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value,
                 .map(|d| day_text(*d))
                 .collect::<Result<_, _>>()?,
         },
+        NotificationKind::ContractSigned {
+            name,
+            title,
+            version,
+            digest,
+        } => NotificationKindV1::ContractSigned {
+            name: name.clone(),
+            title: title.clone(),
+            version: *version,
+            digest: digest.clone(),
+        },
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 /// The notification kind stored as `json`.
+// Reason: one arm per stored kind: the mapping reads best as one table.
+#[allow(clippy::too_many_lines)]
 pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind, StoreError> {
     let what = "notification kind";
     Ok(
@@ -1035,6 +1074,17 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
                     .iter()
                     .map(|d| day(what, d))
                     .collect::<Result<_, _>>()?,
+            },
+            NotificationKindV1::ContractSigned {
+                name,
+                title,
+                version,
+                digest,
+            } => NotificationKind::ContractSigned {
+                name,
+                title,
+                version,
+                digest,
             },
         },
     )

@@ -126,6 +126,10 @@ enum FeedEventV1 {
     ServiceRequested {
         request: Uuid,
     },
+    ContractSigned {
+        contract: String,
+        version: u32,
+    },
 }
 
 /// The JSON of an event's data, in the current version.
@@ -142,6 +146,10 @@ pub(crate) fn event_to_json(kind: &FeedEventKind) -> Result<serde_json::Value, S
         FeedEventKind::ServiceRequested { request } => {
             FeedEventV1::ServiceRequested { request: request.0 }
         }
+        FeedEventKind::ContractSigned { contract, version } => FeedEventV1::ContractSigned {
+            contract: contract.as_str().to_owned(),
+            version: *version,
+        },
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
@@ -161,6 +169,10 @@ pub(crate) fn event_from_json(json: serde_json::Value) -> Result<FeedEventKind, 
             },
             FeedEventV1::ServiceRequested { request } => FeedEventKind::ServiceRequested {
                 request: ServiceRequestId(request),
+            },
+            FeedEventV1::ContractSigned { contract, version } => FeedEventKind::ContractSigned {
+                contract: host_id(what, contract)?,
+                version,
             },
         },
     )
@@ -223,6 +235,13 @@ mod tests {
                 "service_requested",
                 FeedEventKind::ServiceRequested {
                     request: ServiceRequestId(uuid),
+                },
+            ),
+            (
+                "contract_signed",
+                FeedEventKind::ContractSigned {
+                    contract: host_id("t", "c1".to_owned()).unwrap(),
+                    version: 2,
                 },
             ),
         ];

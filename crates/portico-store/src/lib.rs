@@ -24,6 +24,7 @@ pub mod entity;
 mod inbox;
 pub mod migration;
 mod outbox;
+mod plans;
 #[cfg(test)]
 mod stored_shapes;
 mod unit;

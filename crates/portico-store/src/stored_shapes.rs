@@ -48,9 +48,15 @@ fn records() -> Vec<(&'static str, Record)> {
         paid_at: None,
         ..wo.clone()
     };
+    // Photos with the day taken and a before/after stage (C7 galleries).
+    let mut gallery = wo.clone();
+    gallery.files[0].taken_at = Some(datetime!(2026-03-04 09:00 UTC));
+    gallery.files[0].stage = Some(portico_core::model::PhotoStage::Before);
+    gallery.files[1].stage = Some(portico_core::model::PhotoStage::After);
     vec![
         ("work_order_before_stamps", Record::WorkOrder(before_stamps)),
         ("work_order", Record::WorkOrder(wo)),
+        ("work_order_with_gallery", Record::WorkOrder(gallery)),
         ("quote", Record::Quote(quote)),
         ("invoice", Record::Invoice(invoice)),
     ]
@@ -169,6 +175,15 @@ fn notification_kinds() -> Vec<(&'static str, NotificationKind)> {
                 address: Some("12 Elm Street".into()),
                 description: "The porch light flickers.".into(),
                 preferred_dates: vec![time::macros::date!(2026 - 03 - 05)],
+            },
+        ),
+        (
+            "contract_signed",
+            NotificationKind::ContractSigned {
+                name: "Jordan Lee".into(),
+                title: "Service terms".into(),
+                version: 2,
+                digest: "ab".repeat(32),
             },
         ),
     ]

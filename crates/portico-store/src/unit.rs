@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use portico_core::model::{
-    AuditEntry, Client, ClientId, Email, FeedEvent, FileId, Invoice, Message, Notification, Org,
-    OrgId, PortalAccount, PortalSession, Record, RecordId, RecordKind, RecordRef, RecordSummary,
+    Agreement, AgreementId, Appointment, AppointmentId, AuditEntry, Client, ClientId, Contract,
+    ContractId, Email, FeedEvent, FileId, Invoice, Message, Notification, Org, OrgId,
+    PortalAccount, PortalSession, Record, RecordId, RecordKind, RecordRef, RecordSummary,
     RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId, SignInGrant,
     Staff, StaffId, Topic, Versioned,
 };
@@ -21,10 +22,11 @@ use crate::columns::Instant;
 use crate::convert::{self, kind_str};
 use crate::db_err;
 use crate::entity::{
-    audit, clients, events, file_refs, messages, orgs, outbox, portal_accounts, portal_grants,
-    portal_sessions, records, service_requests, shares, staff,
+    agreements, appointments, audit, clients, contracts, events, file_refs, messages, orgs, outbox,
+    portal_accounts, portal_grants, portal_sessions, records, service_requests, shares, staff,
 };
 use crate::inbox;
+use crate::plans;
 
 /// The per-org counter of the event log (see the inbox migration).
 #[derive(sea_orm::DeriveIden)]
@@ -762,6 +764,156 @@ impl UnitOfWork for SqlUnit {
             .map_err(db_err)?
             .into_iter()
             .map(inbox::event_from_row)
+            .collect()
+    }
+
+    async fn put_agreement(&mut self, agreement: &Agreement) -> Result<(), StoreError> {
+        use agreements::Column as C;
+        agreements::Entity::insert(plans::agreement_to_row(agreement)?)
+            .on_conflict(
+                OnConflict::columns([C::OrgId, C::Id])
+                    .update_columns([C::ClientId, C::Data])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn agreement(
+        &mut self,
+        org: &OrgId,
+        id: &AgreementId,
+    ) -> Result<Option<Agreement>, StoreError> {
+        agreements::Entity::find_by_id((org.as_str().to_owned(), id.as_str().to_owned()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(plans::agreement_from_row)
+            .transpose()
+    }
+
+    async fn agreements_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Agreement>, StoreError> {
+        use agreements::Column as C;
+        agreements::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::ClientId.eq(client.as_str()))
+            .order_by_asc(C::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(plans::agreement_from_row)
+            .collect()
+    }
+
+    async fn put_appointment(&mut self, appointment: &Appointment) -> Result<(), StoreError> {
+        use appointments::Column as C;
+        appointments::Entity::insert(plans::appointment_to_row(appointment)?)
+            .on_conflict(
+                OnConflict::columns([C::OrgId, C::Id])
+                    .update_columns([C::ClientId, C::StartsAt, C::Data])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn appointment(
+        &mut self,
+        org: &OrgId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError> {
+        appointments::Entity::find_by_id((org.as_str().to_owned(), id.as_str().to_owned()))
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(plans::appointment_from_row)
+            .transpose()
+    }
+
+    async fn appointments_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        use appointments::Column as C;
+        appointments::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::ClientId.eq(client.as_str()))
+            .order_by_asc(C::StartsAt)
+            .order_by_asc(C::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(plans::appointment_from_row)
+            .collect()
+    }
+
+    async fn put_contract(&mut self, contract: &Contract) -> Result<(), StoreError> {
+        use contracts::Column as C;
+        // A version stored signed is left alone: the upsert's WHERE writes nothing, and the
+        // unit refuses.
+        let written = contracts::Entity::insert(plans::contract_to_row(contract)?)
+            .on_conflict(
+                OnConflict::columns([C::OrgId, C::Id, C::Version])
+                    .update_columns([C::ClientId, C::Signed, C::Data])
+                    .action_and_where(Expr::col((contracts::Entity, C::Signed)).eq(false))
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        if written == 0 {
+            return Err(StoreError::Conflict(
+                "a signed contract never changes".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn contract_versions(
+        &mut self,
+        org: &OrgId,
+        id: &ContractId,
+    ) -> Result<Vec<Contract>, StoreError> {
+        use contracts::Column as C;
+        contracts::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::Id.eq(id.as_str()))
+            .order_by_asc(C::Version)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(plans::contract_from_row)
+            .collect()
+    }
+
+    async fn contracts_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Contract>, StoreError> {
+        use contracts::Column as C;
+        contracts::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::ClientId.eq(client.as_str()))
+            .order_by_asc(C::Id)
+            .order_by_asc(C::Version)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(plans::contract_from_row)
             .collect()
     }
 

@@ -125,6 +125,26 @@ host_id!(
     /// A photo or file (its bytes live behind the blob port).
     FileId
 );
+host_id!(
+    /// A service agreement (maintenance plan) of a client.
+    AgreementId
+);
+host_id!(
+    /// An appointment (a visit booked with a client).
+    AppointmentId
+);
+host_id!(
+    /// A contract a client is asked to sign; its versions share the id.
+    ContractId
+);
+
+impl FileId {
+    /// The blob of a contract's drawn signature: Portico's own, under a name no host id can
+    /// take (host ids never hold `~`), so no upload can replace it.
+    pub fn signature_image(image: Uuid) -> Self {
+        Self(format!("~signature:{image}"))
+    }
+}
 uuid_id!(
     /// One share: one token generation for one record.
     ShareId

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{ClientId, DecisionKind, Email, OrgId, RecordId, StaffId};
+use super::{ClientId, ContractId, DecisionKind, Email, OrgId, RecordId, StaffId};
 
 /// One message's id, Portico's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -210,6 +210,13 @@ pub enum FeedEventKind {
         /// The request.
         request: ServiceRequestId,
     },
+    /// The client signed a version of a contract.
+    ContractSigned {
+        /// The contract.
+        contract: ContractId,
+        /// The version signed.
+        version: u32,
+    },
 }
 
 impl FeedEventKind {
@@ -219,6 +226,7 @@ impl FeedEventKind {
             FeedEventKind::QuoteDecided { .. } => "quote.decided",
             FeedEventKind::MessageReceived { .. } => "message.received",
             FeedEventKind::ServiceRequested { .. } => "service_request.created",
+            FeedEventKind::ContractSigned { .. } => "contract.signed",
         }
     }
 }

@@ -6,6 +6,7 @@ mod inbox;
 mod money;
 mod notification;
 mod org;
+mod plans;
 mod portal;
 mod record;
 pub(crate) mod serde_time;
@@ -13,8 +14,8 @@ mod share;
 
 pub use audit::{Actor, AuditAction, AuditEntry};
 pub use ids::{
-    AuditId, ClientId, FileId, IdError, MAX_HOST_ID_LEN, NotificationId, OrgId, RecordId, ShareId,
-    StaffId, TaskId, UpdateId,
+    AgreementId, AppointmentId, AuditId, ClientId, ContractId, FileId, IdError, MAX_HOST_ID_LEN,
+    NotificationId, OrgId, RecordId, ShareId, StaffId, TaskId, UpdateId,
 };
 pub use inbox::{
     Author, FeedEvent, FeedEventKind, Message, MessageId, RequestState, ServiceRequest,
@@ -23,13 +24,17 @@ pub use inbox::{
 pub use money::{Currency, CurrencyError, LineItem, Money, TaxLine, TaxRate, Totals, totals};
 pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Topic};
 pub use org::{Client, Contact, Email, EmailError, Org, OrgSettings, Plan, Role, Staff};
+pub use plans::{
+    Agreement, AgreementStatus, Appointment, AppointmentStatus, Billing, Contract,
+    ContractSignature, ContractStatus, Sha256Digest, Visit, content_digest,
+};
 pub use portal::{
     GrantEnd, GrantPurpose, PasswordHash, PortalAccount, PortalSection, PortalSession,
     PortalSettings, RecordSummary, SessionHash, SignInGrant,
 };
 pub use record::{
     ActivityEntry, Attachment, CostLine, DecisionKind, Invoice, InvoiceStatus, Part, PaymentStatus,
-    Quote, QuoteDecision, QuoteStatus, Record, RecordKind, RecordRef, Schedule, Signature, Task,
-    TimeEntry, Update, Versioned, WorkOrder, WorkStatus,
+    PhotoStage, Quote, QuoteDecision, QuoteStatus, Record, RecordKind, RecordRef, Schedule,
+    Signature, Task, TimeEntry, Update, Versioned, WorkOrder, WorkStatus,
 };
 pub use share::{Section, Sections, Share, ShareState};

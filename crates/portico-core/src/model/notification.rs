@@ -132,6 +132,17 @@ pub enum NotificationKind {
         /// Days that suit them.
         preferred_dates: Vec<time::Date>,
     },
+    /// To the business: a client signed a contract in the portal (C7).
+    ContractSigned {
+        /// The name the client typed.
+        name: String,
+        /// The contract's title.
+        title: String,
+        /// The version signed.
+        version: u32,
+        /// The digest of the signed content, in hex.
+        digest: String,
+    },
 }
 
 /// What notifications of one burst share: kinds with the same topic merge (N6).
@@ -164,6 +175,8 @@ pub enum Topic {
     MessageFromClient,
     /// [`NotificationKind::ServiceRequested`].
     ServiceRequested,
+    /// [`NotificationKind::ContractSigned`].
+    ContractSigned,
 }
 
 impl Topic {
@@ -183,6 +196,7 @@ impl Topic {
             Topic::MessageFromStaff => "message_from_staff",
             Topic::MessageFromClient => "message_from_client",
             Topic::ServiceRequested => "service_requested",
+            Topic::ContractSigned => "contract_signed",
         }
     }
 }
@@ -204,6 +218,7 @@ impl NotificationKind {
             NotificationKind::MessageFromStaff { .. } => Topic::MessageFromStaff,
             NotificationKind::MessageFromClient { .. } => Topic::MessageFromClient,
             NotificationKind::ServiceRequested { .. } => Topic::ServiceRequested,
+            NotificationKind::ContractSigned { .. } => Topic::ContractSigned,
         }
     }
 
@@ -215,6 +230,7 @@ impl NotificationKind {
                 | NotificationKind::HelpRequested { .. }
                 | NotificationKind::MessageFromClient { .. }
                 | NotificationKind::ServiceRequested { .. }
+                | NotificationKind::ContractSigned { .. }
         )
     }
 

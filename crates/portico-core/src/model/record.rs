@@ -141,6 +141,37 @@ pub struct Attachment {
     pub caption: Option<String>,
     /// Shared with the client (V3); only staff who may share can turn this on (S1).
     pub shared: bool,
+    /// When the photo was taken; the gallery groups photos by its day.
+    pub taken_at: Option<OffsetDateTime>,
+    /// Whether the photo shows the work before or after it was done.
+    pub stage: Option<PhotoStage>,
+}
+
+/// Which side of the work a photo shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoStage {
+    /// Before the work.
+    Before,
+    /// After the work.
+    After,
+}
+
+impl PhotoStage {
+    /// The name used in the API and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoStage::Before => "before",
+            PhotoStage::After => "after",
+        }
+    }
+
+    /// The stage named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [PhotoStage::Before, PhotoStage::After]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
 }
 
 /// A part or material used on the job.

@@ -7,6 +7,7 @@ pub mod files;
 pub mod inbox;
 pub mod notify;
 pub mod permissions;
+pub mod plans;
 pub mod portal;
 pub mod project;
 pub mod prompt;

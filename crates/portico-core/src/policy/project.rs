@@ -130,6 +130,8 @@ fn work_order(p: &Projection<'_>, wo: &WorkOrder) -> WorkOrderView {
                     name: f.name.clone(),
                     content_type: f.content_type.clone(),
                     caption: f.caption.clone(),
+                    taken_at: f.taken_at,
+                    stage: f.stage,
                 })
                 .collect()
         }),

@@ -481,6 +481,38 @@ fn service_request(
     (format!("Service request from {name}"), lines)
 }
 
+/// A client's request for help as the business reads it: subject and lines.
+fn help_requested(
+    title: &str,
+    name: &str,
+    phone: Option<&str>,
+    message: &str,
+) -> (String, Vec<String>) {
+    (
+        format!("Help requested on {title}"),
+        vec![
+            format!(
+                "{name} asked for help on \u{201c}{title}\u{201d}{}.",
+                phone.map(|p| format!(" (phone {p})")).unwrap_or_default()
+            ),
+            message.to_owned(),
+        ],
+    )
+}
+
+/// A signature as the business reads it: subject and lines.
+fn contract_signed(name: &str, title: &str, version: u32, digest: &str) -> (String, Vec<String>) {
+    (
+        format!("Contract signed: {title}"),
+        vec![
+            format!(
+                "{name} signed \u{201c}{title}\u{201d} (version {version}) in the client portal."
+            ),
+            format!("SHA-256 of the signed text: {digest}"),
+        ],
+    )
+}
+
 /// The stable Message-ID of a notification's email (N5): a resend is the same message.
 pub fn message_id(n: &Notification) -> String {
     format!("{}@portico", n.id.0)
@@ -531,19 +563,7 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
             name,
             phone,
             message,
-        } => (
-            format!("Help requested on {title}"),
-            vec![
-                format!(
-                    "{name} asked for help on \u{201c}{title}\u{201d}{}.",
-                    phone
-                        .as_ref()
-                        .map(|p| format!(" (phone {p})"))
-                        .unwrap_or_default()
-                ),
-                message.clone(),
-            ],
-        ),
+        } => help_requested(title, name, phone.as_deref(), message),
         NotificationKind::MessageFromClient { name, body, job } => {
             client_message(name, body, job.as_deref())
         }
@@ -562,6 +582,12 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
             description,
             preferred_dates,
         ),
+        NotificationKind::ContractSigned {
+            name,
+            title,
+            version,
+            digest,
+        } => contract_signed(name, title, *version, digest),
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }

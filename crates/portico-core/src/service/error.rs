@@ -91,6 +91,10 @@ pub enum RecordError {
     /// V5: the client decided on the quote; it can no longer change.
     #[error("the client {} this quote; it can no longer change", .0.as_str())]
     Locked(DecisionKind),
+    /// C7: the contract's latest version is signed; it can no longer change or be withdrawn.
+    /// A changed text makes a new version instead.
+    #[error("the client signed version {0} of this contract; it can no longer change")]
+    Signed(u32),
     /// Someone else changed the record at the same time, and retrying did not help.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -218,6 +222,9 @@ pub enum PortalError {
     /// A message or service request is not acceptable (C7).
     #[error(transparent)]
     Writing(#[from] crate::policy::inbox::WritingRefused),
+    /// The signature is not acceptable (C7).
+    #[error(transparent)]
+    Signing(#[from] crate::policy::plans::SigningRefused),
     /// The token key is not configured.
     #[error(transparent)]
     Key(#[from] KeyError),

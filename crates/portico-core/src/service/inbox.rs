@@ -501,7 +501,7 @@ impl Portico {
     }
 
     /// The session, when the org shows `section` (else `NotFound`, as for anything not there).
-    async fn signed_in_section(
+    pub(super) async fn signed_in_section(
         &self,
         org: &OrgId,
         session: &str,
@@ -516,7 +516,7 @@ impl Portico {
     }
 
     /// The client's jobs the portal shows, with their titles, newest first.
-    async fn shown_jobs(
+    pub(super) async fn shown_jobs(
         &self,
         tx: &mut dyn UnitOfWork,
         signed: &Signed,

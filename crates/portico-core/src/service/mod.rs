@@ -7,6 +7,7 @@ mod error;
 mod files;
 mod inbox;
 mod keys;
+mod plans;
 mod portal;
 mod records;
 mod sharing;
@@ -25,6 +26,7 @@ pub use error::{
 };
 pub use files::ALLOWED_FILE_TYPES;
 pub use inbox::{Conversation, MAX_EVENTS_PER_READ, PortalThreads, RequestPrefill, ThreadEntry};
+pub use plans::{ContractDraft, PortalAgreements, PortalAppointments, PortalContracts, SignedCopy};
 pub use portal::{GrantLook, Paging, PortalEntry, PortalHome, PortalItem, PortalList, SignedIn};
 pub use records::{HostEvent, MAX_AMOUNT, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange, Upsert};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};

@@ -97,6 +97,8 @@ pub struct PortalList {
 /// A signed-in client's home: the welcome, then their invoices (always), estimates and jobs
 /// (when the org shows them).
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Reason: each flag says whether one link of the home page shows; an enum would not read better.
+#[allow(clippy::struct_excessive_bools)]
 pub struct PortalHome {
     /// The business.
     pub company: CompanyCard,
@@ -110,6 +112,12 @@ pub struct PortalHome {
     pub has_password: bool,
     /// How many of the business's messages are unread, when the org shows messages.
     pub unread_messages: Option<usize>,
+    /// How many contracts wait for the client's signature, when the org shows contracts.
+    pub contracts_to_sign: Option<usize>,
+    /// Whether the org shows agreements.
+    pub agreements: bool,
+    /// Whether the org shows appointments.
+    pub appointments: bool,
     /// Whether the org shows the service-request form.
     pub service_requests: bool,
     /// Invoices, always shown.
@@ -553,6 +561,7 @@ impl Portico {
             .record_summaries_of_client(&signed.org.id, &signed.client.id)
             .await?;
         let unread_messages = self.unread_of(tx.as_mut(), &signed).await?;
+        let contracts_to_sign = self.contracts_to_sign(tx.as_mut(), &signed).await?;
         drop(tx);
         let settings = &signed.org.settings.portal;
         records.retain(|r| rules::shown(r, &signed.client.id, settings));
@@ -579,6 +588,9 @@ impl Portico {
             welcome: settings.welcome.clone(),
             has_password: signed.account.password_hash.is_some(),
             unread_messages,
+            contracts_to_sign,
+            agreements: settings.shows(PortalSection::Agreements),
+            appointments: settings.shows(PortalSection::Appointments),
             service_requests: settings.shows(PortalSection::ServiceRequests),
             invoices: list(RecordKind::Invoice),
             estimates: settings

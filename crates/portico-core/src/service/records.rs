@@ -75,6 +75,10 @@ pub struct NewFile {
     pub caption: Option<String>,
     /// Shared with the client; the org's default when `None`.
     pub shared: Option<bool>,
+    /// When the photo was taken.
+    pub taken_at: Option<time::OffsetDateTime>,
+    /// Before or after the work.
+    pub stage: Option<crate::model::PhotoStage>,
 }
 
 /// A host's full upsert of a record (I2), with the files whose `shared` flag it did not say:
@@ -464,6 +468,8 @@ fn apply(wo: &mut WorkOrder, event: &HostEvent, org: &Org) -> Result<(), RecordE
                 content_type: file.content_type.clone(),
                 caption: file.caption.clone(),
                 shared: file.shared.unwrap_or(org.settings.photos_shared_by_default),
+                taken_at: file.taken_at,
+                stage: file.stage,
             };
             match wo.files.iter_mut().find(|f| f.id == file.id) {
                 Some(existing) => *existing = attachment,
@@ -512,7 +518,7 @@ pub const MAX_AMOUNT: rust_decimal::Decimal = power_of_ten(12);
 const MAX_TOTAL: rust_decimal::Decimal = power_of_ten(15);
 
 /// I6: text from the host is bounded and holds no NUL (which no database keeps as text).
-fn check_text(what: &str, text: &str, max: usize) -> Result<(), RecordError> {
+pub(super) fn check_text(what: &str, text: &str, max: usize) -> Result<(), RecordError> {
     if text.contains('\0') {
         return Err(InvalidInput::new(what, format!("{what} contains a NUL character")).into());
     }
@@ -557,7 +563,7 @@ fn check_ids<T, K: Eq + std::hash::Hash>(
 }
 
 /// I6: an amount is never negative and never beyond [`MAX_AMOUNT`].
-fn check_amount(what: &str, d: rust_decimal::Decimal) -> Result<(), RecordError> {
+pub(super) fn check_amount(what: &str, d: rust_decimal::Decimal) -> Result<(), RecordError> {
     if d.is_sign_negative() && !d.is_zero() {
         return Err(InvalidInput::new(what, format!("{what} is negative")).into());
     }

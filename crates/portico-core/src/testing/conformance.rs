@@ -55,7 +55,9 @@ macro_rules! store_conformance_tests {
             record_summaries_are_those_of_the_records,
             messages_read_back_in_the_order_written,
             service_requests_filter_by_state_and_read_back,
-            events_are_numbered_per_org_in_commit_order_without_gaps
+            events_are_numbered_per_org_in_commit_order_without_gaps,
+            agreements_and_appointments_read_back_per_client,
+            signed_contract_versions_never_change
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -1669,4 +1671,148 @@ pub async fn events_are_numbered_per_org_in_commit_order_without_gaps<S: Store +
         }]
     );
     assert!(tx.events_after(&org, 13, 100).await.unwrap().is_empty());
+}
+
+/// C7: agreements and appointments read back whole (every optional field empty or set), per
+/// client, replaced by id; appointments by start time; an unknown client is refused; another
+/// org's ids find nothing.
+pub async fn agreements_and_appointments_read_back_per_client<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let twin = fixtures::client(&org, "c2");
+    let full = fixtures::agreement(&org, "a2", &client.id);
+    let bare = crate::model::Agreement {
+        ends_on: None,
+        visits: Vec::new(),
+        cost: None,
+        margin_percent: None,
+        internal_notes: String::new(),
+        status: crate::model::AgreementStatus::OnHold,
+        ..fixtures::agreement(&org, "a1", &client.id)
+    };
+    let later = fixtures::appointment(&org, "p1", &client.id, T0 + Duration::days(3));
+    let sooner = crate::model::Appointment {
+        job: Some(crate::model::RecordId::new("wo1").unwrap()),
+        ends_at: None,
+        technician: None,
+        status: crate::model::AppointmentStatus::OnTheWay,
+        ..fixtures::appointment(&org, "p2", &client.id, T0 + Duration::days(1))
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.put_client(&twin).await.unwrap();
+    for a in [&full, &bare] {
+        tx.put_agreement(a).await.unwrap();
+    }
+    tx.put_agreement(&fixtures::agreement(&org, "a3", &twin.id))
+        .await
+        .unwrap();
+    for a in [&later, &sooner] {
+        tx.put_appointment(a).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.agreements_of_client(&org, &client.id).await.unwrap(),
+        vec![bare.clone(), full.clone()]
+    );
+    assert_eq!(
+        tx.agreement(&org, &full.id).await.unwrap().as_ref(),
+        Some(&full)
+    );
+    assert_eq!(
+        tx.appointments_of_client(&org, &client.id).await.unwrap(),
+        vec![sooner.clone(), later.clone()]
+    );
+    let moved = crate::model::Appointment {
+        starts_at: T0,
+        status: crate::model::AppointmentStatus::Done,
+        ..later.clone()
+    };
+    tx.put_appointment(&moved).await.unwrap();
+    assert_eq!(
+        tx.appointments_of_client(&org, &client.id).await.unwrap(),
+        vec![moved.clone(), sooner.clone()]
+    );
+    let stranger = fixtures::agreement(&org, "a9", &ClientId::new("nobody").unwrap());
+    assert!(matches!(
+        tx.put_agreement(&stranger).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = store.begin_read().await.unwrap();
+    let other = OrgId::new("org-other").unwrap();
+    assert_eq!(tx.agreement(&other, &full.id).await.unwrap(), None);
+    assert_eq!(tx.appointment(&other, &later.id).await.unwrap(), None);
+    assert_eq!(
+        tx.appointment(&org, &sooner.id).await.unwrap().as_ref(),
+        Some(&sooner)
+    );
+}
+
+/// C7: every version of a contract reads back, oldest first; an unsigned version may change;
+/// a version stored signed never does (writing it is `Conflict`, and it reads back as signed).
+pub async fn signed_contract_versions_never_change<S: Store>(store: S) {
+    let (org, _) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let v1 = fixtures::contract(&org, "k1", &client.id);
+    let signed = crate::model::Contract {
+        status: crate::model::ContractStatus::Signed,
+        signature: Some(crate::model::ContractSignature {
+            name: "Jordan Lee".into(),
+            drawn: Some(uuid::Uuid::from_bytes([7; 16])),
+            at: T0 + Duration::hours(1),
+            ip: Some("203.0.113.9".into()),
+            user_agent: Some("Mozilla/5.0 (X11)".into()),
+            content: v1.content_digest(),
+        }),
+        ..v1.clone()
+    };
+    let v2 = crate::model::Contract {
+        version: 2,
+        body: "Changed terms.".into(),
+        ..v1.clone()
+    };
+    let other = fixtures::contract(&org, "k0", &client.id);
+    let mut tx = store.begin().await.unwrap();
+    tx.put_contract(&v1).await.unwrap();
+    tx.put_contract(&other).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    tx.put_contract(&signed).await.unwrap();
+    tx.put_contract(&v2).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.contract_versions(&org, &v1.id).await.unwrap(),
+        vec![signed.clone(), v2.clone()]
+    );
+    let tampered = crate::model::Contract {
+        body: "Something else.".into(),
+        ..signed.clone()
+    };
+    assert!(matches!(
+        tx.put_contract(&tampered).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let unsigned_again = v1.clone();
+    assert!(matches!(
+        tx.put_contract(&unsigned_again).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = store.begin_read().await.unwrap();
+    assert_eq!(
+        tx.contracts_of_client(&org, &client.id).await.unwrap(),
+        vec![other, signed, v2]
+    );
+    let elsewhere = OrgId::new("org-other").unwrap();
+    assert!(
+        tx.contract_versions(&elsewhere, &v1.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

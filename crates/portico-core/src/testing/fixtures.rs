@@ -5,10 +5,11 @@ use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    ActivityEntry, Attachment, Client, ClientId, Contact, CostLine, Currency, Email, FileId,
-    Invoice, InvoiceStatus, LineItem, Org, OrgId, OrgSettings, Part, Plan, Quote, QuoteStatus,
-    RecordId, RecordRef, Role, Schedule, Sections, Share, ShareId, ShareState, Staff, StaffId,
-    Task, TaskId, TaxRate, TimeEntry, Update, UpdateId, WorkOrder, WorkStatus,
+    ActivityEntry, Agreement, AgreementStatus, Appointment, AppointmentStatus, Attachment, Billing,
+    Client, ClientId, Contact, Contract, ContractStatus, CostLine, Currency, Email, FileId,
+    Invoice, InvoiceStatus, LineItem, Money, Org, OrgId, OrgSettings, Part, Plan, Quote,
+    QuoteStatus, RecordId, RecordRef, Role, Schedule, Sections, Share, ShareId, ShareState, Staff,
+    StaffId, Task, TaskId, TaxRate, TimeEntry, Update, UpdateId, Visit, WorkOrder, WorkStatus,
 };
 use crate::token::{KeyId, Nonce, TokenHash};
 
@@ -104,6 +105,8 @@ pub fn work_order(
                 content_type: "image/jpeg".into(),
                 caption: Some("Before".into()),
                 shared: true,
+                taken_at: None,
+                stage: None,
             },
             Attachment {
                 id: id("f2"),
@@ -111,6 +114,8 @@ pub fn work_order(
                 content_type: "image/jpeg".into(),
                 caption: None,
                 shared: false,
+                taken_at: None,
+                stage: None,
             },
         ],
         parts: vec![Part {
@@ -177,6 +182,8 @@ pub fn large_work_order(org: &OrgId, tasks: usize, files: usize, updates: usize)
             content_type: "image/jpeg".into(),
             caption: Some(format!("Photo {i}")),
             shared: i % 2 == 0,
+            taken_at: None,
+            stage: None,
         })
         .collect();
     wo.updates = (0..updates)
@@ -305,4 +312,79 @@ pub fn file_id(raw: &str) -> FileId {
 /// A valid record id, for tests.
 pub fn record_id(raw: &str) -> RecordId {
     id(raw)
+}
+
+/// A monthly care plan of `client` with four visits (the first done), a cost, a margin and
+/// internal notes.
+pub fn agreement(org: &OrgId, agreement_id: &str, client: &ClientId) -> Agreement {
+    Agreement {
+        id: id(agreement_id),
+        org_id: org.clone(),
+        client_id: client.clone(),
+        title: "Boiler care plan".into(),
+        terms: "Yearly service and two safety checks. Parts are billed separately.".into(),
+        status: AgreementStatus::Active,
+        starts_on: date!(2026 - 01 - 01),
+        ends_on: Some(date!(2026 - 12 - 31)),
+        price: Money::new(Decimal::new(2_500, 2), Currency::USD),
+        billing: Billing::Monthly,
+        visits: vec![
+            Visit {
+                on: date!(2026 - 02 - 10),
+                done: true,
+            },
+            Visit {
+                on: date!(2026 - 05 - 12),
+                done: false,
+            },
+            Visit {
+                on: date!(2026 - 08 - 11),
+                done: false,
+            },
+            Visit {
+                on: date!(2026 - 11 - 10),
+                done: false,
+            },
+        ],
+        cost: Some(Decimal::new(1_400, 2)),
+        margin_percent: Some(Decimal::new(44, 0)),
+        internal_notes: "Dog in the garden; gate code 4412.".into(),
+    }
+}
+
+/// A two-hour visit of `client`, starting `starts_at`, with the staff member `technician`.
+pub fn appointment(
+    org: &OrgId,
+    appointment_id: &str,
+    client: &ClientId,
+    starts_at: OffsetDateTime,
+) -> Appointment {
+    Appointment {
+        id: id(appointment_id),
+        org_id: org.clone(),
+        client_id: client.clone(),
+        job: None,
+        title: "Annual boiler service".into(),
+        starts_at,
+        ends_at: Some(starts_at + Duration::hours(2)),
+        technician: Some(id("technician")),
+        address: "12 Elm Street, Springfield".into(),
+        status: AppointmentStatus::Scheduled,
+        internal_notes: "Bring the long ladder.".into(),
+    }
+}
+
+/// Version 1 of a contract to sign, sent at `T0`.
+pub fn contract(org: &OrgId, contract_id: &str, client: &ClientId) -> Contract {
+    Contract {
+        id: id(contract_id),
+        version: 1,
+        org_id: org.clone(),
+        client_id: client.clone(),
+        title: "Service terms".into(),
+        body: "1. We arrive within the window agreed.\n2. Payment is due in 14 days.".into(),
+        status: ContractStatus::Sent,
+        sent_at: T0,
+        signature: None,
+    }
 }

@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::model::{
-    AuditEntry, Client, ClientId, Delivery, Email, FeedEvent, FileId, Invoice, Message,
-    Notification, NotificationId, Org, OrgId, PortalAccount, PortalSession, Record, RecordId,
-    RecordRef, RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId,
-    SignInGrant, Staff, StaffId, Topic, Versioned,
+    Agreement, AgreementId, Appointment, AppointmentId, AuditEntry, Client, ClientId, Contract,
+    ContractId, Delivery, Email, FeedEvent, FileId, Invoice, Message, Notification, NotificationId,
+    Org, OrgId, PortalAccount, PortalSession, Record, RecordId, RecordRef, RequestState,
+    ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId, SignInGrant, Staff, StaffId,
+    Topic, Versioned,
 };
 use crate::ports::{ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork};
 use crate::token::{ApiKeyHash, TokenHash};
@@ -35,6 +36,9 @@ struct State {
     messages: Vec<Message>,
     requests: BTreeMap<ServiceRequestId, ServiceRequest>,
     events: Vec<FeedEvent>,
+    agreements: BTreeMap<(OrgId, AgreementId), Agreement>,
+    appointments: BTreeMap<(OrgId, AppointmentId), Appointment>,
+    contracts: BTreeMap<(OrgId, ContractId, u32), Contract>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +74,9 @@ enum Write {
     Message(Message),
     Request(ServiceRequest),
     Event(FeedEvent),
+    Agreement(Agreement),
+    Appointment(Appointment),
+    Contract(Contract),
 }
 
 fn conflict(what: impl Into<String>) -> StoreError {
@@ -168,8 +175,40 @@ impl State {
                 return self.apply_portal(write);
             }
             Write::Message(_) | Write::Request(_) | Write::Event(_) => self.apply_inbox(write)?,
+            Write::Agreement(_) | Write::Appointment(_) | Write::Contract(_) => {
+                self.apply_plans(write)?;
+            }
         }
         Ok(0)
+    }
+
+    fn apply_plans(&mut self, write: &Write) -> Result<(), StoreError> {
+        match write {
+            Write::Agreement(a) => {
+                self.require_client(&a.org_id, &a.client_id)?;
+                self.agreements
+                    .insert((a.org_id.clone(), a.id.clone()), a.clone());
+            }
+            Write::Appointment(a) => {
+                self.require_client(&a.org_id, &a.client_id)?;
+                self.appointments
+                    .insert((a.org_id.clone(), a.id.clone()), a.clone());
+            }
+            Write::Contract(c) => {
+                self.require_client(&c.org_id, &c.client_id)?;
+                let key = (c.org_id.clone(), c.id.clone(), c.version);
+                if self
+                    .contracts
+                    .get(&key)
+                    .is_some_and(|stored| stored.signature.is_some())
+                {
+                    return Err(conflict("a signed contract never changes"));
+                }
+                self.contracts.insert(key, c.clone());
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn apply_inbox(&mut self, write: &Write) -> Result<(), StoreError> {
@@ -766,6 +805,101 @@ impl UnitOfWork for MemoryUnit {
         found.sort_by_key(|e| e.seq);
         found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(found)
+    }
+
+    async fn put_agreement(&mut self, agreement: &Agreement) -> Result<(), StoreError> {
+        self.write(Write::Agreement(agreement.clone())).map(drop)
+    }
+
+    async fn agreement(
+        &mut self,
+        org: &OrgId,
+        id: &AgreementId,
+    ) -> Result<Option<Agreement>, StoreError> {
+        Ok(self
+            .view
+            .agreements
+            .get(&(org.clone(), id.clone()))
+            .cloned())
+    }
+
+    async fn agreements_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Agreement>, StoreError> {
+        Ok(self
+            .view
+            .agreements
+            .values()
+            .filter(|a| &a.org_id == org && &a.client_id == client)
+            .cloned()
+            .collect())
+    }
+
+    async fn put_appointment(&mut self, appointment: &Appointment) -> Result<(), StoreError> {
+        self.write(Write::Appointment(appointment.clone()))
+            .map(drop)
+    }
+
+    async fn appointment(
+        &mut self,
+        org: &OrgId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError> {
+        Ok(self
+            .view
+            .appointments
+            .get(&(org.clone(), id.clone()))
+            .cloned())
+    }
+
+    async fn appointments_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let mut found: Vec<Appointment> = self
+            .view
+            .appointments
+            .values()
+            .filter(|a| &a.org_id == org && &a.client_id == client)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+        Ok(found)
+    }
+
+    async fn put_contract(&mut self, contract: &Contract) -> Result<(), StoreError> {
+        self.write(Write::Contract(contract.clone())).map(drop)
+    }
+
+    async fn contract_versions(
+        &mut self,
+        org: &OrgId,
+        id: &ContractId,
+    ) -> Result<Vec<Contract>, StoreError> {
+        Ok(self
+            .view
+            .contracts
+            .values()
+            .filter(|c| &c.org_id == org && &c.id == id)
+            .cloned()
+            .collect())
+    }
+
+    async fn contracts_of_client(
+        &mut self,
+        org: &OrgId,
+        client: &ClientId,
+    ) -> Result<Vec<Contract>, StoreError> {
+        Ok(self
+            .view
+            .contracts
+            .values()
+            .filter(|c| &c.org_id == org && &c.client_id == client)
+            .cloned()
+            .collect())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

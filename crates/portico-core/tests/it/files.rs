@@ -96,6 +96,8 @@ fn i3_removing_a_file_from_a_work_order_deletes_its_bytes() {
             content_type: "image/jpeg".into(),
             caption: None,
             shared: Some(true),
+            taken_at: None,
+            stage: None,
         },
     };
     for id in ["p1", "p2"] {
@@ -136,6 +138,8 @@ fn i3_removing_a_file_from_a_work_order_deletes_its_bytes() {
         content_type: "text/html".into(),
         caption: None,
         shared: false,
+        taken_at: None,
+        stage: None,
     });
     w.upsert_wo(&owner(), wo.clone()).unwrap();
     assert!(
@@ -192,6 +196,8 @@ fn i3_bytes_another_record_still_uses_are_kept() {
         content_type: "image/png".into(),
         caption: None,
         shared: false,
+        taken_at: None,
+        stage: None,
     };
     let mut first = w.work_order();
     first.files.push(photo.clone());

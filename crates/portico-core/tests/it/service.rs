@@ -308,6 +308,8 @@ fn v3_new_photos_follow_the_org_default_unless_told() {
         content_type: "image/jpeg".into(),
         caption: None,
         shared,
+        taken_at: None,
+        stage: None,
     };
     for (id, shared) in [("p1", None), ("p2", Some(false))] {
         w.block_on(w.portico.apply_event(

@@ -441,7 +441,7 @@ proptest! {
         if shared_update { wo.updates.push(Update { id: fixtures::update_id("s"), author: None, posted_at: T0, body: "Shared".into(), shared: true }); }
         if internal_update { wo.updates.push(Update { id: fixtures::update_id("i"), author: None, posted_at: T0, body: "Internal".into(), shared: false }); }
         if note { wo.internal_notes = "changed".into(); }
-        if photo { wo.files.push(portico_core::model::Attachment { id: fixtures::file_id("p"), name: "p.jpg".into(), content_type: "image/jpeg".into(), caption: None, shared: true }); }
+        if photo { wo.files.push(portico_core::model::Attachment { id: fixtures::file_id("p"), name: "p.jpg".into(), content_type: "image/jpeg".into(), caption: None, shared: true, taken_at: None, stage: None }); }
         let change = w.upsert_wo(&owner(), wo).unwrap();
         let mut topics: Vec<Topic> = w.outbox()[before..].iter().map(|n| n.kind.topic()).collect();
         topics.sort_by_key(|t| t.as_str());

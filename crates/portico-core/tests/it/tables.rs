@@ -1408,6 +1408,8 @@ fn new_file(shared: bool) -> Attachment {
         content_type: "image/jpeg".into(),
         caption: None,
         shared,
+        taken_at: None,
+        stage: None,
     }
 }
 

@@ -157,7 +157,7 @@ pub struct EventDto {
     pub seq: u64,
     /// Portico's id, stable (to recognise an event seen before).
     pub event_id: String,
-    /// `quote.decided`, `message.received` or `service_request.created`.
+    /// `quote.decided`, `message.received`, `service_request.created` or `contract.signed`.
     #[oai(rename = "type")]
     pub kind: String,
     /// When it happened.
@@ -174,6 +174,10 @@ pub struct EventDto {
     pub job_id: Option<String>,
     /// `service_request.created`: the request.
     pub service_request_id: Option<String>,
+    /// `contract.signed`: the contract.
+    pub contract_id: Option<String>,
+    /// `contract.signed`: the version signed.
+    pub contract_version: Option<u32>,
 }
 
 impl From<m::FeedEvent> for EventDto {
@@ -189,6 +193,8 @@ impl From<m::FeedEvent> for EventDto {
             message_id: None,
             job_id: None,
             service_request_id: None,
+            contract_id: None,
+            contract_version: None,
         };
         match e.kind {
             m::FeedEventKind::QuoteDecided { quote, decision } => {
@@ -201,6 +207,10 @@ impl From<m::FeedEvent> for EventDto {
             }
             m::FeedEventKind::ServiceRequested { request } => {
                 dto.service_request_id = Some(request.to_string());
+            }
+            m::FeedEventKind::ContractSigned { contract, version } => {
+                dto.contract_id = Some(contract.to_string());
+                dto.contract_version = Some(version);
             }
         }
         dto

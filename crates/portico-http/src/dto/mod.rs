@@ -4,11 +4,13 @@
 
 mod inbox;
 mod org;
+mod plans;
 mod records;
 mod shares;
 
 pub use inbox::*;
 pub use org::*;
+pub use plans::*;
 pub use records::*;
 pub use shares::*;
 
@@ -90,6 +92,26 @@ wire_enum!(
 wire_enum!(
     /// A work-order section a share can show or hide.
     SectionDto => m::Section { ClientInfo, Scope, Schedule, Checklist, PhotosFiles, PartsUsed, Signature, Invoices, Updates }
+);
+wire_enum!(
+    /// Which side of the work a photo shows.
+    PhotoStageDto => m::PhotoStage { Before, After }
+);
+wire_enum!(
+    /// How often an agreement is billed.
+    BillingDto => m::Billing { Once, Weekly, Monthly, Quarterly, Yearly }
+);
+wire_enum!(
+    /// Where an agreement stands.
+    AgreementStatusDto => m::AgreementStatus { Active, OnHold, Ended, Cancelled }
+);
+wire_enum!(
+    /// Where an appointment stands.
+    AppointmentStatusDto => m::AppointmentStatus { Scheduled, OnTheWay, Done, Cancelled }
+);
+wire_enum!(
+    /// Where a contract's version stands.
+    ContractStatusDto => m::ContractStatus { Sent, Signed, Void }
 );
 wire_enum!(
     /// The kind of a record.

@@ -43,6 +43,10 @@ pub struct FileBody {
     pub caption: Option<String>,
     /// Shared with the client; the org's default for new photos when omitted.
     pub shared: Option<bool>,
+    /// When the photo was taken: the portal's gallery groups photos by its day.
+    pub taken_at: Option<OffsetDateTime>,
+    /// `before` or `after` the work.
+    pub stage: Option<super::PhotoStageDto>,
 }
 
 /// A part used.
@@ -211,6 +215,8 @@ pub(crate) fn file_model(f: FileBody) -> Result<(m::Attachment, bool), ApiError>
             content_type: f.content_type.unwrap_or_else(unknown_type),
             caption: f.caption,
             shared: f.shared.unwrap_or(false),
+            taken_at: f.taken_at,
+            stage: f.stage.map(Into::into),
         },
         f.shared.is_some(),
     ))
@@ -623,6 +629,8 @@ impl EventBody {
                     content_type: e.file.content_type.unwrap_or_else(unknown_type),
                     caption: e.file.caption,
                     shared: e.file.shared,
+                    taken_at: e.file.taken_at,
+                    stage: e.file.stage.map(Into::into),
                 },
             },
             EventBody::FileRemoved(e) => HostEvent::FileRemoved {

@@ -14,6 +14,8 @@ mod guard;
 pub(crate) mod live;
 pub(crate) mod opens;
 pub(crate) mod portal;
+
+pub(crate) use portal::contract_copy;
 mod view;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -267,6 +269,22 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at(
             "/:org/request",
             get(portal::portal_request_form).post(portal::portal_send_request),
+        )
+        .at("/:org/agreements", get(portal::portal_agreements))
+        .at("/:org/appointments", get(portal::portal_appointments))
+        .at("/:org/contracts", get(portal::portal_contracts))
+        .at("/:org/contracts/:id", get(portal::portal_contract))
+        .at(
+            "/:org/contracts/:id/sign",
+            post(portal::portal_sign_contract),
+        )
+        .at(
+            "/:org/contracts/:id/versions/:version",
+            get(portal::portal_contract_version),
+        )
+        .at(
+            "/:org/contracts/:id/versions/:version/signature.png",
+            get(portal::portal_signature_image),
         )
         .with(PrivateHeaders);
     Route::new()

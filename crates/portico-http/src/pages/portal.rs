@@ -34,10 +34,15 @@ use super::{
 };
 
 mod inbox;
+mod plans;
 
 pub(crate) use inbox::{
     portal_general_thread, portal_job_thread, portal_request_form, portal_send_message,
     portal_send_request, portal_threads,
+};
+pub(crate) use plans::{
+    contract_copy, portal_agreements, portal_appointments, portal_contract,
+    portal_contract_version, portal_contracts, portal_sign_contract, portal_signature_image,
 };
 
 /// The session cookie's name; `__Host-` binds it to this host, `Secure` and `Path=/`.
@@ -107,6 +112,19 @@ pub(crate) enum Body {
     RequestSent {
         base: String,
     },
+    Agreements {
+        agreements: Vec<plans::AgreementRow>,
+    },
+    Appointments {
+        upcoming: Vec<plans::AppointmentRow>,
+        past: Vec<plans::AppointmentRow>,
+    },
+    Contracts {
+        contracts: Vec<plans::ContractRow>,
+    },
+    Contract {
+        contract: plans::ContractView,
+    },
     Gone,
 }
 
@@ -118,6 +136,12 @@ pub(crate) struct HomeView {
     messages: Option<(String, usize)>,
     /// The service-request form, when the org shows it.
     request_url: Option<String>,
+    /// The agreements page, when the org shows it.
+    agreements_url: Option<String>,
+    /// The appointments page, when the org shows it.
+    appointments_url: Option<String>,
+    /// The contracts page and how many wait for a signature, when the org shows contracts.
+    contracts: Option<(String, usize)>,
     lists: Vec<ListView>,
 }
 
@@ -891,6 +915,13 @@ fn home_view(home: &PortalHome, at: &At, page: usize, per_page: usize) -> HomeVi
         request_url: home
             .service_requests
             .then(|| format!("{}/request", at.base)),
+        agreements_url: home.agreements.then(|| format!("{}/agreements", at.base)),
+        appointments_url: home
+            .appointments
+            .then(|| format!("{}/appointments", at.base)),
+        contracts: home
+            .contracts_to_sign
+            .map(|waiting| (format!("{}/contracts", at.base), waiting)),
         lists,
     }
 }

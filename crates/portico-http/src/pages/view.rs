@@ -111,7 +111,82 @@ pub(crate) struct File {
     pub(crate) name: String,
     pub(crate) alt: String,
     pub(crate) caption: Option<String>,
-    pub(crate) is_image: bool,
+    /// "Before" or "After", when the host said.
+    pub(crate) stage: Option<&'static str>,
+}
+
+/// The shared photos of a job, grouped by the day they were taken (newest day first, undated
+/// last), and its other files.
+pub(crate) struct Gallery {
+    pub(crate) days: Vec<PhotoDay>,
+    pub(crate) documents: Vec<File>,
+}
+
+impl Gallery {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.documents.is_empty()
+    }
+}
+
+pub(crate) struct PhotoDay {
+    /// The day in the org's words, or `None` for photos without one.
+    pub(crate) label: Option<String>,
+    pub(crate) photos: Vec<File>,
+}
+
+fn gallery(
+    files: &[portico_core::view::FileView],
+    show: &portico_core::locale::Presentation,
+    url: &impl Fn(&portico_core::model::FileId) -> String,
+) -> Gallery {
+    let mut days: Vec<(Option<time::Date>, Vec<File>)> = Vec::new();
+    let mut documents = Vec::new();
+    for f in files {
+        let is_image = f.content_type.starts_with("image/");
+        let file = File {
+            url: url(&f.id),
+            name: f.name.clone(),
+            alt: f.caption.clone().unwrap_or_else(|| f.name.clone()),
+            caption: f.caption.clone(),
+            stage: f.stage.map(|s| match s {
+                portico_core::model::PhotoStage::Before => "Before",
+                portico_core::model::PhotoStage::After => "After",
+            }),
+        };
+        if !is_image {
+            documents.push(file);
+            continue;
+        }
+        let day = f.taken_at.map(|at| show.today(at));
+        match days.iter_mut().find(|(d, _)| *d == day) {
+            Some((_, photos)) => photos.push(file),
+            None => days.push((day, vec![file])),
+        }
+    }
+    // Newest day first, undated last; within a day, before photos ahead of after photos.
+    days.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(a), Some(b)) => b.cmp(a),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    Gallery {
+        days: days
+            .into_iter()
+            .map(|(day, mut photos)| {
+                photos.sort_by_key(|p| match p.stage {
+                    Some("Before") => 0,
+                    None => 1,
+                    _ => 2,
+                });
+                PhotoDay {
+                    label: day.map(|d| show.date(d)),
+                    photos,
+                }
+            })
+            .collect(),
+        documents,
+    }
 }
 
 pub(crate) struct Part {
@@ -147,7 +222,7 @@ pub(crate) struct WorkOrderPage {
     pub(crate) scope: Option<String>,
     pub(crate) schedule: Option<Schedule>,
     pub(crate) checklist: Option<Vec<Task>>,
-    pub(crate) files: Option<Vec<File>>,
+    pub(crate) files: Option<Gallery>,
     pub(crate) parts: Option<Vec<Part>>,
     pub(crate) signature_shown: bool,
     pub(crate) signature: Option<Signature>,
@@ -358,18 +433,10 @@ fn work_order_page(
                 })
                 .collect()
         }),
-        files: wo.photos_files.as_ref().map(|files| {
-            files
-                .iter()
-                .map(|f| File {
-                    url: url(&f.id),
-                    name: f.name.clone(),
-                    alt: f.caption.clone().unwrap_or_else(|| f.name.clone()),
-                    caption: f.caption.clone(),
-                    is_image: f.content_type.starts_with("image/"),
-                })
-                .collect()
-        }),
+        files: wo
+            .photos_files
+            .as_ref()
+            .map(|files| gallery(files, show, &url)),
         parts: wo.parts_used.as_ref().map(|parts| {
             parts
                 .iter()

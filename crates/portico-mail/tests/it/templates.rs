@@ -281,7 +281,7 @@ fn c2_c3_c4_portal_mails_as_text_and_html() {
 }
 
 #[test]
-fn c7_portal_messages_and_service_requests_as_text_and_html() {
+fn c7_portal_messages_service_requests_and_signatures_as_text_and_html() {
     let org = fixtures::org("org1");
     let portal = "https://share.example/portal/org1";
     for (name, kind) in [
@@ -315,6 +315,15 @@ fn c7_portal_messages_and_service_requests_as_text_and_html() {
                 ],
             },
         ),
+        (
+            "contract_signed",
+            NotificationKind::ContractSigned {
+                name: "Jordan <Lee>".into(),
+                title: "Service terms <2026>".into(),
+                version: 2,
+                digest: "ab".repeat(32),
+            },
+        ),
     ] {
         let context = MailContext {
             org: &org,
@@ -330,6 +339,7 @@ fn c7_portal_messages_and_service_requests_as_text_and_html() {
         assert!(!email.html.contains("<between"), "{name}: escaped");
         assert!(!email.html.contains("<sometimes>"), "{name}: escaped");
         assert!(!email.html.contains("<Lee>"), "{name}: escaped");
+        assert!(!email.html.contains("<2026>"), "{name}: escaped");
         insta::assert_snapshot!(
             format!("{name}_text"),
             format!("Subject: {}\n\n{}", email.subject, email.text)

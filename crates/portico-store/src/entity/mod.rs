@@ -1,9 +1,12 @@
 //! sea-orm entities, one module per table. The schema itself is defined by the migrations in
 //! `crate::migration`; these types only read and write rows.
 
+pub mod agreements;
 pub mod api_keys;
+pub mod appointments;
 pub mod audit;
 pub mod clients;
+pub mod contracts;
 pub mod events;
 pub mod file_refs;
 pub mod messages;

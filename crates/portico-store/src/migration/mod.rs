@@ -8,6 +8,7 @@ mod m20261123_000001_file_refs;
 mod m20261123_000002_outbox_reason;
 pub(crate) mod m20261124_000001_portal;
 mod m20261125_000001_inbox;
+mod m20261126_000001_plans;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_outbox_reason::Migration),
             Box::new(m20261124_000001_portal::Migration),
             Box::new(m20261125_000001_inbox::Migration),
+            Box::new(m20261126_000001_plans::Migration),
         ]
     }
 }
