@@ -230,6 +230,11 @@ impl From<RecordError> for ApiError {
                 Some(serde_json::json!({ "field": invalid.field })),
             )),
             RecordError::Locked(_) => Self::Conflict(Self::body("locked", message, None)),
+            RecordError::Signed(version) => Self::Conflict(Self::body(
+                "signed",
+                message,
+                Some(serde_json::json!({ "version": version })),
+            )),
             RecordError::Conflict(_) => Self::changed_meanwhile(),
             RecordError::Backend(ref inner) => Self::internal(inner.as_ref()),
             ref other => Self::internal(other),

@@ -11,5 +11,6 @@ mod inbox;
 mod listener;
 mod openapi;
 mod pages;
+mod plans;
 mod portal;
 mod support;
