@@ -510,3 +510,192 @@ fn c2_c3_c4_c7_the_portal_in_a_real_browser() {
     assert_eq!(status, 200, "the host reads the decision");
     assert_eq!(decision["decision"], "approved");
 }
+
+/// Draws a stroke across the canvas matching `selector` with `WebDriver` pointer actions, as a
+/// mouse would.
+fn draw(driver: &Driver, selector: &str) {
+    driver.script(&format!(
+        "document.querySelector({selector:?}).scrollIntoView({{ block: 'center' }}); return true;"
+    ));
+    let found = driver.post(
+        "/element",
+        &json!({ "using": "css selector", "value": selector }),
+    );
+    let element = found
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no {selector}: {found}"))
+        .to_owned();
+    let origin = json!({ "element-6066-11e4-a52e-4f735466cecf": element });
+    let mut steps = vec![
+        json!({ "type": "pointerMove", "duration": 0, "origin": origin, "x": -120, "y": 10 }),
+        json!({ "type": "pointerDown", "button": 0 }),
+    ];
+    for (x, y) in [(30, -25), (30, 30), (30, -30), (30, 25), (40, -10), (40, 5)] {
+        steps.push(
+            json!({ "type": "pointerMove", "duration": 50, "origin": "pointer", "x": x, "y": y }),
+        );
+    }
+    steps.push(json!({ "type": "pointerUp", "button": 0 }));
+    driver.post(
+        "/actions",
+        &json!({ "actions": [{ "type": "pointer", "id": "mouse",
+            "parameters": { "pointerType": "mouse" }, "actions": steps }] }),
+    );
+}
+
+#[test]
+// Reason: one client's walk through every new section reads best whole.
+#[allow(clippy::too_many_lines)]
+fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let axe = axe_source();
+    let server = Server::start(None);
+    let demo = server.demo();
+    let portal = demo["portal_url"].as_str().unwrap().to_owned();
+    let (api, key) = (
+        demo["api_base"].as_str().unwrap().to_owned(),
+        demo["api_key"].as_str().unwrap().to_owned(),
+    );
+    let invite = fresh_link(&server, &portal, &[]);
+    driver.size(360, 740);
+    driver.open(&invite);
+    click(&driver, "form[action$='/link'] button");
+    driver.wait_for(
+        "the welcome page",
+        "return document.body.innerText.includes('Set a password');",
+    );
+
+    // The sections the demo seeds, each at both sizes.
+    driver.open(&format!("{portal}/agreements"));
+    driver.wait_for(
+        "the agreements",
+        "return document.body.innerText.includes('Home electrical safety plan');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "agreements");
+    driver.open(&format!("{portal}/appointments"));
+    driver.wait_for(
+        "the appointments",
+        "return document.body.innerText.includes('Quarterly safety inspection');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "appointments");
+    driver.open(&format!("{portal}/r/jobs/demo-wo"));
+    driver.wait_for(
+        "the job's gallery",
+        "return !!document.querySelector('.gallery img');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "job-gallery");
+
+    // A contract, signed with a drawing made by pointer actions.
+    driver.open(&format!("{portal}/contracts"));
+    driver.wait_for(
+        "the contracts",
+        "return document.body.innerText.includes('Safety plan agreement');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "contracts");
+    driver.open(&format!("{portal}/contracts/demo-terms"));
+    driver.wait_for(
+        "the signature pad",
+        "return !document.querySelector('[data-signature-pad]').hidden;",
+    );
+    check_portal_page(&driver, axe.as_ref(), "contract-to-sign");
+    driver.size(360, 740);
+    draw(&driver, "[data-signature-pad] canvas");
+    let inked = driver.script(
+        "const c = document.querySelector('[data-signature-pad] canvas');
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+         for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) return true; }
+         return false;",
+    );
+    assert_eq!(inked, json!(true), "the pointer drew on the canvas");
+    fill(&driver, "#sign-name", "Jordan Lee");
+    driver.script("document.querySelector('#sign-confirm').checked = true; return true;");
+    click(&driver, "form[data-signature-form] button[type=submit]");
+    driver.wait_for(
+        "the signed copy",
+        "const i = document.querySelector('img.signature'); return !!i && i.complete && i.naturalWidth > 0;",
+    );
+    let audit = driver.script("return document.querySelector('.audit').innerText;");
+    assert!(
+        audit.as_str().unwrap().contains("Signed by Jordan Lee"),
+        "{audit}"
+    );
+    check_portal_page(&driver, axe.as_ref(), "contract-signed");
+    let (status, read) = call(
+        "GET",
+        &format!("{api}/contracts/demo-terms"),
+        &key,
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(read["versions"][0]["signature"]["drawn"], true);
+    let drawing = agent()
+        .get(format!("{api}/contracts/demo-terms/versions/1/signature"))
+        .header("Authorization", format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    assert_eq!(drawing.status().as_u16(), 200, "the host reads the drawing");
+    assert_eq!(drawing.headers().get("content-type").unwrap(), "image/png");
+
+    // A message, and the staff answer posted through the API arriving in the thread.
+    driver.open(&format!("{portal}/messages"));
+    driver.wait_for(
+        "the messages",
+        "return !!document.querySelector('#new-body');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "messages");
+    fill(
+        &driver,
+        "#new-body",
+        "Can you also look at the porch light?",
+    );
+    click(&driver, "form[action$='/messages'] button");
+    driver.wait_for(
+        "the general thread",
+        "return document.body.innerText.includes('Can you also look at the porch light?');",
+    );
+    let (status, _) = call(
+        "POST",
+        &format!("{api}/clients/demo-client/messages"),
+        &key,
+        Some("demo-owner"),
+        Some(&json!({ "body": "Yes, Sam will check it on Tuesday." })),
+    );
+    assert_eq!(status, 200);
+    driver.open(&format!("{portal}/messages/general"));
+    driver.wait_for(
+        "the staff answer",
+        "return document.body.innerText.includes('Yes, Sam will check it on Tuesday.');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "thread");
+
+    // A service request with the details on file already filled in.
+    driver.open(&format!("{portal}/request"));
+    driver.wait_for(
+        "the request form",
+        "return document.querySelector('#rq-name').value === 'Jordan Lee'
+            && document.querySelector('#rq-address').value.includes('12 Elm Street');",
+    );
+    check_portal_page(&driver, axe.as_ref(), "request");
+    fill(&driver, "#rq-description", "The porch light flickers.");
+    click(&driver, "form[action$='/request'] button");
+    driver.wait_for(
+        "the sent page",
+        "return document.body.innerText.includes('Request sent');",
+    );
+    driver.screenshot("portal-request-sent-360");
+    let (status, requests) = call(
+        "GET",
+        &format!("{api}/service-requests?state=new"),
+        &key,
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(requests[0]["description"], "The porch light flickers.");
+    assert_eq!(requests[0]["name"], "Jordan Lee");
+}
