@@ -180,6 +180,13 @@ impl Portico {
         if draft.title.trim().is_empty() {
             return Err(InvalidInput::new("title", "title must not be empty").into());
         }
+        if draft.body.trim().is_empty() {
+            return Err(InvalidInput::new(
+                "body",
+                "body must not be empty: it is what the client signs",
+            )
+            .into());
+        }
         let now = self.now();
         let mut tx = self.ports.store.begin().await?;
         self.host_may_show(tx.as_mut(), actor, &draft.org_id, &draft.client_id)
@@ -451,7 +458,11 @@ impl Portico {
             user_agent: user_agent.map(|a| bounded(&a, 500)),
             content: checked.content,
         });
-        tx.put_contract(&contract).await?;
+        match tx.put_contract(&contract).await {
+            // Signed by a concurrent request after this one read it: the store refused.
+            Err(StoreError::Conflict(_)) => return Err(rules::SigningRefused::NotOpen.into()),
+            other => other?,
+        }
         self.log_event(
             tx.as_mut(),
             &org_id,
@@ -473,8 +484,12 @@ impl Portico {
             self.mail_now(tx.as_mut(), &org_id, None, to, kind, now)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(contract)
+        match tx.commit().await {
+            // Likewise, for stores that check at commit.
+            Err(StoreError::Conflict(_)) => Err(rules::SigningRefused::NotOpen.into()),
+            Err(e) => Err(e.into()),
+            Ok(()) => Ok(contract),
+        }
     }
 
     /// The drawn signature of one of the client's signed versions.

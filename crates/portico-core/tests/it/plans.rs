@@ -532,3 +532,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn c7_two_signatures_racing_for_one_version_sign_it_once() {
+    let (w, session) = signed_in();
+    let id = draft(&w, "text").id;
+    w.block_on(w.portico.put_contract(&owner(), &draft(&w, "text")))
+        .unwrap();
+    let sign = || {
+        w.portico.portal_sign_contract(
+            &w.org,
+            &session,
+            &id,
+            sign_form(1, "Service terms", "text"),
+            None,
+            None,
+        )
+    };
+    let (a, b) = w.block_on(async { tokio::join!(sign(), sign()) });
+    let signed = [&a, &b].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(signed, 1, "{a:?} {b:?}");
+    for refused in [a, b].into_iter().filter_map(Result::err) {
+        assert!(
+            matches!(
+                refused,
+                PortalError::Signing(SigningRefused::NotOpen | SigningRefused::Changed)
+            ),
+            "{refused:?}"
+        );
+    }
+    let events = w.block_on(w.portico.events(&w.org, 0, 10)).unwrap();
+    let signatures = events
+        .iter()
+        .filter(|e| matches!(e.kind, FeedEventKind::ContractSigned { .. }))
+        .count();
+    assert_eq!(signatures, 1, "one event for one signature");
+}

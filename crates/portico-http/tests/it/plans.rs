@@ -530,6 +530,12 @@ async fn c7_bad_host_input_for_agreements_appointments_and_contracts_is_a_clear_
         "validation",
     )
     .await;
+    assert_error(
+        h.put("/v1/contracts/k3", &contract(" \n "), "owner").await,
+        400,
+        "validation",
+    )
+    .await;
     let huge = contract(&"x".repeat(100_001));
     assert_error(
         h.put("/v1/contracts/k3", &huge, "owner").await,
