@@ -45,6 +45,43 @@ enum ApiTags {
     Plans,
 }
 
+/// A client's photo, in the type detected from its bytes when it was uploaded.
+#[derive(poem_openapi::ApiResponse)]
+enum Photo {
+    /// JPEG.
+    #[oai(status = 200, content_type = "image/jpeg")]
+    Jpeg(Binary<Vec<u8>>),
+    /// PNG.
+    #[oai(status = 200, content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+    /// GIF.
+    #[oai(status = 200, content_type = "image/gif")]
+    Gif(Binary<Vec<u8>>),
+    /// WebP.
+    #[oai(status = 200, content_type = "image/webp")]
+    Webp(Binary<Vec<u8>>),
+    /// HEIC or HEIF.
+    #[oai(status = 200, content_type = "image/heic")]
+    Heic(Binary<Vec<u8>>),
+    /// AVIF.
+    #[oai(status = 200, content_type = "image/avif")]
+    Avif(Binary<Vec<u8>>),
+}
+
+impl Photo {
+    fn of(blob: portico_core::ports::Blob) -> Self {
+        let bytes = Binary(blob.bytes);
+        match blob.content_type.as_str() {
+            "image/png" => Self::Png(bytes),
+            "image/gif" => Self::Gif(bytes),
+            "image/webp" => Self::Webp(bytes),
+            "image/heic" | "image/heif" => Self::Heic(bytes),
+            "image/avif" => Self::Avif(bytes),
+            _ => Self::Jpeg(bytes),
+        }
+    }
+}
+
 /// An org's API key: `Authorization: Bearer pk_…`.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "pk_…", checker = "org_of_key")]
@@ -876,6 +913,32 @@ impl IntegrationApi {
             .set_service_request_state(&auth.0, &actor, id, body.0.state.into())
             .await?;
         Ok(Json(request.into()))
+    }
+
+    /// A photo the client attached to a service request, as uploaded (its type checked from
+    /// its bytes).
+    #[oai(
+        path = "/service-requests/:service_request_id/photos/:photo_id",
+        method = "get",
+        tag = "ApiTags::Inbox",
+        operation_id = "get_service_request_photo"
+    )]
+    async fn get_service_request_photo(
+        &self,
+        auth: OrgKey,
+        service_request_id: Path<String>,
+        photo_id: Path<String>,
+    ) -> Result<Photo, ApiError> {
+        let id = uuid::Uuid::parse_str(&service_request_id.0)
+            .map(m::ServiceRequestId)
+            .map_err(|_| ApiError::not_found("service request"))?;
+        let photo = uuid::Uuid::parse_str(&photo_id.0).map_err(|_| ApiError::not_found("photo"))?;
+        let blob = self
+            .state
+            .portico
+            .service_request_photo(&auth.0, id, photo)
+            .await?;
+        Ok(Photo::of(blob))
     }
 
     /// The org's event log (C7): what clients did, numbered 1, 2, 3 … in commit order with no

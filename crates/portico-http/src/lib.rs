@@ -231,7 +231,8 @@ async fn single_identity_headers(req: Request) -> poem::Result<Request> {
     Ok(req)
 }
 
-/// Reads at most `max` bytes of a request body (`max_file` for file uploads), answering 413
+/// Reads at most `max` bytes of a request body (`max_file` for file uploads and the portal's
+/// service-request form, which carries photos), answering 413
 /// beyond it, so no handler ever parses an unbounded body (whether or not the client sent
 /// `Content-Length`); a body that takes longer than `timeout` to arrive answers 408.
 struct BodyLimit {
@@ -264,11 +265,14 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
-        let max = if req.uri().path().starts_with("/v1/files/") {
-            self.max_file
-        } else {
-            self.max
-        };
+        // File uploads, and the portal's service-request form (it carries photos), may be as
+        // large as a file; everything else as large as a body.
+        let path = req.uri().path();
+        let upload = path.starts_with("/v1/files/")
+            || (req.method() == poem::http::Method::POST
+                && path.starts_with("/portal/")
+                && path.ends_with("/request"));
+        let max = if upload { self.max_file } else { self.max };
         let too_large = || {
             poem::Error::from_string(
                 format!("the body is larger than {max} bytes"),

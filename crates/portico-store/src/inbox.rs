@@ -77,6 +77,12 @@ pub(crate) fn request_to_row(
         address: Set(r.address.clone()),
         description: Set(r.description.clone()),
         preferred_dates: Set(days.join(",")),
+        photos: Set(r
+            .photos
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
         state: Set(r.state.as_str().to_owned()),
         created_at: Set(Instant::new(r.created_at)),
         updated_at: Set(Instant::new(r.updated_at)),
@@ -104,6 +110,12 @@ pub(crate) fn request_from_row(row: service_requests::Model) -> Result<ServiceRe
         address: row.address,
         description: row.description,
         preferred_dates,
+        photos: row
+            .photos
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| Uuid::parse_str(p).map_err(|e| corrupt(what, e)))
+            .collect::<Result<_, _>>()?,
         state: RequestState::parse(&row.state)
             .ok_or_else(|| corrupt(what, format!("unknown state {}", row.state)))?,
         created_at: row.created_at.0,

@@ -144,6 +144,12 @@ impl FileId {
     pub fn signature_image(image: Uuid) -> Self {
         Self(format!("~signature:{image}"))
     }
+
+    /// The blob of a photo a client attached to a service request: Portico's own, like
+    /// [`FileId::signature_image`].
+    pub fn request_photo(photo: Uuid) -> Self {
+        Self(format!("~request:{photo}"))
+    }
 }
 uuid_id!(
     /// One share: one token generation for one record.

@@ -152,6 +152,9 @@ pub struct ServiceRequest {
     pub description: String,
     /// Days that suit them, in their order of preference.
     pub preferred_dates: Vec<Date>,
+    /// Photos the client attached, in their order; each one's bytes are behind the blob port
+    /// under [`super::FileId::request_photo`].
+    pub photos: Vec<uuid::Uuid>,
     /// New, seen or converted.
     pub state: RequestState,
     /// When it was sent.
@@ -165,6 +168,8 @@ impl ServiceRequest {
     pub const MAX_DESCRIPTION: usize = 5000;
     /// The most preferred dates a request holds.
     pub const MAX_DATES: usize = 3;
+    /// The most photos a request holds.
+    pub const MAX_PHOTOS: usize = 3;
 }
 
 /// One entry of the org's event log: something a client did that the host app may need to act

@@ -34,6 +34,50 @@ pub enum WritingRefused {
     /// More than three days, a day in the past, or one more than a year ahead.
     #[error("choose up to three days, from today to a year ahead")]
     Dates,
+    /// More than three photos, an empty or too large one, or a file that is not a photo.
+    #[error(
+        "attach up to three photos (JPEG, PNG, GIF, WebP, HEIC or AVIF), each within the size limit"
+    )]
+    Photos,
+}
+
+/// The media types a client may attach as photos: the images Portico keeps.
+pub const PHOTO_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+    "image/avif",
+];
+
+/// A photo as the client attached it: the media type detected from its bytes, and the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedPhoto {
+    /// Detected from the bytes, never from a name.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The photos that may be kept: up to three, none empty, each at most `max_bytes` and of a
+/// photo type. Empty file fields (a form sent without a choice) are left out first.
+pub fn photos(
+    attached: Vec<AttachedPhoto>,
+    max_bytes: u64,
+) -> Result<Vec<AttachedPhoto>, WritingRefused> {
+    let kept: Vec<AttachedPhoto> = attached
+        .into_iter()
+        .filter(|p| !p.bytes.is_empty())
+        .collect();
+    let acceptable = |p: &AttachedPhoto| {
+        PHOTO_TYPES.contains(&p.content_type.as_str()) && p.bytes.len() as u64 <= max_bytes
+    };
+    if kept.len() > ServiceRequest::MAX_PHOTOS || !kept.iter().all(acceptable) {
+        return Err(WritingRefused::Photos);
+    }
+    Ok(kept)
 }
 
 /// The longest name accepted, in characters.

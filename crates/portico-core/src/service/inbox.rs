@@ -14,11 +14,11 @@ use crate::model::{
     PortalSection, RecordId, RecordKind, RecordRef, RequestState, ServiceRequest, ServiceRequestId,
     StaffId, Thread,
 };
-use crate::policy::inbox::{self, RequestForm, ThreadSummary};
+use crate::policy::inbox::{self, AttachedPhoto, RequestForm, ThreadSummary};
 use crate::policy::permissions;
 use crate::policy::portal as rules;
 use crate::policy::project::company_card;
-use crate::ports::{StoreError, UnitOfWork};
+use crate::ports::{Blob, BlobKey, StoreError, UnitOfWork};
 use crate::view::CompanyCard;
 
 /// The most events one read of the log returns.
@@ -259,12 +259,30 @@ impl Portico {
         org: &OrgId,
         session: &str,
         form: &RequestForm,
+        photos: Vec<AttachedPhoto>,
     ) -> Result<ServiceRequest, PortalError> {
         let signed = self
             .signed_in_section(org, session, PortalSection::ServiceRequests)
             .await?;
         let now = self.now();
         let checked = inbox::request(form, Presentation::of(&signed.org).today(now))?;
+        let photos = inbox::photos(photos, self.config.max_file_bytes)?;
+        // The bytes go first, under fresh names: a unit that then fails leaves only bytes no
+        // request points at.
+        let mut photo_ids = Vec::with_capacity(photos.len());
+        for photo in photos {
+            let id = self.ports.random.uuid();
+            let blob = Blob {
+                content_type: photo.content_type,
+                bytes: photo.bytes,
+            };
+            self.ports
+                .blobs
+                .put(&request_photo_key(&signed.org.id, id), blob)
+                .await
+                .map_err(PortalError::Backend)?;
+            photo_ids.push(id);
+        }
         let request = ServiceRequest {
             id: ServiceRequestId(self.ports.random.uuid()),
             org_id: signed.org.id.clone(),
@@ -275,6 +293,7 @@ impl Portico {
             address: checked.address,
             description: checked.description,
             preferred_dates: checked.preferred_dates,
+            photos: photo_ids,
             state: RequestState::New,
             created_at: now,
             updated_at: now,
@@ -478,6 +497,31 @@ impl Portico {
             .await?)
     }
 
+    /// A photo the client attached to the org's service request `id`.
+    pub async fn service_request_photo(
+        &self,
+        org: &OrgId,
+        id: ServiceRequestId,
+        photo: uuid::Uuid,
+    ) -> Result<Blob, StaffError> {
+        let mut tx = self.ports.store.begin_read().await?;
+        tx.org(org).await?.ok_or(StaffError::UnknownOrg)?;
+        let request = tx
+            .service_request(org, id)
+            .await?
+            .ok_or(StaffError::NotFound("service request"))?;
+        drop(tx);
+        if !request.photos.contains(&photo) {
+            return Err(StaffError::NotFound("photo"));
+        }
+        self.ports
+            .blobs
+            .get(&request_photo_key(org, photo))
+            .await
+            .map_err(StaffError::Backend)?
+            .ok_or(StaffError::NotFound("photo"))
+    }
+
     // ----- helpers -----
 
     /// Appends an event to the org's log, in the caller's unit of work.
@@ -568,6 +612,13 @@ fn title_of(thread: &Thread, jobs: &[(RecordId, String)]) -> Option<String> {
             .iter()
             .find(|(job, _)| job == id)
             .map(|(_, title)| title.clone()),
+    }
+}
+
+fn request_photo_key(org: &OrgId, photo: uuid::Uuid) -> BlobKey {
+    BlobKey {
+        org: org.clone(),
+        file: crate::model::FileId::request_photo(photo),
     }
 }
 

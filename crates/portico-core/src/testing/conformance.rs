@@ -1514,6 +1514,14 @@ fn request_of(client: &ClientId, n: u8, state: RequestState) -> ServiceRequest {
         } else {
             Vec::new()
         },
+        photos: if n.is_multiple_of(2) {
+            vec![
+                uuid::Uuid::from_bytes([n; 16]),
+                uuid::Uuid::from_bytes([n + 1; 16]),
+            ]
+        } else {
+            Vec::new()
+        },
         state,
         created_at: T0 + Duration::seconds(i64::from(n)),
         updated_at: T0 + Duration::seconds(i64::from(n)),

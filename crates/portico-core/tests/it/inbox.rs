@@ -228,7 +228,7 @@ fn c1_c7_hidden_messages_and_request_sections_answer_not_found() {
         Err(PortalError::NotFound)
     ));
     assert!(matches!(
-        w.block_on(p.portal_send_request(&w.org, &session, &form())),
+        w.block_on(p.portal_send_request(&w.org, &session, &form(), Vec::new())),
         Err(PortalError::NotFound)
     ));
     let home = w.home_of(&session);
@@ -291,7 +291,7 @@ fn c7_a_service_request_is_prefilled_checked_logged_mailed_and_moved_by_staff() 
         ..form()
     };
     assert!(matches!(
-        w.block_on(p.portal_send_request(&w.org, &session, &past)),
+        w.block_on(p.portal_send_request(&w.org, &session, &past, Vec::new())),
         Err(PortalError::Writing(WritingRefused::Dates))
     ));
     let good = RequestForm {
@@ -299,7 +299,7 @@ fn c7_a_service_request_is_prefilled_checked_logged_mailed_and_moved_by_staff() 
         ..form()
     };
     let request = w
-        .block_on(p.portal_send_request(&w.org, &session, &good))
+        .block_on(p.portal_send_request(&w.org, &session, &good, Vec::new()))
         .unwrap();
     assert_eq!(
         request.preferred_dates,

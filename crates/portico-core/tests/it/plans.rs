@@ -568,3 +568,56 @@ fn c7_two_signatures_racing_for_one_version_sign_it_once() {
         .count();
     assert_eq!(signatures, 1, "one event for one signature");
 }
+
+#[test]
+fn c7_a_service_request_keeps_up_to_three_photos_behind_the_blob_port_and_nothing_else() {
+    use portico_core::policy::inbox::{AttachedPhoto, RequestForm, WritingRefused};
+    let (w, session) = signed_in();
+    let form = RequestForm {
+        name: "Jordan Lee".into(),
+        description: "The porch light flickers.".into(),
+        ..RequestForm::default()
+    };
+    let photo = |content_type: &str, bytes: Vec<u8>| AttachedPhoto {
+        content_type: content_type.into(),
+        bytes,
+    };
+    let max = 2 * 1024 * 1024;
+    for refused in [
+        vec![photo("image/png", png()); 4],
+        vec![photo("image/svg+xml", b"<svg/>".to_vec())],
+        vec![photo("application/pdf", b"%PDF-1.7".to_vec())],
+        vec![photo("image/jpeg", vec![0xff; max + 1])],
+    ] {
+        let sent = w.block_on(
+            w.portico
+                .portal_send_request(&w.org, &session, &form, refused),
+        );
+        assert!(
+            matches!(sent, Err(PortalError::Writing(WritingRefused::Photos))),
+            "{sent:?}"
+        );
+    }
+    assert!(w.blobs.is_empty(), "nothing refused is stored");
+    let sent = w
+        .block_on(w.portico.portal_send_request(
+            &w.org,
+            &session,
+            &form,
+            vec![photo("image/png", png()), photo("image/png", Vec::new())],
+        ))
+        .unwrap();
+    assert_eq!(sent.photos.len(), 1, "an empty file field is no photo");
+    let got = w
+        .block_on(
+            w.portico
+                .service_request_photo(&w.org, sent.id, sent.photos[0]),
+        )
+        .unwrap();
+    assert_eq!((got.content_type.as_str(), got.bytes), ("image/png", png()));
+    let stranger = uuid::Uuid::from_bytes([9; 16]);
+    assert!(matches!(
+        w.block_on(w.portico.service_request_photo(&w.org, sent.id, stranger)),
+        Err(portico_core::service::StaffError::NotFound(_))
+    ));
+}

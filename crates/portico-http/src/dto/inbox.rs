@@ -116,6 +116,9 @@ pub struct ServiceRequestDto {
     pub description: String,
     /// Days that suit them (`YYYY-MM-DD`), in their order of preference.
     pub preferred_dates: Vec<String>,
+    /// The photos the client attached, in their order: each one's bytes at
+    /// `GET /v1/service-requests/{service_request_id}/photos/{photo_id}`.
+    pub photo_ids: Vec<String>,
     /// New, seen or converted.
     pub state: RequestStateDto,
     /// When it was sent.
@@ -135,6 +138,7 @@ impl From<m::ServiceRequest> for ServiceRequestDto {
             address: r.address,
             description: r.description,
             preferred_dates: r.preferred_dates.iter().map(ToString::to_string).collect(),
+            photo_ids: r.photos.iter().map(ToString::to_string).collect(),
             state: r.state.into(),
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -151,6 +155,7 @@ pub struct RequestStateBody {
 
 /// One entry of the org's event log.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EventDto {
     /// The event's number in the org's log (1, 2, 3 … in commit order, no gaps): the cursor to
     /// read on from.

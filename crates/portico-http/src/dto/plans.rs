@@ -94,6 +94,7 @@ impl AgreementBody {
 
 /// A stored agreement, as the host reads it back.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AgreementDto {
     /// The host's id.
     pub agreement_id: String,
@@ -212,6 +213,7 @@ impl AppointmentBody {
 
 /// A stored appointment, as the host reads it back.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AppointmentDto {
     /// The host's id.
     pub appointment_id: String,
@@ -286,6 +288,7 @@ impl ContractBody {
 
 /// How and when a version was signed.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ContractSignatureDto {
     /// The full name the client typed.
     pub name: String,
@@ -303,6 +306,7 @@ pub struct ContractSignatureDto {
 
 /// One version of a contract.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ContractVersionDto {
     /// From 1.
     pub version: u32,
@@ -322,6 +326,7 @@ pub struct ContractVersionDto {
 
 /// A contract with every version, oldest first.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ContractDto {
     /// The host's id.
     pub contract_id: String,

@@ -552,3 +552,62 @@ async fn c7_bad_host_input_for_agreements_appointments_and_contracts_is_a_clear_
         "c1"
     );
 }
+
+#[tokio::test]
+async fn c7_a_service_request_carries_photos_the_host_reads_and_refuses_what_is_not_a_photo() {
+    use poem::test::{TestForm, TestFormField};
+    let h = harness().await;
+    h.invite("c1").await;
+    h.deliver().await;
+    let cookie = h.signed_in().await;
+    let (_, page) = text(h.page("/portal/org1/request", Some(&cookie)).await).await;
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("name=\"photos\""));
+    let csrf = csrf_of(&page);
+    let form = |photo: Vec<u8>, csrf: &str| {
+        TestForm::new()
+            .text("csrf", csrf)
+            .text("name", "Jordan Lee")
+            .text("description", "The porch light flickers.")
+            .text("date1", "")
+            .field(
+                TestFormField::bytes(photo)
+                    .name("photos")
+                    .filename("porch.png")
+                    .content_type("image/png"),
+            )
+    };
+    let post = |form: TestForm| {
+        h.client
+            .post("/portal/org1/request")
+            .header("origin", crate::portal::ORIGIN)
+            .header("cookie", &cookie)
+            .multipart(form)
+            .send()
+    };
+    // Not a photo, whatever its name and declared type say: refused, nothing kept.
+    let (status, refused) = text(post(form(b"<svg onload=alert(1)>".to_vec(), &csrf)).await).await;
+    assert_eq!(status, 422);
+    assert!(refused.contains("up to three photos"), "{refused}");
+    assert_eq!(body(h.get("/v1/service-requests").await).await, json!([]));
+    let (status, _) = text(post(form(png(), "forged")).await).await;
+    assert_eq!(status, 403, "CSRF in a multipart form too");
+    let sent = post(form(png(), &csrf)).await;
+    sent.assert_status(poem::http::StatusCode::SEE_OTHER);
+    let listed = body(h.get("/v1/service-requests?state=new").await).await;
+    assert_eq!(listed[0]["description"], "The porch light flickers.");
+    let id = listed[0]["service_request_id"].as_str().unwrap().to_owned();
+    let photo = listed[0]["photo_ids"][0].as_str().unwrap().to_owned();
+    let got = h
+        .get(&format!("/v1/service-requests/{id}/photos/{photo}"))
+        .await;
+    got.assert_status_is_ok();
+    got.assert_header("content-type", "image/png");
+    assert_eq!(got.0.into_body().into_vec().await.unwrap(), png());
+    for path in [
+        format!("/v1/service-requests/{id}/photos/00000000-0000-4000-8000-000000000000"),
+        format!("/v1/service-requests/{id}/photos/not-a-uuid"),
+        format!("/v1/service-requests/00000000-0000-4000-8000-000000000000/photos/{photo}"),
+    ] {
+        assert_error(h.get(&path).await, 404, "not_found").await;
+    }
+}

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::support::{Harness, harness};
 
-const ORIGIN: &str = "https://api.example";
+pub const ORIGIN: &str = "https://api.example";
 
 pub async fn text(resp: TestResponse) -> (u16, String) {
     let status = resp.0.status().as_u16();

@@ -116,7 +116,8 @@ fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id(
     };
     let fast = TestSmtp::for_test(&[]).unwrap();
     let data = tempfile::tempdir().unwrap();
-    // The demo queues three link emails and its client's portal invitation.
+    // The demo queues three link emails, its client's portal invitation and a message from the
+    // business.
     let demo = crate::support::binary()
         .args(["demo", "--json"])
         .env_clear()
@@ -143,9 +144,9 @@ fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id(
     first.kill().unwrap();
     first.wait().unwrap();
 
-    // A new dispatcher takes the claims back once their lease runs out and sends all four.
+    // A new dispatcher takes the claims back once their lease runs out and sends all five.
     let mut second = dispatch(&fast);
-    wait_until(30, "the four messages", || fast.messages().len() == 4);
+    wait_until(30, "the five messages", || fast.messages().len() == 5);
     std::thread::sleep(Duration::from_secs(3));
     second.kill().unwrap();
     second.wait().unwrap();
@@ -154,7 +155,7 @@ fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id(
     let resent = fast.header("Message-ID");
     assert_eq!(
         (killed.len(), resent.len()),
-        (1, 4),
+        (1, 5),
         "{killed:?} {resent:?}"
     );
     let mut unique = resent.clone();
@@ -162,7 +163,7 @@ fn n5_killing_the_dispatcher_after_a_send_resends_only_with_the_same_message_id(
     unique.dedup();
     assert_eq!(
         unique.len(),
-        4,
+        5,
         "no message twice from the restarted dispatcher"
     );
     assert!(
@@ -211,12 +212,12 @@ fn o4_a_stop_mid_send_finishes_the_round_and_marks_it_sent() {
         .arg(data.path().join("portico.db"))
         .output()
         .unwrap();
-    // The demo's three link emails and its client's portal invitation.
+    // The demo's three link emails, its client's portal invitation and the business's message.
     assert_eq!(
         String::from_utf8_lossy(&sent.stdout).trim(),
-        "4",
+        "5",
         "the round was finished and settled: {}",
         String::from_utf8_lossy(&sent.stderr)
     );
-    assert_eq!(slow.messages().len(), 4);
+    assert_eq!(slow.messages().len(), 5);
 }

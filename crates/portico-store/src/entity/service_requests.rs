@@ -18,6 +18,8 @@ pub struct Model {
     pub description: String,
     /// `YYYY-MM-DD` days, comma-separated, in the client's order.
     pub preferred_dates: String,
+    /// The attached photos' blob ids, comma-separated, in the client's order.
+    pub photos: String,
     pub state: String,
     pub created_at: Instant,
     pub updated_at: Instant,

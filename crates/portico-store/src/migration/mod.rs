@@ -9,6 +9,7 @@ mod m20261123_000002_outbox_reason;
 pub(crate) mod m20261124_000001_portal;
 mod m20261125_000001_inbox;
 mod m20261126_000001_plans;
+mod m20261127_000001_request_photos;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_portal::Migration),
             Box::new(m20261125_000001_inbox::Migration),
             Box::new(m20261126_000001_plans::Migration),
+            Box::new(m20261127_000001_request_photos::Migration),
         ]
     }
 }

@@ -5,16 +5,16 @@
 use std::sync::Arc;
 
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path, Query};
+use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{Request, Response, handler};
 use portico_core::model::{Author, RecordId, Thread};
-use portico_core::policy::inbox::RequestForm;
+use portico_core::policy::inbox::{AttachedPhoto, RequestForm};
 use portico_core::service::PortalError;
 use serde::Deserialize;
 use time::Date;
 
-use super::{At, Body, Pages, accept, company, failed, gone, page, render};
-use crate::pages::{internal, see_other, sentence, too_many};
+use super::{At, Body, Pages, accept, company, failed, form_expired, gone, page, render};
+use crate::pages::{bad_request, internal, see_other, sentence, too_many};
 
 pub(crate) struct ThreadRow {
     pub(crate) url: String,
@@ -337,7 +337,7 @@ async fn request_page(
     render(&p, status)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct RequestFormBody {
     #[serde(default)]
     csrf: String,
@@ -362,20 +362,72 @@ pub(crate) struct RequestFormBody {
 const DAY: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
+/// The most fields a multipart service request may carry (the form has eleven).
+const MAX_PARTS: usize = 24;
+
+/// The service-request form as posted: URL-encoded (no photos) or multipart (with them). The
+/// photos' types are detected from their bytes.
+async fn posted_request(
+    form: poem::Result<Form<RequestFormBody>>,
+    multipart: poem::Result<Multipart>,
+) -> Option<(RequestFormBody, Vec<AttachedPhoto>)> {
+    if let Ok(Form(form)) = form {
+        return Some((form, Vec::new()));
+    }
+    let mut multipart = multipart.ok()?;
+    let mut form = RequestFormBody::default();
+    let mut photos = Vec::new();
+    for _ in 0..MAX_PARTS {
+        let Ok(Some(field)) = multipart.next_field().await else {
+            return Some((form, photos));
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "photos" {
+            let bytes = field.bytes().await.ok()?;
+            let content_type = infer::get(&bytes)
+                .map_or("application/octet-stream", |t| t.mime_type())
+                .to_owned();
+            photos.push(AttachedPhoto {
+                content_type,
+                bytes,
+            });
+            continue;
+        }
+        let text = field.text().await.ok()?;
+        let slot = match name.as_str() {
+            "csrf" => &mut form.csrf,
+            "name" => &mut form.name,
+            "email" => &mut form.email,
+            "phone" => &mut form.phone,
+            "address" => &mut form.address,
+            "description" => &mut form.description,
+            "date1" => &mut form.date1,
+            "date2" => &mut form.date2,
+            "date3" => &mut form.date3,
+            _ => continue,
+        };
+        *slot = text;
+    }
+    None
+}
+
 #[handler]
 pub(crate) async fn portal_send_request(
     req: &Request,
     Path(org): Path<String>,
     Data(pages): Data<&Arc<Pages>>,
     form: poem::Result<Form<RequestFormBody>>,
+    multipart: poem::Result<Multipart>,
 ) -> Response {
     let Some(at) = At::new(pages, req, &org) else {
         return crate::pages::not_found();
     };
-    let posted = match accept(pages, req, &at, form, true) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
+    let Some((posted, photos)) = posted_request(form, multipart).await else {
+        return bad_request("The form was incomplete.");
     };
+    if !pages.portal_form_ok(req, &at, &posted.csrf, true) {
+        return form_expired(&at.base);
+    }
     let raw_dates = [posted.date1, posted.date2, posted.date3];
     let mut form = RequestForm {
         name: posted.name,
@@ -398,7 +450,7 @@ pub(crate) async fn portal_send_request(
     }
     match pages
         .portico
-        .portal_send_request(&at.org, at.session(), &form)
+        .portal_send_request(&at.org, at.session(), &form, photos)
         .await
     {
         Ok(_) => see_other(&format!("{}/request?sent=1", at.base)),
