@@ -72,6 +72,8 @@ pub(crate) enum Content {
         description: String,
         /// The days that suit them, in the org's locale.
         days: Vec<String>,
+        /// How many photos came with it, in words.
+        photos: Option<String>,
         /// When, on the org's clock.
         at: String,
     },
@@ -174,6 +176,7 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             address,
             description,
             preferred_dates,
+            photos,
         } => Content::Request {
             name: name.clone(),
             contact: [
@@ -186,6 +189,7 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             .collect(),
             description: description.clone(),
             days: preferred_dates.iter().map(|d| show.date(*d)).collect(),
+            photos: (*photos > 0).then(|| portico_core::service::photos_line(*photos)),
             at: show.date_time(n.created_at),
         },
         NotificationKind::ContractSigned {

@@ -830,6 +830,9 @@ enum NotificationKindV1 {
         description: String,
         /// `YYYY-MM-DD`.
         preferred_dates: Vec<String>,
+        /// Added later: a kind stored without it had none.
+        #[serde(default)]
+        photos: u32,
     },
     ContractSigned {
         name: String,
@@ -955,6 +958,7 @@ pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value,
             address,
             description,
             preferred_dates,
+            photos,
         } => NotificationKindV1::ServiceRequested {
             name: name.clone(),
             email: email.as_ref().map(|e| e.as_str().to_owned()),
@@ -965,6 +969,7 @@ pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value,
                 .iter()
                 .map(|d| day_text(*d))
                 .collect::<Result<_, _>>()?,
+            photos: *photos,
         },
         NotificationKind::ContractSigned {
             name,
@@ -1062,6 +1067,7 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
                 address,
                 description,
                 preferred_dates,
+                photos,
             } => NotificationKind::ServiceRequested {
                 name,
                 email: email
@@ -1074,6 +1080,7 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
                     .iter()
                     .map(|d| day(what, d))
                     .collect::<Result<_, _>>()?,
+                photos,
             },
             NotificationKindV1::ContractSigned {
                 name,

@@ -175,6 +175,8 @@ fn notification_kinds() -> Vec<(&'static str, NotificationKind)> {
                 address: Some("12 Elm Street".into()),
                 description: "The porch light flickers.".into(),
                 preferred_dates: vec![time::macros::date!(2026 - 03 - 05)],
+                // Stored before requests carried photos: reads as none.
+                photos: 0,
             },
         ),
         (

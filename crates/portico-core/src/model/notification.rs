@@ -131,6 +131,8 @@ pub enum NotificationKind {
         description: String,
         /// Days that suit them.
         preferred_dates: Vec<time::Date>,
+        /// How many photos they attached (the host app serves them).
+        photos: u32,
     },
     /// To the business: a client signed a contract in the portal (C7).
     ContractSigned {

@@ -458,6 +458,7 @@ fn service_request(
     address: Option<&str>,
     description: &str,
     dates: &[time::Date],
+    photos: u32,
 ) -> (String, Vec<String>) {
     let mut lines = vec![format!("{name} asked for work through the client portal.")];
     let mut contact = Vec::new();
@@ -478,7 +479,19 @@ fn service_request(
         let days: Vec<String> = dates.iter().map(ToString::to_string).collect();
         lines.push(format!("Days that suit them: {}", days.join(", ")));
     }
+    if photos > 0 {
+        lines.push(photos_line(photos));
+    }
     (format!("Service request from {name}"), lines)
+}
+
+/// How the business learns of a request's photos (its app serves them).
+pub fn photos_line(photos: u32) -> String {
+    if photos == 1 {
+        "1 photo attached: open the request in your app to see it.".to_owned()
+    } else {
+        format!("{photos} photos attached: open the request in your app to see them.")
+    }
 }
 
 /// A client's request for help as the business reads it: subject and lines.
@@ -574,6 +587,7 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
             address,
             description,
             preferred_dates,
+            photos,
         } => service_request(
             name,
             email.as_ref(),
@@ -581,6 +595,7 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
             address.as_deref(),
             description,
             preferred_dates,
+            *photos,
         ),
         NotificationKind::ContractSigned {
             name,

@@ -318,6 +318,7 @@ impl Portico {
                 address: request.address.clone(),
                 description: request.description.clone(),
                 preferred_dates: request.preferred_dates.clone(),
+                photos: u32::try_from(request.photos.len()).unwrap_or(u32::MAX),
             };
             self.mail_now(tx.as_mut(), &signed.org.id, None, to, kind, now)
                 .await?;

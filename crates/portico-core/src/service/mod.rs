@@ -18,7 +18,8 @@ use time::{Duration, OffsetDateTime};
 
 pub use client::{HelpRequest, Opened};
 pub use dispatch::{
-    DeliveryState, DispatchConfig, DispatchReport, PlainComposer, message_id, retry_delay,
+    DeliveryState, DispatchConfig, DispatchReport, PlainComposer, message_id, photos_line,
+    retry_delay,
 };
 pub use error::{
     ClientError, FileError, HelpRefused, InvalidInput, PortalError, RecordError, ShareError,

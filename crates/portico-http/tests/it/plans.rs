@@ -603,6 +603,13 @@ async fn c7_a_service_request_carries_photos_the_host_reads_and_refuses_what_is_
     got.assert_status_is_ok();
     got.assert_header("content-type", "image/png");
     assert_eq!(got.0.into_body().into_vec().await.unwrap(), png());
+    let mail = h.deliver().await;
+    assert!(
+        mail.iter()
+            .any(|m| m.to.as_str() == "office@brightspark.example"
+                && m.text.contains("1 photo attached")),
+        "the business learns of the photo"
+    );
     for path in [
         format!("/v1/service-requests/{id}/photos/00000000-0000-4000-8000-000000000000"),
         format!("/v1/service-requests/{id}/photos/not-a-uuid"),

@@ -313,6 +313,7 @@ fn c7_portal_messages_service_requests_and_signatures_as_text_and_html() {
                     time::macros::date!(2026 - 03 - 05),
                     time::macros::date!(2026 - 03 - 06),
                 ],
+                photos: 2,
             },
         ),
         (
