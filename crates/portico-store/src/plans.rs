@@ -255,3 +255,99 @@ pub(crate) fn contract_from_row(row: contracts::Model) -> Result<Contract, Store
         signature,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use portico_core::model::{ContractSignature, ContractStatus, Sha256Digest};
+    use portico_core::testing::fixtures::{self, T0};
+    use sea_orm::TryIntoModel;
+
+    use super::*;
+
+    fn stored(name: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/tests/fixtures/stored/plans-v1.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let all: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("checked in"))
+                .expect("JSON");
+        all[name].clone()
+    }
+
+    /// The rows the fixtures were written from: every optional field set.
+    fn written() -> (Agreement, Appointment, Contract) {
+        let org = fixtures::org("o1").id;
+        let client = fixtures::client(&org, "c1").id;
+        let mut appointment = fixtures::appointment(&org, "p1", &client, T0);
+        appointment.job = Some(fixtures::record_id("wo1"));
+        let mut contract = fixtures::contract(&org, "k1", &client);
+        contract.status = ContractStatus::Signed;
+        contract.signature = Some(ContractSignature {
+            name: "Jordan Lee".into(),
+            drawn: Some(Uuid::from_bytes([7; 16])),
+            at: T0 + time::Duration::hours(1),
+            ip: Some("203.0.113.9".into()),
+            user_agent: Some("Mozilla/5.0 (X11)".into()),
+            content: Sha256Digest([0xab; 32]),
+        });
+        (
+            fixtures::agreement(&org, "a1", &client),
+            appointment,
+            contract,
+        )
+    }
+
+    #[test]
+    fn c7_every_stored_agreement_appointment_and_contract_shape_still_reads() {
+        let (agreement, appointment, contract) = written();
+        let read = agreement_from_row(agreements::Model {
+            org_id: "o1".into(),
+            id: "a1".into(),
+            client_id: "c1".into(),
+            data: stored("agreement"),
+        })
+        .unwrap_or_else(|e| panic!("agreement no longer reads ({e}); migrate it"));
+        assert_eq!(read, agreement);
+        let read = appointment_from_row(appointments::Model {
+            org_id: "o1".into(),
+            id: "p1".into(),
+            client_id: "c1".into(),
+            starts_at: Instant::new(T0),
+            data: stored("appointment"),
+        })
+        .unwrap_or_else(|e| panic!("appointment no longer reads ({e}); migrate it"));
+        assert_eq!(read, appointment);
+        let read = contract_from_row(contracts::Model {
+            org_id: "o1".into(),
+            id: "k1".into(),
+            version: 1,
+            client_id: "c1".into(),
+            signed: true,
+            data: stored("contract_signed"),
+        })
+        .unwrap_or_else(|e| panic!("contract no longer reads ({e}); migrate it"));
+        assert_eq!(read, contract);
+        // Written today, each reads back as itself.
+        assert_eq!(
+            agreement_from_row(
+                agreement_to_row(&agreement)
+                    .unwrap()
+                    .try_into_model()
+                    .unwrap()
+            )
+            .unwrap(),
+            agreement
+        );
+        assert_eq!(
+            contract_from_row(
+                contract_to_row(&contract)
+                    .unwrap()
+                    .try_into_model()
+                    .unwrap()
+            )
+            .unwrap(),
+            contract
+        );
+    }
+}
