@@ -271,6 +271,7 @@ async fn portal_extras(
                        3. The plan costs $29.00 a month, billed on the 1st.\n\
                        4. Either side may end the plan with one month's notice."
                     .into(),
+                document: None,
                 void: false,
             },
         )

@@ -3,7 +3,7 @@
 
 use portico_core::model::{
     Agreement, AgreementStatus, Appointment, AppointmentStatus, Billing, Contract,
-    ContractSignature, ContractStatus, Money, Sha256Digest, Visit,
+    ContractDocument, ContractSignature, ContractStatus, Money, Sha256Digest, Visit,
 };
 use portico_core::ports::StoreError;
 use rust_decimal::Decimal;
@@ -59,9 +59,20 @@ pub(crate) struct AppointmentV1 {
 pub(crate) struct ContractV1 {
     title: String,
     body: String,
+    // Added later, optional: a version stored without it has no PDF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    document: Option<ContractDocumentV1>,
     status: String,
     sent_at: String,
     signature: Option<ContractSignatureV1>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct ContractDocumentV1 {
+    name: String,
+    /// SHA-256 of the bytes, hex.
+    sha256: String,
+    size: u64,
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -192,6 +203,11 @@ pub(crate) fn contract_to_row(c: &Contract) -> Result<contracts::ActiveModel, St
     let doc = ContractV1 {
         title: c.title.clone(),
         body: c.body.clone(),
+        document: c.document.as_ref().map(|d| ContractDocumentV1 {
+            name: d.name.clone(),
+            sha256: d.sha256.to_hex(),
+            size: d.size,
+        }),
         status: c.status.as_str().to_owned(),
         sent_at: moment_text(c.sent_at)?,
         signature: c
@@ -250,6 +266,17 @@ pub(crate) fn contract_from_row(row: contracts::Model) -> Result<Contract, Store
         client_id: host_id(WHAT, row.client_id)?,
         title: doc.title,
         body: doc.body,
+        document: doc
+            .document
+            .map(|d| {
+                Ok::<_, StoreError>(ContractDocument {
+                    name: d.name,
+                    sha256: Sha256Digest::parse(&d.sha256)
+                        .ok_or_else(|| corrupt(WHAT, "a document's digest is not SHA-256 hex"))?,
+                    size: d.size,
+                })
+            })
+            .transpose()?,
         status,
         sent_at: moment(WHAT, &doc.sent_at)?,
         signature,
@@ -328,6 +355,24 @@ mod tests {
         })
         .unwrap_or_else(|e| panic!("contract no longer reads ({e}); migrate it"));
         assert_eq!(read, contract);
+        let read = contract_from_row(contracts::Model {
+            org_id: "o1".into(),
+            id: "k1".into(),
+            version: 2,
+            client_id: "c1".into(),
+            signed: false,
+            data: stored("contract_with_document"),
+        })
+        .unwrap_or_else(|e| panic!("contract with a PDF no longer reads ({e}); migrate it"));
+        assert_eq!(
+            read.document,
+            Some(portico_core::model::ContractDocument {
+                name: "terms.pdf".into(),
+                sha256: Sha256Digest([0xcd; 32]),
+                size: 2048,
+            })
+        );
+        assert_eq!((read.version, read.body.as_str()), (2, ""));
         // Written today, each reads back as itself.
         assert_eq!(
             agreement_from_row(

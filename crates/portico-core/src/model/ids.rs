@@ -150,6 +150,12 @@ impl FileId {
     pub fn request_photo(photo: Uuid) -> Self {
         Self(format!("~request:{photo}"))
     }
+
+    /// The blob of a contract's PDF as signed, named by the SHA-256 of its bytes (hex): the
+    /// same bytes always have the same name, and nothing else can take it.
+    pub fn contract_document(sha256_hex: &str) -> Self {
+        Self(format!("~contract:{sha256_hex}"))
+    }
 }
 uuid_id!(
     /// One share: one token generation for one record.

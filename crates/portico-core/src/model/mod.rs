@@ -26,7 +26,7 @@ pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Top
 pub use org::{Client, Contact, Email, EmailError, Org, OrgSettings, Plan, Role, Staff};
 pub use plans::{
     Agreement, AgreementStatus, Appointment, AppointmentStatus, Billing, Contract,
-    ContractSignature, ContractStatus, Sha256Digest, Visit, content_digest,
+    ContractDocument, ContractSignature, ContractStatus, Sha256Digest, Visit, content_digest,
 };
 pub use portal::{
     GrantEnd, GrantPurpose, PasswordHash, PortalAccount, PortalSection, PortalSession,

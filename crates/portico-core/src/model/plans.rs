@@ -291,6 +291,18 @@ pub struct ContractSignature {
     pub content: Sha256Digest,
 }
 
+/// A PDF a contract version carries besides its text: Portico's own copy, named by its digest,
+/// so a later upload under the host's file id never changes what was signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractDocument {
+    /// The name to download it as (the host's file id).
+    pub name: String,
+    /// The SHA-256 of its bytes; part of the contract's digest.
+    pub sha256: Sha256Digest,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
 /// One version of a contract. A changed text makes a new version; a signed one never changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contract {
@@ -306,6 +318,8 @@ pub struct Contract {
     pub title: String,
     /// The text the client reads and signs.
     pub body: String,
+    /// A PDF the client reads and signs with the text, if any.
+    pub document: Option<ContractDocument>,
     /// Where it stands.
     pub status: ContractStatus,
     /// When this version was sent.
@@ -319,19 +333,27 @@ impl Contract {
     pub const MAX_BODY: usize = 100_000;
 
     /// The digest of what the client reads and signs: the title and the text, each prefixed by
-    /// its length so no two contents share one.
+    /// its length so no two contents share one, then the PDF's digest when there is one.
     pub fn content_digest(&self) -> Sha256Digest {
-        content_digest(&self.title, &self.body)
+        content_digest(
+            &self.title,
+            &self.body,
+            self.document.as_ref().map(|d| &d.sha256),
+        )
     }
 }
 
-/// The digest of a contract's `title` and `body` (see [`Contract::content_digest`]).
-pub fn content_digest(title: &str, body: &str) -> Sha256Digest {
+/// The digest of a contract's `title`, `body` and PDF (see [`Contract::content_digest`]).
+pub fn content_digest(title: &str, body: &str, document: Option<&Sha256Digest>) -> Sha256Digest {
     let mut hash = Sha256::new();
     hash.update(b"portico-contract-v1\n");
     for part in [title, body] {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
+    }
+    if let Some(document) = document {
+        hash.update(b"pdf");
+        hash.update(document.0);
     }
     Sha256Digest(hash.finalize().into())
 }

@@ -11,9 +11,9 @@ use super::records::{MAX_TEXT, check_amount, check_text};
 use super::{InvalidInput, PortalError, Portico, RecordError};
 use crate::locale::Presentation;
 use crate::model::{
-    Agreement, AgreementId, Appointment, AppointmentId, ClientId, Contract, ContractId,
-    ContractSignature, ContractStatus, FeedEventKind, FileId, NotificationKind, Org, OrgId,
-    PortalSection, RecordKind, RecordRef, StaffId,
+    Agreement, AgreementId, Appointment, AppointmentId, ClientId, Contract, ContractDocument,
+    ContractId, ContractSignature, ContractStatus, FeedEventKind, FileId, NotificationKind, Org,
+    OrgId, PortalSection, RecordKind, RecordRef, Sha256Digest, StaffId,
 };
 use crate::policy::permissions;
 use crate::policy::plans::{
@@ -35,8 +35,10 @@ pub struct ContractDraft {
     pub client_id: ClientId,
     /// Its title.
     pub title: String,
-    /// The text to sign.
+    /// The text to sign (may be empty when a PDF is given).
     pub body: String,
+    /// A PDF uploaded through the files route, signed with the text.
+    pub document: Option<FileId>,
     /// Withdrawn.
     pub void: bool,
 }
@@ -180,19 +182,20 @@ impl Portico {
         if draft.title.trim().is_empty() {
             return Err(InvalidInput::new("title", "title must not be empty").into());
         }
-        if draft.body.trim().is_empty() {
+        if draft.body.trim().is_empty() && draft.document.is_none() {
             return Err(InvalidInput::new(
                 "body",
-                "body must not be empty: it is what the client signs",
+                "body must not be empty without a document: it is what the client signs",
             )
             .into());
         }
+        let document = self.contract_document(draft).await?;
         let now = self.now();
         let mut tx = self.ports.store.begin().await?;
         self.host_may_show(tx.as_mut(), actor, &draft.org_id, &draft.client_id)
             .await?;
         let mut versions = tx.contract_versions(&draft.org_id, &draft.id).await?;
-        let next = next_version(versions.last(), draft, now)?;
+        let next = next_version(versions.last(), draft, document.as_ref(), now)?;
         if let Some(changed) = next {
             tx.put_contract(&changed).await?;
             match versions.last_mut() {
@@ -246,6 +249,27 @@ impl Portico {
             contract,
             drawing,
         })
+    }
+
+    /// The PDF of a version, for the business.
+    pub async fn contract_document_bytes(
+        &self,
+        org: &OrgId,
+        id: &ContractId,
+        version: u32,
+    ) -> Result<Blob, RecordError> {
+        let versions = self.contract_versions(org, id).await?;
+        let document = versions
+            .iter()
+            .find(|c| c.version == version)
+            .and_then(|c| c.document.as_ref())
+            .ok_or(RecordError::NotFound)?;
+        self.ports
+            .blobs
+            .get(&document_key(org, document))
+            .await
+            .map_err(RecordError::Backend)?
+            .ok_or(RecordError::NotFound)
     }
 
     /// The drawn signature of a signed version, for the business's copy.
@@ -492,6 +516,30 @@ impl Portico {
         }
     }
 
+    /// The PDF of one of the client's versions they may open.
+    pub async fn portal_contract_document(
+        &self,
+        org: &OrgId,
+        session: &str,
+        id: &ContractId,
+        version: u32,
+    ) -> Result<Option<Blob>, PortalError> {
+        let shown = self.portal_contract(org, session, id).await?;
+        let Some(document) = shown
+            .contracts
+            .iter()
+            .find(|c| c.version == version)
+            .and_then(|c| c.document.as_ref())
+        else {
+            return Ok(None);
+        };
+        self.ports
+            .blobs
+            .get(&document_key(org, document))
+            .await
+            .map_err(PortalError::Backend)
+    }
+
     /// The drawn signature of one of the client's signed versions.
     pub async fn portal_signature_image(
         &self,
@@ -583,6 +631,45 @@ impl Portico {
 
     // ----- helpers -----
 
+    /// The PDF a draft names, copied under its digest (so what is signed never changes with a
+    /// later upload under the host's id); `Invalid` for a file not uploaded or not a PDF.
+    async fn contract_document(
+        &self,
+        draft: &ContractDraft,
+    ) -> Result<Option<ContractDocument>, RecordError> {
+        let Some(file) = &draft.document else {
+            return Ok(None);
+        };
+        let blob = self
+            .bytes(&draft.org_id, file)
+            .await
+            .map_err(RecordError::Backend)?
+            .ok_or_else(|| {
+                InvalidInput::new(
+                    "document_file_id",
+                    "document_file_id: no file was uploaded under this id (PUT /v1/files/{id})",
+                )
+            })?;
+        if blob.content_type != "application/pdf" {
+            return Err(InvalidInput::new(
+                "document_file_id",
+                "document_file_id: the uploaded file is not a PDF",
+            )
+            .into());
+        }
+        let document = ContractDocument {
+            name: file.as_str().to_owned(),
+            sha256: Sha256Digest::of(&blob.bytes),
+            size: blob.bytes.len() as u64,
+        };
+        self.ports
+            .blobs
+            .put(&document_key(&draft.org_id, &document), blob)
+            .await
+            .map_err(RecordError::Backend)?;
+        Ok(Some(document))
+    }
+
     /// The org exists, `actor` is active staff of a role that may share (what is pushed here
     /// shows in the portal at once), and `client` is the org's.
     async fn host_may_show(
@@ -623,6 +710,7 @@ async fn own_versions(
 fn next_version(
     latest: Option<&Contract>,
     draft: &ContractDraft,
+    document: Option<&ContractDocument>,
     now: OffsetDateTime,
 ) -> Result<Option<Contract>, RecordError> {
     let status = if draft.void {
@@ -637,6 +725,7 @@ fn next_version(
         client_id: draft.client_id.clone(),
         title: draft.title.clone(),
         body: draft.body.clone(),
+        document: document.cloned(),
         status,
         sent_at: now,
         signature: None,
@@ -651,7 +740,9 @@ fn next_version(
         )
         .into());
     }
-    let same = latest.title == draft.title && latest.body == draft.body;
+    let same = latest.title == draft.title
+        && latest.body == draft.body
+        && latest.document.as_ref().map(|d| d.sha256) == document.map(|d| d.sha256);
     match (same, latest.status) {
         (true, s) if s == status => Ok(None),
         // Sent again as it was signed: nothing to do. Withdrawn: too late.
@@ -713,6 +804,13 @@ fn check_appointment(a: &Appointment) -> Result<(), RecordError> {
 /// Text from the client's request, cut to `max` characters.
 fn bounded(text: &str, max: usize) -> String {
     text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+fn document_key(org: &OrgId, document: &ContractDocument) -> BlobKey {
+    BlobKey {
+        org: org.clone(),
+        file: FileId::contract_document(&document.sha256.to_hex()),
+    }
 }
 
 fn signature_key(org: &OrgId, image: uuid::Uuid) -> BlobKey {

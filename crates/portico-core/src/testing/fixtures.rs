@@ -383,6 +383,7 @@ pub fn contract(org: &OrgId, contract_id: &str, client: &ClientId) -> Contract {
         client_id: client.clone(),
         title: "Service terms".into(),
         body: "1. We arrive within the window agreed.\n2. Payment is due in 14 days.".into(),
+        document: None,
         status: ContractStatus::Sent,
         sent_at: T0,
         signature: None,

@@ -31,6 +31,7 @@ fn draft(w: &World, body: &str) -> ContractDraft {
         client_id: w.client.clone(),
         title: "Service terms".into(),
         body: body.into(),
+        document: None,
         void: false,
     }
 }
@@ -47,7 +48,7 @@ fn png() -> Vec<u8> {
 fn sign_form(version: u32, title: &str, body: &str) -> SignForm {
     SignForm {
         version,
-        digest: content_digest(title, body).to_hex(),
+        digest: content_digest(title, body, None).to_hex(),
         name: "Jordan Lee".into(),
         confirmed: true,
         drawn: Some(png()),
@@ -86,7 +87,10 @@ fn c7_a_contract_is_signed_once_with_its_digest_drawing_time_address_and_browser
     assert_eq!(signature.at, T0 + Duration::minutes(5));
     assert_eq!(signature.ip.as_deref(), Some("203.0.113.9"));
     assert_eq!(signature.user_agent.as_deref(), Some("Mozilla/5.0 (X11)"));
-    assert_eq!(signature.content, content_digest("Service terms", body));
+    assert_eq!(
+        signature.content,
+        content_digest("Service terms", body, None)
+    );
     assert_eq!(
         signature.content,
         Sha256Digest::parse(&sign_form(1, "Service terms", body).digest).unwrap()
@@ -466,7 +470,7 @@ proptest! {
         let shown = w.block_on(w.portico.portal_contract(&w.org, &session, &id)).unwrap();
         let read = shown.contracts.last().unwrap().clone();
         let digest = read.content_digest();
-        prop_assert_eq!(digest, content_digest(&read.title, &read.body));
+        prop_assert_eq!(digest, content_digest(&read.title, &read.body, None));
         let signed = w.block_on(w.portico.portal_sign_contract(
             &w.org, &session, &id,
             SignForm { version: read.version, digest: digest.to_hex(), name: "Jordan Lee".into(), confirmed: true, drawn: None },
@@ -619,5 +623,96 @@ fn c7_a_service_request_keeps_up_to_three_photos_behind_the_blob_port_and_nothin
     assert!(matches!(
         w.block_on(w.portico.service_request_photo(&w.org, sent.id, stranger)),
         Err(portico_core::service::StaffError::NotFound(_))
+    ));
+}
+
+#[test]
+fn c7_a_contract_pdf_is_copied_under_its_digest_and_part_of_what_is_signed() {
+    let (w, session) = signed_in();
+    let file = FileId::new("terms.pdf").unwrap();
+    let upload = |bytes: &[u8]| {
+        w.block_on(
+            w.portico
+                .put_file(&owner(), &w.org, &file, "application/pdf", bytes.to_vec()),
+        )
+        .unwrap();
+    };
+    upload(b"%PDF-1.7 first");
+    let with_pdf = ContractDraft {
+        document: Some(file.clone()),
+        ..draft(&w, "")
+    };
+    let sent = w
+        .block_on(w.portico.put_contract(&owner(), &with_pdf))
+        .unwrap();
+    let document = sent[0].document.clone().unwrap();
+    assert_eq!(document.sha256, Sha256Digest::of(b"%PDF-1.7 first"));
+    assert_eq!(
+        sent[0].content_digest(),
+        content_digest("Service terms", "", Some(&document.sha256))
+    );
+    assert_ne!(
+        sent[0].content_digest(),
+        content_digest("Service terms", "", None),
+        "the PDF is part of the digest"
+    );
+    // Other bytes under the host's id change no version sent; sending again makes version 2.
+    upload(b"%PDF-1.7 second");
+    let kept = w
+        .block_on(w.portico.contract_document_bytes(&w.org, &sent[0].id, 1))
+        .unwrap();
+    assert_eq!(kept.bytes, b"%PDF-1.7 first");
+    let versions = w
+        .block_on(w.portico.put_contract(&owner(), &with_pdf))
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    let v2 = versions[1].clone();
+    let form = SignForm {
+        version: 2,
+        digest: v2.content_digest().to_hex(),
+        name: "Jordan Lee".into(),
+        confirmed: true,
+        drawn: None,
+    };
+    let signed = w
+        .block_on(
+            w.portico
+                .portal_sign_contract(&w.org, &session, &v2.id, form, None, None),
+        )
+        .unwrap();
+    assert_eq!(signed.signature.unwrap().content, v2.content_digest());
+    let got = w
+        .block_on(
+            w.portico
+                .portal_contract_document(&w.org, &session, &v2.id, 2),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.bytes, b"%PDF-1.7 second");
+    // Not uploaded, or not a PDF: refused.
+    let missing = ContractDraft {
+        id: portico_core::model::ContractId::new("k2").unwrap(),
+        document: Some(FileId::new("nope.pdf").unwrap()),
+        ..draft(&w, "")
+    };
+    assert!(matches!(
+        w.block_on(w.portico.put_contract(&owner(), &missing)),
+        Err(RecordError::Invalid(_))
+    ));
+    w.block_on(w.portico.put_file(
+        &owner(),
+        &w.org,
+        &FileId::new("pic").unwrap(),
+        "image/png",
+        png(),
+    ))
+    .unwrap();
+    let not_pdf = ContractDraft {
+        document: Some(FileId::new("pic").unwrap()),
+        ..missing
+    };
+    assert!(matches!(
+        w.block_on(w.portico.put_contract(&owner(), &not_pdf)),
+        Err(RecordError::Invalid(_))
     ));
 }

@@ -27,6 +27,14 @@ fn missing(what: &'static str) -> impl Fn(RecordError) -> ApiError {
     }
 }
 
+/// A contract's PDF, as Portico keeps it.
+#[derive(ApiResponse)]
+enum ContractPdf {
+    /// The PDF.
+    #[oai(status = 200, content_type = "application/pdf")]
+    Pdf(Binary<Vec<u8>>),
+}
+
 /// A drawn signature, as stored (a PNG checked when it was drawn).
 #[derive(ApiResponse)]
 enum SignatureImage {
@@ -160,6 +168,29 @@ impl PlansApi {
             .await
             .map_err(missing("contract"))?;
         Ok(Json(ContractDto::of(versions)))
+    }
+
+    /// The PDF a version carries, as sent (Portico's copy); 404 for a version without one.
+    #[oai(
+        path = "/contracts/:id/versions/:version/document",
+        method = "get",
+        tag = "ApiTags::Plans",
+        operation_id = "get_contract_document"
+    )]
+    async fn get_contract_document(
+        &self,
+        auth: OrgKey,
+        id: Path<String>,
+        version: Path<u32>,
+    ) -> Result<ContractPdf, ApiError> {
+        let id: m::ContractId = dto::id("id", id.0)?;
+        let pdf = self
+            .state
+            .portico
+            .contract_document_bytes(&auth.0, &id, version.0)
+            .await
+            .map_err(missing("contract document"))?;
+        Ok(ContractPdf::Pdf(Binary(pdf.bytes)))
     }
 
     /// The drawn signature of a signed version (PNG); 404 when it was signed by name alone.

@@ -262,8 +262,13 @@ pub struct ContractBody {
     pub client_id: String,
     /// Its title.
     pub title: String,
-    /// The text the client reads and signs (plain text; line breaks are kept).
+    /// The text the client reads and signs (plain text; line breaks are kept). May be empty
+    /// when `document_file_id` names a PDF.
+    #[oai(default)]
     pub body: String,
+    /// A PDF uploaded first (`PUT /v1/files/{id}`), signed with the text. Portico keeps its own
+    /// copy, so uploading other bytes under that id later changes no version sent.
+    pub document_file_id: Option<String>,
     /// Withdraw the latest version.
     #[oai(default)]
     pub void: bool,
@@ -281,6 +286,10 @@ impl ContractBody {
             client_id: id("client_id", self.client_id)?,
             title: self.title,
             body: self.body,
+            document: self
+                .document_file_id
+                .map(|f| id("document_file_id", f))
+                .transpose()?,
             void: self.void,
         })
     }
@@ -304,6 +313,17 @@ pub struct ContractSignatureDto {
     pub sha256: String,
 }
 
+/// The PDF a version carries.
+#[derive(Debug, Clone, Object)]
+pub struct ContractDocumentDto {
+    /// The file id it was sent under, its download name.
+    pub name: String,
+    /// SHA-256 (hex) of its bytes, part of the version's `sha256`.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
 /// One version of a contract.
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -314,6 +334,8 @@ pub struct ContractVersionDto {
     pub title: String,
     /// Its text.
     pub body: String,
+    /// Its PDF, if any (`GET …/versions/{n}/document`).
+    pub document: Option<ContractDocumentDto>,
     /// Where it stands.
     pub status: ContractStatusDto,
     /// When it was sent.
@@ -352,6 +374,11 @@ impl ContractDto {
                     sha256: c.content_digest().to_hex(),
                     title: c.title,
                     body: c.body,
+                    document: c.document.map(|d| ContractDocumentDto {
+                        name: d.name,
+                        sha256: d.sha256.to_hex(),
+                        size: d.size,
+                    }),
                     status: c.status.into(),
                     sent_at: c.sent_at,
                     signature: c.signature.map(|s| ContractSignatureDto {

@@ -286,6 +286,10 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
             "/:org/contracts/:id/versions/:version/signature.png",
             get(portal::portal_signature_image),
         )
+        .at(
+            "/:org/contracts/:id/versions/:version/document.pdf",
+            get(portal::portal_contract_document),
+        )
         .with(PrivateHeaders);
     Route::new()
         .nest("/s", behind_token)
@@ -613,7 +617,7 @@ async fn file(
 }
 
 /// A file's bytes, inline if an image, else as a download, never a document of this origin.
-fn file_response(blob: portico_core::ports::Blob) -> Response {
+pub(crate) fn file_response(blob: portico_core::ports::Blob) -> Response {
     let disposition = if blob.content_type.starts_with("image/") {
         "inline"
     } else {

@@ -42,7 +42,8 @@ pub(crate) use inbox::{
 };
 pub(crate) use plans::{
     contract_copy, portal_agreements, portal_appointments, portal_contract,
-    portal_contract_version, portal_contracts, portal_sign_contract, portal_signature_image,
+    portal_contract_document, portal_contract_version, portal_contracts, portal_sign_contract,
+    portal_signature_image,
 };
 
 /// The session cookie's name; `__Host-` binds it to this host, `Secure` and `Path=/`.

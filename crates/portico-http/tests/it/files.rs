@@ -13,7 +13,7 @@ const PNG: &[u8] = &[
 ];
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n";
 
-async fn upload<E: Endpoint<Output = Response>>(
+pub async fn upload<E: Endpoint<Output = Response>>(
     h: &Harness<E>,
     id: &str,
     content_type: &str,

@@ -618,3 +618,103 @@ async fn c7_a_service_request_carries_photos_the_host_reads_and_refuses_what_is_
         assert_error(h.get(&path).await, 404, "not_found").await;
     }
 }
+
+#[tokio::test]
+async fn c7_a_contract_pdf_is_kept_as_sent_offered_to_the_client_and_signed_with_its_digest() {
+    let h = harness().await;
+    let pdf_v1: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Title (Terms v1) >>\nendobj\n";
+    crate::files::upload(&h, "terms.pdf", "application/pdf", pdf_v1)
+        .await
+        .assert_status_is_ok();
+    let with_pdf =
+        json!({ "client_id": "c1", "title": "Service terms", "document_file_id": "terms.pdf" });
+    let sent = body(h.put("/v1/contracts/k1", &with_pdf, "owner").await).await;
+    let version = &sent["versions"][0];
+    assert_eq!(version["document"]["name"], "terms.pdf");
+    assert_eq!(version["document"]["size"], pdf_v1.len());
+    let digest = version["sha256"].as_str().unwrap().to_owned();
+    // Other bytes under the same file id: the sent version keeps its own copy; sending the
+    // contract again makes version 2.
+    let pdf_v2: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Title (Terms v2) >>\nendobj\n";
+    crate::files::upload(&h, "terms.pdf", "application/pdf", pdf_v2)
+        .await
+        .assert_status_is_ok();
+    let kept = h.get("/v1/contracts/k1/versions/1/document").await;
+    kept.assert_status_is_ok();
+    kept.assert_header("content-type", "application/pdf");
+    assert_eq!(kept.0.into_body().into_vec().await.unwrap(), pdf_v1);
+    let again = body(h.put("/v1/contracts/k1", &with_pdf, "owner").await).await;
+    assert_eq!(again["versions"].as_array().unwrap().len(), 2);
+    assert_ne!(again["versions"][1]["sha256"], digest.as_str());
+
+    h.invite("c1").await;
+    h.deliver().await;
+    let cookie = h.signed_in().await;
+    let (status, page) = text(h.page("/portal/org1/contracts/k1", Some(&cookie)).await).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("/portal/org1/contracts/k1/versions/2/document.pdf"),
+        "{page}"
+    );
+    assert!(!page.contains("Contract text"), "no empty text block");
+    let download = h
+        .page(
+            "/portal/org1/contracts/k1/versions/2/document.pdf",
+            Some(&cookie),
+        )
+        .await;
+    download.assert_status_is_ok();
+    download.assert_header("content-type", "application/pdf");
+    download.assert_header("content-disposition", "attachment");
+    assert_eq!(download.0.into_body().into_vec().await.unwrap(), pdf_v2);
+    let (status, _) = text(
+        h.page(
+            "/portal/org1/contracts/k1/versions/1/document.pdf",
+            Some(&cookie),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404, "an unsigned older version is no longer shown");
+    let csrf = csrf_of(&page);
+    let digest_v2 = again["versions"][1]["sha256"].as_str().unwrap().to_owned();
+    let form = format!("csrf={csrf}&version=2&digest={digest_v2}&name=Jordan+Lee&confirm=yes");
+    let (status, _) = text(
+        h.form("/portal/org1/contracts/k1/sign", &form, Some(&cookie))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 303);
+    let copy = h.get("/v1/contracts/k1/versions/2/copy").await;
+    let copy = copy.0.into_body().into_string().await.unwrap();
+    assert!(copy.contains("terms.pdf") && copy.contains(&digest_v2));
+
+    // A file never uploaded, or one that is not a PDF: refused.
+    let mut missing = with_pdf.clone();
+    missing["document_file_id"] = json!("nope.pdf");
+    assert_error(
+        h.put("/v1/contracts/k2", &missing, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    crate::files::upload(&h, "photo.png", "image/png", &png())
+        .await
+        .assert_status_is_ok();
+    let mut not_pdf = with_pdf.clone();
+    not_pdf["document_file_id"] = json!("photo.png");
+    assert_error(
+        h.put("/v1/contracts/k2", &not_pdf, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+    let mut neither = contract("");
+    neither["document_file_id"] = json!(null);
+    assert_error(
+        h.put("/v1/contracts/k2", &neither, "owner").await,
+        400,
+        "validation",
+    )
+    .await;
+}

@@ -60,6 +60,9 @@ pub(crate) struct ContractView {
     pub(crate) title: String,
     pub(crate) version: u32,
     pub(crate) body: String,
+    /// The PDF: where to download it (empty in a copy that stands alone), and its name, size
+    /// and digest in words.
+    pub(crate) document: Option<(String, String)>,
     pub(crate) digest: String,
     pub(crate) sent: String,
     pub(crate) sign: Option<SignFields>,
@@ -365,6 +368,19 @@ fn contract_view(
         title: contract.title.clone(),
         version: contract.version,
         body: contract.body.clone(),
+        document: contract.document.as_ref().map(|d| {
+            (
+                base.as_ref()
+                    .map(|b| format!("{b}/document.pdf"))
+                    .unwrap_or_default(),
+                format!(
+                    "{} (PDF, {} KB; SHA-256 {})",
+                    d.name,
+                    d.size.div_ceil(1024),
+                    d.sha256.to_hex()
+                ),
+            )
+        }),
         digest: contract.content_digest().to_hex(),
         sent: show.date_time(contract.sent_at),
         sign,
@@ -445,6 +461,29 @@ pub(crate) async fn portal_contract_version(
         status: StatusCode::OK,
     };
     contract_page(pages, &at, &id, Some(version), shown).await
+}
+
+#[handler]
+pub(crate) async fn portal_contract_document(
+    req: &Request,
+    Path((org, id, version)): Path<(String, String, String)>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    let Some(at) = At::new(pages, req, &org) else {
+        return crate::pages::not_found();
+    };
+    let (Ok(id), Ok(version)) = (ContractId::new(id), version.parse::<u32>()) else {
+        return gone(&at, None);
+    };
+    match pages
+        .portico
+        .portal_contract_document(&at.org, at.session(), &id, version)
+        .await
+    {
+        Ok(Some(blob)) => crate::pages::file_response(blob),
+        Ok(None) => gone(&at, None),
+        Err(e) => failed(&at, &e),
+    }
 }
 
 #[handler]
