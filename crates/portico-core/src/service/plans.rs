@@ -524,20 +524,11 @@ impl Portico {
         id: &ContractId,
         version: u32,
     ) -> Result<Option<Blob>, PortalError> {
-        let shown = self.portal_contract(org, session, id).await?;
-        let Some(document) = shown
-            .contracts
-            .iter()
-            .find(|c| c.version == version)
-            .and_then(|c| c.document.as_ref())
-        else {
-            return Ok(None);
-        };
-        self.ports
-            .blobs
-            .get(&document_key(org, document))
-            .await
-            .map_err(PortalError::Backend)
+        let key = self
+            .shown_version(org, session, id, version)
+            .await?
+            .and_then(|c| c.document.as_ref().map(|d| document_key(org, d)));
+        self.blob_at(key).await.map_err(PortalError::Backend)
     }
 
     /// The drawn signature of one of the client's signed versions.
@@ -548,20 +539,33 @@ impl Portico {
         id: &ContractId,
         version: u32,
     ) -> Result<Option<Blob>, PortalError> {
+        let key = self
+            .shown_version(org, session, id, version)
+            .await?
+            .and_then(|c| c.signature.and_then(|s| s.drawn))
+            .map(|image| signature_key(org, image));
+        self.blob_at(key).await.map_err(PortalError::Backend)
+    }
+
+    /// Version `version` of the client's contract `id`, if they may open it.
+    async fn shown_version(
+        &self,
+        org: &OrgId,
+        session: &str,
+        id: &ContractId,
+        version: u32,
+    ) -> Result<Option<Contract>, PortalError> {
         let shown = self.portal_contract(org, session, id).await?;
-        let drawn = shown
-            .contracts
-            .iter()
-            .find(|c| c.version == version)
-            .and_then(|c| c.signature.as_ref())
-            .and_then(|s| s.drawn);
-        match drawn {
-            Some(image) => self
-                .ports
-                .blobs
-                .get(&signature_key(org, image))
-                .await
-                .map_err(PortalError::Backend),
+        Ok(shown.contracts.into_iter().find(|c| c.version == version))
+    }
+
+    /// The bytes under `key`, when there is a key.
+    async fn blob_at(
+        &self,
+        key: Option<BlobKey>,
+    ) -> Result<Option<Blob>, crate::ports::BackendError> {
+        match key {
+            Some(key) => self.ports.blobs.get(&key).await,
             None => Ok(None),
         }
     }

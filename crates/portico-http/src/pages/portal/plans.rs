@@ -463,11 +463,20 @@ pub(crate) async fn portal_contract_version(
     contract_page(pages, &at, &id, Some(version), shown).await
 }
 
-#[handler]
-pub(crate) async fn portal_contract_document(
+/// Which file of a contract's version.
+#[derive(Clone, Copy)]
+enum VersionFile {
+    /// Its PDF, as a download.
+    Document,
+    /// Its drawn signature.
+    Signature,
+}
+
+async fn version_file(
+    pages: &Pages,
     req: &Request,
-    Path((org, id, version)): Path<(String, String, String)>,
-    Data(pages): Data<&Arc<Pages>>,
+    (org, id, version): (String, String, String),
+    which: VersionFile,
 ) -> Response {
     let Some(at) = At::new(pages, req, &org) else {
         return crate::pages::not_found();
@@ -475,41 +484,50 @@ pub(crate) async fn portal_contract_document(
     let (Ok(id), Ok(version)) = (ContractId::new(id), version.parse::<u32>()) else {
         return gone(&at, None);
     };
-    match pages
-        .portico
-        .portal_contract_document(&at.org, at.session(), &id, version)
-        .await
-    {
-        Ok(Some(blob)) => crate::pages::file_response(blob),
+    let (org, session) = (&at.org, at.session());
+    let found = match which {
+        VersionFile::Document => {
+            pages
+                .portico
+                .portal_contract_document(org, session, &id, version)
+                .await
+        }
+        VersionFile::Signature => {
+            pages
+                .portico
+                .portal_signature_image(org, session, &id, version)
+                .await
+        }
+    };
+    match found {
+        Ok(Some(blob)) => match which {
+            VersionFile::Document => crate::pages::file_response(blob),
+            VersionFile::Signature => Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "image/png")
+                .body(blob.bytes),
+        },
         Ok(None) => gone(&at, None),
         Err(e) => failed(&at, &e),
     }
 }
 
 #[handler]
-pub(crate) async fn portal_signature_image(
+pub(crate) async fn portal_contract_document(
     req: &Request,
-    Path((org, id, version)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
-    let Some(at) = At::new(pages, req, &org) else {
-        return crate::pages::not_found();
-    };
-    let (Ok(id), Ok(version)) = (ContractId::new(id), version.parse::<u32>()) else {
-        return gone(&at, None);
-    };
-    match pages
-        .portico
-        .portal_signature_image(&at.org, at.session(), &id, version)
-        .await
-    {
-        Ok(Some(blob)) => Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "image/png")
-            .body(blob.bytes),
-        Ok(None) => gone(&at, None),
-        Err(e) => failed(&at, &e),
-    }
+    version_file(pages, req, path, VersionFile::Document).await
+}
+
+#[handler]
+pub(crate) async fn portal_signature_image(
+    req: &Request,
+    Path(path): Path<(String, String, String)>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    version_file(pages, req, path, VersionFile::Signature).await
 }
 
 #[derive(Deserialize)]
