@@ -13,3 +13,4 @@ pub mod project;
 pub mod prompt;
 pub mod quote;
 pub mod retry;
+pub mod webhooks;

@@ -20,3 +20,4 @@ mod snapshots;
 mod spec;
 mod support;
 mod tables;
+mod webhooks;
