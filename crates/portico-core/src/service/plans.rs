@@ -11,9 +11,9 @@ use super::records::{MAX_TEXT, check_amount, check_text};
 use super::{InvalidInput, PortalError, Portico, RecordError};
 use crate::locale::Presentation;
 use crate::model::{
-    Agreement, AgreementId, Appointment, AppointmentId, ClientId, Contract, ContractDocument,
-    ContractId, ContractSignature, ContractStatus, FeedEventKind, FileId, NotificationKind, Org,
-    OrgId, PortalSection, RecordKind, RecordRef, Sha256Digest, StaffId,
+    Agreement, AgreementId, AgreementStatus, Appointment, AppointmentId, ClientId, Contract,
+    ContractDocument, ContractId, ContractSignature, ContractStatus, FeedEventKind, FileId,
+    NotificationKind, Org, OrgId, PortalSection, RecordKind, RecordRef, Sha256Digest, StaffId,
 };
 use crate::policy::permissions;
 use crate::policy::plans::{
@@ -280,18 +280,11 @@ impl Portico {
         version: u32,
     ) -> Result<Option<Blob>, RecordError> {
         let versions = self.contract_versions(org, id).await?;
-        let drawn = versions
-            .iter()
-            .find(|c| c.version == version)
-            .and_then(|c| c.signature.as_ref())
-            .and_then(|s| s.drawn);
-        match drawn {
-            Some(image) => Ok(self
-                .ports
-                .blobs
-                .get(&signature_key(org, image))
+        match versions.iter().find(|c| c.version == version) {
+            Some(contract) => self
+                .drawing(org, contract)
                 .await
-                .map_err(RecordError::Backend)?),
+                .map_err(RecordError::Backend),
             None => Ok(None),
         }
     }
@@ -317,11 +310,8 @@ impl Portico {
         let mut agreements: Vec<AgreementView> =
             stored.iter().map(|a| agreement_view(a, today)).collect();
         agreements.sort_by(|a, b| {
-            (a.status.as_str() != "active", &a.title, &a.id).cmp(&(
-                b.status.as_str() != "active",
-                &b.title,
-                &b.id,
-            ))
+            let active = AgreementStatus::Active;
+            (a.status != active, &a.title, &a.id).cmp(&(b.status != active, &b.title, &b.id))
         });
         Ok(PortalAgreements {
             company: company_card(&signed.org),
@@ -539,12 +529,13 @@ impl Portico {
         id: &ContractId,
         version: u32,
     ) -> Result<Option<Blob>, PortalError> {
-        let key = self
-            .shown_version(org, session, id, version)
-            .await?
-            .and_then(|c| c.signature.and_then(|s| s.drawn))
-            .map(|image| signature_key(org, image));
-        self.blob_at(key).await.map_err(PortalError::Backend)
+        match self.shown_version(org, session, id, version).await? {
+            Some(contract) => self
+                .drawing(org, &contract)
+                .await
+                .map_err(PortalError::Backend),
+            None => Ok(None),
+        }
     }
 
     /// Version `version` of the client's contract `id`, if they may open it.
@@ -602,10 +593,12 @@ impl Portico {
         org: &OrgId,
         contract: &Contract,
     ) -> Result<Option<Blob>, crate::ports::BackendError> {
-        match contract.signature.as_ref().and_then(|s| s.drawn) {
-            Some(image) => self.ports.blobs.get(&signature_key(org, image)).await,
-            None => Ok(None),
-        }
+        let key = contract
+            .signature
+            .as_ref()
+            .and_then(|s| s.drawn)
+            .map(|image| signature_key(org, image));
+        self.blob_at(key).await
     }
 
     /// How many of the client's contracts wait for their signature, when the org shows

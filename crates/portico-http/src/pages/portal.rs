@@ -265,6 +265,13 @@ impl Pages {
         self.same_site(req) && mac_ok
     }
 
+    /// A page for a signed-in client: `page` with the portal's navigation.
+    fn signed_in_page(&self, at: &At, title: &str, card: &CompanyCard, body: Body) -> PortalPage {
+        let mut p = page(title, company(card, at), body);
+        p.nav = Some(self.nav(at));
+        p
+    }
+
     fn nav(&self, at: &At) -> PortalNav {
         PortalNav {
             home: format!("{}/home", at.base),
@@ -947,14 +954,14 @@ pub(crate) async fn portal_home(
         .await
     {
         Ok(home) => {
-            let mut p = page(
+            let p = pages.signed_in_page(
+                &at,
                 &format!("Hello, {}", home.client_name),
-                company(&home.company, &at),
+                &home.company,
                 Body::Home {
                     home: home_view(&home, &at, paging.page, paging.per_page),
                 },
             );
-            p.nav = Some(pages.nav(&at));
             render(&p, StatusCode::OK)
         }
         Err(e) => failed(&at, &e),
@@ -986,13 +993,14 @@ async fn account_page(
 ) -> Response {
     match pages.portico.portal_whoami(&at.org, at.session()).await {
         Ok((card, _, has_password)) => {
-            let mut p = page(
+            let mut p = pages.signed_in_page(
+                at,
                 if has_password {
                     "Change your password"
                 } else {
                     "Set a password"
                 },
-                company(&card, at),
+                &card,
                 Body::Account {
                     csrf: pages.portal_csrf(at),
                     base: at.base.clone(),
@@ -1000,7 +1008,6 @@ async fn account_page(
                     welcome,
                 },
             );
-            p.nav = Some(pages.nav(at));
             p.notice = notice;
             p.error = error;
             render(&p, status)

@@ -13,7 +13,7 @@ use portico_core::service::PortalError;
 use serde::Deserialize;
 use time::Date;
 
-use super::{At, Body, Pages, accept, company, failed, form_expired, gone, page, render};
+use super::{At, Body, Pages, accept, failed, form_expired, gone, render};
 use crate::pages::{bad_request, internal, see_other, sentence, too_many};
 
 pub(crate) struct ThreadRow {
@@ -106,9 +106,10 @@ pub(crate) async fn portal_threads(
                 label: format!("About: {title}"),
             }))
             .collect();
-            let mut p = page(
+            let p = pages.signed_in_page(
+                &at,
                 "Messages",
-                company(&list.company, &at),
+                &list.company,
                 Body::Threads {
                     csrf: pages.portal_csrf(&at),
                     base: at.base.clone(),
@@ -116,7 +117,6 @@ pub(crate) async fn portal_threads(
                     choices,
                 },
             );
-            p.nav = Some(pages.nav(&at));
             render(&p, StatusCode::OK)
         }
         Err(e) => failed(&at, &e),
@@ -151,9 +151,10 @@ async fn thread_page(
                     at: show.date_time(m.at),
                 })
                 .collect();
-            let mut p = page(
+            let mut p = pages.signed_in_page(
+                at,
                 &conversation.title,
-                company(&conversation.company, at),
+                &conversation.company,
                 Body::Thread {
                     csrf: pages.portal_csrf(at),
                     base: at.base.clone(),
@@ -162,7 +163,6 @@ async fn thread_page(
                     draft: draft.to_owned(),
                 },
             );
-            p.nav = Some(pages.nav(at));
             p.error = error;
             render(&p, status)
         }
@@ -331,8 +331,7 @@ async fn request_page(
             None,
         ),
     };
-    let mut p = page(title, company(&prefill.company, at), body);
-    p.nav = Some(pages.nav(at));
+    let mut p = pages.signed_in_page(at, title, &prefill.company, body);
     p.error = error;
     render(&p, status)
 }

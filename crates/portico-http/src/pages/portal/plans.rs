@@ -18,7 +18,7 @@ use portico_core::policy::plans::{AgreementView, AppointmentView, SignForm, Sign
 use portico_core::service::{PortalError, SignedCopy};
 use serde::Deserialize;
 
-use super::{At, Body, Pages, accept, company, failed, gone, page, path_segment, render};
+use super::{At, Body, Pages, accept, failed, gone, path_segment, render};
 use crate::pages::{internal, see_other, sentence, too_many};
 
 pub(crate) struct AgreementRow {
@@ -189,12 +189,12 @@ pub(crate) async fn portal_agreements(
                 .iter()
                 .map(|a| agreement_row(a, show))
                 .collect();
-            let mut p = page(
+            let p = pages.signed_in_page(
+                &at,
                 "Service agreements",
-                company(&list.company, &at),
+                &list.company,
                 Body::Agreements { agreements },
             );
-            p.nav = Some(pages.nav(&at));
             render(&p, StatusCode::OK)
         }
         Err(e) => failed(&at, &e),
@@ -222,15 +222,15 @@ pub(crate) async fn portal_appointments(
                     .map(|a| appointment_row(a, show, &at))
                     .collect::<Vec<_>>()
             };
-            let mut p = page(
+            let p = pages.signed_in_page(
+                &at,
                 "Appointments",
-                company(&list.company, &at),
+                &list.company,
                 Body::Appointments {
                     upcoming: rows(&list.upcoming),
                     past: rows(&list.past),
                 },
             );
-            p.nav = Some(pages.nav(&at));
             render(&p, StatusCode::OK)
         }
         Err(e) => failed(&at, &e),
@@ -274,12 +274,12 @@ pub(crate) async fn portal_contracts(
                     }
                 })
                 .collect();
-            let mut p = page(
+            let p = pages.signed_in_page(
+                &at,
                 "Contracts",
-                company(&list.company, &at),
+                &list.company,
                 Body::Contracts { contracts },
             );
-            p.nav = Some(pages.nav(&at));
             render(&p, StatusCode::OK)
         }
         Err(e) => failed(&at, &e),
@@ -345,12 +345,7 @@ async fn contract_page(
         Some(version_url(at, contract)),
     );
     let title = contract.title.clone();
-    let mut p = page(
-        &title,
-        company(&list.company, at),
-        Body::Contract { contract: view },
-    );
-    p.nav = Some(pages.nav(at));
+    let mut p = pages.signed_in_page(at, &title, &list.company, Body::Contract { contract: view });
     p.error = shown.error;
     render(&p, shown.status)
 }
