@@ -511,6 +511,14 @@ fn c2_c3_c4_c7_the_portal_in_a_real_browser() {
     assert_eq!(decision["decision"], "approved");
 }
 
+/// Opens `url`, waits until `ready` (a script answering `true`), then checks the page as
+/// [`check_portal_page`] does under `name`.
+fn visit(driver: &Driver, axe: Option<&String>, url: &str, name: &str, ready: &str) {
+    driver.open(url);
+    driver.wait_for(name, ready);
+    check_portal_page(driver, axe, name);
+}
+
 /// Draws a stroke across the canvas matching `selector` with `WebDriver` pointer actions, as a
 /// mouse would.
 fn draw(driver: &Driver, selector: &str) {
@@ -570,38 +578,43 @@ fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
     );
 
     // The sections the demo seeds, each at both sizes.
-    driver.open(&format!("{portal}/agreements"));
-    driver.wait_for(
-        "the agreements",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/agreements"),
+        "agreements",
         "return document.body.innerText.includes('Home electrical safety plan');",
     );
-    check_portal_page(&driver, axe.as_ref(), "agreements");
-    driver.open(&format!("{portal}/appointments"));
-    driver.wait_for(
-        "the appointments",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/appointments"),
+        "appointments",
         "return document.body.innerText.includes('Quarterly safety inspection');",
     );
-    check_portal_page(&driver, axe.as_ref(), "appointments");
-    driver.open(&format!("{portal}/r/jobs/demo-wo"));
-    driver.wait_for(
-        "the job's gallery",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/r/jobs/demo-wo"),
+        "job-gallery",
         "return !!document.querySelector('.gallery img');",
     );
-    check_portal_page(&driver, axe.as_ref(), "job-gallery");
 
     // A contract, signed with a drawing made by pointer actions.
-    driver.open(&format!("{portal}/contracts"));
-    driver.wait_for(
-        "the contracts",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/contracts"),
+        "contracts",
         "return document.body.innerText.includes('Safety plan agreement');",
     );
-    check_portal_page(&driver, axe.as_ref(), "contracts");
-    driver.open(&format!("{portal}/contracts/demo-terms"));
-    driver.wait_for(
-        "the signature pad",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/contracts/demo-terms"),
+        "contract-to-sign",
         "return !document.querySelector('[data-signature-pad]').hidden;",
     );
-    check_portal_page(&driver, axe.as_ref(), "contract-to-sign");
     driver.size(360, 740);
     draw(&driver, "[data-signature-pad] canvas");
     let inked = driver.script(
@@ -642,12 +655,13 @@ fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
     assert_eq!(drawing.headers().get("content-type").unwrap(), "image/png");
 
     // A message, and the staff answer posted through the API arriving in the thread.
-    driver.open(&format!("{portal}/messages"));
-    driver.wait_for(
-        "the messages",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/messages"),
+        "messages",
         "return !!document.querySelector('#new-body');",
     );
-    check_portal_page(&driver, axe.as_ref(), "messages");
     fill(
         &driver,
         "#new-body",
@@ -666,21 +680,23 @@ fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
         Some(&json!({ "body": "Yes, Sam will check it on Tuesday." })),
     );
     assert_eq!(status, 200);
-    driver.open(&format!("{portal}/messages/general"));
-    driver.wait_for(
-        "the staff answer",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/messages/general"),
+        "thread",
         "return document.body.innerText.includes('Yes, Sam will check it on Tuesday.');",
     );
-    check_portal_page(&driver, axe.as_ref(), "thread");
 
     // A service request with the details on file already filled in.
-    driver.open(&format!("{portal}/request"));
-    driver.wait_for(
-        "the request form",
+    visit(
+        &driver,
+        axe.as_ref(),
+        &format!("{portal}/request"),
+        "request",
         "return document.querySelector('#rq-name').value === 'Jordan Lee'
             && document.querySelector('#rq-address').value.includes('12 Elm Street');",
     );
-    check_portal_page(&driver, axe.as_ref(), "request");
     fill(&driver, "#rq-description", "The porch light flickers.");
     click(&driver, "form[action$='/request'] button");
     driver.wait_for(
