@@ -274,8 +274,9 @@ pub trait UnitOfWork: Send {
     /// Appends an event to the org's log. Its `seq` MUST become one more than the org's last
     /// committed event's, in commit order: a reader that saw event `n` MUST NOT later find an
     /// event numbered `n` or less that it did not see (so a host polling "after `n`" never
-    /// misses one). The `seq` passed in is ignored. The org MUST exist, else `Conflict`.
-    async fn append_event(&mut self, event: &FeedEvent) -> Result<(), StoreError>;
+    /// misses one). The `seq` passed in is ignored; the one given is returned. The org MUST
+    /// exist, else `Conflict`.
+    async fn append_event(&mut self, event: &FeedEvent) -> Result<u64, StoreError>;
     /// The org's events numbered after `after`, in order, at most `limit`.
     async fn events_after(
         &mut self,
@@ -332,6 +333,71 @@ pub trait UnitOfWork: Send {
         org: &OrgId,
         client: &ClientId,
     ) -> Result<Vec<Contract>, StoreError>;
+
+    /// The org's webhook endpoints, oldest first (I4).
+    async fn endpoints_of_org(
+        &mut self,
+        org: &OrgId,
+    ) -> Result<Vec<crate::model::WebhookEndpoint>, StoreError>;
+    /// Inserts or replaces an endpoint (by id). The org MUST exist, else `Conflict`.
+    async fn put_endpoint(
+        &mut self,
+        endpoint: &crate::model::WebhookEndpoint,
+    ) -> Result<(), StoreError>;
+    /// Removes the org's endpoint `id`; whether there was one.
+    async fn delete_endpoint(
+        &mut self,
+        org: &OrgId,
+        id: crate::model::EndpointId,
+    ) -> Result<bool, StoreError>;
+    /// Queues a delivery.
+    async fn enqueue_webhook(
+        &mut self,
+        delivery: &crate::model::WebhookDelivery,
+    ) -> Result<(), StoreError>;
+    /// The org's deliveries, newest first, all or in one state (`pending`, `delivered`,
+    /// `dead`), at most `limit`.
+    async fn webhook_deliveries_of_org(
+        &mut self,
+        org: &OrgId,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::WebhookDelivery>, StoreError>;
+
+    /// The org's connected payment account, if any (I5).
+    async fn payment_account(
+        &mut self,
+        org: &OrgId,
+    ) -> Result<Option<crate::model::PaymentAccount>, StoreError>;
+    /// Connects (`Some`) or disconnects (`None`) the org's payment account. The org MUST exist,
+    /// else `Conflict`.
+    async fn put_payment_account(
+        &mut self,
+        org: &OrgId,
+        account: Option<&crate::model::PaymentAccount>,
+    ) -> Result<(), StoreError>;
+    /// The payment attempts opened for an invoice, oldest first (by `created_at`, then id).
+    async fn payments_of_invoice(
+        &mut self,
+        org: &OrgId,
+        invoice: &RecordId,
+    ) -> Result<Vec<crate::model::Payment>, StoreError>;
+    /// The payment attempt with the provider's id `intent`, whatever its org.
+    async fn payment(
+        &mut self,
+        intent: &crate::model::IntentId,
+    ) -> Result<Option<crate::model::Payment>, StoreError>;
+    /// Inserts or replaces a payment attempt (by the provider's id). The org MUST exist, else
+    /// `Conflict`.
+    async fn put_payment(&mut self, payment: &crate::model::Payment) -> Result<(), StoreError>;
+    /// Notes the provider's event `id` as applied and answers `true`; answers `false` when it
+    /// already was, so each event is applied once. Two units claiming the same id MUST NOT both
+    /// commit with `true`.
+    async fn claim_provider_event(
+        &mut self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -552,33 +618,163 @@ pub trait Changes: Send + Sync {
     fn changed(&self, change: &Change);
 }
 
-/// A request for a hosted payment page.
+/// A request to open a payment attempt with the provider (I5).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckoutRequest {
+pub struct IntentRequest {
+    /// The org's connected account: the money goes there.
+    pub account: crate::model::PaymentAccount,
     /// The org being paid.
     pub org: OrgId,
     /// The invoice being paid.
     pub invoice: RecordId,
-    /// The amount due.
+    /// The invoice's number, for the provider's statement.
+    pub number: String,
+    /// The amount due, checked by the core at this moment; never a figure from the browser.
     pub amount: Money,
-    /// Where the provider sends the client back.
-    pub return_url: String,
+    /// Whether a US bank account (ACH) may pay, beside cards.
+    pub bank_account: bool,
+    /// The same key for the same invoice, amount and attempt: a repeated request (a double
+    /// click, a retry after a timeout) gets the same intent back from the provider.
+    pub idempotency_key: String,
 }
 
-/// A hosted payment page.
+/// A payment attempt the provider opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checkout {
-    /// The provider's id for it.
-    pub id: String,
-    /// Where to send the client.
-    pub url: String,
+pub struct Intent {
+    /// The provider's id.
+    pub id: crate::model::IntentId,
+    /// What the client's browser needs to confirm it.
+    pub client_secret: String,
 }
 
-/// Takes payments.
+/// Takes payments (I5). Adapters MUST NOT charge anything by themselves: the client confirms in
+/// the provider's script, and only the provider's signed event says the money arrived.
 #[async_trait]
 pub trait Payments: Send + Sync {
-    /// Creates a checkout for the amount due. MUST NOT charge anything by itself.
-    async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, BackendError>;
+    /// Opens an attempt to pay `request.amount` on the org's account.
+    async fn create_intent(&self, request: &IntentRequest) -> Result<Intent, BackendError>;
+    /// Withdraws an attempt that may no longer be paid (the amount due changed). An attempt
+    /// that can no longer be withdrawn (already paid or processing) MUST be an error.
+    async fn cancel_intent(
+        &self,
+        account: &crate::model::PaymentAccount,
+        intent: &crate::model::IntentId,
+    ) -> Result<(), BackendError>;
+}
+
+/// A webhook delivery as it leaves (I4): the sender serialises `event` (the same bytes on every
+/// try), signs it with `key` the Standard Webhooks way, and posts it to `url`.
+#[derive(Debug, Clone)]
+pub struct OutgoingWebhook<'a> {
+    /// Where.
+    pub url: &'a str,
+    /// `webhook-id`: the same on every try of one delivery.
+    pub id: String,
+    /// `webhook-timestamp`: this try's time, in Unix seconds.
+    pub timestamp: i64,
+    /// The endpoint's signing key.
+    pub key: &'a [u8],
+    /// What it says.
+    pub event: &'a crate::model::WebhookEvent,
+}
+
+/// Posts webhooks to host apps (I4). Adapters MUST refuse addresses that are not public
+/// (loopback, private, link-local, metadata …) unless configured to allow them, both when an
+/// endpoint is registered and at every send (a name may resolve elsewhere later), and MUST
+/// NOT follow redirects.
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// Checks an endpoint's URL (scheme, host, the addresses it resolves to) and returns it
+    /// in canonical form, or why it is refused (words for the host).
+    async fn vet(&self, url: &str) -> Result<String, String>;
+    /// Posts `hook`; the status the endpoint answered, or why no answer came (a refused
+    /// address, a timeout, a connection failure).
+    async fn send(&self, hook: &OutgoingWebhook<'_>) -> Result<u16, String>;
+}
+
+/// How a claimed webhook delivery ends its try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookSettle {
+    /// The endpoint answered 2xx.
+    Delivered {
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Try again at `at`.
+    Retry {
+        /// When.
+        at: OffsetDateTime,
+        /// Why this try failed.
+        failure: String,
+    },
+    /// Given up.
+    Dead {
+        /// When.
+        at: OffsetDateTime,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The webhook dispatcher's side of the deliveries (I4).
+#[async_trait]
+pub trait WebhookOutbox: Send + Sync {
+    /// Claims up to `limit` pending deliveries due at `now`, oldest due first, with their
+    /// endpoints (`None`: deleted), counting the try and moving each one's due time `lease`
+    /// ahead in the same step, so concurrent dispatchers never take one twice and a crashed
+    /// one's deliveries come back after the lease.
+    async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<
+        Vec<(
+            crate::model::WebhookDelivery,
+            Option<crate::model::WebhookEndpoint>,
+        )>,
+        StoreError,
+    >;
+    /// Settles a claimed delivery.
+    async fn settle_webhook(
+        &self,
+        id: crate::model::DeliveryId,
+        settle: &WebhookSettle,
+    ) -> Result<(), StoreError>;
+    /// Disables an endpoint (it answered 410 Gone), with the reason.
+    async fn disable_endpoint(
+        &self,
+        org: &OrgId,
+        id: crate::model::EndpointId,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// Deliveries pending and dead, over every org (for metrics).
+    async fn webhook_counts(&self) -> Result<(u64, u64), StoreError>;
+}
+
+/// Why a payment provider's webhook request was refused. Nothing is applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookRefused {
+    /// The signature is missing, malformed, wrong, or outside the time tolerance.
+    #[error("the signature does not hold: {0}")]
+    Signature(String),
+    /// Signed, but not an event that can be read.
+    #[error("the event does not read: {0}")]
+    Unreadable(String),
+}
+
+/// Checks and reads a payment provider's webhook requests (I5): the adapter knows the
+/// provider's signature scheme and event shapes; the core applies what it reads.
+pub trait ProviderWebhooks: Send + Sync {
+    /// Checks `payload` against its `signature` header at `now` and reads it: `Ok(None)` for a
+    /// genuine event of a type Portico does not act on.
+    fn read(
+        &self,
+        signature: &str,
+        payload: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<Option<crate::model::ProviderEvent>, WebhookRefused>;
 }
 
 /// Where a client opens a share. The adapter that serves the pages owns the URL layout and its

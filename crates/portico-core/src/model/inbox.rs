@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::{ClientId, ContractId, DecisionKind, Email, OrgId, RecordId, StaffId};
+use super::{ClientId, ContractId, DecisionKind, Email, IntentId, Money, OrgId, RecordId, StaffId};
 
 /// One message's id, Portico's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -222,6 +222,24 @@ pub enum FeedEventKind {
         /// The version signed.
         version: u32,
     },
+    /// An invoice was paid online (I5): the provider's signed event said the money arrived.
+    InvoicePaid {
+        /// The invoice.
+        invoice: RecordId,
+        /// The amount that arrived.
+        amount: Money,
+        /// The provider's id of the payment.
+        intent: IntentId,
+    },
+    /// An online payment of an invoice failed (I5); the invoice is due again.
+    PaymentFailed {
+        /// The invoice.
+        invoice: RecordId,
+        /// The amount that did not arrive.
+        amount: Money,
+        /// The provider's id of the payment.
+        intent: IntentId,
+    },
 }
 
 impl FeedEventKind {
@@ -232,6 +250,8 @@ impl FeedEventKind {
             FeedEventKind::MessageReceived { .. } => "message.received",
             FeedEventKind::ServiceRequested { .. } => "service_request.created",
             FeedEventKind::ContractSigned { .. } => "contract.signed",
+            FeedEventKind::InvoicePaid { .. } => "invoice.paid",
+            FeedEventKind::PaymentFailed { .. } => "invoice.payment_failed",
         }
     }
 }

@@ -6,11 +6,13 @@ mod inbox;
 mod money;
 mod notification;
 mod org;
+mod payments;
 mod plans;
 mod portal;
 mod record;
 pub(crate) mod serde_time;
 mod share;
+mod webhooks;
 
 pub use audit::{Actor, AuditAction, AuditEntry};
 pub use ids::{
@@ -22,8 +24,14 @@ pub use inbox::{
     ServiceRequestId, Thread,
 };
 pub use money::{Currency, CurrencyError, LineItem, Money, TaxLine, TaxRate, Totals, totals};
-pub use notification::{Delivery, LinkReason, Notification, NotificationKind, Topic};
+pub use notification::{
+    Delivery, LinkReason, Notification, NotificationKind, PaymentOutcome, Topic,
+};
 pub use org::{Client, Contact, Email, EmailError, Org, OrgSettings, Plan, Role, Staff};
+pub use payments::{
+    IntentId, MAX_PROVIDER_ID_LEN, Payment, PaymentAccount, PaymentState, ProviderEvent,
+    ProviderEventKind, ProviderIdError,
+};
 pub use plans::{
     Agreement, AgreementStatus, Appointment, AppointmentStatus, Billing, Contract,
     ContractDocument, ContractSignature, ContractStatus, Sha256Digest, Visit, content_digest,
@@ -38,3 +46,7 @@ pub use record::{
     Signature, Task, TimeEntry, Update, Versioned, WorkOrder, WorkStatus,
 };
 pub use share::{Section, Sections, Share, ShareState};
+pub use webhooks::{
+    DeliveryId, EndpointId, WEBHOOK_EVENT_TYPES, WEBHOOK_TEST_EVENT, WebhookDelivery,
+    WebhookEndpoint, WebhookEvent, WebhookState, WebhookValue,
+};

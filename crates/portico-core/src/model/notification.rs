@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    ClientId, DecisionKind, Email, NotificationId, OrgId, RecordRef, ShareId, TaskId, UpdateId,
+    ClientId, DecisionKind, Email, Money, NotificationId, OrgId, RecordRef, ShareId, TaskId,
+    UpdateId,
 };
 
 /// Why a link went out.
@@ -145,6 +146,37 @@ pub enum NotificationKind {
         /// The digest of the signed content, in hex.
         digest: String,
     },
+    /// To the client: their online payment arrived (a receipt) or failed (I5). Sent to the
+    /// address fixed when it was queued, whatever becomes of the share: it is about money.
+    PaymentToClient {
+        /// Arrived or failed.
+        outcome: PaymentOutcome,
+        /// The invoice's number.
+        number: String,
+        /// The amount.
+        amount: Money,
+    },
+    /// To the business: a client's online payment arrived or failed (I5).
+    PaymentToBusiness {
+        /// Arrived or failed.
+        outcome: PaymentOutcome,
+        /// The invoice's number.
+        number: String,
+        /// The amount.
+        amount: Money,
+        /// The client's name.
+        client: String,
+    },
+}
+
+/// What became of an online payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    /// The money arrived.
+    Received,
+    /// The payment failed; the invoice is due again.
+    Failed,
 }
 
 /// What notifications of one burst share: kinds with the same topic merge (N6).
@@ -179,6 +211,10 @@ pub enum Topic {
     ServiceRequested,
     /// [`NotificationKind::ContractSigned`].
     ContractSigned,
+    /// [`NotificationKind::PaymentToClient`].
+    PaymentToClient,
+    /// [`NotificationKind::PaymentToBusiness`].
+    PaymentToBusiness,
 }
 
 impl Topic {
@@ -199,6 +235,8 @@ impl Topic {
             Topic::MessageFromClient => "message_from_client",
             Topic::ServiceRequested => "service_requested",
             Topic::ContractSigned => "contract_signed",
+            Topic::PaymentToClient => "payment_to_client",
+            Topic::PaymentToBusiness => "payment_to_business",
         }
     }
 }
@@ -221,6 +259,8 @@ impl NotificationKind {
             NotificationKind::MessageFromClient { .. } => Topic::MessageFromClient,
             NotificationKind::ServiceRequested { .. } => Topic::ServiceRequested,
             NotificationKind::ContractSigned { .. } => Topic::ContractSigned,
+            NotificationKind::PaymentToClient { .. } => Topic::PaymentToClient,
+            NotificationKind::PaymentToBusiness { .. } => Topic::PaymentToBusiness,
         }
     }
 
@@ -233,6 +273,7 @@ impl NotificationKind {
                 | NotificationKind::MessageFromClient { .. }
                 | NotificationKind::ServiceRequested { .. }
                 | NotificationKind::ContractSigned { .. }
+                | NotificationKind::PaymentToBusiness { .. }
         )
     }
 

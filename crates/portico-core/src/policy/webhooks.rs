@@ -205,3 +205,33 @@ fn public_v6(ip: Ipv6Addr) -> Result<(), AddressRefused> {
         Ok(())
     }
 }
+
+/// An event type a host asked for that Portico does not send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("events must name at least one of {known}; {given:?} is not one")]
+pub struct UnknownEventType {
+    /// What was asked for.
+    pub given: String,
+    /// The types there are, comma-separated.
+    pub known: String,
+}
+
+/// I4: the event types an endpoint subscribes to: at least one, each of `known`, without
+/// repeats, in `known`'s order.
+pub fn event_types(asked: &[String], known: &[&str]) -> Result<Vec<String>, UnknownEventType> {
+    let refuse = |given: &str| UnknownEventType {
+        given: given.chars().take(100).collect(),
+        known: known.join(", "),
+    };
+    if asked.is_empty() {
+        return Err(refuse(""));
+    }
+    if let Some(unknown) = asked.iter().find(|a| !known.contains(&a.as_str())) {
+        return Err(refuse(unknown));
+    }
+    Ok(known
+        .iter()
+        .filter(|k| asked.iter().any(|a| a == *k))
+        .map(|k| (*k).to_owned())
+        .collect())
+}

@@ -91,10 +91,10 @@ impl HelpRequest {
 }
 
 /// A link that opens, with what it opens.
-struct Resolved {
-    share: Share,
-    org: Org,
-    record: Versioned<Record>,
+pub(super) struct Resolved {
+    pub(super) share: Share,
+    pub(super) org: Org,
+    pub(super) record: Versioned<Record>,
 }
 
 impl Portico {
@@ -143,7 +143,7 @@ impl Portico {
         })
     }
 
-    async fn resolve_record(
+    pub(super) async fn resolve_record(
         &self,
         raw_token: &str,
         write: bool,

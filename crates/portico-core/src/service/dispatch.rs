@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use time::{Duration, OffsetDateTime};
 
 use super::Portico;
-use crate::model::{LinkReason, Notification, NotificationKind, Record};
+use crate::model::{
+    LinkReason, Money, Notification, NotificationKind, Org, PaymentOutcome, Record,
+};
 use crate::policy::{notify, retry};
 use crate::ports::{Composer, MailContext, MailError, Mailer, Outbox, OutgoingEmail, StoreError};
 
@@ -246,6 +248,9 @@ impl Portico {
                 Some(email) => current.to = email.clone(),
                 None => return Ok(Err("the org has no contact email".into())),
             }
+        } else if matches!(n.kind, NotificationKind::PaymentToClient { .. }) {
+            // About money taken or not: it goes to the address it was queued for, whatever
+            // became of the share since.
         } else {
             let Some(share) = share
                 .as_ref()
@@ -527,6 +532,76 @@ fn contract_signed(name: &str, title: &str, version: u32, digest: &str) -> (Stri
 }
 
 /// The stable Message-ID of a notification's email (N5): a resend is the same message.
+fn payment_mail(org: &Org, kind: &NotificationKind) -> (String, Vec<String>) {
+    match kind {
+        NotificationKind::PaymentToBusiness {
+            outcome,
+            number,
+            amount,
+            client,
+        } => payment_to_business(org, *outcome, number, amount, client),
+        NotificationKind::PaymentToClient {
+            outcome,
+            number,
+            amount,
+        } => payment_to_client(org, *outcome, number, amount),
+        _ => (String::new(), Vec::new()),
+    }
+}
+
+fn payment_to_client(
+    org: &Org,
+    outcome: PaymentOutcome,
+    number: &str,
+    amount: &Money,
+) -> (String, Vec<String>) {
+    let paid = crate::locale::Presentation::of(org).money(amount);
+    match outcome {
+        PaymentOutcome::Received => (
+            format!("Receipt: invoice {number}"),
+            vec![
+                format!(
+                    "Thank you: {} received your payment of {paid} for invoice {number}.",
+                    org.name
+                ),
+                "Keep this email as your receipt.".to_owned(),
+            ],
+        ),
+        PaymentOutcome::Failed => (
+            format!("Payment not completed: invoice {number}"),
+            vec![
+                format!(
+                    "Your payment of {paid} for invoice {number} did not go through, and nothing was taken for it."
+                ),
+                "The invoice is due again: you can pay it from its page, or contact the business."
+                    .to_owned(),
+            ],
+        ),
+    }
+}
+
+fn payment_to_business(
+    org: &Org,
+    outcome: PaymentOutcome,
+    number: &str,
+    amount: &Money,
+    client: &str,
+) -> (String, Vec<String>) {
+    let paid = crate::locale::Presentation::of(org).money(amount);
+    match outcome {
+        PaymentOutcome::Received => (
+            format!("Payment received: invoice {number}"),
+            vec![format!("{client} paid {paid} online for invoice {number}.")],
+        ),
+        PaymentOutcome::Failed => (
+            format!("Payment failed: invoice {number}"),
+            vec![format!(
+                "{client}'s online payment of {paid} for invoice {number} failed; the invoice is due again."
+            )],
+        ),
+    }
+}
+
 pub fn message_id(n: &Notification) -> String {
     format!("{}@portico", n.id.0)
 }
@@ -603,6 +678,9 @@ fn message(n: &Notification, context: &MailContext<'_>) -> OutgoingEmail {
             version,
             digest,
         } => contract_signed(name, title, *version, digest),
+        NotificationKind::PaymentToClient { .. } | NotificationKind::PaymentToBusiness { .. } => {
+            payment_mail(context.org, &n.kind)
+        }
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }

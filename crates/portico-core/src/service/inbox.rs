@@ -534,15 +534,16 @@ impl Portico {
         kind: FeedEventKind,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        tx.append_event(&FeedEvent {
+        let mut event = FeedEvent {
             org_id: org.clone(),
             seq: 0,
             id: self.ports.random.uuid(),
             at,
             client_id: client.cloned(),
             kind,
-        })
-        .await
+        };
+        event.seq = tx.append_event(&event).await?;
+        self.queue_webhooks(tx, &event).await
     }
 
     /// The session, when the org shows `section` (else `NotFound`, as for anything not there).

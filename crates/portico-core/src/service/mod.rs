@@ -7,10 +7,12 @@ mod error;
 mod files;
 mod inbox;
 mod keys;
+mod payments;
 mod plans;
 mod portal;
 mod records;
 mod sharing;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -27,18 +29,22 @@ pub use error::{
 };
 pub use files::ALLOWED_FILE_TYPES;
 pub use inbox::{Conversation, MAX_EVENTS_PER_READ, PortalThreads, RequestPrefill, ThreadEntry};
+pub use payments::{EventOutcome, PayError, PayOptions, PayPage, bank_account_allowed};
 pub use plans::{ContractDraft, PortalAgreements, PortalAppointments, PortalContracts, SignedCopy};
 pub use portal::{GrantLook, Paging, PortalEntry, PortalHome, PortalItem, PortalList, SignedIn};
 pub use records::{HostEvent, MAX_AMOUNT, MAX_ITEMS, MAX_TEXT, NewFile, RecordChange, Upsert};
 pub use sharing::{EnableShare, ShareChange, ShareInfo};
+pub use webhooks::{
+    MAX_ENDPOINTS, RegisteredEndpoint, WebhookConfig, WebhookError, WebhookReport, webhook_event,
+};
 
 use crate::model::{
     Delivery, Notification, NotificationId, NotificationKind, Org, OrgId, RecordRef, Share, Topic,
 };
 use crate::policy::notify;
 use crate::ports::{
-    Blobs, Change, Changes, Clock, Composer, Links, Outbox, Passwords, Randomness, Store,
-    StoreError, UnitOfWork,
+    Blobs, Change, Changes, Clock, Composer, Links, Outbox, Passwords, Payments, Randomness, Store,
+    StoreError, UnitOfWork, WebhookSender,
 };
 use crate::token::{KeyError, TokenKeys};
 
@@ -101,6 +107,8 @@ pub struct Portico {
     composer: Option<Arc<dyn Composer>>,
     outbox: Option<Arc<dyn Outbox>>,
     passwords: Option<Arc<dyn Passwords>>,
+    payments: Option<Arc<dyn Payments>>,
+    webhooks: Option<Arc<dyn WebhookSender>>,
 }
 
 impl std::fmt::Debug for Portico {
@@ -146,7 +154,25 @@ impl Portico {
             composer: None,
             outbox: None,
             passwords: None,
+            payments: None,
+            webhooks: None,
         }
+    }
+
+    /// The service, able to register host webhooks, vetted by `sender` (I4); without it none
+    /// can be registered.
+    #[must_use]
+    pub fn with_webhooks(mut self, sender: Arc<dyn WebhookSender>) -> Self {
+        self.webhooks = Some(sender);
+        self
+    }
+
+    /// The service, taking online payments through `payments` (I5); without it no page offers
+    /// Pay now.
+    #[must_use]
+    pub fn with_payments(mut self, payments: Arc<dyn Payments>) -> Self {
+        self.payments = Some(payments);
+        self
     }
 
     /// The service, hashing and checking portal passwords with `passwords` (C4); without

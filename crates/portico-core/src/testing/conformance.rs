@@ -57,7 +57,9 @@ macro_rules! store_conformance_tests {
             service_requests_filter_by_state_and_read_back,
             events_are_numbered_per_org_in_commit_order_without_gaps,
             agreements_and_appointments_read_back_per_client,
-            signed_contract_versions_never_change
+            signed_contract_versions_never_change,
+            payments_and_provider_events_read_back_and_apply_once,
+            webhook_deliveries_queue_claim_and_settle
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -1626,7 +1628,7 @@ pub async fn events_are_numbered_per_org_in_commit_order_without_gaps<S: Store +
                 loop {
                     let mut tx = store.begin().await.unwrap();
                     let done = match tx.append_event(&event).await {
-                        Ok(()) => tx.commit().await,
+                        Ok(_) => tx.commit().await,
                         Err(e) => Err(e),
                     };
                     match done {
@@ -1822,5 +1824,354 @@ pub async fn signed_contract_versions_never_change<S: Store>(store: S) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// I5: the org's payment account, its invoices' payment attempts (by the provider's id, oldest
+/// first), and provider events claimed once even by racing units.
+pub async fn payments_and_provider_events_read_back_and_apply_once<S: Store + Clone>(store: S) {
+    use crate::model::{IntentId, Money, Payment, PaymentAccount, PaymentState, RecordId};
+    let (org, _) = seed(&store).await;
+    let account = PaymentAccount::new("acct_1Conf").unwrap();
+    let invoice = RecordId::new("inv1").unwrap();
+    let attempt = |n: u32, state| Payment {
+        intent: IntentId::new(&format!("pi_conf{n}")).unwrap(),
+        org_id: org.clone(),
+        invoice: invoice.clone(),
+        account: account.clone(),
+        amount: Money::new(
+            rust_decimal::Decimal::new(12_345 + i64::from(n), 2),
+            crate::model::Currency::USD,
+        ),
+        client_secret: format!("pi_conf{n}_secret_x"),
+        state,
+        created_at: T0 + Duration::seconds(i64::from(n)),
+        updated_at: T0 + Duration::seconds(i64::from(n)),
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.payment_account(&org).await.unwrap(), None);
+    tx.put_payment_account(&org, Some(&account)).await.unwrap();
+    tx.put_payment(&attempt(2, PaymentState::Open))
+        .await
+        .unwrap();
+    tx.put_payment(&attempt(1, PaymentState::Canceled))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.payment_account(&org).await.unwrap(),
+        Some(account.clone())
+    );
+    let moved = Payment {
+        state: PaymentState::Processing,
+        updated_at: T0 + Duration::hours(1),
+        ..attempt(2, PaymentState::Open)
+    };
+    tx.put_payment(&moved).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_read().await.unwrap();
+    assert_eq!(
+        tx.payments_of_invoice(&org, &invoice).await.unwrap(),
+        vec![attempt(1, PaymentState::Canceled), moved.clone()],
+        "oldest first, the second replaced in place"
+    );
+    assert_eq!(
+        tx.payment(&moved.intent).await.unwrap(),
+        Some(moved.clone())
+    );
+    assert_eq!(
+        tx.payment(&IntentId::new("pi_unknown").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+    let elsewhere = OrgId::new("org-other").unwrap();
+    assert!(
+        tx.payments_of_invoice(&elsewhere, &invoice)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.payment_account(&elsewhere).await.unwrap(), None);
+    drop(tx);
+
+    let mut tx = store.begin().await.unwrap();
+    tx.put_payment_account(&org, None).await.unwrap();
+    assert!(tx.claim_provider_event("evt_1", T0).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.payment_account(&org).await.unwrap(), None);
+    assert!(!tx.claim_provider_event("evt_1", T0).await.unwrap());
+    drop(tx);
+    // A unit dropped without commit claims nothing.
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.claim_provider_event("evt_2", T0).await.unwrap());
+    drop(tx);
+
+    // Two units racing for one event: one claims it.
+    let race = |store: S| async move {
+        let mut tx = store.begin().await?;
+        let claimed = tx.claim_provider_event("evt_2", T0).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(claimed)
+    };
+    let (a, b) = futures_join(race(store.clone()), race(store.clone())).await;
+    let claimed = [a, b].into_iter().filter(|r| matches!(r, Ok(true))).count();
+    assert_eq!(claimed, 1);
+}
+
+/// Webhook endpoints and deliveries (I4): endpoints read back per org, oldest first, and need
+/// their org; deliveries queue with the unit of work, read back newest first by state, are
+/// claimed oldest due first (the try counted, the due time leased ahead), come back after the
+/// lease, settle once, and two dispatchers never claim one twice.
+// Reason: one scenario, read top to bottom, is the contract.
+#[allow(clippy::too_many_lines)]
+pub async fn webhook_deliveries_queue_claim_and_settle<
+    S: Store + crate::ports::WebhookOutbox + Clone,
+>(
+    store: S,
+) {
+    use crate::model::{
+        DeliveryId, EndpointId, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookState,
+        WebhookValue,
+    };
+    use crate::ports::WebhookSettle;
+    let (org, _) = seed(&store).await;
+    let endpoint = |n: u8| WebhookEndpoint {
+        id: EndpointId(uuid::Uuid::from_bytes([n; 16])),
+        org_id: org.clone(),
+        url: format!("https://hooks{n}.example/in"),
+        events: vec!["invoice.paid".into(), "quote.decided".into()],
+        key: vec![n; 24],
+        enabled: true,
+        disabled_reason: None,
+        created_at: T0 + Duration::seconds(i64::from(n)),
+    };
+    let delivery = |n: u8, to: u8| WebhookDelivery {
+        id: DeliveryId(uuid::Uuid::from_bytes([n; 16])),
+        org_id: org.clone(),
+        endpoint: EndpointId(uuid::Uuid::from_bytes([to; 16])),
+        event: WebhookEvent {
+            event_type: "invoice.paid".into(),
+            at: T0,
+            data: vec![
+                ("invoice_id".into(), WebhookValue::Text(format!("inv{n}"))),
+                ("seq".into(), WebhookValue::Number(i64::from(n))),
+            ],
+        },
+        created_at: T0,
+        due_at: T0 + Duration::seconds(i64::from(n)),
+        attempts: 0,
+        state: WebhookState::Pending,
+        last_failure: None,
+    };
+
+    let mut tx = store.begin().await.unwrap();
+    tx.put_endpoint(&endpoint(2)).await.unwrap();
+    tx.put_endpoint(&endpoint(1)).await.unwrap();
+    for n in 10..13 {
+        tx.enqueue_webhook(&delivery(n, 1)).await.unwrap();
+    }
+    tx.enqueue_webhook(&delivery(13, 2)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let stranger = WebhookEndpoint {
+        org_id: OrgId::new("org-none").unwrap(),
+        ..endpoint(3)
+    };
+    assert!(
+        matches!(
+            tx.put_endpoint(&stranger).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "an endpoint needs its org"
+    );
+    drop(tx);
+    // A unit dropped without commit queues nothing.
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue_webhook(&delivery(14, 1)).await.unwrap();
+    drop(tx);
+
+    let mut tx = store.begin_read().await.unwrap();
+    assert_eq!(
+        tx.endpoints_of_org(&org).await.unwrap(),
+        vec![endpoint(1), endpoint(2)],
+        "oldest first"
+    );
+    let all = tx.webhook_deliveries_of_org(&org, None, 10).await.unwrap();
+    let ids: Vec<DeliveryId> = all.iter().map(|d| d.id).collect();
+    assert_eq!(
+        ids,
+        [13, 12, 11, 10].map(|n| delivery(n, 1).id).to_vec(),
+        "newest first"
+    );
+    assert_eq!(all[3], delivery(10, 1), "read back whole");
+    assert_eq!(
+        tx.webhook_deliveries_of_org(&org, Some("pending"), 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        tx.webhook_deliveries_of_org(&org, Some("dead"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        tx.webhook_deliveries_of_org(&OrgId::new("org-other").unwrap(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(tx);
+
+    // Claimed oldest due first, with the endpoint; the try counted and the due time leased.
+    let now = T0 + Duration::minutes(1);
+    let lease = Duration::minutes(5);
+    let first = store.claim_webhooks(now, 2, lease).await.unwrap();
+    let claimed: Vec<DeliveryId> = first.iter().map(|(d, _)| d.id).collect();
+    assert_eq!(claimed, vec![delivery(10, 1).id, delivery(11, 1).id]);
+    assert_eq!(first[0].0.attempts, 1);
+    assert_eq!(first[0].0.due_at, now + lease);
+    assert_eq!(first[0].1, Some(endpoint(1)));
+    let rest = store.claim_webhooks(now, 10, lease).await.unwrap();
+    assert_eq!(rest.len(), 2);
+    assert!(
+        store
+            .claim_webhooks(now, 10, lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // After the lease (a dispatcher crashed), they come back, counted again.
+    let again = store.claim_webhooks(now + lease, 10, lease).await.unwrap();
+    assert_eq!(again.len(), 4);
+    assert!(again.iter().all(|(d, _)| d.attempts == 2));
+
+    let later = now + Duration::hours(1);
+    store
+        .settle_webhook(delivery(10, 1).id, &WebhookSettle::Delivered { at: later })
+        .await
+        .unwrap();
+    store
+        .settle_webhook(
+            delivery(11, 1).id,
+            &WebhookSettle::Retry {
+                at: later,
+                failure: "HTTP 503".into(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .settle_webhook(
+            delivery(12, 1).id,
+            &WebhookSettle::Dead {
+                at: later,
+                reason: "gave up".into(),
+            },
+        )
+        .await
+        .unwrap();
+    // Settled once: a late settle of a delivered one changes nothing.
+    store
+        .settle_webhook(
+            delivery(10, 1).id,
+            &WebhookSettle::Dead {
+                at: later,
+                reason: "late".into(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .disable_endpoint(&org, endpoint(2).id, "HTTP 410 Gone")
+        .await
+        .unwrap();
+    assert_eq!(store.webhook_counts().await.unwrap(), (2, 1));
+
+    let mut tx = store.begin_read().await.unwrap();
+    let by_id = |all: &[WebhookDelivery], n: u8| {
+        all.iter()
+            .find(|d| d.id == delivery(n, 1).id)
+            .cloned()
+            .unwrap()
+    };
+    let all = tx.webhook_deliveries_of_org(&org, None, 10).await.unwrap();
+    assert_eq!(by_id(&all, 10).state, WebhookState::Delivered { at: later });
+    let retried = by_id(&all, 11);
+    assert_eq!(
+        (
+            retried.state,
+            retried.due_at,
+            retried.last_failure.as_deref()
+        ),
+        (WebhookState::Pending, later, Some("HTTP 503"))
+    );
+    assert_eq!(
+        by_id(&all, 12).state,
+        WebhookState::Dead {
+            at: later,
+            reason: "gave up".into()
+        }
+    );
+    let endpoints = tx.endpoints_of_org(&org).await.unwrap();
+    assert!(!endpoints[1].enabled);
+    assert_eq!(
+        endpoints[1].disabled_reason.as_deref(),
+        Some("HTTP 410 Gone")
+    );
+    drop(tx);
+
+    // A deleted endpoint's deliveries are claimed without it (the dispatcher gives them up).
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.delete_endpoint(&org, endpoint(1).id).await.unwrap());
+    assert!(!tx.delete_endpoint(&org, endpoint(1).id).await.unwrap());
+    tx.commit().await.unwrap();
+    let orphan = store.claim_webhooks(later, 10, lease).await.unwrap();
+    let ends: Vec<(DeliveryId, Option<EndpointId>)> = orphan
+        .iter()
+        .map(|(d, e)| (d.id, e.as_ref().map(|e| e.id)))
+        .collect();
+    assert_eq!(
+        ends,
+        vec![
+            (delivery(13, 2).id, Some(endpoint(2).id)),
+            (delivery(11, 1).id, None)
+        ],
+        "oldest due first; the deleted endpoint's delivery comes without it"
+    );
+
+    // Two dispatchers claiming at once never take one delivery twice.
+    let mut tx = store.begin().await.unwrap();
+    for n in 100..160u8 {
+        tx.enqueue_webhook(&delivery(n, 2)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let far = later + Duration::days(1);
+    let claim = |s: S| async move {
+        let mut mine = Vec::new();
+        loop {
+            let batch = s.claim_webhooks(far, 7, Duration::hours(1)).await.unwrap();
+            if batch.is_empty() {
+                break mine;
+            }
+            mine.extend(batch.into_iter().map(|(d, _)| d.id));
+        }
+    };
+    let (a, b) = futures_join(claim(store.clone()), claim(store.clone())).await;
+    let mut all: Vec<DeliveryId> = a.iter().chain(&b).copied().collect();
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), claimed, "no delivery claimed twice");
+    assert_eq!(
+        claimed, 62,
+        "the 60 new ones, the retried one and the orphan"
     );
 }

@@ -10,12 +10,15 @@ use time::{Duration, OffsetDateTime};
 
 use crate::model::{
     Agreement, AgreementId, Appointment, AppointmentId, AuditEntry, Client, ClientId, Contract,
-    ContractId, Delivery, Email, FeedEvent, FileId, Invoice, Message, Notification, NotificationId,
-    Org, OrgId, PortalAccount, PortalSession, Record, RecordId, RecordRef, RequestState,
-    ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId, SignInGrant, Staff, StaffId,
-    Topic, Versioned,
+    ContractId, Delivery, DeliveryId, Email, EndpointId, FeedEvent, FileId, IntentId, Invoice,
+    Message, Notification, NotificationId, Org, OrgId, Payment, PaymentAccount, PortalAccount,
+    PortalSession, Record, RecordId, RecordRef, RequestState, ServiceRequest, ServiceRequestId,
+    SessionHash, Share, ShareId, SignInGrant, Staff, StaffId, Topic, Versioned, WebhookDelivery,
+    WebhookEndpoint, WebhookState,
 };
-use crate::ports::{ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork};
+use crate::ports::{
+    ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork, WebhookOutbox, WebhookSettle,
+};
 use crate::token::{ApiKeyHash, TokenHash};
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +42,14 @@ struct State {
     agreements: BTreeMap<(OrgId, AgreementId), Agreement>,
     appointments: BTreeMap<(OrgId, AppointmentId), Appointment>,
     contracts: BTreeMap<(OrgId, ContractId, u32), Contract>,
+    payment_accounts: BTreeMap<OrgId, PaymentAccount>,
+    /// In the order first written.
+    payments: Vec<Payment>,
+    provider_events: BTreeMap<String, OffsetDateTime>,
+    /// In the order registered.
+    endpoints: Vec<WebhookEndpoint>,
+    /// In the order queued.
+    deliveries: Vec<WebhookDelivery>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +64,12 @@ struct StoredApiKey {
 
 #[derive(Debug, Clone)]
 enum Write {
+    PaymentAccount(OrgId, Option<PaymentAccount>),
+    Payment(Payment),
+    ProviderEvent(String, OffsetDateTime),
+    Endpoint(WebhookEndpoint),
+    DeleteEndpoint(OrgId, EndpointId),
+    Delivery(WebhookDelivery),
     Org(Org),
     Staff(Staff),
     Client(Client),
@@ -175,11 +192,78 @@ impl State {
                 return self.apply_portal(write);
             }
             Write::Message(_) | Write::Request(_) | Write::Event(_) => self.apply_inbox(write)?,
-            Write::Agreement(_) | Write::Appointment(_) | Write::Contract(_) => {
-                self.apply_plans(write)?;
-            }
+            // The later tables: plans, payments, webhooks.
+            _ => self.apply_more(write)?,
         }
         Ok(0)
+    }
+
+    fn apply_more(&mut self, write: &Write) -> Result<(), StoreError> {
+        match write {
+            Write::Agreement(_) | Write::Appointment(_) | Write::Contract(_) => {
+                self.apply_plans(write)
+            }
+            _ => self.apply_payments(write),
+        }
+    }
+
+    fn apply_webhooks(&mut self, write: &Write) -> Result<(), StoreError> {
+        match write {
+            Write::Endpoint(e) => {
+                self.require_org(&e.org_id)?;
+                match self.endpoints.iter_mut().find(|o| o.id == e.id) {
+                    Some(stored) => *stored = e.clone(),
+                    None => self.endpoints.push(e.clone()),
+                }
+            }
+            Write::DeleteEndpoint(org, id) => {
+                self.endpoints
+                    .retain(|e| !(&e.org_id == org && e.id == *id));
+            }
+            Write::Delivery(d) => {
+                self.require_org(&d.org_id)?;
+                if self.deliveries.iter().any(|o| o.id == d.id) {
+                    return Err(conflict("delivery id taken"));
+                }
+                self.deliveries.push(d.clone());
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply_payments(&mut self, write: &Write) -> Result<(), StoreError> {
+        match write {
+            Write::Endpoint(_) | Write::DeleteEndpoint(..) | Write::Delivery(_) => {
+                return self.apply_webhooks(write);
+            }
+            Write::PaymentAccount(org, account) => {
+                self.require_org(org)?;
+                match account {
+                    Some(account) => {
+                        self.payment_accounts.insert(org.clone(), account.clone());
+                    }
+                    None => {
+                        self.payment_accounts.remove(org);
+                    }
+                }
+            }
+            Write::Payment(p) => {
+                self.require_org(&p.org_id)?;
+                match self.payments.iter_mut().find(|o| o.intent == p.intent) {
+                    Some(stored) => *stored = p.clone(),
+                    None => self.payments.push(p.clone()),
+                }
+            }
+            Write::ProviderEvent(id, at) => {
+                if self.provider_events.contains_key(id) {
+                    return Err(conflict("provider event applied meanwhile"));
+                }
+                self.provider_events.insert(id.clone(), *at);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn apply_plans(&mut self, write: &Write) -> Result<(), StoreError> {
@@ -785,8 +869,16 @@ impl UnitOfWork for MemoryUnit {
         Ok(found)
     }
 
-    async fn append_event(&mut self, event: &FeedEvent) -> Result<(), StoreError> {
-        self.write(Write::Event(event.clone())).map(drop)
+    async fn append_event(&mut self, event: &FeedEvent) -> Result<u64, StoreError> {
+        self.write(Write::Event(event.clone()))?;
+        Ok(self
+            .view
+            .events
+            .iter()
+            .filter(|e| e.org_id == event.org_id)
+            .map(|e| e.seq)
+            .max()
+            .unwrap_or(0))
     }
 
     async fn events_after(
@@ -900,6 +992,110 @@ impl UnitOfWork for MemoryUnit {
             .filter(|c| &c.org_id == org && &c.client_id == client)
             .cloned()
             .collect())
+    }
+
+    async fn endpoints_of_org(&mut self, org: &OrgId) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        let mut found: Vec<WebhookEndpoint> = self
+            .view
+            .endpoints
+            .iter()
+            .filter(|e| &e.org_id == org)
+            .cloned()
+            .collect();
+        found.sort_by_key(|e| (e.created_at, e.id));
+        Ok(found)
+    }
+
+    async fn put_endpoint(&mut self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        self.write(Write::Endpoint(endpoint.clone())).map(drop)
+    }
+
+    async fn delete_endpoint(&mut self, org: &OrgId, id: EndpointId) -> Result<bool, StoreError> {
+        let found = self
+            .view
+            .endpoints
+            .iter()
+            .any(|e| &e.org_id == org && e.id == id);
+        if found {
+            self.write(Write::DeleteEndpoint(org.clone(), id))?;
+        }
+        Ok(found)
+    }
+
+    async fn enqueue_webhook(&mut self, delivery: &WebhookDelivery) -> Result<(), StoreError> {
+        self.write(Write::Delivery(delivery.clone())).map(drop)
+    }
+
+    async fn webhook_deliveries_of_org(
+        &mut self,
+        org: &OrgId,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let mut found: Vec<WebhookDelivery> = self
+            .view
+            .deliveries
+            .iter()
+            .filter(|d| &d.org_id == org && state.is_none_or(|s| s == webhook_state_name(&d.state)))
+            .cloned()
+            .collect();
+        found.reverse();
+        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(found)
+    }
+
+    async fn payment_account(&mut self, org: &OrgId) -> Result<Option<PaymentAccount>, StoreError> {
+        Ok(self.view.payment_accounts.get(org).cloned())
+    }
+
+    async fn put_payment_account(
+        &mut self,
+        org: &OrgId,
+        account: Option<&PaymentAccount>,
+    ) -> Result<(), StoreError> {
+        self.write(Write::PaymentAccount(org.clone(), account.cloned()))
+            .map(drop)
+    }
+
+    async fn payments_of_invoice(
+        &mut self,
+        org: &OrgId,
+        invoice: &RecordId,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let mut found: Vec<Payment> = self
+            .view
+            .payments
+            .iter()
+            .filter(|p| &p.org_id == org && &p.invoice == invoice)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (a.created_at, &a.intent).cmp(&(b.created_at, &b.intent)));
+        Ok(found)
+    }
+
+    async fn payment(&mut self, intent: &IntentId) -> Result<Option<Payment>, StoreError> {
+        Ok(self
+            .view
+            .payments
+            .iter()
+            .find(|p| &p.intent == intent)
+            .cloned())
+    }
+
+    async fn put_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
+        self.write(Write::Payment(payment.clone())).map(drop)
+    }
+
+    async fn claim_provider_event(
+        &mut self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        if self.view.provider_events.contains_key(id) {
+            return Ok(false);
+        }
+        self.write(Write::ProviderEvent(id.to_owned(), at))
+            .map(|_| true)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -1043,5 +1239,105 @@ impl MemoryStore {
         {
             n.delivery = delivery;
         }
+    }
+}
+
+/// The state's name, as the store filters by it.
+fn webhook_state_name(state: &WebhookState) -> &'static str {
+    match state {
+        WebhookState::Pending => "pending",
+        WebhookState::Delivered { .. } => "delivered",
+        WebhookState::Dead { .. } => "dead",
+    }
+}
+
+#[async_trait]
+impl WebhookOutbox for MemoryStore {
+    async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<(WebhookDelivery, Option<WebhookEndpoint>)>, StoreError> {
+        let mut state = self.lock();
+        let endpoints = state.endpoints.clone();
+        let mut due: Vec<&mut WebhookDelivery> = state
+            .deliveries
+            .iter_mut()
+            .filter(|d| d.state == WebhookState::Pending && d.due_at <= now)
+            .collect();
+        due.sort_by_key(|d| d.due_at);
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|d| {
+                d.attempts += 1;
+                d.due_at = now + lease;
+                let endpoint = endpoints.iter().find(|e| e.id == d.endpoint).cloned();
+                (d.clone(), endpoint)
+            })
+            .collect())
+    }
+
+    async fn settle_webhook(
+        &self,
+        id: DeliveryId,
+        settle: &WebhookSettle,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        // Settled once: only a pending delivery changes.
+        if let Some(d) = state
+            .deliveries
+            .iter_mut()
+            .find(|d| d.id == id && d.state == WebhookState::Pending)
+        {
+            match settle {
+                WebhookSettle::Delivered { at } => {
+                    d.state = WebhookState::Delivered { at: *at };
+                    d.last_failure = None;
+                }
+                WebhookSettle::Retry { at, failure } => {
+                    d.due_at = *at;
+                    d.last_failure = Some(failure.clone());
+                }
+                WebhookSettle::Dead { at, reason } => {
+                    d.state = WebhookState::Dead {
+                        at: *at,
+                        reason: reason.clone(),
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn disable_endpoint(
+        &self,
+        org: &OrgId,
+        id: EndpointId,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if let Some(e) = state
+            .endpoints
+            .iter_mut()
+            .find(|e| &e.org_id == org && e.id == id)
+        {
+            e.enabled = false;
+            e.disabled_reason = Some(reason.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn webhook_counts(&self) -> Result<(u64, u64), StoreError> {
+        let state = self.lock();
+        let count = |name: &str| {
+            state
+                .deliveries
+                .iter()
+                .filter(|d| webhook_state_name(&d.state) == name)
+                .count() as u64
+        };
+        Ok((count("pending"), count("dead")))
     }
 }

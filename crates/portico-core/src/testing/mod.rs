@@ -12,6 +12,7 @@ pub mod conformance;
 pub mod fixtures;
 mod memory;
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -20,9 +21,10 @@ use time::{Duration, OffsetDateTime};
 
 pub use memory::MemoryStore;
 
+use crate::model::{IntentId, PaymentAccount};
 use crate::ports::{
-    BackendError, Blob, BlobKey, BlobMeta, Blobs, Checkout, CheckoutRequest, Clock, Links,
-    MailError, Mailer, OutgoingEmail, Payments, Randomness,
+    BackendError, Blob, BlobKey, BlobMeta, Blobs, Clock, Intent, IntentRequest, Links, MailError,
+    Mailer, OutgoingEmail, Payments, Randomness,
 };
 use crate::token::ShareToken;
 
@@ -317,26 +319,146 @@ impl Blobs for MemoryBlobs {
     }
 }
 
-/// A payment provider that hands out checkout pages on a fake host and keeps the requests.
+/// A payment provider that opens fake intents and keeps the requests. Like Stripe, the same
+/// idempotency key gets the same intent back; [`FakePayments::fail_next`] makes the next call
+/// fail, like a provider that is down.
 #[derive(Debug, Default)]
-pub struct FakePayments(Mutex<Vec<CheckoutRequest>>);
+pub struct FakePayments {
+    state: Mutex<FakePaymentsState>,
+}
+
+#[derive(Debug, Default)]
+struct FakePaymentsState {
+    requests: Vec<IntentRequest>,
+    by_key: HashMap<String, Intent>,
+    canceled: Vec<IntentId>,
+    fail_next: bool,
+}
 
 impl FakePayments {
-    /// Every checkout requested so far.
-    pub fn requests(&self) -> Vec<CheckoutRequest> {
-        self.0.lock().unwrap().clone()
+    /// Every intent requested so far (repeats included).
+    pub fn requests(&self) -> Vec<IntentRequest> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// How many distinct intents were opened.
+    pub fn opened(&self) -> usize {
+        self.state.lock().unwrap().by_key.len()
+    }
+
+    /// The intents withdrawn so far.
+    pub fn canceled(&self) -> Vec<IntentId> {
+        self.state.lock().unwrap().canceled.clone()
+    }
+
+    /// Makes the next call fail.
+    pub fn fail_next(&self) {
+        self.state.lock().unwrap().fail_next = true;
     }
 }
 
 #[async_trait]
 impl Payments for FakePayments {
-    async fn create_checkout(&self, request: &CheckoutRequest) -> Result<Checkout, BackendError> {
-        let mut requests = self.0.lock().unwrap();
-        requests.push(request.clone());
-        let id = format!("cs_fake_{}", requests.len());
-        Ok(Checkout {
-            url: format!("https://payments.invalid/checkout/{id}"),
-            id,
-        })
+    async fn create_intent(&self, request: &IntentRequest) -> Result<Intent, BackendError> {
+        let mut state = self.state.lock().unwrap();
+        if std::mem::take(&mut state.fail_next) {
+            return Err("the payment provider is down".into());
+        }
+        state.requests.push(request.clone());
+        let n = state.by_key.len() + 1;
+        let intent = state
+            .by_key
+            .entry(request.idempotency_key.clone())
+            .or_insert_with(|| Intent {
+                id: IntentId::new(&format!("pi_fake{n}")).unwrap(),
+                client_secret: format!("pi_fake{n}_secret_{n}"),
+            })
+            .clone();
+        Ok(intent)
+    }
+
+    async fn cancel_intent(
+        &self,
+        _account: &PaymentAccount,
+        intent: &IntentId,
+    ) -> Result<(), BackendError> {
+        let mut state = self.state.lock().unwrap();
+        if std::mem::take(&mut state.fail_next) {
+            return Err("the payment provider is down".into());
+        }
+        state.canceled.push(intent.clone());
+        Ok(())
+    }
+}
+
+/// A webhook sender that keeps what it was asked to post and answers from a script
+/// ([`FakeWebhooks::answer`]; 200 once the script runs out). `vet` takes only `https://` URLs,
+/// and refuses any whose host is `localhost` or `10.0.0.1`, like an adapter's address check.
+#[derive(Debug, Default)]
+pub struct FakeWebhooks {
+    state: Mutex<FakeWebhooksState>,
+}
+
+#[derive(Debug, Default)]
+struct FakeWebhooksState {
+    answers: std::collections::VecDeque<Result<u16, String>>,
+    sent: Vec<SentWebhook>,
+}
+
+/// One post a [`FakeWebhooks`] was asked to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentWebhook {
+    /// Where.
+    pub url: String,
+    /// `webhook-id`.
+    pub id: String,
+    /// `webhook-timestamp`.
+    pub timestamp: i64,
+    /// The endpoint's signing key.
+    pub key: Vec<u8>,
+    /// What it said.
+    pub event: crate::model::WebhookEvent,
+}
+
+impl FakeWebhooks {
+    /// The next sends answer these, in order.
+    pub fn answer(&self, answers: impl IntoIterator<Item = Result<u16, String>>) {
+        self.state.lock().unwrap().answers.extend(answers);
+    }
+
+    /// Forgets the answers not given yet.
+    pub fn clear_answers(&self) {
+        self.state.lock().unwrap().answers.clear();
+    }
+
+    /// Every post asked for so far.
+    pub fn sent(&self) -> Vec<SentWebhook> {
+        self.state.lock().unwrap().sent.clone()
+    }
+}
+
+#[async_trait]
+impl crate::ports::WebhookSender for FakeWebhooks {
+    async fn vet(&self, url: &str) -> Result<String, String> {
+        let Some(rest) = url.strip_prefix("https://") else {
+            return Err("the URL must start with https://".into());
+        };
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        if host == "localhost" || host == "10.0.0.1" || host.is_empty() {
+            return Err(format!("{host} is not a public address"));
+        }
+        Ok(url.to_owned())
+    }
+
+    async fn send(&self, hook: &crate::ports::OutgoingWebhook<'_>) -> Result<u16, String> {
+        let mut state = self.state.lock().unwrap();
+        state.sent.push(SentWebhook {
+            url: hook.url.to_owned(),
+            id: hook.id.clone(),
+            timestamp: hook.timestamp,
+            key: hook.key.to_vec(),
+            event: hook.event.clone(),
+        });
+        state.answers.pop_front().unwrap_or(Ok(200))
     }
 }

@@ -13,6 +13,7 @@ mod inbox;
 mod limits;
 mod locale;
 mod model_based;
+mod payments;
 mod plans;
 mod portal;
 mod service;

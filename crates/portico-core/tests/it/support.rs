@@ -9,7 +9,9 @@ use portico_core::model::{
 use portico_core::ports::Outbox;
 use portico_core::service::{EnableShare, Opened, ShareInfo};
 use portico_core::testing::fixtures::{self, T0};
-use portico_core::testing::{ManualClock, MemoryBlobs, MemoryStore, SeededRandomness};
+use portico_core::testing::{
+    FakePayments, FakeWebhooks, ManualClock, MemoryBlobs, MemoryStore, SeededRandomness,
+};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports, ServiceConfig};
 
@@ -21,6 +23,8 @@ pub struct World {
     pub store: MemoryStore,
     pub clock: Arc<ManualClock>,
     pub blobs: Arc<MemoryBlobs>,
+    pub payments: Arc<FakePayments>,
+    pub webhooks: Arc<FakeWebhooks>,
     pub org: OrgId,
     pub client: ClientId,
     pub wo: RecordRef,
@@ -68,8 +72,12 @@ impl World {
             max_file_bytes: 2 * 1024 * 1024,
             ..ServiceConfig::default()
         };
+        let payments = Arc::new(FakePayments::default());
+        let webhooks = Arc::new(FakeWebhooks::default());
         let portico = Portico::new(ports, keys, config)
-            .with_passwords(Arc::new(portico_core::testing::TestPasswords::default()));
+            .with_passwords(Arc::new(portico_core::testing::TestPasswords::default()))
+            .with_payments(payments.clone())
+            .with_webhooks(webhooks.clone());
         let org = fixtures::org("org1");
         let client = fixtures::client(&org.id, "c1");
         let tech = staff_id(Role::Technician);
@@ -104,6 +112,8 @@ impl World {
             store,
             clock,
             blobs,
+            payments,
+            webhooks,
             org: org.id,
             client: client.id,
         }

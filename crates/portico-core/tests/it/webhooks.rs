@@ -188,3 +188,260 @@ proptest! {
         );
     }
 }
+
+mod delivery {
+    //! I4: endpoints, and deliveries queued with the change that caused them.
+
+    use portico_core::model::{
+        IntentId, PaymentAccount, ProviderEvent, ProviderEventKind, Role, WebhookState,
+        WebhookValue,
+    };
+    use portico_core::service::{WebhookConfig, WebhookError};
+    use time::Duration;
+
+    use crate::support::{World, owner, staff_id, token};
+
+    /// A world whose org takes payments, with its invoice shared; the link's token.
+    fn world() -> (World, String) {
+        let w = World::new();
+        let account = PaymentAccount::new("acct_1Hooks").unwrap();
+        w.block_on(w.portico.connect_payments(&owner(), &w.org, Some(&account)))
+            .unwrap();
+        let link = w.enable(&w.invoice).link.unwrap();
+        (w, token(&link).to_owned())
+    }
+
+    fn register(w: &World, url: &str, events: &[&str]) -> portico_core::model::WebhookEndpoint {
+        let events: Vec<String> = events.iter().map(|e| (*e).to_owned()).collect();
+        w.block_on(w.portico.register_webhook(&owner(), &w.org, url, &events))
+            .unwrap()
+            .endpoint
+    }
+
+    /// Pays the shared invoice through a provider event; the event's intent.
+    fn pay(w: &World, token: &str, event_id: &str) -> IntentId {
+        let page = w.block_on(w.portico.pay_by_link(token)).unwrap();
+        let minor = {
+            use rust_decimal::prelude::ToPrimitive;
+            (page.amount.amount * rust_decimal::Decimal::ONE_HUNDRED)
+                .to_i64()
+                .unwrap()
+        };
+        let event = ProviderEvent {
+            id: event_id.into(),
+            kind: ProviderEventKind::Succeeded,
+            intent: page.intent.clone(),
+            account: None,
+            amount_minor: minor,
+            currency: "usd".into(),
+        };
+        w.block_on(w.portico.payment_event(&event)).unwrap();
+        page.intent
+    }
+
+    fn deliver(w: &World) -> portico_core::service::WebhookReport {
+        w.block_on(w.portico.deliver_webhooks_once(
+            &w.store,
+            w.webhooks.as_ref(),
+            &WebhookConfig::default(),
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn i4_an_event_is_queued_with_its_change_for_each_endpoint_that_wants_it_and_sent_once() {
+        let (w, token) = world();
+        let paid = register(&w, "https://host.example/hooks/paid", &["invoice.paid"]);
+        let quotes = register(&w, "https://host.example/hooks/quotes", &["quote.decided"]);
+        let intent = pay(&w, &token, "evt_1");
+
+        let queued = w
+            .block_on(w.portico.webhook_deliveries(&w.org, Some("pending"), 10))
+            .unwrap();
+        assert_eq!(queued.len(), 1, "only the endpoint that wants invoice.paid");
+        assert_eq!(queued[0].endpoint, paid.id);
+        assert_ne!(queued[0].endpoint, quotes.id);
+        let event = &queued[0].event;
+        assert_eq!(event.event_type, "invoice.paid");
+        assert!(event.data.contains(&(
+            "payment_id".to_owned(),
+            WebhookValue::Text(intent.to_string())
+        )));
+        assert!(
+            event
+                .data
+                .iter()
+                .any(|(k, v)| k == "seq" && *v != WebhookValue::Number(0)),
+            "the event's number in the org's log: {event:?}"
+        );
+
+        let report = deliver(&w);
+        assert_eq!((report.claimed, report.delivered), (1, 1));
+        let sent = w.webhooks.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url, paid.url);
+        assert_eq!(sent[0].id, queued[0].id.header());
+        assert!(sent[0].id.starts_with("msg_"));
+        assert_eq!(sent[0].key, paid.key);
+        assert_eq!(deliver(&w).claimed, 0, "delivered once");
+        let delivered = w
+            .block_on(w.portico.webhook_deliveries(&w.org, Some("delivered"), 10))
+            .unwrap();
+        assert!(matches!(delivered[0].state, WebhookState::Delivered { .. }));
+    }
+
+    #[test]
+    fn i4_a_failing_endpoint_is_retried_under_the_same_id_then_given_up_and_410_disables_it() {
+        let (w, token) = world();
+        let endpoint = register(
+            &w,
+            "https://host.example/hooks",
+            &["invoice.paid", "quote.decided"],
+        );
+        pay(&w, &token, "evt_1");
+        w.webhooks
+            .answer([Ok(500), Err("connection refused".to_owned())]);
+        assert_eq!(deliver(&w).retried, 1);
+        assert_eq!(deliver(&w).claimed, 0, "not due before its back-off");
+        w.clock.advance(Duration::minutes(2));
+        assert_eq!(deliver(&w).retried, 1);
+        w.clock.advance(Duration::minutes(5));
+        assert_eq!(deliver(&w).delivered, 1, "the receiver is back");
+        let sent = w.webhooks.sent();
+        assert_eq!(sent.len(), 3);
+        assert!(
+            sent.iter().all(|s| s.id == sent[0].id),
+            "the same webhook-id on every try"
+        );
+        assert!(sent[2].timestamp > sent[0].timestamp, "each try's own time");
+
+        // Past the give-up time, a delivery is dead and says why.
+        w.block_on(w.portico.test_webhook(&owner(), &w.org, endpoint.id))
+            .unwrap();
+        w.webhooks.answer(std::iter::repeat_n(Ok(503), 40));
+        for _ in 0..40 {
+            deliver(&w);
+            w.clock.advance(Duration::hours(4));
+        }
+        let dead = w
+            .block_on(w.portico.webhook_deliveries(&w.org, Some("dead"), 10))
+            .unwrap();
+        assert_eq!(dead.len(), 1);
+        assert!(
+            matches!(&dead[0].state, WebhookState::Dead { reason, .. } if reason.contains("503")),
+            "{dead:?}"
+        );
+
+        // 410 Gone disables the endpoint; nothing more is queued for it.
+        w.webhooks.clear_answers();
+        w.block_on(w.portico.test_webhook(&owner(), &w.org, endpoint.id))
+            .unwrap();
+        w.webhooks.answer([Ok(410)]);
+        assert_eq!(deliver(&w).disabled, 1);
+        let listed = w.block_on(w.portico.webhooks(&w.org)).unwrap();
+        assert!(!listed[0].enabled);
+        assert!(
+            listed[0]
+                .disabled_reason
+                .as_deref()
+                .unwrap()
+                .contains("410")
+        );
+        let quote = w.enable(&w.quote).link.unwrap();
+        w.block_on(w.portico.decide_quote(
+            crate::support::token(&quote),
+            &portico_core::policy::quote::ClientDecision::Approve,
+        ))
+        .unwrap();
+        let pending = w
+            .block_on(w.portico.webhook_deliveries(&w.org, Some("pending"), 10))
+            .unwrap();
+        assert!(
+            pending.is_empty(),
+            "a disabled endpoint gets nothing: {pending:?}"
+        );
+    }
+
+    #[test]
+    fn i4_a_crash_between_send_and_mark_resends_under_the_same_id_after_the_lease() {
+        let (w, token) = world();
+        register(&w, "https://host.example/hooks", &["invoice.paid"]);
+        pay(&w, &token, "evt_1");
+        // A dispatcher claims it, sends it, and dies before settling it.
+        let claimed = w
+            .block_on(portico_core::ports::WebhookOutbox::claim_webhooks(
+                &w.store,
+                w.portico.now(),
+                10,
+                Duration::minutes(2),
+            ))
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(deliver(&w).claimed, 0, "held by the lease");
+        w.clock.advance(Duration::minutes(3));
+        assert_eq!(deliver(&w).delivered, 1);
+        assert_eq!(w.webhooks.sent()[0].id, claimed[0].0.id.header());
+    }
+
+    #[test]
+    fn i4_endpoints_are_registered_by_managers_with_known_events_at_vetted_addresses() {
+        let (w, _) = world();
+        let events = vec!["invoice.paid".to_owned()];
+        let as_tech = w.block_on(w.portico.register_webhook(
+            &staff_id(Role::Technician),
+            &w.org,
+            "https://host.example/hooks",
+            &events,
+        ));
+        assert!(
+            matches!(as_tech, Err(WebhookError::Record(_))),
+            "{as_tech:?}"
+        );
+        for bad in [vec![], vec!["invoice.deleted".to_owned()]] {
+            let refused = w.block_on(w.portico.register_webhook(
+                &owner(),
+                &w.org,
+                "https://host.example/hooks",
+                &bad,
+            ));
+            assert!(matches!(refused, Err(WebhookError::Refused(_))), "{bad:?}");
+        }
+        for url in [
+            "http://host.example/hooks",
+            "https://localhost/hooks",
+            "https://10.0.0.1/",
+        ] {
+            let refused = w.block_on(w.portico.register_webhook(&owner(), &w.org, url, &events));
+            assert!(matches!(refused, Err(WebhookError::Refused(_))), "{url}");
+        }
+        let registered = w
+            .block_on(w.portico.register_webhook(
+                &owner(),
+                &w.org,
+                "https://host.example/hooks",
+                &[
+                    "invoice.paid".to_owned(),
+                    "quote.decided".to_owned(),
+                    "invoice.paid".to_owned(),
+                ],
+            ))
+            .unwrap();
+        assert!(registered.secret.starts_with("whsec_"));
+        assert_eq!(
+            portico_core::policy::webhooks::secret_key(&registered.secret).unwrap(),
+            registered.endpoint.key
+        );
+        assert_eq!(
+            registered.endpoint.events,
+            ["quote.decided", "invoice.paid"]
+        );
+        let id = registered.endpoint.id;
+        w.block_on(w.portico.delete_webhook(&owner(), &w.org, id))
+            .unwrap();
+        assert!(w.block_on(w.portico.webhooks(&w.org)).unwrap().is_empty());
+        assert!(matches!(
+            w.block_on(w.portico.delete_webhook(&owner(), &w.org, id)),
+            Err(WebhookError::NotFound)
+        ));
+    }
+}
