@@ -11,9 +11,9 @@
 
 use portico_core::model::{
     ActivityEntry, Actor, Attachment, AuditAction, CostLine, Currency, DecisionKind, Email,
-    Invoice, InvoiceStatus, LineItem, LinkReason, NotificationKind, Part, PhotoStage, Quote,
-    QuoteDecision, QuoteStatus, Record, Schedule, Section, Sections, Signature, Task, TaxRate,
-    TimeEntry, Update, WorkOrder, WorkStatus,
+    Invoice, InvoiceStatus, LineItem, LinkReason, Money, NotificationKind, Part, PaymentOutcome,
+    PhotoStage, Quote, QuoteDecision, QuoteStatus, Record, Schedule, Section, Sections, Signature,
+    Task, TaxRate, TimeEntry, Update, WorkOrder, WorkStatus,
 };
 use portico_core::ports::StoreError;
 use rust_decimal::Decimal;
@@ -116,6 +116,52 @@ pub(crate) fn currency(raw: &str) -> Result<Currency, StoreError> {
 
 fn yes() -> bool {
     true
+}
+
+/// Version 1 of an amount of money: exact decimal text and the currency's code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MoneyV1 {
+    amount: Decimal,
+    currency: String,
+}
+
+impl MoneyV1 {
+    pub(crate) fn of(money: &Money) -> Self {
+        Self {
+            amount: money.amount,
+            currency: money.currency.code().to_owned(),
+        }
+    }
+
+    pub(crate) fn money(self) -> Result<Money, StoreError> {
+        Ok(Money::new(self.amount, currency(&self.currency)?))
+    }
+}
+
+/// Version 1 of what became of an online payment.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PaymentOutcomeV1 {
+    Received,
+    Failed,
+}
+
+impl From<PaymentOutcome> for PaymentOutcomeV1 {
+    fn from(o: PaymentOutcome) -> Self {
+        match o {
+            PaymentOutcome::Received => Self::Received,
+            PaymentOutcome::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<PaymentOutcomeV1> for PaymentOutcome {
+    fn from(o: PaymentOutcomeV1) -> Self {
+        match o {
+            PaymentOutcomeV1::Received => Self::Received,
+            PaymentOutcomeV1::Failed => Self::Failed,
+        }
+    }
 }
 
 /// Version 1 of a record's body.
@@ -840,6 +886,17 @@ enum NotificationKindV1 {
         version: u32,
         digest: String,
     },
+    PaymentToClient {
+        outcome: PaymentOutcomeV1,
+        number: String,
+        amount: MoneyV1,
+    },
+    PaymentToBusiness {
+        outcome: PaymentOutcomeV1,
+        number: String,
+        amount: MoneyV1,
+        client: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -982,6 +1039,26 @@ pub(crate) fn kind_to_json(kind: &NotificationKind) -> Result<serde_json::Value,
             version: *version,
             digest: digest.clone(),
         },
+        NotificationKind::PaymentToClient {
+            outcome,
+            number,
+            amount,
+        } => NotificationKindV1::PaymentToClient {
+            outcome: (*outcome).into(),
+            number: number.clone(),
+            amount: MoneyV1::of(amount),
+        },
+        NotificationKind::PaymentToBusiness {
+            outcome,
+            number,
+            amount,
+            client,
+        } => NotificationKindV1::PaymentToBusiness {
+            outcome: (*outcome).into(),
+            number: number.clone(),
+            amount: MoneyV1::of(amount),
+            client: client.clone(),
+        },
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
@@ -1092,6 +1169,26 @@ pub(crate) fn kind_from_json(json: serde_json::Value) -> Result<NotificationKind
                 title,
                 version,
                 digest,
+            },
+            NotificationKindV1::PaymentToClient {
+                outcome,
+                number,
+                amount,
+            } => NotificationKind::PaymentToClient {
+                outcome: outcome.into(),
+                number,
+                amount: amount.money()?,
+            },
+            NotificationKindV1::PaymentToBusiness {
+                outcome,
+                number,
+                amount,
+                client,
+            } => NotificationKind::PaymentToBusiness {
+                outcome: outcome.into(),
+                number,
+                amount: amount.money()?,
+                client,
             },
         },
     )

@@ -2,7 +2,7 @@
 //! event log, with the frozen JSON shape of an event's data.
 
 use portico_core::model::{
-    Author, FeedEvent, FeedEventKind, Message, MessageId, RequestState, ServiceRequest,
+    Author, FeedEvent, FeedEventKind, IntentId, Message, MessageId, RequestState, ServiceRequest,
     ServiceRequestId, Thread,
 };
 use portico_core::ports::StoreError;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::columns::Instant;
 use crate::convert::{corrupt, host_id};
-use crate::document::{DecisionKindV1, day, day_text};
+use crate::document::{DecisionKindV1, MoneyV1, day, day_text};
 use crate::entity::{events, messages, service_requests};
 
 pub(crate) fn message_to_row(m: &Message) -> messages::ActiveModel {
@@ -142,6 +142,16 @@ enum FeedEventV1 {
         contract: String,
         version: u32,
     },
+    InvoicePaid {
+        invoice: String,
+        amount: MoneyV1,
+        intent: String,
+    },
+    PaymentFailed {
+        invoice: String,
+        amount: MoneyV1,
+        intent: String,
+    },
 }
 
 /// The JSON of an event's data, in the current version.
@@ -161,6 +171,24 @@ pub(crate) fn event_to_json(kind: &FeedEventKind) -> Result<serde_json::Value, S
         FeedEventKind::ContractSigned { contract, version } => FeedEventV1::ContractSigned {
             contract: contract.as_str().to_owned(),
             version: *version,
+        },
+        FeedEventKind::InvoicePaid {
+            invoice,
+            amount,
+            intent,
+        } => FeedEventV1::InvoicePaid {
+            invoice: invoice.as_str().to_owned(),
+            amount: MoneyV1::of(amount),
+            intent: intent.as_str().to_owned(),
+        },
+        FeedEventKind::PaymentFailed {
+            invoice,
+            amount,
+            intent,
+        } => FeedEventV1::PaymentFailed {
+            invoice: invoice.as_str().to_owned(),
+            amount: MoneyV1::of(amount),
+            intent: intent.as_str().to_owned(),
         },
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
@@ -185,6 +213,24 @@ pub(crate) fn event_from_json(json: serde_json::Value) -> Result<FeedEventKind, 
             FeedEventV1::ContractSigned { contract, version } => FeedEventKind::ContractSigned {
                 contract: host_id(what, contract)?,
                 version,
+            },
+            FeedEventV1::InvoicePaid {
+                invoice,
+                amount,
+                intent,
+            } => FeedEventKind::InvoicePaid {
+                invoice: host_id(what, invoice)?,
+                amount: amount.money()?,
+                intent: IntentId::new(&intent).map_err(|e| corrupt(what, e))?,
+            },
+            FeedEventV1::PaymentFailed {
+                invoice,
+                amount,
+                intent,
+            } => FeedEventKind::PaymentFailed {
+                invoice: host_id(what, invoice)?,
+                amount: amount.money()?,
+                intent: IntentId::new(&intent).map_err(|e| corrupt(what, e))?,
             },
         },
     )
@@ -254,6 +300,28 @@ mod tests {
                 FeedEventKind::ContractSigned {
                     contract: host_id("t", "c1".to_owned()).unwrap(),
                     version: 2,
+                },
+            ),
+            (
+                "invoice_paid",
+                FeedEventKind::InvoicePaid {
+                    invoice: host_id("t", "inv1".to_owned()).unwrap(),
+                    amount: portico_core::model::Money::new(
+                        rust_decimal::Decimal::new(73_425, 2),
+                        portico_core::model::Currency::USD,
+                    ),
+                    intent: IntentId::new("pi_3Abc").unwrap(),
+                },
+            ),
+            (
+                "payment_failed",
+                FeedEventKind::PaymentFailed {
+                    invoice: host_id("t", "inv1".to_owned()).unwrap(),
+                    amount: portico_core::model::Money::new(
+                        rust_decimal::Decimal::new(73_425, 2),
+                        portico_core::model::Currency::USD,
+                    ),
+                    intent: IntentId::new("pi_3Abc").unwrap(),
                 },
             ),
         ];

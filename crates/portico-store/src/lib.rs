@@ -24,10 +24,12 @@ pub mod entity;
 mod inbox;
 pub mod migration;
 mod outbox;
+mod payments;
 mod plans;
 #[cfg(test)]
 mod stored_shapes;
 mod unit;
+mod webhooks;
 
 use std::time::Duration;
 

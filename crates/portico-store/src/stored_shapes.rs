@@ -188,6 +188,29 @@ fn notification_kinds() -> Vec<(&'static str, NotificationKind)> {
                 digest: "ab".repeat(32),
             },
         ),
+        (
+            "payment_to_client",
+            NotificationKind::PaymentToClient {
+                outcome: portico_core::model::PaymentOutcome::Received,
+                number: "INV-2001".into(),
+                amount: portico_core::model::Money::new(
+                    rust_decimal::Decimal::new(73_425, 2),
+                    portico_core::model::Currency::USD,
+                ),
+            },
+        ),
+        (
+            "payment_to_business",
+            NotificationKind::PaymentToBusiness {
+                outcome: portico_core::model::PaymentOutcome::Failed,
+                number: "INV-2001".into(),
+                amount: portico_core::model::Money::new(
+                    rust_decimal::Decimal::new(73_425, 2),
+                    portico_core::model::Currency::USD,
+                ),
+                client: "Jordan Lee".into(),
+            },
+        ),
     ]
 }
 

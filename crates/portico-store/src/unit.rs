@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use portico_core::model::{
     Agreement, AgreementId, Appointment, AppointmentId, AuditEntry, Client, ClientId, Contract,
-    ContractId, Email, FeedEvent, FileId, Invoice, Message, Notification, Org, OrgId,
-    PortalAccount, PortalSession, Record, RecordId, RecordKind, RecordRef, RecordSummary,
-    RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId, SignInGrant,
-    Staff, StaffId, Topic, Versioned,
+    ContractId, Email, FeedEvent, FileId, IntentId, Invoice, Message, Notification, Org, OrgId,
+    Payment, PaymentAccount, PortalAccount, PortalSession, Record, RecordId, RecordKind, RecordRef,
+    RecordSummary, RequestState, ServiceRequest, ServiceRequestId, SessionHash, Share, ShareId,
+    SignInGrant, Staff, StaffId, Topic, Versioned,
 };
+use portico_core::model::{EndpointId, WebhookDelivery, WebhookEndpoint};
 use portico_core::ports::{StoreError, UnitOfWork};
 use portico_core::token::TokenHash;
 use sea_orm::ActiveValue::Set;
@@ -23,10 +24,12 @@ use crate::convert::{self, kind_str};
 use crate::db_err;
 use crate::entity::{
     agreements, appointments, audit, clients, contracts, events, file_refs, messages, orgs, outbox,
-    portal_accounts, portal_grants, portal_sessions, records, service_requests, shares, staff,
+    payment_accounts, payments, portal_accounts, portal_grants, portal_sessions, provider_events,
+    records, service_requests, shares, staff, webhook_deliveries, webhook_endpoints,
 };
 use crate::inbox;
 use crate::plans;
+use crate::webhooks;
 
 /// The per-org counter of the event log (see the inbox migration).
 #[derive(sea_orm::DeriveIden)]
@@ -712,7 +715,7 @@ impl UnitOfWork for SqlUnit {
             .collect()
     }
 
-    async fn append_event(&mut self, event: &FeedEvent) -> Result<(), StoreError> {
+    async fn append_event(&mut self, event: &FeedEvent) -> Result<u64, StoreError> {
         // The counter row stays locked until this unit commits, so numbers follow commit
         // order and a rolled-back append leaves no gap.
         let mut upsert = Query::insert();
@@ -743,7 +746,7 @@ impl UnitOfWork for SqlUnit {
             .exec_without_returning(&self.tx)
             .await
             .map_err(db_err)?;
-        Ok(())
+        u64::try_from(seq).map_err(|e| convert::corrupt("event counter", e))
     }
 
     async fn events_after(
@@ -915,6 +918,179 @@ impl UnitOfWork for SqlUnit {
             .into_iter()
             .map(plans::contract_from_row)
             .collect()
+    }
+
+    async fn endpoints_of_org(&mut self, org: &OrgId) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        use webhook_endpoints::Column as C;
+        webhook_endpoints::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .order_by_asc(C::CreatedAt)
+            .order_by_asc(C::Id)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(webhooks::endpoint_from_row)
+            .collect()
+    }
+
+    async fn put_endpoint(&mut self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        use webhook_endpoints::Column as C;
+        let row: webhook_endpoints::ActiveModel = webhooks::endpoint_to_row(endpoint)?.into();
+        webhook_endpoints::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(C::Id)
+                    .update_columns([C::Url, C::Events, C::Enabled, C::DisabledReason])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_endpoint(&mut self, org: &OrgId, id: EndpointId) -> Result<bool, StoreError> {
+        use webhook_endpoints::Column as C;
+        let gone = webhook_endpoints::Entity::delete_many()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::Id.eq(id.0))
+            .exec(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(gone.rows_affected > 0)
+    }
+
+    async fn enqueue_webhook(&mut self, delivery: &WebhookDelivery) -> Result<(), StoreError> {
+        webhook_deliveries::Entity::insert(webhooks::delivery_to_row(delivery)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn webhook_deliveries_of_org(
+        &mut self,
+        org: &OrgId,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        use webhook_deliveries::Column as C;
+        let mut query = webhook_deliveries::Entity::find().filter(C::OrgId.eq(org.as_str()));
+        if let Some(state) = state {
+            query = query.filter(C::State.eq(state));
+        }
+        // A row that no longer reads is left out rather than hiding every other one.
+        Ok(query
+            .order_by_desc(C::Seq)
+            .limit(u64::from(limit))
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .filter_map(|row| webhooks::delivery_from_row(row).ok())
+            .collect())
+    }
+
+    async fn payment_account(&mut self, org: &OrgId) -> Result<Option<PaymentAccount>, StoreError> {
+        payment_accounts::Entity::find_by_id(org.as_str().to_owned())
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(|row| {
+                PaymentAccount::new(&row.account)
+                    .map_err(|e| convert::corrupt("payment account", e))
+            })
+            .transpose()
+    }
+
+    async fn put_payment_account(
+        &mut self,
+        org: &OrgId,
+        account: Option<&PaymentAccount>,
+    ) -> Result<(), StoreError> {
+        use payment_accounts::Column as C;
+        let Some(account) = account else {
+            payment_accounts::Entity::delete_by_id(org.as_str().to_owned())
+                .exec(&self.tx)
+                .await
+                .map_err(db_err)?;
+            return Ok(());
+        };
+        payment_accounts::Entity::insert(payment_accounts::ActiveModel {
+            org_id: Set(org.as_str().to_owned()),
+            account: Set(account.as_str().to_owned()),
+        })
+        .on_conflict(
+            OnConflict::column(C::OrgId)
+                .update_column(C::Account)
+                .to_owned(),
+        )
+        .exec_without_returning(&self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn payments_of_invoice(
+        &mut self,
+        org: &OrgId,
+        invoice: &RecordId,
+    ) -> Result<Vec<Payment>, StoreError> {
+        use payments::Column as C;
+        payments::Entity::find()
+            .filter(C::OrgId.eq(org.as_str()))
+            .filter(C::InvoiceId.eq(invoice.as_str()))
+            .order_by_asc(C::CreatedAt)
+            .order_by_asc(C::Intent)
+            .all(&self.tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(crate::payments::payment_from_row)
+            .collect()
+    }
+
+    async fn payment(&mut self, intent: &IntentId) -> Result<Option<Payment>, StoreError> {
+        payments::Entity::find_by_id(intent.as_str().to_owned())
+            .one(&self.tx)
+            .await
+            .map_err(db_err)?
+            .map(crate::payments::payment_from_row)
+            .transpose()
+    }
+
+    async fn put_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
+        use payments::Column as C;
+        let row: payments::ActiveModel = crate::payments::payment_to_row(payment).into();
+        payments::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(C::Intent)
+                    .update_columns([C::State, C::UpdatedAt, C::ClientSecret])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn claim_provider_event(
+        &mut self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        use provider_events::Column as C;
+        // `DO NOTHING` rather than a failed insert: a unique violation would abort the whole
+        // transaction on PostgreSQL. A racing unit waits on the row until this one ends.
+        let inserted = provider_events::Entity::insert(provider_events::ActiveModel {
+            id: Set(id.to_owned()),
+            received_at: Set(Instant::from(at)),
+        })
+        .on_conflict(OnConflict::column(C::Id).do_nothing().to_owned())
+        .exec_without_returning(&self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(inserted > 0)
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

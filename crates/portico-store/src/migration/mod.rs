@@ -10,6 +10,8 @@ pub(crate) mod m20261124_000001_portal;
 mod m20261125_000001_inbox;
 mod m20261126_000001_plans;
 mod m20261127_000001_request_photos;
+mod m20261128_000001_payments;
+mod m20261202_000001_webhooks;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_inbox::Migration),
             Box::new(m20261126_000001_plans::Migration),
             Box::new(m20261127_000001_request_photos::Migration),
+            Box::new(m20261128_000001_payments::Migration),
+            Box::new(m20261202_000001_webhooks::Migration),
         ]
     }
 }
