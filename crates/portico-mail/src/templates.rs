@@ -4,7 +4,9 @@
 
 use askama::Template;
 use portico_core::locale::Presentation;
-use portico_core::model::{DecisionKind, LinkReason, Notification, NotificationKind};
+use portico_core::model::{
+    DecisionKind, LinkReason, Notification, NotificationKind, PaymentOutcome,
+};
 use portico_core::ports::{Composer, MailContext, OutgoingEmail};
 use portico_core::service::message_id;
 use portico_core::view::status_words;
@@ -83,6 +85,19 @@ pub(crate) enum Content {
         title: String,
         version: u32,
         digest: String,
+        /// When, on the org's clock.
+        at: String,
+    },
+    /// I5: an online payment arrived or failed; a receipt or notice to the client, a notice to
+    /// the business.
+    Payment {
+        received: bool,
+        to_business: bool,
+        number: String,
+        /// The amount in the org's locale.
+        amount: String,
+        /// The client's name (to the business).
+        client: String,
         /// When, on the org's clock.
         at: String,
     },
@@ -204,6 +219,9 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             digest: digest.clone(),
             at: show.date_time(n.created_at),
         },
+        NotificationKind::PaymentToClient { .. } | NotificationKind::PaymentToBusiness { .. } => {
+            payment(n, &show)
+        }
         NotificationKind::PortalInvite { .. }
         | NotificationKind::PortalSignIn { .. }
         | NotificationKind::PasswordReset { .. }
@@ -219,6 +237,32 @@ fn content(n: &Notification, ctx: &MailContext<'_>) -> Content {
             email: n.to.to_string(),
             link: ctx.link.map(str::to_owned),
         },
+    }
+}
+
+/// I5: the words of a payment's receipt or notice.
+fn payment(n: &Notification, show: &Presentation) -> Content {
+    let (outcome, number, amount, client) = match &n.kind {
+        NotificationKind::PaymentToBusiness {
+            outcome,
+            number,
+            amount,
+            client,
+        } => (*outcome, number, amount, Some(client)),
+        NotificationKind::PaymentToClient {
+            outcome,
+            number,
+            amount,
+        } => (*outcome, number, amount, None),
+        _ => return Content::LinkShared { again: false },
+    };
+    Content::Payment {
+        received: outcome == PaymentOutcome::Received,
+        to_business: client.is_some(),
+        number: number.clone(),
+        amount: show.money(amount),
+        client: client.cloned().unwrap_or_default(),
+        at: show.date_time(n.created_at),
     }
 }
 
@@ -264,6 +308,23 @@ fn subject(kind: &NotificationKind, org: &str, title: &str) -> String {
         NotificationKind::ServiceRequested { name, .. } => format!("Service request from {name}"),
         NotificationKind::ContractSigned { name, title, .. } => {
             format!("{name} signed {title}")
+        }
+        NotificationKind::PaymentToClient {
+            outcome: PaymentOutcome::Received,
+            number,
+            ..
+        } => format!("Receipt from {org}: invoice {number}"),
+        NotificationKind::PaymentToClient { number, .. } => {
+            format!("Your payment of invoice {number} did not go through")
+        }
+        NotificationKind::PaymentToBusiness {
+            outcome: PaymentOutcome::Received,
+            number,
+            client,
+            ..
+        } => format!("{client} paid invoice {number}"),
+        NotificationKind::PaymentToBusiness { number, client, .. } => {
+            format!("{client}'s payment of invoice {number} failed")
         }
     }
 }

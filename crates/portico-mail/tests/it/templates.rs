@@ -348,3 +348,71 @@ fn c7_portal_messages_service_requests_and_signatures_as_text_and_html() {
         insta::assert_snapshot!(format!("{name}_html"), email.html);
     }
 }
+
+#[test]
+fn i5_payment_receipts_failures_and_notices_as_text_and_html() {
+    use portico_core::model::{Currency, Money, PaymentOutcome};
+    let org = fixtures::org("org1");
+    let amount = Money::new(rust_decimal::Decimal::new(73_425, 2), Currency::USD);
+    for (name, kind, says) in [
+        (
+            "payment_receipt",
+            NotificationKind::PaymentToClient {
+                outcome: PaymentOutcome::Received,
+                number: "INV-2001".into(),
+                amount,
+            },
+            "receipt",
+        ),
+        (
+            "payment_failed_to_client",
+            NotificationKind::PaymentToClient {
+                outcome: PaymentOutcome::Failed,
+                number: "INV-2001".into(),
+                amount,
+            },
+            "nothing was taken",
+        ),
+        (
+            "payment_received_to_business",
+            NotificationKind::PaymentToBusiness {
+                outcome: PaymentOutcome::Received,
+                number: "INV-2001".into(),
+                amount,
+                client: "Jordan <Lee>".into(),
+            },
+            "paid $734.25 online",
+        ),
+        (
+            "payment_failed_to_business",
+            NotificationKind::PaymentToBusiness {
+                outcome: PaymentOutcome::Failed,
+                number: "INV-2001".into(),
+                amount,
+                client: "Jordan <Lee>".into(),
+            },
+            "due again",
+        ),
+    ] {
+        let context = MailContext {
+            org: &org,
+            title: "Kitchen rewire",
+            link: Some("https://share.example/s/TOKEN"),
+            visit: None,
+            code: None,
+            portal: None,
+        };
+        let email = TemplateComposer.compose(&notification(kind), &context);
+        assert!(email.text.contains(says), "{name}: {}", email.text);
+        assert!(
+            email.text.contains("$734.25"),
+            "{name}: the amount in the org's locale"
+        );
+        assert!(!email.html.contains("<Lee>"), "{name}: escaped");
+        insta::assert_snapshot!(
+            format!("{name}_text"),
+            format!("Subject: {}\n\n{}", email.subject, email.text)
+        );
+        insta::assert_snapshot!(format!("{name}_html"), email.html);
+    }
+}
