@@ -74,6 +74,12 @@
   });
   source.addEventListener("status", function (event) {
     var data = JSON.parse(event.data);
+    if (badge.hasAttribute("data-reload") && data.status !== badge.getAttribute("data-status")) {
+      // An invoice's amounts and payment box follow its status: show them as they now are.
+      source.close();
+      window.location.reload();
+      return;
+    }
     badge.textContent = data.label;
     badge.className = "badge status-" + data.status;
     badge.setAttribute("data-status", data.status);

@@ -22,8 +22,10 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 
+mod payments;
 mod plans;
 
+pub(crate) use payments::PaymentsApi;
 pub(crate) use plans::PlansApi;
 
 /// The operations' groups in the API document.
@@ -43,6 +45,8 @@ enum ApiTags {
     Inbox,
     /// What the host pushes in for the portal (C7): agreements, appointments, contracts to sign.
     Plans,
+    /// Online payments (I5): the org's Stripe account, and each invoice's payments.
+    Payments,
 }
 
 /// A client's photo, in the type detected from its bytes when it was uploaded.

@@ -61,7 +61,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn body(
+    pub(crate) fn body(
         code: &str,
         message: impl Into<String>,
         details: Option<serde_json::Value>,

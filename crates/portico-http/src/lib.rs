@@ -16,6 +16,7 @@ mod error;
 mod listener;
 mod ops;
 mod pages;
+mod payments;
 mod public_url;
 
 use std::sync::Arc;
@@ -52,6 +53,29 @@ pub struct HttpConfig {
     /// Connection limits and timeouts of the listener ([`serve`]); the body-read timeout
     /// applies wherever the service is mounted.
     pub limits: ConnectionLimits,
+    /// Online payments (I5); none: no page offers Pay now and `/webhooks/stripe` answers 404.
+    pub payments: Option<PaymentsConfig>,
+}
+
+/// Online payments (I5): the provider's script for the payment page, and its webhook checker.
+#[derive(Clone)]
+pub struct PaymentsConfig {
+    /// Stripe.js (`https://js.stripe.com/v3/`; a local stand-in in tests). The payment page
+    /// alone admits its origin in its Content-Security-Policy.
+    pub script_url: url::Url,
+    /// The platform's publishable key (`pk_…`), handed to the script.
+    pub publishable_key: String,
+    /// Checks and reads the provider's webhook requests at `POST /webhooks/stripe`.
+    pub webhooks: Arc<dyn portico_core::ports::ProviderWebhooks>,
+}
+
+impl std::fmt::Debug for PaymentsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentsConfig")
+            .field("script_url", &self.script_url.as_str())
+            .field("publishable_key", &self.publishable_key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for HttpConfig {
@@ -65,6 +89,7 @@ impl Default for HttpConfig {
             pages: PagesConfig::default(),
             metrics_token: None,
             limits: ConnectionLimits::default(),
+            payments: None,
         }
     }
 }
@@ -80,13 +105,16 @@ const TITLE: &str = "Portico integration API";
 fn openapi_service(
     state: Arc<State>,
     public_url: &PublicUrl,
-) -> OpenApiService<(api::IntegrationApi, api::PlansApi), ()> {
+) -> OpenApiService<(api::IntegrationApi, api::PlansApi, api::PaymentsApi), ()> {
     OpenApiService::new(
         (
             api::IntegrationApi {
                 state: state.clone(),
             },
-            api::PlansApi { state },
+            api::PlansApi {
+                state: state.clone(),
+            },
+            api::PaymentsApi { state },
         ),
         TITLE,
         env!("CARGO_PKG_VERSION"),
@@ -150,6 +178,7 @@ pub fn app_and_drain(
         cache,
         &config.public_url,
         &config.pages,
+        config.payments.clone(),
     ));
     let drain = Drain {
         opens: pages.opens(),
@@ -165,6 +194,13 @@ pub fn app_and_drain(
         .nest("/v1", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
+        .at(
+            "/webhooks/stripe",
+            poem::post(payments::stripe_webhook).data(Arc::new(payments::Webhooks {
+                portico: state.portico.clone(),
+                checker: config.payments.as_ref().map(|p| p.webhooks.clone()),
+            })),
+        )
         .nest("/", pages::routes(pages))
         .with(BodyLimit {
             max: config.max_body_bytes,

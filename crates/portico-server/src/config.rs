@@ -69,6 +69,23 @@ pub struct Settings {
     pub portal_idle: std::time::Duration,
     /// A portal session ends this long after sign-in, however busy (C5).
     pub portal_session: std::time::Duration,
+    /// Online payments through Stripe (I5); none: no page offers Pay now.
+    pub stripe: Option<StripeSettings>,
+}
+
+/// Stripe's keys and addresses (I5). All three keys are given together or none is.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    /// The platform's secret key (`sk_…` or a restricted `rk_…`).
+    pub secret_key: SecretString,
+    /// The publishable key (`pk_…`) the payment page hands to Stripe.js.
+    pub publishable_key: String,
+    /// The webhook endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: SecretString,
+    /// Stripe's API (`https://api.stripe.com/`; a local stand-in in tests).
+    pub api_base: url::Url,
+    /// Stripe.js (`https://js.stripe.com/v3/`; a local stand-in in tests).
+    pub js_url: url::Url,
 }
 
 /// The database's URL; `Debug` and `Display` show it with any password redacted.
@@ -123,6 +140,7 @@ impl Settings {
             },
             metrics_token: self.metrics_token.clone(),
             limits: self.limits.clone(),
+            payments: None,
         }
     }
 
@@ -201,6 +219,11 @@ struct FileSettings {
     metrics_bind: Option<String>,
     portal_idle_minutes: Option<u64>,
     portal_session_hours: Option<u64>,
+    stripe_secret_key: Option<String>,
+    stripe_publishable_key: Option<String>,
+    stripe_webhook_secret: Option<String>,
+    stripe_api_base: Option<String>,
+    stripe_js_url: Option<String>,
 }
 
 /// An on/off setting in the file: a TOML boolean, or the words `on` and `off`.
@@ -222,6 +245,9 @@ impl Switch {
 }
 
 /// Loads the settings from `file` (if any) and `env` (a variable look-up).
+// Reason: one setting after another, in the order the README lists them, reads best as one
+// function; each setting's own checks live in the helpers it calls.
+#[allow(clippy::too_many_lines)]
 pub fn load(
     file: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -305,6 +331,14 @@ pub fn load(
         pick("PORTICO_METRICS_BIND", from_file.metrics_bind),
     )?;
 
+    let stripe = stripe([
+        pick("STRIPE_SECRET_KEY", from_file.stripe_secret_key),
+        pick("STRIPE_PUBLISHABLE_KEY", from_file.stripe_publishable_key),
+        pick("STRIPE_WEBHOOK_SECRET", from_file.stripe_webhook_secret),
+        pick("STRIPE_API_BASE", from_file.stripe_api_base),
+        pick("STRIPE_JS_URL", from_file.stripe_js_url),
+    ])?;
+
     let smtp = pick("SMTP_URL", from_file.smtp_url)
         .map(|raw| {
             portico_mail::SmtpConfig::from_url(&raw).map_err(|e| bad("SMTP_URL", e.to_string()))
@@ -334,7 +368,77 @@ pub fn load(
         metrics_bind,
         portal_idle,
         portal_session,
+        stripe,
     })
+}
+
+/// Stripe's settings: the three keys together (each checked for its prefix), or none.
+fn stripe(settings: [Option<String>; 5]) -> Result<Option<StripeSettings>, ConfigError> {
+    let [
+        secret_key,
+        publishable_key,
+        webhook_secret,
+        api_base,
+        js_url,
+    ] = settings;
+    let (secret_key, publishable_key, webhook_secret) = match (
+        secret_key,
+        publishable_key,
+        webhook_secret,
+    ) {
+        (None, None, None) => return Ok(None),
+        (Some(s), Some(p), Some(w)) => (s, p, w),
+        (s, p, _) => {
+            let missing = if s.is_none() {
+                "STRIPE_SECRET_KEY"
+            } else if p.is_none() {
+                "STRIPE_PUBLISHABLE_KEY"
+            } else {
+                "STRIPE_WEBHOOK_SECRET"
+            };
+            return Err(bad(
+                missing,
+                "is missing: Stripe needs STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET together",
+            ));
+        }
+    };
+    let key_like = |v: &str, prefixes: &[&str]| {
+        prefixes.iter().any(|p| v.starts_with(p))
+            && v.len() > 8
+            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    if !key_like(&secret_key, &["sk_", "rk_"]) {
+        return Err(bad(
+            "STRIPE_SECRET_KEY",
+            "must be a secret key (sk_… or rk_…)",
+        ));
+    }
+    if !key_like(&publishable_key, &["pk_"]) {
+        return Err(bad(
+            "STRIPE_PUBLISHABLE_KEY",
+            "must be a publishable key (pk_…)",
+        ));
+    }
+    if !key_like(&webhook_secret, &["whsec_"]) {
+        return Err(bad(
+            "STRIPE_WEBHOOK_SECRET",
+            "must be the endpoint's signing secret (whsec_…)",
+        ));
+    }
+    let url = |name: &'static str, raw: Option<String>, default: &str| {
+        let raw = raw.unwrap_or_else(|| default.to_owned());
+        url::Url::parse(&raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| bad(name, format!("{raw:?} is not an http(s) URL")))
+    };
+    Ok(Some(StripeSettings {
+        secret_key: SecretString::from(secret_key),
+        publishable_key,
+        webhook_secret: SecretString::from(webhook_secret),
+        api_base: url("STRIPE_API_BASE", api_base, "https://api.stripe.com/")?,
+        js_url: url("STRIPE_JS_URL", js_url, "https://js.stripe.com/v3/")?,
+    }))
 }
 
 /// `DATABASE_URL`, or the SQLite file in the data folder.

@@ -120,13 +120,22 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         blobs: Arc::new(blobs),
         links: Arc::new(portico_http::PageLinks::new(settings.public_url.clone())),
     };
-    let portico = Portico::new(ports, keys, settings.service_config())
+    let mut portico = Portico::new(ports, keys, settings.service_config())
         .with_composer(Arc::new(TemplateComposer))
         .with_outbox(Arc::new(store.clone()))
         .with_passwords(Arc::new(
             passwords::Argon2Passwords::owasp()
                 .map_err(|e| anyhow::anyhow!("cannot set up password hashing: {e}"))?,
         ));
+    if let Some(stripe) = &settings.stripe {
+        let payments = portico_stripe::StripePayments::new(portico_stripe::StripeConfig {
+            api_base: stripe.api_base.clone(),
+            secret_key: stripe.secret_key.clone(),
+            timeout: std::time::Duration::from_secs(20),
+        })
+        .context("STRIPE_SECRET_KEY")?;
+        portico = portico.with_payments(Arc::new(payments));
+    }
     Ok((portico, secret))
 }
 
@@ -138,6 +147,16 @@ async fn serve(settings: &Settings) -> Result<()> {
         .context("cannot install the metrics recorder")?;
     let mut config = settings.http_config();
     config.limits = within_open_file_limit(config.limits);
+    config.payments = settings
+        .stripe
+        .as_ref()
+        .map(|stripe| portico_http::PaymentsConfig {
+            script_url: stripe.js_url.clone(),
+            publishable_key: stripe.publishable_key.clone(),
+            webhooks: Arc::new(portico_stripe::StripeWebhooks::new(
+                stripe.webhook_secret.clone(),
+            )),
+        });
     let (mailer, mail) = mailer(settings).await?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let dispatch = tokio::spawn(dispatcher::run(

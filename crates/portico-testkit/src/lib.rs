@@ -7,6 +7,8 @@
 //! - [`binary`]: the real `portico` binary serving on a fresh data folder and a free port.
 //! - [`smtp`]: a real SMTP server ([`smtp::TestSmtp`], Python's aiosmtpd) that keeps what it
 //!   receives.
+//! - [`stripe`]: a stateful Stripe stand-in ([`stripe::LocalStripe`], localstripe) with the
+//!   Stripe.js stand-in the payment page loads.
 //!
 //! Where the tool a fixture needs is missing, the fixture returns `None` after reporting the
 //! skipped check ([`portico_core::testing::skip_check`]), which fails the test under CI.
@@ -21,3 +23,4 @@
 pub mod binary;
 pub mod postgres;
 pub mod smtp;
+pub mod stripe;

@@ -162,7 +162,8 @@ pub struct EventDto {
     pub seq: u64,
     /// Portico's id, stable (to recognise an event seen before).
     pub event_id: String,
-    /// `quote.decided`, `message.received`, `service_request.created` or `contract.signed`.
+    /// `quote.decided`, `message.received`, `service_request.created`, `contract.signed`,
+    /// `invoice.paid` or `invoice.payment_failed`.
     #[oai(rename = "type")]
     pub kind: String,
     /// When it happened.
@@ -183,6 +184,15 @@ pub struct EventDto {
     pub contract_id: Option<String>,
     /// `contract.signed`: the version signed.
     pub contract_version: Option<u32>,
+    /// `invoice.paid`, `invoice.payment_failed`: the invoice.
+    pub invoice_id: Option<String>,
+    /// `invoice.paid`: the amount that arrived; `invoice.payment_failed`: the amount that did
+    /// not (a decimal string, in `currency`).
+    pub amount: Option<String>,
+    /// `invoice.paid`, `invoice.payment_failed`: the amount's currency.
+    pub currency: Option<String>,
+    /// `invoice.paid`, `invoice.payment_failed`: the payment provider's id of the payment.
+    pub payment_id: Option<String>,
 }
 
 impl From<m::FeedEvent> for EventDto {
@@ -200,6 +210,10 @@ impl From<m::FeedEvent> for EventDto {
             service_request_id: None,
             contract_id: None,
             contract_version: None,
+            invoice_id: None,
+            amount: None,
+            currency: None,
+            payment_id: None,
         };
         match e.kind {
             m::FeedEventKind::QuoteDecided { quote, decision } => {
@@ -216,6 +230,21 @@ impl From<m::FeedEvent> for EventDto {
             m::FeedEventKind::ContractSigned { contract, version } => {
                 dto.contract_id = Some(contract.to_string());
                 dto.contract_version = Some(version);
+            }
+            m::FeedEventKind::InvoicePaid {
+                invoice,
+                amount,
+                intent,
+            }
+            | m::FeedEventKind::PaymentFailed {
+                invoice,
+                amount,
+                intent,
+            } => {
+                dto.invoice_id = Some(invoice.to_string());
+                dto.amount = Some(amount.amount.to_string());
+                dto.currency = Some(amount.currency.code().to_owned());
+                dto.payment_id = Some(intent.to_string());
             }
         }
         dto

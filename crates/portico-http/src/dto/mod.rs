@@ -4,12 +4,14 @@
 
 mod inbox;
 mod org;
+mod payments;
 mod plans;
 mod records;
 mod shares;
 
 pub use inbox::*;
 pub use org::*;
+pub use payments::*;
 pub use plans::*;
 pub use records::*;
 pub use shares::*;

@@ -13,6 +13,7 @@ mod cache;
 mod guard;
 pub(crate) mod live;
 pub(crate) mod opens;
+mod pay;
 pub(crate) mod portal;
 
 pub(crate) use portal::contract_copy;
@@ -86,6 +87,7 @@ const FILE_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe
 
 const CSS: &str = include_str!("../../assets/portico.css");
 const PAGE_JS: &str = include_str!("../../assets/page.js");
+const PAY_JS: &str = include_str!("../../assets/pay.js");
 const ROBOTS: &str = "User-agent: *\nDisallow: /s/\nDisallow: /portal/\n";
 
 /// Settings of the client pages.
@@ -170,6 +172,8 @@ pub(crate) struct Pages {
     portal_failures: Throttle,
     /// Messages and service requests a portal session may send (C7).
     portal_writes: Budget<String>,
+    /// Online payments (I5), when the server takes them.
+    payments: Option<crate::PaymentsConfig>,
 }
 
 impl Pages {
@@ -180,6 +184,7 @@ impl Pages {
         cache: Option<Arc<PageCache>>,
         public_url: &crate::PublicUrl,
         config: &PagesConfig,
+        payments: Option<crate::PaymentsConfig>,
     ) -> Self {
         let origin = public_url.origin().to_owned();
         Self {
@@ -195,6 +200,7 @@ impl Pages {
             portal_mails: Budget::new(config.portal_mails_burst, config.portal_mails_every),
             portal_failures: Throttle::new(config.portal_failures_per_minute),
             portal_writes: Budget::new(config.portal_writes_burst, config.portal_writes_every),
+            payments,
         }
     }
 
@@ -236,6 +242,7 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at("/:token/decision", post(decide))
         .at("/:token/help", post(help))
         .at("/:token/events", get(events))
+        .at("/:token/pay", get(pay::pay_by_link))
         .with(PrivateHeaders);
     let portal = Route::new()
         .at("/:org", get(portal::portal_index))
@@ -260,6 +267,7 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at("/:org/r/:kind/:id/decision", post(portal::portal_decide))
         .at("/:org/r/:kind/:id/help", post(portal::portal_help))
         .at("/:org/r/:kind/:id/events", get(portal::portal_events))
+        .at("/:org/r/:kind/:id/pay", get(portal::portal_pay))
         .at(
             "/:org/messages",
             get(portal::portal_threads).post(portal::portal_send_message),
@@ -297,6 +305,7 @@ pub(crate) fn routes(pages: Arc<Pages>) -> impl Endpoint<Output = Response> {
         .at("/robots.txt", get(robots))
         .at("/assets/portico.css", get(stylesheet))
         .at("/assets/page.js", get(script))
+        .at("/assets/pay.js", get(pay_script))
         .data(pages)
 }
 
@@ -491,6 +500,8 @@ fn closed(pages: &Pages, ip: IpAddr, opened: &Opened) -> Response {
 #[derive(Deserialize)]
 struct PageQuery {
     help: Option<String>,
+    /// `sent`: back from the payment page (I5).
+    payment: Option<String>,
 }
 
 impl Pages {
@@ -506,8 +517,17 @@ impl Pages {
 
     /// The page again, as it stands now, with a form's error (`extras`) and `status`.
     async fn rerender(&self, token: &str, extras: Extras, status: StatusCode) -> Response {
-        let Ok(Opened::View { view, .. }) = self.portico.view_link(token).await else {
+        let Ok(Opened::View {
+            view, org, record, ..
+        }) = self.portico.view_link(token).await
+        else {
             return not_found();
+        };
+        let extras = Extras {
+            pay: self
+                .pay_box(&org, &record, &format!("/s/{token}"), false)
+                .await,
+            ..extras
         };
         match self.render(token, &view, extras) {
             Ok(body) => html(status, body),
@@ -555,7 +575,7 @@ async fn page(
     Data(pages): Data<&Arc<Pages>>,
 ) -> Response {
     let ip = client_ip(pages, req);
-    let plain = query.help.is_none();
+    let plain = query.help.is_none() && query.payment.is_none();
     if plain
         && let Some(hit) = pages
             .cache
@@ -573,17 +593,19 @@ async fn page(
             view,
             share,
             org,
+            record,
             expires_at,
-            ..
         }) => {
             pages.opens.record(share);
+            let base = format!("/s/{token}");
+            let sent = query.payment.as_deref() == Some("sent");
             let extras = Extras {
                 help: HelpForm {
                     sent: query.help.as_deref() == Some("sent"),
                     ..HelpForm::default()
                 },
-                decision_error: None,
-                portal: None,
+                pay: pages.pay_box(&org, &record, &base, sent).await,
+                ..Extras::default()
             };
             let body = match pages.render(&token, &view, extras) {
                 Ok(body) => body,
@@ -747,8 +769,7 @@ async fn help(
             error: Some(error),
             sent: false,
         },
-        decision_error: None,
-        portal: None,
+        ..Extras::default()
     };
     pages
         .rerender(&token, extras, StatusCode::UNPROCESSABLE_ENTITY)
@@ -833,4 +854,9 @@ fn stylesheet() -> Response {
 #[handler]
 fn script() -> Response {
     asset("text/javascript; charset=utf-8", PAGE_JS)
+}
+
+#[handler]
+fn pay_script() -> Response {
+    asset("text/javascript; charset=utf-8", PAY_JS)
 }

@@ -1112,8 +1112,10 @@ async fn record_page(
     {
         Ok(Some(view)) => {
             let base = format!("{}/r/{}/{}", at.base, kind_segment(record.kind), record.id);
+            let sent = extras.pay.as_ref().is_some_and(|p| p.sent);
             let extras = Extras {
                 portal: Some(pages.nav(at)),
+                pay: pages.pay_box(&at.org, record, &base, sent).await,
                 ..extras
             };
             match super::view::render(&view, &base, pages.portal_csrf(at), extras) {
@@ -1129,6 +1131,8 @@ async fn record_page(
 #[derive(Deserialize)]
 struct RecordQuery {
     help: Option<String>,
+    /// `sent`: back from the payment page (I5).
+    payment: Option<String>,
 }
 
 #[handler]
@@ -1149,9 +1153,36 @@ pub(crate) async fn portal_record(
             sent: query.help.as_deref() == Some("sent"),
             ..HelpForm::default()
         },
+        // Only the flag is read here: `record_page` makes the box.
+        pay: Some(super::view::PayBox {
+            url: None,
+            due: false,
+            processing: false,
+            sent: query.payment.as_deref() == Some("sent"),
+        }),
         ..Extras::default()
     };
     record_page(pages, &at, &record, extras, StatusCode::OK).await
+}
+
+/// `GET /portal/{org}/r/invoice/{id}/pay` (I5).
+#[handler]
+pub(crate) async fn portal_pay(
+    req: &Request,
+    Path((org, kind, id)): Path<(String, String, String)>,
+    Data(pages): Data<&Arc<Pages>>,
+) -> Response {
+    let Some(at) = At::new(pages, req, &org) else {
+        return super::not_found();
+    };
+    let Some(record) = reference(&kind, id).filter(|r| r.kind == RecordKind::Invoice) else {
+        return gone(&at, None);
+    };
+    let back = format!("{}/r/{}/{}", at.base, kind_segment(record.kind), record.id);
+    match super::pay::portal_pay(pages, &at.org, at.session(), &record.id, &back).await {
+        Ok(resp) => resp,
+        Err(e) => failed(&at, &e),
+    }
 }
 
 #[handler]

@@ -70,6 +70,8 @@ pub(crate) struct Common {
     pub(crate) events_url: String,
     pub(crate) csrf: String,
     pub(crate) live: bool,
+    /// A status change reloads the page (an invoice's amounts follow its status).
+    pub(crate) reload: bool,
     pub(crate) help: HelpForm,
     /// In the portal: the way back to the list and out.
     pub(crate) portal: Option<PortalNav>,
@@ -308,6 +310,7 @@ pub(crate) struct InvoicePage {
     pub(crate) lines: Lines,
     pub(crate) amount_paid: String,
     pub(crate) amount_due: String,
+    pub(crate) pay: Option<PayBox>,
 }
 
 /// The pages for links that do not open: unknown or revoked (one page, S5), expired (S7),
@@ -327,6 +330,20 @@ pub(crate) struct Extras {
     pub(crate) decision_error: Option<String>,
     /// Rendered inside the portal (a way back to the list, and sign-out).
     pub(crate) portal: Option<PortalNav>,
+    /// An invoice's payment box (I5).
+    pub(crate) pay: Option<PayBox>,
+}
+
+/// What an invoice's page says about paying it (I5).
+pub(crate) struct PayBox {
+    /// Where Pay now leads, when the business takes payments online and something is due.
+    pub(crate) url: Option<String>,
+    /// Something is due.
+    pub(crate) due: bool,
+    /// A bank payment is on its way.
+    pub(crate) processing: bool,
+    /// The client just came back from the payment page: the payment is being confirmed.
+    pub(crate) sent: bool,
 }
 
 /// Renders the page of `view`, behind `base_url` (`/s/{token}`).
@@ -351,7 +368,8 @@ pub(crate) fn render(
         base_url: base_url.to_owned(),
         events_url: format!("{base_url}/events"),
         csrf,
-        live: matches!(view.body, ViewBody::WorkOrder(_)),
+        live: matches!(view.body, ViewBody::WorkOrder(_) | ViewBody::Invoice(_)),
+        reload: matches!(view.body, ViewBody::Invoice(_)),
         help: extras.help,
         portal: extras.portal,
     };
@@ -391,6 +409,7 @@ pub(crate) fn render(
             lines: Lines::new(&i.items, &i.totals, show),
             amount_paid: show.money(&i.amount_paid),
             amount_due: show.money(&i.amount_due),
+            pay: extras.pay,
         }
         .render(),
     }

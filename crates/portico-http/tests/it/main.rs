@@ -11,6 +11,7 @@ mod inbox;
 mod listener;
 mod openapi;
 mod pages;
+mod payments;
 mod plans;
 mod portal;
 mod support;

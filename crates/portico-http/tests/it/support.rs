@@ -68,6 +68,7 @@ pub fn config() -> HttpConfig {
         pages: portico_http::PagesConfig::default(),
         metrics_token: None,
         limits: portico_http::ConnectionLimits::default(),
+        payments: None,
     }
 }
 
@@ -93,7 +94,42 @@ pub async fn harness() -> Harness<impl Endpoint<Output = Response>> {
 }
 
 pub async fn harness_with(config: HttpConfig) -> Harness<impl Endpoint<Output = Response>> {
-    let (portico, store, clock, _, counting) = parts();
+    harness_over(parts(), config).await
+}
+
+/// The signing secret of the Stripe webhooks in tests.
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_test_portico_secret";
+
+/// A harness that takes payments through `payments`, with Stripe's webhook checker.
+pub async fn harness_paying(
+    payments: Arc<portico_core::testing::FakePayments>,
+) -> Harness<impl Endpoint<Output = Response>> {
+    let (portico, store, clock, blobs, counting) = parts();
+    let portico = portico.with_payments(payments);
+    let config = HttpConfig {
+        payments: Some(portico_http::PaymentsConfig {
+            script_url: "https://js.stripe.com/v3/".parse().unwrap(),
+            publishable_key: "pk_test_portico".into(),
+            webhooks: Arc::new(portico_stripe::StripeWebhooks::new(
+                STRIPE_WEBHOOK_SECRET.into(),
+            )),
+        }),
+        ..config()
+    };
+    harness_over((portico, store, clock, blobs, counting), config).await
+}
+
+async fn harness_over(
+    parts: (
+        Portico,
+        MemoryStore,
+        Arc<ManualClock>,
+        Arc<MemoryBlobs>,
+        CountingStore,
+    ),
+    config: HttpConfig,
+) -> Harness<impl Endpoint<Output = Response>> {
+    let (portico, store, clock, _, counting) = parts;
     let client = TestClient::new(portico_http::app(portico.clone(), &config));
     let org = json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_email": "office@brightspark.example" });
     client

@@ -715,3 +715,103 @@ fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
     assert_eq!(requests[0]["description"], "The porch light flickers.");
     assert_eq!(requests[0]["name"], "Jordan Lee");
 }
+
+/// The serious and critical axe-core violations of the open page outside `exclude` (content
+/// the page does not own, such as the payment provider's card element).
+fn axe_violations_outside(driver: &Driver, axe: &str, exclude: &str) -> Vec<String> {
+    driver.script(&format!("{axe}\nreturn true;"));
+    let found = driver.script_async(&format!(
+        "const done = arguments[arguments.length - 1];
+         axe.run({{ exclude: [[{exclude:?}]] }}, {{ resultTypes: ['violations'] }}).then((r) => done(r.violations
+           .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+           .map((v) => v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.map((n) => n.target.join(' ')).join(', '))
+         )).catch((e) => done(['axe failed: ' + e]));"
+    ));
+    found
+        .as_array()
+        .unwrap_or_else(|| panic!("{found}"))
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// I5 in a real browser: the invoice link, Pay now, the test card typed into the payment
+/// page's card element (localstripe's Stripe.js stand-in), Pay, back to the invoice, which
+/// turns to Paid by itself once Stripe's signed webhook arrives (live status).
+#[test]
+fn i5_pay_now_with_a_test_card_in_a_real_browser() {
+    let Some(stripe) = portico_testkit::stripe::LocalStripe::for_test() else {
+        return;
+    };
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let axe = axe_source();
+    let (server, demo) = crate::payments::paying_server(&stripe);
+    let invoice = demo["invoice_share_url"].as_str().unwrap();
+    driver.size(360, 740);
+    driver.open(invoice);
+    driver.wait_for(
+        "Pay now on the invoice",
+        "return !!document.querySelector('a.pay-now');",
+    );
+    driver.screenshot("pay-invoice-due-360");
+    click(&driver, "a.pay-now");
+    driver.wait_for(
+        "the card element",
+        "return !!document.querySelector('#card-element input') && !document.querySelector('#pay-card').disabled;",
+    );
+    for (width, height) in [(360, 740), (1280, 800)] {
+        driver.size(width, height);
+        let overflow = driver.script(
+            "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth;",
+        );
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "the payment page overflows at {width}px"
+        );
+        if let Some(axe) = &axe {
+            let violations = axe_violations_outside(&driver, axe, "#card-element");
+            assert!(
+                violations.is_empty(),
+                "the payment page at {width}px has accessibility violations:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+    driver.size(360, 740);
+    fill(&driver, "#pay-name", "Jordan Lee");
+    let typed = driver.script(
+        "const values = { number: '4242424242424242', exp_month: '12', exp_year: '34', cvc: '123', postal_code: '10001' };
+         let n = 0;
+         document.querySelectorAll('#card-element input').forEach((input) => {
+           const v = values[input.getAttribute('placeholder')];
+           if (v !== undefined) { input.value = v; input.dispatchEvent(new Event('input', { bubbles: true })); n += 1; }
+         });
+         return n;",
+    );
+    assert_eq!(typed, json!(5), "the card element's five fields");
+    driver.screenshot("pay-card-360");
+    click(&driver, "#pay-card");
+    driver.wait_for(
+        "the way back to the invoice",
+        "return location.search.includes('payment=sent');",
+    );
+    driver.wait_for(
+        "the invoice to turn to Paid by itself",
+        "const b = document.querySelector('.badge'); return !!b && b.getAttribute('data-status') === 'paid' && !document.querySelector('a.pay-now');",
+    );
+    assert!(
+        driver
+            .script("return document.body.innerText.includes('your payment arrived');")
+            .as_bool()
+            .unwrap_or(false),
+        "the thanks once it is paid"
+    );
+    driver.script("window.scrollTo(0, 0); return true;");
+    driver.screenshot("pay-invoice-paid-360");
+    let key = demo["api_key"].as_str().unwrap();
+    let listed = crate::payments::wait_for_payment(&server, key, "succeeded");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["state"], "succeeded");
+}

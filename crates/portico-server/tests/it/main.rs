@@ -8,4 +8,5 @@ mod binary;
 mod browser;
 mod fuzz;
 mod mail;
+mod payments;
 mod support;
