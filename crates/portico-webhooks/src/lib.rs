@@ -149,8 +149,7 @@ impl HttpWebhookSender {
         }
         parsed.set_fragment(None);
         let literal = match parsed.host() {
-            None => return Err("the URL has no host".into()),
-            Some(Host::Domain("")) => return Err("the URL has no host".into()),
+            None | Some(Host::Domain("")) => return Err("the URL has no host".into()),
             Some(Host::Domain(_)) => None,
             Some(Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
             Some(Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
