@@ -24,9 +24,11 @@ use crate::error::ApiError;
 
 mod payments;
 mod plans;
+mod webhooks;
 
 pub(crate) use payments::PaymentsApi;
 pub(crate) use plans::PlansApi;
+pub(crate) use webhooks::WebhooksApi;
 
 /// The operations' groups in the API document.
 #[derive(Tags)]
@@ -47,6 +49,8 @@ enum ApiTags {
     Plans,
     /// Online payments (I5): the org's Stripe account, and each invoice's payments.
     Payments,
+    /// Webhooks to the host app (I4): endpoints, test events and the deliveries' log.
+    Webhooks,
 }
 
 /// A client's photo, in the type detected from its bytes when it was uploaded.

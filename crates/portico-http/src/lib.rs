@@ -105,7 +105,15 @@ const TITLE: &str = "Portico integration API";
 fn openapi_service(
     state: Arc<State>,
     public_url: &PublicUrl,
-) -> OpenApiService<(api::IntegrationApi, api::PlansApi, api::PaymentsApi), ()> {
+) -> OpenApiService<
+    (
+        api::IntegrationApi,
+        api::PlansApi,
+        api::PaymentsApi,
+        api::WebhooksApi,
+    ),
+    (),
+> {
     OpenApiService::new(
         (
             api::IntegrationApi {
@@ -114,7 +122,10 @@ fn openapi_service(
             api::PlansApi {
                 state: state.clone(),
             },
-            api::PaymentsApi { state },
+            api::PaymentsApi {
+                state: state.clone(),
+            },
+            api::WebhooksApi { state },
         ),
         TITLE,
         env!("CARGO_PKG_VERSION"),

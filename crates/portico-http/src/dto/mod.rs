@@ -8,6 +8,7 @@ mod payments;
 mod plans;
 mod records;
 mod shares;
+mod webhooks;
 
 pub use inbox::*;
 pub use org::*;
@@ -15,6 +16,7 @@ pub use payments::*;
 pub use plans::*;
 pub use records::*;
 pub use shares::*;
+pub use webhooks::*;
 
 use poem_openapi::Enum;
 use portico_core::model::{self as m, Email};

@@ -15,3 +15,4 @@ mod payments;
 mod plans;
 mod portal;
 mod support;
+mod webhooks;

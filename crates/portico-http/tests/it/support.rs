@@ -119,6 +119,15 @@ pub async fn harness_paying(
     harness_over((portico, store, clock, blobs, counting), config).await
 }
 
+/// A harness whose service sends webhooks through `sender` (I4).
+pub async fn harness_hooked(
+    sender: Arc<portico_core::testing::FakeWebhooks>,
+) -> Harness<impl Endpoint<Output = Response>> {
+    let (portico, store, clock, blobs, counting) = parts();
+    let portico = portico.with_webhooks(sender);
+    harness_over((portico, store, clock, blobs, counting), config()).await
+}
+
 async fn harness_over(
     parts: (
         Portico,
