@@ -71,6 +71,24 @@ pub struct Settings {
     pub portal_session: std::time::Duration,
     /// Online payments through Stripe (I5); none: no page offers Pay now.
     pub stripe: Option<StripeSettings>,
+    /// Webhooks to host apps (I4).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks to host apps are sent (I4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Admit endpoints on loopback, private and link-local addresses (local development and
+    /// tests only).
+    pub allow_private: bool,
+    /// Admit `http://` endpoints (local development and tests only).
+    pub allow_http: bool,
+    /// How long one post may take.
+    pub timeout: Duration,
+    /// The first retry's delay after a failed post (then doubling, up to an hour).
+    pub retry: Duration,
+    /// How long a failing delivery keeps being retried before it goes dead.
+    pub give_up: Duration,
 }
 
 /// Stripe's keys and addresses (I5). All three keys are given together or none is.
@@ -141,6 +159,15 @@ impl Settings {
             metrics_token: self.metrics_token.clone(),
             limits: self.limits.clone(),
             payments: None,
+        }
+    }
+
+    /// The webhook dispatcher's settings.
+    pub fn webhook_config(&self) -> portico_core::service::WebhookConfig {
+        portico_core::service::WebhookConfig {
+            first_backoff: span(self.webhooks.retry),
+            give_up_after: span(self.webhooks.give_up),
+            ..portico_core::service::WebhookConfig::default()
         }
     }
 
@@ -224,6 +251,11 @@ struct FileSettings {
     stripe_webhook_secret: Option<String>,
     stripe_api_base: Option<String>,
     stripe_js_url: Option<String>,
+    webhook_allow_private: Option<bool>,
+    webhook_allow_http: Option<bool>,
+    webhook_timeout_seconds: Option<u64>,
+    webhook_retry_seconds: Option<u64>,
+    webhook_give_up_hours: Option<u64>,
 }
 
 /// An on/off setting in the file: a TOML boolean, or the words `on` and `off`.
@@ -256,6 +288,7 @@ pub fn load(
     let (burst_window, mail_retry, mail_give_up, mail_lease) = mail_timing(env, &from_file)?;
     let limits = connection_limits(env, &from_file)?;
     let (portal_idle, portal_session) = portal_timeouts(env, &from_file)?;
+    let webhooks = webhook_settings(env, &from_file)?;
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -369,6 +402,54 @@ pub fn load(
         portal_idle,
         portal_session,
         stripe,
+        webhooks,
+    })
+}
+
+/// I4: the webhook sender's address checks and timings.
+fn webhook_settings(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileSettings,
+) -> Result<WebhookSettings, ConfigError> {
+    let word = |b: Option<bool>| b.map(|b| if b { "on" } else { "off" }.to_owned());
+    let switch = |name: &'static str, from_file: Option<bool>| {
+        on_off(
+            name,
+            env(name)
+                .filter(|v| !v.is_empty())
+                .or(word(from_file))
+                .as_deref(),
+            false,
+        )
+    };
+    let seconds = |name: &'static str, from_file, default, range| {
+        bounded(name, env(name), from_file, default, range)
+    };
+    let defaults = portico_core::service::WebhookConfig::default();
+    let whole = |d: time::Duration| u64::try_from(d.whole_seconds()).unwrap_or(0);
+    Ok(WebhookSettings {
+        allow_private: switch("PORTICO_WEBHOOK_ALLOW_PRIVATE", file.webhook_allow_private)?,
+        allow_http: switch("PORTICO_WEBHOOK_ALLOW_HTTP", file.webhook_allow_http)?,
+        timeout: Duration::from_secs(seconds(
+            "PORTICO_WEBHOOK_TIMEOUT_SECONDS",
+            file.webhook_timeout_seconds,
+            10,
+            1..=60,
+        )?),
+        retry: Duration::from_secs(seconds(
+            "PORTICO_WEBHOOK_RETRY_SECONDS",
+            file.webhook_retry_seconds,
+            whole(defaults.first_backoff),
+            1..=3600,
+        )?),
+        give_up: Duration::from_secs(
+            seconds(
+                "PORTICO_WEBHOOK_GIVE_UP_HOURS",
+                file.webhook_give_up_hours,
+                whole(defaults.give_up_after) / 3600,
+                1..=720,
+            )? * 3600,
+        ),
     })
 }
 

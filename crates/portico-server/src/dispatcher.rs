@@ -1,13 +1,14 @@
-//! The background dispatcher of `portico serve`: delivers the outbox through the mail port in
-//! rounds, and counts what it did for `/metrics`.
+//! The background dispatchers of `portico serve`: one delivers the mail outbox through the mail
+//! port in rounds, the other the webhook deliveries through the webhook sender (I4); both count
+//! what they did for `/metrics`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portico_core::Portico;
-use portico_core::ports::{Mailer, Outbox};
-use portico_core::service::DispatchConfig;
+use portico_core::ports::{Mailer, Outbox, WebhookOutbox, WebhookSender};
+use portico_core::service::{DispatchConfig, WebhookConfig};
 
 /// How long the dispatcher rests after a round that found nothing to send.
 const IDLE: Duration = Duration::from_secs(2);
@@ -106,6 +107,58 @@ pub async fn run(
             }
             Err(e) => {
                 tracing::error!(error = %e, "dispatch round failed");
+                rest(&mut stop).await;
+            }
+        }
+    }
+}
+
+/// Runs webhook rounds until `stop` turns true, like [`run`]: a round under way is finished; a
+/// round cut short is safe, its claims come back after their lease under the same
+/// `webhook-id`.
+pub async fn run_webhooks(
+    portico: Portico,
+    outbox: Arc<dyn WebhookOutbox>,
+    sender: Arc<dyn WebhookSender>,
+    config: WebhookConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let rest = async |stop: &mut tokio::sync::watch::Receiver<bool>| {
+        tokio::select! {
+            () = tokio::time::sleep(IDLE) => {}
+            _ = stop.changed() => {}
+        }
+    };
+    let batch = usize::try_from(config.batch).unwrap_or(usize::MAX);
+    while !*stop.borrow() && stop.has_changed().is_ok() {
+        match portico
+            .deliver_webhooks_once(outbox.as_ref(), sender.as_ref(), &config)
+            .await
+        {
+            Ok(report) => {
+                let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+                metrics::counter!("portico_webhooks_delivered_total")
+                    .increment(count(report.delivered));
+                metrics::counter!("portico_webhooks_retried_total")
+                    .increment(count(report.retried));
+                metrics::counter!("portico_webhooks_dead_total").increment(count(report.dead));
+                metrics::counter!("portico_webhook_endpoints_disabled_total")
+                    .increment(count(report.disabled));
+                if report.claimed > 0 {
+                    tracing::info!(
+                        delivered = report.delivered,
+                        retried = report.retried,
+                        dead = report.dead,
+                        disabled = report.disabled,
+                        "webhooks dispatched"
+                    );
+                }
+                if report.claimed < batch {
+                    rest(&mut stop).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "webhook round failed");
                 rest(&mut stop).await;
             }
         }

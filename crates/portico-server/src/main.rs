@@ -136,6 +136,7 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         .context("STRIPE_SECRET_KEY")?;
         portico = portico.with_payments(Arc::new(payments));
     }
+    portico = portico.with_webhooks(webhook_sender(settings)?);
     Ok((portico, secret))
 }
 
@@ -159,13 +160,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         });
     let (mailer, mail) = mailer(settings).await?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let dispatch = tokio::spawn(dispatcher::run(
-        portico.clone(),
-        Arc::new(store.clone()),
-        mailer,
-        settings.dispatch_config(),
-        stopping.clone(),
-    ));
+    let dispatch = spawn_dispatchers(portico.clone(), &store, mailer, settings, &stopping)?;
     let ops = Arc::new(operations::Ops { store, metrics });
     let operator = match settings.metrics_bind {
         Some(bind) => {
@@ -274,6 +269,52 @@ async fn mailer(settings: &Settings) -> Result<(Arc<dyn Mailer>, String)> {
     Ok((Arc::new(folder), dir.display().to_string()))
 }
 
+/// The webhook sender (I4), with the address checks the settings ask for.
+fn webhook_sender(settings: &Settings) -> Result<Arc<portico_webhooks::HttpWebhookSender>> {
+    let hooks = settings.webhooks;
+    if hooks.allow_private || hooks.allow_http {
+        tracing::warn!(
+            allow_private = hooks.allow_private,
+            allow_http = hooks.allow_http,
+            "webhooks may reach private addresses or plain http: for local development only"
+        );
+    }
+    let sender = portico_webhooks::HttpWebhookSender::new(portico_webhooks::SenderConfig {
+        allow_private: hooks.allow_private,
+        allow_http: hooks.allow_http,
+        timeout: hooks.timeout,
+    })?;
+    Ok(Arc::new(sender))
+}
+
+/// Starts both dispatchers (mail and webhooks) until `stopping` turns true; one handle that
+/// ends when both have.
+fn spawn_dispatchers(
+    portico: Portico,
+    store: &SeaOrmStore,
+    mailer: Arc<dyn Mailer>,
+    settings: &Settings,
+    stopping: &tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let mail = tokio::spawn(dispatcher::run(
+        portico.clone(),
+        Arc::new(store.clone()),
+        mailer,
+        settings.dispatch_config(),
+        stopping.clone(),
+    ));
+    let hooks = tokio::spawn(dispatcher::run_webhooks(
+        portico,
+        Arc::new(store.clone()),
+        webhook_sender(settings)?,
+        settings.webhook_config(),
+        stopping.clone(),
+    ));
+    Ok(tokio::spawn(async move {
+        let _ = tokio::join!(mail, hooks);
+    }))
+}
+
 /// `portico dispatch`: the dispatcher alone, until Ctrl-C or SIGTERM.
 async fn dispatch(settings: &Settings) -> Result<()> {
     let store = connect(settings).await?;
@@ -281,13 +322,7 @@ async fn dispatch(settings: &Settings) -> Result<()> {
     let (mailer, mail) = mailer(settings).await?;
     tracing::info!(%mail, "portico is dispatching");
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let dispatch = tokio::spawn(dispatcher::run(
-        portico,
-        Arc::new(store),
-        mailer,
-        settings.dispatch_config(),
-        stopping,
-    ));
+    let dispatch = spawn_dispatchers(portico, &store, mailer, settings, &stopping)?;
     shutdown_signal().await;
     let _ = stop.send(true);
     drain_dispatcher(dispatch).await;

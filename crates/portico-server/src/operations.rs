@@ -1,9 +1,9 @@
-//! What the operations endpoints read: the database's readiness, the outbox depth, and the
-//! Prometheus recorder.
+//! What the operations endpoints read: the database's readiness, the mail outbox's and the
+//! webhook deliveries' depth, and the Prometheus recorder.
 
 use async_trait::async_trait;
 use metrics_exporter_prometheus::PrometheusHandle;
-use portico_core::ports::{Clock, Outbox};
+use portico_core::ports::{Clock, Outbox, WebhookOutbox};
 use portico_http::{NotReady, Operations};
 use portico_store::SeaOrmStore;
 
@@ -39,6 +39,15 @@ impl Operations for Ops {
                 metrics::gauge!("portico_outbox_oldest_due_age_seconds").set(waited);
             }
             Err(e) => tracing::warn!(error = %e, "outbox figures unavailable"),
+        }
+        match self.store.webhook_counts().await {
+            // Reason: gauges are floats; these counts stay far below 2^52.
+            #[allow(clippy::cast_precision_loss)]
+            Ok((pending, dead)) => {
+                metrics::gauge!("portico_webhooks_pending").set(pending as f64);
+                metrics::gauge!("portico_webhooks_dead").set(dead as f64);
+            }
+            Err(e) => tracing::warn!(error = %e, "webhook figures unavailable"),
         }
     }
 }

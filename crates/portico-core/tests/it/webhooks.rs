@@ -445,3 +445,143 @@ mod delivery {
         ));
     }
 }
+
+mod every_type {
+    //! I4: each kind of event the org's log records reaches an endpoint that wants it, once.
+
+    use portico_core::model::{
+        ContractId, IntentId, PaymentAccount, ProviderEvent, ProviderEventKind, Thread,
+        WEBHOOK_EVENT_TYPES,
+    };
+    use portico_core::policy::inbox::RequestForm;
+    use portico_core::policy::plans::SignForm;
+    use portico_core::policy::quote::ClientDecision;
+    use portico_core::service::{ContractDraft, WebhookConfig};
+    use time::macros::date;
+
+    use crate::support::{World, owner, token};
+
+    fn event(w: &World, id: &str, kind: ProviderEventKind, intent: &IntentId) {
+        let payments = w
+            .block_on(w.portico.payments_of_invoice(&w.org, &w.invoice.id))
+            .unwrap();
+        let opened = payments.iter().find(|p| &p.intent == intent).unwrap();
+        let minor = {
+            use rust_decimal::prelude::ToPrimitive;
+            (opened.amount.amount * rust_decimal::Decimal::ONE_HUNDRED)
+                .to_i64()
+                .unwrap()
+        };
+        let event = ProviderEvent {
+            id: id.into(),
+            kind,
+            intent: intent.clone(),
+            account: None,
+            amount_minor: minor,
+            currency: "usd".into(),
+        };
+        w.block_on(w.portico.payment_event(&event)).unwrap();
+    }
+
+    #[test]
+    fn i4_every_event_type_reaches_an_endpoint_that_wants_them_all_once() {
+        let w = World::new();
+        w.invite();
+        w.deliver();
+        let session = w.sign_in().session.expose().to_owned();
+        let all: Vec<String> = WEBHOOK_EVENT_TYPES
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        w.block_on(
+            w.portico
+                .register_webhook(&owner(), &w.org, "https://host.example/all", &all),
+        )
+        .unwrap();
+
+        // A quote decided on its page.
+        let quote = w.enable(&w.quote).link.unwrap();
+        w.block_on(
+            w.portico
+                .decide_quote(token(&quote), &ClientDecision::Approve),
+        )
+        .unwrap();
+        // A message and a service request from the portal.
+        w.block_on(
+            w.portico
+                .portal_send_message(&w.org, &session, &Thread::General, "Hello"),
+        )
+        .unwrap();
+        let form = RequestForm {
+            name: "Jordan Lee".into(),
+            email: "jordan@client.example".into(),
+            phone: "+1 555 0142".into(),
+            address: "12 Elm Street".into(),
+            description: "The porch light flickers.".into(),
+            preferred_dates: vec![date!(2026 - 03 - 05)],
+        };
+        w.block_on(
+            w.portico
+                .portal_send_request(&w.org, &session, &form, vec![]),
+        )
+        .unwrap();
+        // A contract signed.
+        let draft = ContractDraft {
+            org_id: w.org.clone(),
+            id: ContractId::new("k1").unwrap(),
+            client_id: w.client.clone(),
+            title: "Service terms".into(),
+            body: "We arrive within the window.".into(),
+            document: None,
+            void: false,
+        };
+        let sent = w
+            .block_on(w.portico.put_contract(&owner(), &draft))
+            .unwrap();
+        let form = SignForm {
+            version: 1,
+            digest: portico_core::model::content_digest(
+                "Service terms",
+                "We arrive within the window.",
+                None,
+            )
+            .to_hex(),
+            name: "Jordan Lee".into(),
+            confirmed: true,
+            drawn: None,
+        };
+        w.block_on(
+            w.portico
+                .portal_sign_contract(&w.org, &session, &sent[0].id, form, None, None),
+        )
+        .unwrap();
+        // A payment that fails, then one that succeeds.
+        let account = PaymentAccount::new("acct_1Every").unwrap();
+        w.block_on(w.portico.connect_payments(&owner(), &w.org, Some(&account)))
+            .unwrap();
+        let invoice = w.enable(&w.invoice).link.unwrap();
+        let first = w.block_on(w.portico.pay_by_link(token(&invoice))).unwrap();
+        event(&w, "evt_failed", ProviderEventKind::Failed, &first.intent);
+        let second = w.block_on(w.portico.pay_by_link(token(&invoice))).unwrap();
+        event(&w, "evt_paid", ProviderEventKind::Succeeded, &second.intent);
+
+        for _ in 0..3 {
+            w.block_on(w.portico.deliver_webhooks_once(
+                &w.store,
+                w.webhooks.as_ref(),
+                &WebhookConfig::default(),
+            ))
+            .unwrap();
+        }
+        let mut types: Vec<String> = w
+            .webhooks
+            .sent()
+            .into_iter()
+            .map(|s| s.event.event_type)
+            .collect();
+        types.sort();
+        let mut expected = all.clone();
+        expected.sort();
+        assert_eq!(types, expected, "each type once");
+    }
+}
