@@ -9,6 +9,8 @@
 //!   receives.
 //! - [`stripe`]: a stateful Stripe stand-in ([`stripe::LocalStripe`], localstripe) with the
 //!   Stripe.js stand-in the payment page loads.
+//! - [`hooks`]: a host app's webhook receiver ([`hooks::HookReceiver`]) that verifies every
+//!   delivery with the Standard Webhooks reference library.
 //!
 //! Where the tool a fixture needs is missing, the fixture returns `None` after reporting the
 //! skipped check ([`portico_core::testing::skip_check`]), which fails the test under CI.
@@ -21,6 +23,7 @@
 )]
 
 pub mod binary;
+pub mod hooks;
 pub mod postgres;
 pub mod smtp;
 pub mod stripe;

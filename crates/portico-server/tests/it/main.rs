@@ -10,3 +10,4 @@ mod fuzz;
 mod mail;
 mod payments;
 mod support;
+mod webhooks;

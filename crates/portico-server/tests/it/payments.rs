@@ -2,10 +2,12 @@
 //! for the demo invoice's amount due on the org's connected account, the intent is confirmed
 //! with a test card the way Stripe.js confirms it, localstripe sends its signed
 //! `payment_intent.succeeded`, and the invoice is paid only then: S7's clock started on the
-//! job, the receipt and the business's notice mailed, `invoice.paid` in the host's event log.
+//! job, the receipt and the business's notice mailed, `invoice.paid` in the host's event log
+//! and posted to its webhook.
 
 use std::time::{Duration, Instant};
 
+use portico_testkit::hooks::HookReceiver;
 use portico_testkit::stripe::{LocalStripe, PUBLISHABLE_KEY, SECRET_KEY};
 use serde_json::{Value, json};
 
@@ -24,6 +26,9 @@ pub fn paying_server(stripe: &LocalStripe) -> (Server, Value) {
             ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
             ("STRIPE_API_BASE", stripe.api_base()),
             ("STRIPE_JS_URL", stripe.js_url()),
+            // The host's webhook receiver runs on 127.0.0.1 over plain http.
+            ("PORTICO_WEBHOOK_ALLOW_PRIVATE", "on".to_owned()),
+            ("PORTICO_WEBHOOK_ALLOW_HTTP", "on".to_owned()),
         ],
     );
     let demo = server.demo();
@@ -153,9 +158,14 @@ fn i5_a_test_card_pays_the_amount_due_and_only_stripes_signed_webhook_marks_the_
     let Some(stripe) = LocalStripe::for_test() else {
         return;
     };
+    let Some(receiver) = HookReceiver::for_test() else {
+        return;
+    };
     let (server, demo) = paying_server(&stripe);
     let key = demo["api_key"].as_str().unwrap();
     let invoice_url = demo["invoice_share_url"].as_str().unwrap();
+    let hook = crate::webhooks::register(&server, key, &receiver.url("paid"), &["invoice.paid"]);
+    receiver.control(hook["secret"].as_str().unwrap(), 204);
     // The job is finished: paying its invoice starts its link's expiry clock (S7).
     let (status, body) = call(
         "POST",
@@ -226,6 +236,14 @@ fn i5_a_test_card_pays_the_amount_due_and_only_stripes_signed_webhook_marks_the_
             .any(|m| m.contains("paid invoice INV-2001") && m.contains("online")),
         "the business's notice"
     );
+    // The host hears of it through its webhook, signed the Standard Webhooks way.
+    let heard = receiver.wait_for(Duration::from_secs(15), |r| !r.is_empty());
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["verified"], true, "{heard:?}");
+    assert_eq!(heard[0]["type"], "invoice.paid");
+    assert_eq!(heard[0]["data"]["invoice_id"], "demo-invoice");
+    assert_eq!(heard[0]["data"]["payment_id"], intent.as_str());
+    assert_eq!(heard[0]["data"]["amount"], due.as_str());
     let (ok, log) = server.stop();
     assert!(ok, "{log}");
 }
