@@ -229,6 +229,8 @@ fn bench() -> Result<()> {
         ("portico-server", "portal"),
         // Messages per second from the outbox to a local SMTP server, one dispatcher and two.
         ("portico-server", "mail"),
+        // Webhook deliveries per second to a local receiver, one dispatcher.
+        ("portico-server", "webhooks"),
         // A minute of mixed load with 500 live streams and a guesser rotating addresses.
         ("portico-server", "soak"),
     ] {
