@@ -82,11 +82,12 @@ pub trait Store: Send + Sync {
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
-    /// Records that a link was opened at `at` (S11): `first_opened_at` MUST be set if unset and
-    /// `last_opened_at` MUST become the later of its value and `at`. It MUST NOT change the
-    /// share's version (opening never conflicts with staff edits) and MUST succeed silently for
-    /// an unknown share.
-    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Records that a link was opened at `at` (S11): `last_opened_at` MUST become the later of
+    /// its value and `at`. It MUST NOT set `first_opened_at` (the first opening is claimed in a
+    /// unit of work, with its event: [`UnitOfWork::claim_first_opening`]) and answers whether
+    /// it is still unset. It MUST NOT change the share's version (opening never conflicts with
+    /// staff edits) and MUST answer `false` for an unknown share.
+    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<bool, StoreError>;
 }
 
 /// One unit of work: reads see its own writes; nothing is visible to others before `commit`.
@@ -339,6 +340,14 @@ pub trait UnitOfWork: Send {
         &mut self,
         org: &OrgId,
     ) -> Result<Vec<crate::model::WebhookEndpoint>, StoreError>;
+    /// S11: sets the share's `first_opened_at` to `at` if it is unset, without changing its
+    /// version; the share if this unit set it (so one of several racing units does), else
+    /// `None`.
+    async fn claim_first_opening(
+        &mut self,
+        share: ShareId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Share>, StoreError>;
     /// Inserts or replaces an endpoint (by id). The org MUST exist, else `Conflict`.
     async fn put_endpoint(
         &mut self,

@@ -152,6 +152,12 @@ enum FeedEventV1 {
         amount: MoneyV1,
         intent: String,
     },
+    LinkFirstOpened {
+        share: Uuid,
+        record_kind: String,
+        record_id: String,
+    },
+    PortalFirstSignIn,
 }
 
 /// The JSON of an event's data, in the current version.
@@ -190,6 +196,12 @@ pub(crate) fn event_to_json(kind: &FeedEventKind) -> Result<serde_json::Value, S
             amount: MoneyV1::of(amount),
             intent: intent.as_str().to_owned(),
         },
+        FeedEventKind::LinkFirstOpened { share, record } => FeedEventV1::LinkFirstOpened {
+            share: share.0,
+            record_kind: crate::convert::kind_str(record.kind).to_owned(),
+            record_id: record.id.as_str().to_owned(),
+        },
+        FeedEventKind::PortalFirstSignIn => FeedEventV1::PortalFirstSignIn,
     };
     serde_json::to_value(doc).map_err(|e| StoreError::Backend(Box::new(e)))
 }
@@ -232,6 +244,18 @@ pub(crate) fn event_from_json(json: serde_json::Value) -> Result<FeedEventKind, 
                 amount: amount.money()?,
                 intent: IntentId::new(&intent).map_err(|e| corrupt(what, e))?,
             },
+            FeedEventV1::LinkFirstOpened {
+                share,
+                record_kind,
+                record_id,
+            } => FeedEventKind::LinkFirstOpened {
+                share: portico_core::model::ShareId(share),
+                record: portico_core::model::RecordRef {
+                    kind: crate::convert::kind_from(&record_kind)?,
+                    id: host_id(what, record_id)?,
+                },
+            },
+            FeedEventV1::PortalFirstSignIn => FeedEventKind::PortalFirstSignIn,
         },
     )
 }
@@ -324,6 +348,17 @@ mod tests {
                     intent: IntentId::new("pi_3Abc").unwrap(),
                 },
             ),
+            (
+                "link_first_opened",
+                FeedEventKind::LinkFirstOpened {
+                    share: portico_core::model::ShareId(uuid),
+                    record: portico_core::model::RecordRef {
+                        kind: portico_core::model::RecordKind::Invoice,
+                        id: host_id("t", "inv1".to_owned()).unwrap(),
+                    },
+                },
+            ),
+            ("portal_first_sign_in", FeedEventKind::PortalFirstSignIn),
         ];
         let stored = stored.as_object().expect("named documents");
         assert_eq!(stored.len(), expected.len(), "one document per shape");

@@ -41,8 +41,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ColumnTrait, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RuntimeErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use time::OffsetDateTime;
@@ -245,15 +245,8 @@ impl Store for SeaOrmStore {
         Ok(())
     }
 
-    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<bool, StoreError> {
         let at = Instant::new(at);
-        shares::Entity::update_many()
-            .col_expr(shares::Column::FirstOpenedAt, Expr::value(at))
-            .filter(shares::Column::Id.eq(share.0))
-            .filter(shares::Column::FirstOpenedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
         shares::Entity::update_many()
             .col_expr(shares::Column::LastOpenedAt, Expr::value(at))
             .filter(shares::Column::Id.eq(share.0))
@@ -265,7 +258,16 @@ impl Store for SeaOrmStore {
             .exec(&self.db)
             .await
             .map_err(db_err)?;
-        Ok(())
+        // Whether the first opening is still to claim (in a unit of work, with its event).
+        let unclaimed: Option<Option<Instant>> = shares::Entity::find()
+            .select_only()
+            .column(shares::Column::FirstOpenedAt)
+            .filter(shares::Column::Id.eq(share.0))
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(matches!(unclaimed, Some(None)))
     }
 }
 

@@ -920,6 +920,26 @@ impl UnitOfWork for SqlUnit {
             .collect()
     }
 
+    async fn claim_first_opening(
+        &mut self,
+        share: ShareId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Share>, StoreError> {
+        // Conditional: of units racing for it, the first to write sets it; the others wait on
+        // the row and then match nothing.
+        let set = shares::Entity::update_many()
+            .col_expr(shares::Column::FirstOpenedAt, Expr::value(Instant::new(at)))
+            .filter(shares::Column::Id.eq(share.0))
+            .filter(shares::Column::FirstOpenedAt.is_null())
+            .exec(&self.tx)
+            .await
+            .map_err(db_err)?;
+        if set.rows_affected == 0 {
+            return Ok(None);
+        }
+        Ok(self.share(share).await?.map(|v| v.value))
+    }
+
     async fn endpoints_of_org(&mut self, org: &OrgId) -> Result<Vec<WebhookEndpoint>, StoreError> {
         use webhook_endpoints::Column as C;
         webhook_endpoints::Entity::find()

@@ -240,6 +240,15 @@ pub enum FeedEventKind {
         /// The provider's id of the payment.
         intent: IntentId,
     },
+    /// A share's link was opened for the first time (S11).
+    LinkFirstOpened {
+        /// The share.
+        share: super::ShareId,
+        /// The record behind it.
+        record: super::RecordRef,
+    },
+    /// The client signed in to the portal for the first time (C4); the event's client.
+    PortalFirstSignIn,
 }
 
 impl FeedEventKind {
@@ -252,6 +261,8 @@ impl FeedEventKind {
             FeedEventKind::ContractSigned { .. } => "contract.signed",
             FeedEventKind::InvoicePaid { .. } => "invoice.paid",
             FeedEventKind::PaymentFailed { .. } => "invoice.payment_failed",
+            FeedEventKind::LinkFirstOpened { .. } => "link.first_opened",
+            FeedEventKind::PortalFirstSignIn => "portal.first_sign_in",
         }
     }
 }

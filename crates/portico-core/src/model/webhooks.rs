@@ -10,7 +10,9 @@ use uuid::Uuid;
 use super::OrgId;
 
 /// The event types a host may subscribe to, as its webhooks name them.
-pub const WEBHOOK_EVENT_TYPES: [&str; 6] = [
+pub const WEBHOOK_EVENT_TYPES: [&str; 8] = [
+    "link.first_opened",
+    "portal.first_sign_in",
     "quote.decided",
     "message.received",
     "service_request.created",

@@ -237,13 +237,41 @@ impl Portico {
         })
     }
 
-    /// S11: records that `share` was opened at `at` (first time kept, last time moved on).
+    /// S11: records that `share` was opened at `at` (first time kept, last time moved on). The
+    /// first opening is claimed in a unit of work with its `link.first_opened` event (I4), so
+    /// the event exists exactly when the first opening was written, once.
     pub async fn record_opened(
         &self,
         share: ShareId,
         at: OffsetDateTime,
     ) -> Result<(), ClientError> {
-        Ok(self.ports.store.record_opened(share, at).await?)
+        if self.ports.store.record_opened(share, at).await? {
+            retry_on_conflict!(self.try_first_opening(share, at).await)?;
+        }
+        Ok(())
+    }
+
+    async fn try_first_opening(
+        &self,
+        share: ShareId,
+        at: OffsetDateTime,
+    ) -> Result<(), ClientError> {
+        let mut tx = self.ports.store.begin().await?;
+        let Some(share) = tx.claim_first_opening(share, at).await? else {
+            return Ok(());
+        };
+        let client = tx
+            .record(&share.org_id, &share.record)
+            .await?
+            .and_then(|r| r.value.client_id().cloned());
+        let kind = FeedEventKind::LinkFirstOpened {
+            share: share.id,
+            record: share.record.clone(),
+        };
+        self.log_event(tx.as_mut(), &share.org_id, client.as_ref(), kind, at)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The bytes of a file behind a link, only while the link opens and the client view shows

@@ -955,10 +955,21 @@ impl Portico {
         purpose: Option<GrantPurpose>,
         now: OffsetDateTime,
     ) -> Result<SignedIn, PortalError> {
+        let first = account.last_sign_in_at.is_none();
         account.last_sign_in_at = Some(now);
         account.failed_passwords = 0;
         account.last_failed_at = None;
         tx.put_portal_account(&account).await?;
+        if first {
+            self.log_event(
+                tx,
+                &org.id,
+                Some(client),
+                crate::model::FeedEventKind::PortalFirstSignIn,
+                now,
+            )
+            .await?;
+        }
         let mut bytes = [0u8; 32];
         self.ports.random.fill(&mut bytes);
         let id = SessionId::from_random(bytes);

@@ -166,6 +166,12 @@ pub fn webhook_event(event: &FeedEvent) -> WebhookEvent {
             data.push(text("currency", amount.currency.code().to_owned()));
             data.push(text("payment_id", intent.to_string()));
         }
+        FeedEventKind::LinkFirstOpened { share, record } => {
+            data.push(text("share_id", share.0.to_string()));
+            data.push(text("record_kind", record.kind.as_str().to_owned()));
+            data.push(text("record_id", record.id.to_string()));
+        }
+        FeedEventKind::PortalFirstSignIn => {}
     }
     WebhookEvent {
         event_type: event.kind.type_name().to_owned(),

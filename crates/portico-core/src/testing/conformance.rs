@@ -612,25 +612,77 @@ pub async fn one_active_share_per_record_and_token_look_up<S: Store>(store: S) {
     assert_eq!(all, vec![revoked, second], "oldest first");
 }
 
-/// Share versions are checked; opening times belong to `record_opened` and survive updates.
+/// Share versions are checked; opening times belong to `record_opened` and the first opening's
+/// claim (once, in a unit of work), and survive updates.
+// Reason: one scenario (versions, openings, the first opening's claim, expiry), read top to
+// bottom, is the contract.
+#[allow(clippy::too_many_lines)]
 pub async fn share_versions_and_opened_times<S: Store>(store: S) {
     let (org, record) = seed(&store).await;
     let share = share_of(&record.reference(), 1);
     let mut tx = store.begin().await.unwrap();
     tx.insert_share(&share).await.unwrap();
     tx.commit().await.unwrap();
-    store
-        .record_opened(share.id, T0 + Duration::hours(2))
+    assert!(
+        store
+            .record_opened(share.id, T0 + Duration::hours(2))
+            .await
+            .unwrap(),
+        "the first opening is still to claim"
+    );
+    assert!(
+        store
+            .record_opened(share.id, T0 + Duration::hours(1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_opened(ShareId(uuid::Uuid::nil()), T0)
+            .await
+            .unwrap(),
+        "an unknown share has nothing to claim"
+    );
+    // The first opening is claimed once, in a unit of work; a dropped unit claims nothing.
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.claim_first_opening(share.id, T0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let claimed = tx
+        .claim_first_opening(share.id, T0 + Duration::hours(2))
         .await
-        .unwrap();
-    store
-        .record_opened(share.id, T0 + Duration::hours(1))
-        .await
-        .unwrap();
-    store
-        .record_opened(ShareId(uuid::Uuid::nil()), T0)
-        .await
-        .unwrap();
+        .unwrap()
+        .expect("still unclaimed");
+    assert_eq!(claimed.first_opened_at, Some(T0 + Duration::hours(2)));
+    assert_eq!(claimed.record, share.record);
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.claim_first_opening(share.id, T0 + Duration::hours(3))
+            .await
+            .unwrap(),
+        None,
+        "claimed once"
+    );
+    assert_eq!(
+        tx.claim_first_opening(ShareId(uuid::Uuid::nil()), T0)
+            .await
+            .unwrap(),
+        None
+    );
+    drop(tx);
+    assert!(
+        !store
+            .record_opened(share.id, T0 + Duration::hours(1))
+            .await
+            .unwrap(),
+        "nothing left to claim"
+    );
     let mut tx = store.begin().await.unwrap();
     let stored = tx.share(share.id).await.unwrap().unwrap();
     assert_eq!(stored.version, 1, "opening does not bump the version");

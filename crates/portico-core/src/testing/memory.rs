@@ -70,6 +70,7 @@ enum Write {
     Endpoint(WebhookEndpoint),
     DeleteEndpoint(OrgId, EndpointId),
     Delivery(WebhookDelivery),
+    FirstOpening(ShareId, OffsetDateTime),
     Org(Org),
     Staff(Staff),
     Client(Client),
@@ -202,6 +203,17 @@ impl State {
         match write {
             Write::Agreement(_) | Write::Appointment(_) | Write::Contract(_) => {
                 self.apply_plans(write)
+            }
+            Write::FirstOpening(share, at) => {
+                let stored = self
+                    .shares
+                    .get_mut(share)
+                    .ok_or_else(|| conflict("share vanished"))?;
+                if stored.value.first_opened_at.is_some() {
+                    return Err(conflict("the first opening was claimed meanwhile"));
+                }
+                stored.value.first_opened_at = Some(*at);
+                Ok(())
             }
             _ => self.apply_payments(write),
         }
@@ -514,12 +526,15 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<(), StoreError> {
-        if let Some(s) = self.lock().shares.get_mut(&share) {
-            s.value.first_opened_at.get_or_insert(at);
-            s.value.last_opened_at = Some(s.value.last_opened_at.map_or(at, |last| last.max(at)));
-        }
-        Ok(())
+    async fn record_opened(&self, share: ShareId, at: OffsetDateTime) -> Result<bool, StoreError> {
+        Ok(match self.lock().shares.get_mut(&share) {
+            Some(s) => {
+                s.value.last_opened_at =
+                    Some(s.value.last_opened_at.map_or(at, |last| last.max(at)));
+                s.value.first_opened_at.is_none()
+            }
+            None => false,
+        })
     }
 }
 
@@ -992,6 +1007,23 @@ impl UnitOfWork for MemoryUnit {
             .filter(|c| &c.org_id == org && &c.client_id == client)
             .cloned()
             .collect())
+    }
+
+    async fn claim_first_opening(
+        &mut self,
+        share: ShareId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Share>, StoreError> {
+        let unset = self
+            .view
+            .shares
+            .get(&share)
+            .is_some_and(|s| s.value.first_opened_at.is_none());
+        if !unset {
+            return Ok(None);
+        }
+        self.write(Write::FirstOpening(share, at))?;
+        Ok(self.view.shares.get(&share).map(|s| s.value.clone()))
     }
 
     async fn endpoints_of_org(&mut self, org: &OrgId) -> Result<Vec<WebhookEndpoint>, StoreError> {

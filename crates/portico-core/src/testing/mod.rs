@@ -187,7 +187,7 @@ impl crate::ports::Store for CountingStore {
         &self,
         share: crate::model::ShareId,
         at: OffsetDateTime,
-    ) -> Result<(), crate::ports::StoreError> {
+    ) -> Result<bool, crate::ports::StoreError> {
         self.inner.record_opened(share, at).await
     }
 }

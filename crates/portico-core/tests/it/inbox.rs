@@ -58,11 +58,16 @@ fn c7_a_client_message_is_stored_logged_and_mailed_to_the_business() {
             if body == "When will you\ncome?" && !title.is_empty()
     ));
     let events = w.block_on(w.portico.events(&w.org, 0, 100)).unwrap();
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].seq, 1);
-    assert_eq!(events[0].client_id.as_ref(), Some(&w.client));
+    assert_eq!(events.len(), 2);
     assert_eq!(
         events[0].kind,
+        FeedEventKind::PortalFirstSignIn,
+        "the client's first sign-in came first"
+    );
+    assert_eq!(events[1].seq, 2);
+    assert_eq!(events[1].client_id.as_ref(), Some(&w.client));
+    assert_eq!(
+        events[1].kind,
         FeedEventKind::MessageReceived {
             message: sent.id,
             job: Some(w.wo.id.clone())
@@ -235,8 +240,11 @@ fn c1_c7_hidden_messages_and_request_sections_answer_not_found() {
     assert_eq!(home.unread_messages, None);
     assert!(!home.service_requests);
     assert!(
-        w.block_on(p.events(&w.org, 0, 10)).unwrap().is_empty(),
-        "nothing was logged"
+        w.block_on(p.events(&w.org, 0, 10))
+            .unwrap()
+            .iter()
+            .all(|e| e.kind == FeedEventKind::PortalFirstSignIn),
+        "nothing was logged but the sign-in"
     );
 }
 
@@ -356,9 +364,10 @@ fn c7_the_event_log_numbers_decisions_and_messages_in_order_and_pages_after_a_cu
     }
     let all = w.block_on(p.events(&w.org, 0, 100)).unwrap();
     let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(all[0].kind, FeedEventKind::PortalFirstSignIn);
     assert_eq!(
-        all[0].kind,
+        all[1].kind,
         FeedEventKind::QuoteDecided {
             quote: w.quote.id.clone(),
             decision: DecisionKind::Approved
@@ -366,7 +375,7 @@ fn c7_the_event_log_numbers_decisions_and_messages_in_order_and_pages_after_a_cu
     );
     let page = w.block_on(p.events(&w.org, 2, 2)).unwrap();
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
-    assert!(w.block_on(p.events(&w.org, 5, 10)).unwrap().is_empty());
+    assert!(w.block_on(p.events(&w.org, 6, 10)).unwrap().is_empty());
     assert!(matches!(
         w.block_on(p.events(&portico_core::model::OrgId::new("nope").unwrap(), 0, 10)),
         Err(StaffError::UnknownOrg)

@@ -483,49 +483,8 @@ mod every_type {
         w.block_on(w.portico.payment_event(&event)).unwrap();
     }
 
-    #[test]
-    fn i4_every_event_type_reaches_an_endpoint_that_wants_them_all_once() {
-        let w = World::new();
-        w.invite();
-        w.deliver();
-        let session = w.sign_in().session.expose().to_owned();
-        let all: Vec<String> = WEBHOOK_EVENT_TYPES
-            .iter()
-            .map(|t| (*t).to_owned())
-            .collect();
-        w.block_on(
-            w.portico
-                .register_webhook(&owner(), &w.org, "https://host.example/all", &all),
-        )
-        .unwrap();
-
-        // A quote decided on its page.
-        let quote = w.enable(&w.quote).link.unwrap();
-        w.block_on(
-            w.portico
-                .decide_quote(token(&quote), &ClientDecision::Approve),
-        )
-        .unwrap();
-        // A message and a service request from the portal.
-        w.block_on(
-            w.portico
-                .portal_send_message(&w.org, &session, &Thread::General, "Hello"),
-        )
-        .unwrap();
-        let form = RequestForm {
-            name: "Jordan Lee".into(),
-            email: "jordan@client.example".into(),
-            phone: "+1 555 0142".into(),
-            address: "12 Elm Street".into(),
-            description: "The porch light flickers.".into(),
-            preferred_dates: vec![date!(2026 - 03 - 05)],
-        };
-        w.block_on(
-            w.portico
-                .portal_send_request(&w.org, &session, &form, vec![]),
-        )
-        .unwrap();
-        // A contract signed.
+    /// The client signs contract `k1` in the portal.
+    fn sign_a_contract(w: &World, session: &str) {
         let draft = ContractDraft {
             org_id: w.org.clone(),
             id: ContractId::new("k1").unwrap(),
@@ -552,18 +511,74 @@ mod every_type {
         };
         w.block_on(
             w.portico
-                .portal_sign_contract(&w.org, &session, &sent[0].id, form, None, None),
+                .portal_sign_contract(&w.org, session, &sent[0].id, form, None, None),
         )
         .unwrap();
-        // A payment that fails, then one that succeeds.
+    }
+
+    /// An online payment of the shared invoice fails, then another succeeds.
+    fn pay_once_failing_then_succeeding(w: &World) {
         let account = PaymentAccount::new("acct_1Every").unwrap();
         w.block_on(w.portico.connect_payments(&owner(), &w.org, Some(&account)))
             .unwrap();
         let invoice = w.enable(&w.invoice).link.unwrap();
         let first = w.block_on(w.portico.pay_by_link(token(&invoice))).unwrap();
-        event(&w, "evt_failed", ProviderEventKind::Failed, &first.intent);
+        event(w, "evt_failed", ProviderEventKind::Failed, &first.intent);
         let second = w.block_on(w.portico.pay_by_link(token(&invoice))).unwrap();
-        event(&w, "evt_paid", ProviderEventKind::Succeeded, &second.intent);
+        event(w, "evt_paid", ProviderEventKind::Succeeded, &second.intent);
+    }
+
+    #[test]
+    fn i4_every_event_type_reaches_an_endpoint_that_wants_them_all_once() {
+        let w = World::new();
+        let all: Vec<String> = WEBHOOK_EVENT_TYPES
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        w.block_on(
+            w.portico
+                .register_webhook(&owner(), &w.org, "https://host.example/all", &all),
+        )
+        .unwrap();
+        // The client's first sign-in (a second is no event).
+        w.invite();
+        w.deliver();
+        let session = w.sign_in().session.expose().to_owned();
+        w.invite();
+        w.deliver();
+        w.sign_in();
+
+        // A link opened, twice; a quote decided on its page.
+        let quote = w.enable(&w.quote).link.unwrap();
+        w.block_on(w.portico.open_link(token(&quote))).unwrap();
+        w.clock.advance(time::Duration::minutes(1));
+        w.block_on(w.portico.open_link(token(&quote))).unwrap();
+        w.block_on(
+            w.portico
+                .decide_quote(token(&quote), &ClientDecision::Approve),
+        )
+        .unwrap();
+        // A message and a service request from the portal.
+        w.block_on(
+            w.portico
+                .portal_send_message(&w.org, &session, &Thread::General, "Hello"),
+        )
+        .unwrap();
+        let form = RequestForm {
+            name: "Jordan Lee".into(),
+            email: "jordan@client.example".into(),
+            phone: "+1 555 0142".into(),
+            address: "12 Elm Street".into(),
+            description: "The porch light flickers.".into(),
+            preferred_dates: vec![date!(2026 - 03 - 05)],
+        };
+        w.block_on(
+            w.portico
+                .portal_send_request(&w.org, &session, &form, vec![]),
+        )
+        .unwrap();
+        sign_a_contract(&w, &session);
+        pay_once_failing_then_succeeding(&w);
 
         for _ in 0..3 {
             w.block_on(w.portico.deliver_webhooks_once(
@@ -583,5 +598,34 @@ mod every_type {
         let mut expected = all.clone();
         expected.sort();
         assert_eq!(types, expected, "each type once");
+        let sent = w.webhooks.sent();
+        let opened = sent
+            .iter()
+            .find(|s| s.event.event_type == "link.first_opened")
+            .unwrap();
+        let field = |name: &str| {
+            opened
+                .event
+                .data
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            field("record_id"),
+            Some(portico_core::model::WebhookValue::Text(
+                w.quote.id.to_string()
+            ))
+        );
+        assert_eq!(
+            field("record_kind"),
+            Some(portico_core::model::WebhookValue::Text("quote".into()))
+        );
+        assert_eq!(
+            field("client_id"),
+            Some(portico_core::model::WebhookValue::Text(
+                w.client.to_string()
+            ))
+        );
     }
 }

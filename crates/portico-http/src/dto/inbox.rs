@@ -162,8 +162,9 @@ pub struct EventDto {
     pub seq: u64,
     /// Portico's id, stable (to recognise an event seen before).
     pub event_id: String,
-    /// `quote.decided`, `message.received`, `service_request.created`, `contract.signed`,
-    /// `invoice.paid` or `invoice.payment_failed`.
+    /// `link.first_opened`, `portal.first_sign_in`, `quote.decided`, `message.received`,
+    /// `service_request.created`, `contract.signed`, `invoice.paid` or
+    /// `invoice.payment_failed`.
     #[oai(rename = "type")]
     pub kind: String,
     /// When it happened.
@@ -193,6 +194,13 @@ pub struct EventDto {
     pub currency: Option<String>,
     /// `invoice.paid`, `invoice.payment_failed`: the payment provider's id of the payment.
     pub payment_id: Option<String>,
+    /// `link.first_opened`: the share whose link was opened.
+    pub share_id: Option<String>,
+    /// `link.first_opened`: the kind of the record behind it (`work_order`, `quote`,
+    /// `invoice`).
+    pub record_kind: Option<String>,
+    /// `link.first_opened`: the record behind it.
+    pub record_id: Option<String>,
 }
 
 impl From<m::FeedEvent> for EventDto {
@@ -214,6 +222,9 @@ impl From<m::FeedEvent> for EventDto {
             amount: None,
             currency: None,
             payment_id: None,
+            share_id: None,
+            record_kind: None,
+            record_id: None,
         };
         match e.kind {
             m::FeedEventKind::QuoteDecided { quote, decision } => {
@@ -246,6 +257,12 @@ impl From<m::FeedEvent> for EventDto {
                 dto.currency = Some(amount.currency.code().to_owned());
                 dto.payment_id = Some(intent.to_string());
             }
+            m::FeedEventKind::LinkFirstOpened { share, record } => {
+                dto.share_id = Some(share.0.to_string());
+                dto.record_kind = Some(record.kind.as_str().to_owned());
+                dto.record_id = Some(record.id.to_string());
+            }
+            m::FeedEventKind::PortalFirstSignIn => {}
         }
         dto
     }

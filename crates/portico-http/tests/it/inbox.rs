@@ -58,9 +58,11 @@ async fn c7_a_client_writes_staff_answer_through_the_api_and_the_portal_marks_it
     let (_, home) = text(h.page("/portal/org1/home", Some(&cookie)).await).await;
     assert!(!home.contains("unread"), "read once opened");
     let events = body(h.get("/v1/events?after=0").await).await;
-    assert_eq!(events["events"][0]["type"], "message.received");
-    assert_eq!(events["events"][0]["seq"], 1);
-    assert_eq!(events["next_after"], 1);
+    assert_eq!(events["events"][0]["type"], "portal.first_sign_in");
+    assert_eq!(events["events"][0]["client_id"], "c1");
+    assert_eq!(events["events"][1]["type"], "message.received");
+    assert_eq!(events["events"][1]["seq"], 2);
+    assert_eq!(events["next_after"], 2);
     assert_eq!(events["more"], false);
     let marked = body(
         h.post("/v1/clients/c1/messages/read", &json!({}), "owner")
@@ -131,8 +133,9 @@ async fn c7_a_prefilled_service_request_reaches_the_host_and_moves_through_its_s
         json!([])
     );
     let events = body(h.get("/v1/events").await).await;
-    assert_eq!(events["events"][0]["type"], "service_request.created");
-    assert_eq!(events["events"][0]["service_request_id"], id.as_str());
+    assert_eq!(events["events"][0]["type"], "portal.first_sign_in");
+    assert_eq!(events["events"][1]["type"], "service_request.created");
+    assert_eq!(events["events"][1]["service_request_id"], id.as_str());
     assert_error(
         h.post(
             "/v1/service-requests/00000000-0000-4000-8000-000000000000/state",

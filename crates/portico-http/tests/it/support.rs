@@ -123,9 +123,12 @@ pub async fn harness_paying(
 pub async fn harness_hooked(
     sender: Arc<portico_core::testing::FakeWebhooks>,
 ) -> Harness<impl Endpoint<Output = Response>> {
+    let mut config = config();
+    // Link openings are written at once, so their events follow the request closely.
+    config.pages.opens_flush_every = std::time::Duration::from_millis(20);
     let (portico, store, clock, blobs, counting) = parts();
     let portico = portico.with_webhooks(sender);
-    harness_over((portico, store, clock, blobs, counting), config()).await
+    harness_over((portico, store, clock, blobs, counting), config).await
 }
 
 async fn harness_over(

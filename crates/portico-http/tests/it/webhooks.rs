@@ -214,3 +214,51 @@ async fn i4_a_quote_decided_on_its_page_reaches_the_endpoint_once_with_its_field
         Some(WebhookValue::Text("approved".into()))
     );
 }
+
+#[tokio::test]
+async fn i4_s11_a_link_opened_three_times_is_reported_once_as_first_opened() {
+    let sender = Arc::new(FakeWebhooks::default());
+    let h = harness_hooked(sender.clone()).await;
+    register(&h, &["link.first_opened"]).await;
+    let work_order =
+        json!({ "client_id": "c1", "title": "Rewire the kitchen", "status": "scheduled" });
+    h.put("/v1/work-orders/wo1", &work_order, "owner")
+        .await
+        .assert_status_is_ok();
+    let share = body(
+        h.post("/v1/records/work_order/wo1/share", &json!({}), "owner")
+            .await,
+    )
+    .await;
+    let link = share["link"].as_str().unwrap();
+    let path = &link[link.find("/s/").unwrap()..];
+    for _ in 0..3 {
+        h.client.get(path).send().await.assert_status_is_ok();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = body(h.get("/v1/webhooks/deliveries").await).await;
+        if log.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    deliver(&h, &sender).await;
+    let sent = sender.sent();
+    assert_eq!(sent.len(), 1, "{log}");
+    assert_eq!(sent[0].event.event_type, "link.first_opened");
+    assert!(
+        sent[0].event.data.contains(&(
+            "share_id".to_owned(),
+            WebhookValue::Text(share["id"].as_str().unwrap().to_owned())
+        )),
+        "{:?}",
+        sent[0].event
+    );
+    let events = body(h.get("/v1/events").await).await;
+    assert_eq!(events["events"][0]["type"], "link.first_opened");
+    assert_eq!(events["events"][0]["record_kind"], "work_order");
+    assert_eq!(events["events"][0]["record_id"], "wo1");
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "once");
+}
