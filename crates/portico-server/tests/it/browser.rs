@@ -556,18 +556,35 @@ fn draw(driver: &Driver, selector: &str) {
 #[test]
 // Reason: one client's walk through every new section reads best whole.
 #[allow(clippy::too_many_lines)]
-fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
+fn c7_i4_sign_write_and_request_in_the_portal_in_a_real_browser_and_the_host_hears_each_once() {
     let Some(driver) = Driver::start() else {
         return;
     };
+    let Some(receiver) = portico_testkit::hooks::HookReceiver::for_test() else {
+        return;
+    };
     let axe = axe_source();
-    let server = Server::start(None);
+    // The host's webhook receiver runs on 127.0.0.1 over plain http.
+    let server = Server::start_with(
+        None,
+        &[
+            ("PORTICO_WEBHOOK_ALLOW_PRIVATE", "on".to_owned()),
+            ("PORTICO_WEBHOOK_ALLOW_HTTP", "on".to_owned()),
+        ],
+    );
     let demo = server.demo();
     let portal = demo["portal_url"].as_str().unwrap().to_owned();
     let (api, key) = (
         demo["api_base"].as_str().unwrap().to_owned(),
         demo["api_key"].as_str().unwrap().to_owned(),
     );
+    let hook = crate::webhooks::register(
+        &server,
+        &key,
+        &receiver.url("portico"),
+        &portico_core::model::WEBHOOK_EVENT_TYPES,
+    );
+    receiver.control(hook["secret"].as_str().unwrap(), 204);
     let invite = fresh_link(&server, &portal, &[]);
     driver.size(360, 740);
     driver.open(&invite);
@@ -714,6 +731,27 @@ fn c7_sign_write_and_request_in_the_portal_in_a_real_browser() {
     assert_eq!(status, 200);
     assert_eq!(requests[0]["description"], "The porch light flickers.");
     assert_eq!(requests[0]["name"], "Jordan Lee");
+
+    // The host heard of each, once, verified with the Standard Webhooks library; and of the
+    // work order's link opened for the first time (twice opened).
+    let job = demo["work_order_share_url"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(agent().get(job).call().unwrap().status().as_u16(), 200);
+    }
+    let expected = [
+        "contract.signed",
+        "link.first_opened",
+        "message.received",
+        "portal.first_sign_in",
+        "service_request.created",
+    ];
+    let heard = receiver.wait_for(std::time::Duration::from_secs(20), |r| {
+        expected.iter().all(|t| r.iter().any(|e| e["type"] == *t))
+    });
+    let mut types: Vec<&str> = heard.iter().filter_map(|e| e["type"].as_str()).collect();
+    types.sort_unstable();
+    assert_eq!(types, expected, "each once: {heard:?}");
+    assert!(heard.iter().all(|e| e["verified"] == true), "{heard:?}");
 }
 
 /// The serious and critical axe-core violations of the open page outside `exclude` (content
