@@ -1,6 +1,7 @@
 //! I4 through the real binary: webhooks posted to a host's receiver that verifies each one
 //! with the Standard Webhooks reference library; a receiver down for a while gets each event
-//! once when it is back, under the `webhook-id` the API lists; 410 disables the endpoint; and
+//! once when it is back, under the `webhook-id` the API lists; 410 disables the endpoint (dead
+//! and disabled counted in `/metrics`); and
 //! with the allow settings off, endpoints on addresses that are not public are refused.
 
 use std::time::Duration;
@@ -176,6 +177,24 @@ fn i4_a_receiver_verifies_every_delivery_and_one_down_for_a_while_gets_each_once
             .any(|d| d["state"] == "dead" && d["type"] == "webhook.test"),
         "the 410'd delivery is dead"
     );
+    // The operator sees it too.
+    let mut resp = agent()
+        .get(format!("{}/metrics", server.base))
+        .header(
+            "Authorization",
+            format!("Bearer {}", crate::support::METRICS),
+        )
+        .call()
+        .unwrap();
+    let metrics = resp.body_mut().read_to_string().unwrap();
+    for line in [
+        "portico_webhooks_dead 1",
+        "portico_webhooks_pending 0",
+        "portico_webhooks_delivered_total 2",
+        "portico_webhook_endpoints_disabled_total 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing: {metrics}");
+    }
     let (ok, log) = server.stop();
     assert!(ok, "{log}");
 }
