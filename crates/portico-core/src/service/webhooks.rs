@@ -41,6 +41,8 @@ pub struct WebhookConfig {
     pub max_backoff: time::Duration,
     /// How long after it was queued a failing delivery is given up.
     pub give_up_after: time::Duration,
+    /// How many posts are under way at once.
+    pub concurrency: usize,
 }
 
 impl Default for WebhookConfig {
@@ -51,6 +53,7 @@ impl Default for WebhookConfig {
             first_backoff: time::Duration::seconds(30),
             max_backoff: time::Duration::hours(1),
             give_up_after: time::Duration::hours(72),
+            concurrency: 16,
         }
     }
 }
@@ -178,6 +181,27 @@ pub fn webhook_event(event: &FeedEvent) -> WebhookEvent {
         at: event.at,
         data,
     }
+}
+
+/// The claimed deliveries with the endpoints taken in turn: the first of each endpoint (in the
+/// order they were claimed), then the second of each, and so on, so a backlog for one endpoint
+/// goes after the others' deliveries.
+fn in_turns(
+    claimed: Vec<(WebhookDelivery, Option<WebhookEndpoint>)>,
+) -> Vec<(WebhookDelivery, Option<WebhookEndpoint>)> {
+    let mut turn_of: std::collections::HashMap<EndpointId, usize> =
+        std::collections::HashMap::new();
+    let mut keyed: Vec<(usize, usize, (WebhookDelivery, Option<WebhookEndpoint>))> = claimed
+        .into_iter()
+        .enumerate()
+        .map(|(position, pair)| {
+            let turn = turn_of.entry(pair.0.endpoint).or_insert(0);
+            *turn += 1;
+            (*turn, position, pair)
+        })
+        .collect();
+    keyed.sort_by_key(|(turn, position, _)| (*turn, *position));
+    keyed.into_iter().map(|(_, _, pair)| pair).collect()
 }
 
 impl Portico {
@@ -337,12 +361,19 @@ impl Portico {
     /// own — delivered (2xx), disabled endpoint and dead (410), due again with back-off (any
     /// other answer, a timeout, a refused address), or dead past the give-up time or when its
     /// endpoint is gone. Every try of a delivery carries the same `webhook-id`.
+    ///
+    /// One failing endpoint never stalls the others: up to `config.concurrency` posts are under
+    /// way at once, the round takes the endpoints in turn (one delivery of each, then the next
+    /// of each …), and once a post to an endpoint has failed, that endpoint's other deliveries
+    /// of the round are put off with back-off without being sent. A round so lasts about one
+    /// timeout however many deliveries a dead endpoint has.
     pub async fn deliver_webhooks_once(
         &self,
         outbox: &dyn WebhookOutbox,
         sender: &dyn WebhookSender,
         config: &WebhookConfig,
     ) -> Result<WebhookReport, StoreError> {
+        use futures_util::StreamExt as _;
         let now = self.now();
         let claimed = outbox
             .claim_webhooks(now, config.batch, config.lease)
@@ -351,55 +382,97 @@ impl Portico {
             claimed: claimed.len(),
             ..WebhookReport::default()
         };
-        for (delivery, endpoint) in claimed {
-            let settle = match endpoint.filter(|e| e.enabled) {
-                None => WebhookSettle::Dead {
-                    at: now,
-                    reason: "the endpoint was deleted or disabled".into(),
-                },
-                Some(endpoint) => {
-                    let outgoing = OutgoingWebhook {
-                        url: &endpoint.url,
-                        id: delivery.id.header(),
-                        timestamp: self.now().unix_timestamp(),
-                        key: &endpoint.key,
-                        event: &delivery.event,
-                    };
-                    match sender.send(&outgoing).await {
-                        Ok(status) if (200..300).contains(&status) => {
-                            WebhookSettle::Delivered { at: self.now() }
-                        }
-                        Ok(410) => {
-                            outbox
-                                .disable_endpoint(
-                                    &endpoint.org_id,
-                                    endpoint.id,
-                                    "the endpoint answered 410 Gone",
-                                )
-                                .await?;
-                            report.disabled += 1;
-                            WebhookSettle::Dead {
-                                at: self.now(),
-                                reason: "the endpoint answered 410 Gone and was disabled".into(),
-                            }
-                        }
-                        Ok(status) => self.retry_or_dead(
-                            &delivery,
-                            config,
-                            format!("the endpoint answered {status}"),
-                        ),
-                        Err(failure) => self.retry_or_dead(&delivery, config, failure),
-                    }
-                }
-            };
-            match &settle {
+        let failing = std::sync::Mutex::new(std::collections::HashSet::new());
+        let settled: Vec<Result<(WebhookSettle, bool), StoreError>> =
+            futures_util::stream::iter(in_turns(claimed))
+                .map(|(delivery, endpoint)| {
+                    self.deliver_one(outbox, sender, config, &failing, delivery, endpoint)
+                })
+                .buffer_unordered(config.concurrency.max(1))
+                .collect()
+                .await;
+        for outcome in settled {
+            let (settle, disabled) = outcome?;
+            match settle {
                 WebhookSettle::Delivered { .. } => report.delivered += 1,
                 WebhookSettle::Retry { .. } => report.retried += 1,
                 WebhookSettle::Dead { .. } => report.dead += 1,
             }
-            outbox.settle_webhook(delivery.id, &settle).await?;
+            report.disabled += usize::from(disabled);
         }
         Ok(report)
+    }
+
+    /// Posts one claimed delivery and settles it; how, and whether its endpoint was disabled.
+    async fn deliver_one(
+        &self,
+        outbox: &dyn WebhookOutbox,
+        sender: &dyn WebhookSender,
+        config: &WebhookConfig,
+        failing: &std::sync::Mutex<std::collections::HashSet<EndpointId>>,
+        delivery: WebhookDelivery,
+        endpoint: Option<WebhookEndpoint>,
+    ) -> Result<(WebhookSettle, bool), StoreError> {
+        let failed_before = |id: &EndpointId| {
+            failing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(id)
+        };
+        let mut disabled = false;
+        let settle = match endpoint.filter(|e| e.enabled) {
+            None => WebhookSettle::Dead {
+                at: self.now(),
+                reason: "the endpoint was deleted or disabled".into(),
+            },
+            Some(endpoint) if failed_before(&endpoint.id) => self.retry_or_dead(
+                &delivery,
+                config,
+                "not sent: a post to the endpoint failed earlier in the round".into(),
+            ),
+            Some(endpoint) => {
+                let outgoing = OutgoingWebhook {
+                    url: &endpoint.url,
+                    id: delivery.id.header(),
+                    timestamp: self.now().unix_timestamp(),
+                    key: &endpoint.key,
+                    event: &delivery.event,
+                };
+                match sender.send(&outgoing).await {
+                    Ok(status) if (200..300).contains(&status) => {
+                        WebhookSettle::Delivered { at: self.now() }
+                    }
+                    Ok(410) => {
+                        outbox
+                            .disable_endpoint(
+                                &endpoint.org_id,
+                                endpoint.id,
+                                "the endpoint answered 410 Gone",
+                            )
+                            .await?;
+                        disabled = true;
+                        WebhookSettle::Dead {
+                            at: self.now(),
+                            reason: "the endpoint answered 410 Gone and was disabled".into(),
+                        }
+                    }
+                    Ok(status) => self.retry_or_dead(
+                        &delivery,
+                        config,
+                        format!("the endpoint answered {status}"),
+                    ),
+                    Err(failure) => {
+                        failing
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(endpoint.id);
+                        self.retry_or_dead(&delivery, config, failure)
+                    }
+                }
+            }
+        };
+        outbox.settle_webhook(delivery.id, &settle).await?;
+        Ok((settle, disabled))
     }
 
     fn retry_or_dead(

@@ -403,6 +403,7 @@ pub struct FakeWebhooks {
 struct FakeWebhooksState {
     answers: std::collections::VecDeque<Result<u16, String>>,
     sent: Vec<SentWebhook>,
+    down: std::collections::HashSet<String>,
 }
 
 /// One post a [`FakeWebhooks`] was asked to make.
@@ -424,6 +425,11 @@ impl FakeWebhooks {
     /// The next sends answer these, in order.
     pub fn answer(&self, answers: impl IntoIterator<Item = Result<u16, String>>) {
         self.state.lock().unwrap().answers.extend(answers);
+    }
+
+    /// Every post to `url` fails with no answer (a host that is down), whatever the script.
+    pub fn down(&self, url: &str) {
+        self.state.lock().unwrap().down.insert(url.to_owned());
     }
 
     /// Forgets the answers not given yet.
@@ -459,6 +465,9 @@ impl crate::ports::WebhookSender for FakeWebhooks {
             key: hook.key.to_vec(),
             event: hook.event.clone(),
         });
+        if state.down.contains(hook.url) {
+            return Err("no answer in time".into());
+        }
         state.answers.pop_front().unwrap_or(Ok(200))
     }
 }

@@ -363,6 +363,49 @@ mod delivery {
     }
 
     #[test]
+    fn i4_an_endpoint_that_is_down_is_tried_once_a_round_and_never_holds_up_another() {
+        let (w, _) = world();
+        let down = register(&w, "https://down.example/hooks", &["quote.decided"]);
+        let up = register(&w, "https://up.example/hooks", &["quote.decided"]);
+        w.webhooks.down(&down.url);
+        let quote = w.enable(&w.quote).link.unwrap();
+        w.block_on(w.portico.decide_quote(
+            token(&quote),
+            &portico_core::policy::quote::ClientDecision::Approve,
+        ))
+        .unwrap();
+        // Four more events for both: test events.
+        for _ in 0..4 {
+            w.block_on(w.portico.test_webhook(&owner(), &w.org, down.id))
+                .unwrap();
+            w.block_on(w.portico.test_webhook(&owner(), &w.org, up.id))
+                .unwrap();
+        }
+        let report = deliver(&w);
+        assert_eq!(report.claimed, 10);
+        assert_eq!(report.delivered, 5, "{report:?}");
+        assert_eq!(report.retried, 5, "{report:?}");
+        let tried_down = w
+            .webhooks
+            .sent()
+            .iter()
+            .filter(|s| s.url == down.url)
+            .count();
+        assert_eq!(
+            tried_down, 1,
+            "the endpoint that is down was posted to once"
+        );
+        let waiting = w
+            .block_on(w.portico.webhook_deliveries(&w.org, Some("pending"), 20))
+            .unwrap();
+        assert_eq!(waiting.len(), 5);
+        assert!(
+            waiting.iter().all(|d| d.endpoint == down.id
+                && d.last_failure.as_deref().is_some_and(|f| !f.is_empty()))
+        );
+    }
+
+    #[test]
     fn i4_a_crash_between_send_and_mark_resends_under_the_same_id_after_the_lease() {
         let (w, token) = world();
         register(&w, "https://host.example/hooks", &["invoice.paid"]);

@@ -71,6 +71,66 @@ fn approve_the_demo_quote(server: &Server, demo: &Value) {
     assert_eq!(resp.status().as_u16(), 303, "the decision is taken");
 }
 
+/// The receiver answers 410 Gone to a test event: the endpoint is disabled with the reason,
+/// the delivery is dead, and `/metrics` counts both.
+fn gone_disables_the_endpoint(server: &Server, key: &str, receiver: &HookReceiver, made: &Value) {
+    let id = made["id"].as_str().unwrap();
+    receiver.control(made["secret"].as_str().unwrap(), 410);
+    let (status, _) = call(
+        "POST",
+        &format!("{}/v1/webhooks/{id}/test", server.base),
+        key,
+        Some("demo-owner"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, endpoints) = call(
+            "GET",
+            &format!("{}/v1/webhooks", server.base),
+            key,
+            None,
+            None,
+        );
+        if endpoints[0]["enabled"] == false {
+            assert!(
+                endpoints[0]["disabled_reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("410")),
+                "{endpoints}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{endpoints}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        deliveries(server, key)
+            .iter()
+            .any(|d| d["state"] == "dead" && d["type"] == "webhook.test"),
+        "the 410'd delivery is dead"
+    );
+    // The operator sees it too.
+    let mut resp = agent()
+        .get(format!("{}/metrics", server.base))
+        .header(
+            "Authorization",
+            format!("Bearer {}", crate::support::METRICS),
+        )
+        .call()
+        .unwrap();
+    let metrics = resp.body_mut().read_to_string().unwrap();
+    for line in [
+        "portico_webhooks_dead 1",
+        "portico_webhooks_pending 0",
+        "portico_webhooks_delivered_total 2",
+        "portico_webhook_endpoints_disabled_total 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing: {metrics}");
+    }
+}
+
 #[test]
 fn i4_a_receiver_verifies_every_delivery_and_one_down_for_a_while_gets_each_once_when_back() {
     let Some(mut receiver) = HookReceiver::for_test() else {
@@ -140,61 +200,7 @@ fn i4_a_receiver_verifies_every_delivery_and_one_down_for_a_while_gets_each_once
     let settled = listed.iter().find(|d| d["id"] == waiting["id"]).unwrap();
     assert_eq!(settled["state"], "delivered", "{settled}");
 
-    // 410 Gone disables the endpoint; what it was sent is given up.
-    receiver.control(made["secret"].as_str().unwrap(), 410);
-    let (status, _) = call(
-        "POST",
-        &format!("{}/v1/webhooks/{id}/test", server.base),
-        key,
-        Some("demo-owner"),
-        None,
-    );
-    assert_eq!(status, 200);
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, endpoints) = call(
-            "GET",
-            &format!("{}/v1/webhooks", server.base),
-            key,
-            None,
-            None,
-        );
-        if endpoints[0]["enabled"] == false {
-            assert!(
-                endpoints[0]["disabled_reason"]
-                    .as_str()
-                    .is_some_and(|r| r.contains("410")),
-                "{endpoints}"
-            );
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{endpoints}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert!(
-        deliveries(&server, key)
-            .iter()
-            .any(|d| d["state"] == "dead" && d["type"] == "webhook.test"),
-        "the 410'd delivery is dead"
-    );
-    // The operator sees it too.
-    let mut resp = agent()
-        .get(format!("{}/metrics", server.base))
-        .header(
-            "Authorization",
-            format!("Bearer {}", crate::support::METRICS),
-        )
-        .call()
-        .unwrap();
-    let metrics = resp.body_mut().read_to_string().unwrap();
-    for line in [
-        "portico_webhooks_dead 1",
-        "portico_webhooks_pending 0",
-        "portico_webhooks_delivered_total 2",
-        "portico_webhook_endpoints_disabled_total 1",
-    ] {
-        assert!(metrics.contains(line), "{line} missing: {metrics}");
-    }
+    gone_disables_the_endpoint(&server, key, &receiver, &made);
     let (ok, log) = server.stop();
     assert!(ok, "{log}");
 }
@@ -230,6 +236,61 @@ fn i4_with_the_allow_settings_off_endpoints_that_are_not_public_https_are_refuse
         None,
     );
     assert_eq!(listed, json!([]), "nothing stored");
+    let (ok, log) = server.stop();
+    assert!(ok, "{log}");
+}
+
+#[test]
+fn i4_an_endpoint_that_never_answers_holds_up_no_other_host() {
+    let Some(receiver) = HookReceiver::for_test() else {
+        return;
+    };
+    // Accepts connections and never answers.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_url = format!("http://{}/hooks", hole.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for socket in hole.incoming() {
+            held.push(socket);
+        }
+    });
+    let server = hooked_server();
+    let demo = server.demo();
+    let key = demo["api_key"].as_str().unwrap();
+    let silent = register(&server, key, &hole_url, &["quote.decided"]);
+    let good = register(&server, key, &receiver.url("hooks"), &["quote.decided"]);
+    receiver.control(good["secret"].as_str().unwrap(), 204);
+    let test = |id: &Value| {
+        let (status, queued) = call(
+            "POST",
+            &format!("{}/v1/webhooks/{}/test", server.base, id.as_str().unwrap()),
+            key,
+            Some("demo-owner"),
+            None,
+        );
+        assert_eq!(status, 200, "{queued}");
+        queued["delivery_id"].clone()
+    };
+    for _ in 0..30 {
+        test(&silent["id"]);
+    }
+    let started = std::time::Instant::now();
+    let wanted = test(&good["id"]);
+    let got = receiver.wait_for(Duration::from_secs(20), |r| {
+        r.iter().any(|e| e["id"] == wanted)
+    });
+    let took = started.elapsed();
+    assert!(got.iter().any(|e| e["id"] == wanted), "{got:?}");
+    // Posts time out after 2 s: one round's worth, not thirty posts in a row.
+    assert!(
+        took < Duration::from_secs(8),
+        "the good host waited {took:?}"
+    );
+    let pending: Vec<Value> = deliveries(&server, key)
+        .into_iter()
+        .filter(|d| d["state"] == "pending")
+        .collect();
+    assert_eq!(pending.len(), 30, "{pending:?}");
     let (ok, log) = server.stop();
     assert!(ok, "{log}");
 }
