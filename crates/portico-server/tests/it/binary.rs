@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Server, agent, binary, call, mails, pg_database, upload};
+use crate::support::{ADMIN, Server, agent, binary, call, mail_with, mails, pg_database, upload};
 
 /// The walk: org and staff, a work order, a technician refused, the owner sharing,
 /// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
@@ -329,10 +329,7 @@ fn c2_c3_the_demo_invitation_in_the_mail_folder_signs_in_through_its_confirm_pag
     let portal = demo["portal_url"].as_str().unwrap();
     assert_eq!(portal, format!("{}/portal/demo", server.base));
     assert_eq!(demo["portal_email"], "jordan@client.example");
-    let mail = mails(&server, 1)
-        .into_iter()
-        .find(|m| m.contains("/portal/demo/link/"))
-        .expect("the invitation");
+    let mail = mail_with(&server, "/portal/demo/link/").expect("the invitation");
     assert!(mail.contains("To: <jordan@client.example>"), "{mail}");
     let from = mail.find("/portal/demo/link/").unwrap() + "/portal/demo/link/".len();
     let token = &mail[from..from + 43];

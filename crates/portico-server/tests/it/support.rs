@@ -121,6 +121,19 @@ pub fn pg_database() -> Option<portico_testkit::postgres::PgDatabase> {
     portico_testkit::postgres::PgDatabase::create("a PostgreSQL test of the binary")
 }
 
+/// The first `.eml` file the dispatcher wrote that contains `needle`, waiting up to 15 s for it
+/// (the dispatcher writes one file at a time, in no promised order).
+pub fn mail_with(server: &Server, needle: &str) -> Option<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found = mails(server, 0).into_iter().find(|m| m.contains(needle));
+        if found.is_some() || std::time::Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The `.eml` files the dispatcher wrote, once at least `count` are there (or 15 s passed).
 pub fn mails(server: &Server, count: usize) -> Vec<String> {
     let dir = server.data.path().join("mail");
