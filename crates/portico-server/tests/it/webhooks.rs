@@ -281,9 +281,9 @@ fn i4_an_endpoint_that_never_answers_holds_up_no_other_host() {
     });
     let took = started.elapsed();
     assert!(got.iter().any(|e| e["id"] == wanted), "{got:?}");
-    // Posts time out after 2 s: one round's worth, not thirty posts in a row.
+    // Posts time out after 2 s: a round or two's worth, not thirty posts in a row (60 s).
     assert!(
-        took < Duration::from_secs(8),
+        took < Duration::from_secs(15),
         "the good host waited {took:?}"
     );
     let pending: Vec<Value> = deliveries(&server, key)
