@@ -73,6 +73,8 @@ pub struct Settings {
     pub stripe: Option<StripeSettings>,
     /// Webhooks to host apps (I4).
     pub webhooks: WebhookSettings,
+    /// Photo and file bytes in an S3-compatible bucket; none: in `{data}/files`.
+    pub s3: Option<portico_store::ObjectConfig>,
 }
 
 /// How webhooks to host apps are sent (I4).
@@ -256,6 +258,11 @@ struct FileSettings {
     webhook_timeout_seconds: Option<u64>,
     webhook_retry_seconds: Option<u64>,
     webhook_give_up_hours: Option<u64>,
+    s3_bucket: Option<String>,
+    s3_prefix: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_allow_http: Option<bool>,
 }
 
 /// An on/off setting in the file: a TOML boolean, or the words `on` and `off`.
@@ -289,6 +296,7 @@ pub fn load(
     let limits = connection_limits(env, &from_file)?;
     let (portal_idle, portal_session) = portal_timeouts(env, &from_file)?;
     let webhooks = webhook_settings(env, &from_file)?;
+    let s3 = object_storage(env, &from_file)?;
     let pick =
         |name: &str, file_value: Option<String>| env(name).filter(|v| !v.is_empty()).or(file_value);
 
@@ -403,7 +411,69 @@ pub fn load(
         portal_session,
         stripe,
         webhooks,
+        s3,
     })
+}
+
+/// Object storage for files (`PORTICO_S3_*`); the credentials come from the standard `AWS_*`
+/// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+fn object_storage(
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileSettings,
+) -> Result<Option<portico_store::ObjectConfig>, ConfigError> {
+    let pick =
+        |name: &str, from_file: Option<String>| env(name).filter(|v| !v.is_empty()).or(from_file);
+    let bucket = pick("PORTICO_S3_BUCKET", file.s3_bucket.clone());
+    let prefix = pick("PORTICO_S3_PREFIX", file.s3_prefix.clone());
+    let endpoint = pick("PORTICO_S3_ENDPOINT", file.s3_endpoint.clone());
+    let region = pick("PORTICO_S3_REGION", file.s3_region.clone());
+    let word = file
+        .s3_allow_http
+        .map(|b| if b { "on" } else { "off" }.to_owned());
+    let allow_http = on_off(
+        "PORTICO_S3_ALLOW_HTTP",
+        pick("PORTICO_S3_ALLOW_HTTP", word).as_deref(),
+        false,
+    )?;
+    let Some(bucket) = bucket else {
+        if prefix.is_some() || endpoint.is_some() {
+            return Err(bad(
+                "PORTICO_S3_BUCKET",
+                "is missing: the other PORTICO_S3_ settings need a bucket",
+            ));
+        }
+        return Ok(None);
+    };
+    // S3's bucket names: 3 to 63 lower-case letters, digits, dots and hyphens.
+    let named = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if !named {
+        return Err(bad(
+            "PORTICO_S3_BUCKET",
+            format!("{bucket:?} is not a bucket name (3 to 63 of a-z, 0-9, '.', '-')"),
+        ));
+    }
+    if let Some(endpoint) = &endpoint
+        && url::Url::parse(endpoint)
+            .ok()
+            .is_none_or(|u| !matches!(u.scheme(), "http" | "https"))
+    {
+        return Err(bad(
+            "PORTICO_S3_ENDPOINT",
+            format!("{endpoint:?} is not an http(s) URL"),
+        ));
+    }
+    Ok(Some(portico_store::ObjectConfig {
+        bucket,
+        prefix: prefix.unwrap_or_default(),
+        endpoint,
+        region,
+        access_key_id: None,
+        secret_access_key: None,
+        allow_http,
+    }))
 }
 
 /// I4: the webhook sender's address checks and timings.
@@ -842,6 +912,58 @@ mod tests {
             "sqlite://portico-data/portico.db?mode=rwc"
         );
         assert!(s.secret.is_none() && s.admin_token.is_none());
+    }
+
+    #[test]
+    fn o5_i4_object_storage_and_webhook_settings_are_checked_and_default_safe() {
+        let s = load(None, &env(&[])).unwrap();
+        assert!(s.s3.is_none(), "files in the data folder by default");
+        assert!(!s.webhooks.allow_private && !s.webhooks.allow_http);
+        let s = load(
+            None,
+            &env(&[
+                ("PORTICO_S3_BUCKET", "portico-files"),
+                ("PORTICO_S3_PREFIX", "/prod/"),
+                ("PORTICO_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("PORTICO_S3_ALLOW_HTTP", "on"),
+                ("PORTICO_WEBHOOK_RETRY_SECONDS", "5"),
+            ]),
+        )
+        .unwrap();
+        let s3 = s.s3.unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str(), s3.allow_http),
+            ("portico-files", "/prod/", true)
+        );
+        assert_eq!(s.webhooks.retry, Duration::from_secs(5));
+        for (pairs, name) in [
+            (
+                vec![("PORTICO_S3_BUCKET", "Bad_Bucket")],
+                "PORTICO_S3_BUCKET",
+            ),
+            (
+                vec![
+                    ("PORTICO_S3_BUCKET", "ok-bucket"),
+                    ("PORTICO_S3_ENDPOINT", "ftp://x"),
+                ],
+                "PORTICO_S3_ENDPOINT",
+            ),
+            (
+                vec![("PORTICO_S3_ENDPOINT", "http://127.0.0.1:9000")],
+                "PORTICO_S3_BUCKET",
+            ),
+            (
+                vec![("PORTICO_WEBHOOK_ALLOW_PRIVATE", "maybe")],
+                "PORTICO_WEBHOOK_ALLOW_PRIVATE",
+            ),
+            (
+                vec![("PORTICO_WEBHOOK_TIMEOUT_SECONDS", "0")],
+                "PORTICO_WEBHOOK_TIMEOUT_SECONDS",
+            ),
+        ] {
+            let refused = load(None, &env(&pairs)).unwrap_err().to_string();
+            assert!(refused.contains(name), "{pairs:?}: {refused}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use portico_core::ports::Mailer;
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports};
 use portico_mail::{EmlFolder, SmtpMailer, TemplateComposer};
-use portico_store::{FolderBlobs, SeaOrmStore};
+use portico_store::{FolderBlobs, ObjectBlobs, SeaOrmStore};
 
 use crate::config::{LogFormat, Settings, redact_url};
 use crate::system::{OsRandomness, SystemClock};
@@ -109,15 +109,24 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         &settings.data_dir,
     )?;
     let keys = TokenKeys::new(KeyId(1), &secret).context("PORTICO_SECRET")?;
-    let files = settings.data_dir.join("files");
-    let blobs = FolderBlobs::open(&files)
-        .await
-        .with_context(|| format!("cannot open the file folder {}", files.display()))?;
+    let blobs: Arc<dyn portico_core::ports::Blobs> = if let Some(s3) = &settings.s3 {
+        Arc::new(
+            ObjectBlobs::open(s3)
+                .map_err(|e| anyhow::anyhow!("PORTICO_S3_*: cannot set up the bucket: {e}"))?,
+        )
+    } else {
+        let files = settings.data_dir.join("files");
+        Arc::new(
+            FolderBlobs::open(&files)
+                .await
+                .with_context(|| format!("cannot open the file folder {}", files.display()))?,
+        )
+    };
     let ports = Ports {
         store: Arc::new(store.clone()),
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandomness),
-        blobs: Arc::new(blobs),
+        blobs,
         links: Arc::new(portico_http::PageLinks::new(settings.public_url.clone())),
     };
     let mut portico = Portico::new(ports, keys, settings.service_config())

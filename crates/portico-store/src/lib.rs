@@ -10,7 +10,8 @@
 //! - The outbox is claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several dispatchers
 //!   never claim one notification twice; SQLite serialises writers.
 //!
-//! - [`FolderBlobs`] keeps photo and file bytes in a folder (the blob port).
+//! - [`FolderBlobs`] keeps photo and file bytes in a folder (the blob port); [`ObjectBlobs`] in
+//!   an S3-compatible bucket, for servers that share their files.
 //!
 //! [`Store`]: portico_core::ports::Store
 //! [`UnitOfWork`]: portico_core::ports::UnitOfWork
@@ -23,6 +24,7 @@ mod document;
 pub mod entity;
 mod inbox;
 pub mod migration;
+mod object_blobs;
 mod outbox;
 mod payments;
 mod plans;
@@ -50,6 +52,7 @@ use time::OffsetDateTime;
 pub use blobs::FolderBlobs;
 pub use columns::{Amount, Instant};
 use entity::{api_keys, shares};
+pub use object_blobs::{ObjectBlobs, ObjectConfig};
 
 /// How long a SQLite writer waits for another before giving up with a conflict.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

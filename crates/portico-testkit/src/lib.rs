@@ -11,6 +11,7 @@
 //!   Stripe.js stand-in the payment page loads.
 //! - [`hooks`]: a host app's webhook receiver ([`hooks::HookReceiver`]) that verifies every
 //!   delivery with the Standard Webhooks reference library.
+//! - [`s3`]: an S3-compatible server ([`s3::TestS3`], moto) with a bucket of the test's own.
 //!
 //! Where the tool a fixture needs is missing, the fixture returns `None` after reporting the
 //! skipped check ([`portico_core::testing::skip_check`]), which fails the test under CI.
@@ -25,5 +26,6 @@
 pub mod binary;
 pub mod hooks;
 pub mod postgres;
+pub mod s3;
 pub mod smtp;
 pub mod stripe;

@@ -6,6 +6,7 @@
 
 mod binary;
 mod browser;
+mod files;
 mod fuzz;
 mod mail;
 mod payments;

@@ -79,3 +79,41 @@ async fn i3_a_damaged_blob_file_is_an_error_not_a_panic() {
     };
     assert!(blobs.put(&key, forged).await.is_err());
 }
+
+#[tokio::test]
+async fn i3_object_blobs_meet_the_blob_contract_on_an_s3_compatible_server() {
+    let Some(s3) = portico_testkit::s3::TestS3::for_test() else {
+        return;
+    };
+    let config = portico_store::ObjectConfig {
+        bucket: s3.bucket.clone(),
+        prefix: "tenant-a/files".into(),
+        endpoint: Some(s3.endpoint()),
+        region: Some("us-east-1".into()),
+        access_key_id: Some("testing".into()),
+        secret_access_key: Some("testing".into()),
+        allow_http: true,
+    };
+    let blobs = portico_store::ObjectBlobs::open(&config).unwrap();
+    conformance::blobs_contract(&blobs).await;
+
+    // A second adapter on the same bucket (another server) reads what the first wrote.
+    let key = BlobKey {
+        org: OrgId::new("org-s3").unwrap(),
+        file: FileId::new("photo-1.jpg").unwrap(),
+    };
+    let blob = Blob {
+        content_type: "image/jpeg".into(),
+        bytes: vec![0xff, 0xd8, 0xff, 1, 2, 3],
+    };
+    blobs.put(&key, blob.clone()).await.unwrap();
+    let other = portico_store::ObjectBlobs::open(&config).unwrap();
+    assert_eq!(other.get(&key).await.unwrap(), Some(blob));
+    // Another prefix (another deployment on the bucket) sees nothing of it.
+    let elsewhere = portico_store::ObjectBlobs::open(&portico_store::ObjectConfig {
+        prefix: "tenant-b".into(),
+        ..config
+    })
+    .unwrap();
+    assert_eq!(elsewhere.get(&key).await.unwrap(), None);
+}
