@@ -54,9 +54,24 @@ impl FailureLog {
 /// How long a stopping process waits for the dispatcher's round in progress (O4).
 pub const DRAIN_GRACE: Duration = Duration::from_secs(30);
 
-/// Runs rounds until `stop` turns true, then returns once the round in progress is settled (a
-/// send under way is finished, not cut). A round cut short anyway (the process killed) is safe:
-/// its claims come back when their lease runs out, and a resend carries the same Message-ID.
+/// Whether a dispatcher goes on: it stops when told so, or when no one can tell it any more
+/// (the sender gone).
+fn going_on(stop: &tokio::sync::watch::Receiver<bool>) -> bool {
+    !*stop.borrow() && stop.has_changed().is_ok()
+}
+
+/// Rests [`IDLE`] between rounds, or less when told to stop.
+async fn rest(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    tokio::select! {
+        () = tokio::time::sleep(IDLE) => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// Runs mail rounds until `stop` turns true, then returns once the round in progress is settled
+/// (a send under way is finished, not cut). A round cut short anyway (the process killed) is
+/// safe: its claims come back when their lease runs out, and a resend carries the same
+/// Message-ID.
 pub async fn run(
     portico: Portico,
     outbox: Arc<dyn Outbox>,
@@ -65,15 +80,8 @@ pub async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut failures = FailureLog::default();
-    let rest = async |stop: &mut tokio::sync::watch::Receiver<bool>| {
-        tokio::select! {
-            () = tokio::time::sleep(IDLE) => {}
-            _ = stop.changed() => {}
-        }
-    };
-    // Stopped when told so, or when no one can tell it any more (the sender gone).
-    while !*stop.borrow() && stop.has_changed().is_ok() {
-        match portico
+    while going_on(&stop) {
+        let idle = match portico
             .dispatch_once(outbox.as_ref(), mailer.as_ref(), &config)
             .await
         {
@@ -101,14 +109,15 @@ pub async fn run(
                         "could not record delivery outcomes; they come back after their lease"
                     );
                 }
-                if handled + report.unsettled < config.batch {
-                    rest(&mut stop).await;
-                }
+                handled + report.unsettled < config.batch
             }
             Err(e) => {
                 tracing::error!(error = %e, "dispatch round failed");
-                rest(&mut stop).await;
+                true
             }
+        };
+        if idle {
+            rest(&mut stop).await;
         }
     }
 }
@@ -123,15 +132,9 @@ pub async fn run_webhooks(
     config: WebhookConfig,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let rest = async |stop: &mut tokio::sync::watch::Receiver<bool>| {
-        tokio::select! {
-            () = tokio::time::sleep(IDLE) => {}
-            _ = stop.changed() => {}
-        }
-    };
     let batch = usize::try_from(config.batch).unwrap_or(usize::MAX);
-    while !*stop.borrow() && stop.has_changed().is_ok() {
-        match portico
+    while going_on(&stop) {
+        let idle = match portico
             .deliver_webhooks_once(outbox.as_ref(), sender.as_ref(), &config)
             .await
         {
@@ -153,14 +156,15 @@ pub async fn run_webhooks(
                         "webhooks dispatched"
                     );
                 }
-                if report.claimed < batch {
-                    rest(&mut stop).await;
-                }
+                report.claimed < batch
             }
             Err(e) => {
                 tracing::error!(error = %e, "webhook round failed");
-                rest(&mut stop).await;
+                true
             }
+        };
+        if idle {
+            rest(&mut stop).await;
         }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use portico_core::ports::Mailer;
+use portico_core::ports::{Mailer, WebhookSender};
 use portico_core::token::{KeyId, TokenKeys};
 use portico_core::{Portico, Ports};
 use portico_mail::{EmlFolder, SmtpMailer, TemplateComposer};
@@ -100,7 +100,12 @@ async fn connect(settings: &Settings) -> Result<SeaOrmStore> {
         })
 }
 
-async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, Vec<u8>)> {
+/// The service over its adapters; also its token secret and its webhook sender (which the
+/// webhook dispatcher posts through).
+async fn service(
+    settings: &Settings,
+    store: &SeaOrmStore,
+) -> Result<(Portico, Vec<u8>, Arc<dyn WebhookSender>)> {
     let secret = system::token_secret(
         settings
             .secret
@@ -145,13 +150,14 @@ async fn service(settings: &Settings, store: &SeaOrmStore) -> Result<(Portico, V
         .context("STRIPE_SECRET_KEY")?;
         portico = portico.with_payments(Arc::new(payments));
     }
-    portico = portico.with_webhooks(webhook_sender(settings)?);
-    Ok((portico, secret))
+    let webhooks = webhook_sender(settings)?;
+    portico = portico.with_webhooks(webhooks.clone());
+    Ok((portico, secret, webhooks))
 }
 
 async fn serve(settings: &Settings) -> Result<()> {
     let store = connect(settings).await?;
-    let (portico, _) = service(settings, &store).await?;
+    let (portico, _, webhooks) = service(settings, &store).await?;
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
@@ -169,7 +175,13 @@ async fn serve(settings: &Settings) -> Result<()> {
         });
     let (mailer, mail) = mailer(settings).await?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let dispatch = spawn_dispatchers(portico.clone(), &store, mailer, settings, &stopping)?;
+    let dispatch = spawn_dispatchers(
+        portico.clone(),
+        &store,
+        (mailer, webhooks),
+        settings,
+        &stopping,
+    );
     let ops = Arc::new(operations::Ops { store, metrics });
     let operator = match settings.metrics_bind {
         Some(bind) => {
@@ -279,7 +291,7 @@ async fn mailer(settings: &Settings) -> Result<(Arc<dyn Mailer>, String)> {
 }
 
 /// The webhook sender (I4), with the address checks the settings ask for.
-fn webhook_sender(settings: &Settings) -> Result<Arc<portico_webhooks::HttpWebhookSender>> {
+fn webhook_sender(settings: &Settings) -> Result<Arc<dyn WebhookSender>> {
     let hooks = settings.webhooks;
     if hooks.allow_private || hooks.allow_http {
         tracing::warn!(
@@ -301,10 +313,10 @@ fn webhook_sender(settings: &Settings) -> Result<Arc<portico_webhooks::HttpWebho
 fn spawn_dispatchers(
     portico: Portico,
     store: &SeaOrmStore,
-    mailer: Arc<dyn Mailer>,
+    (mailer, webhooks): (Arc<dyn Mailer>, Arc<dyn WebhookSender>),
     settings: &Settings,
     stopping: &tokio::sync::watch::Receiver<bool>,
-) -> Result<tokio::task::JoinHandle<()>> {
+) -> tokio::task::JoinHandle<()> {
     let mail = tokio::spawn(dispatcher::run(
         portico.clone(),
         Arc::new(store.clone()),
@@ -315,23 +327,23 @@ fn spawn_dispatchers(
     let hooks = tokio::spawn(dispatcher::run_webhooks(
         portico,
         Arc::new(store.clone()),
-        webhook_sender(settings)?,
+        webhooks,
         settings.webhook_config(),
         stopping.clone(),
     ));
-    Ok(tokio::spawn(async move {
+    tokio::spawn(async move {
         let _ = tokio::join!(mail, hooks);
-    }))
+    })
 }
 
 /// `portico dispatch`: the dispatcher alone, until Ctrl-C or SIGTERM.
 async fn dispatch(settings: &Settings) -> Result<()> {
     let store = connect(settings).await?;
-    let (portico, _) = service(settings, &store).await?;
+    let (portico, _, webhooks) = service(settings, &store).await?;
     let (mailer, mail) = mailer(settings).await?;
     tracing::info!(%mail, "portico is dispatching");
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let dispatch = spawn_dispatchers(portico, &store, mailer, settings, &stopping)?;
+    let dispatch = spawn_dispatchers(portico, &store, (mailer, webhooks), settings, &stopping);
     shutdown_signal().await;
     let _ = stop.send(true);
     drain_dispatcher(dispatch).await;
@@ -379,7 +391,7 @@ async fn migrate(settings: &Settings) -> Result<()> {
 
 async fn demo(settings: &Settings, json: bool) -> Result<()> {
     let store = connect(settings).await?;
-    let (portico, secret) = service(settings, &store).await?;
+    let (portico, secret, _) = service(settings, &store).await?;
     let links = demo::seed(&portico, &secret, &settings.public_url).await?;
     if json {
         println!("{}", serde_json::to_string(&links)?);

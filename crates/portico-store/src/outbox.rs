@@ -17,6 +17,21 @@ use crate::{SeaOrmStore, convert, db_err};
 /// Claims that lost a race to another writer are tried again this many times.
 const CLAIM_ATTEMPTS: usize = 5;
 
+/// Runs `claim` until it does not lose a race to another writer, at most [`CLAIM_ATTEMPTS`]
+/// times (the mail outbox's and the webhook deliveries' claims).
+pub(crate) async fn with_claim_retries<T, F>(mut claim: impl FnMut() -> F) -> Result<T, StoreError>
+where
+    F: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match claim().await {
+            Err(StoreError::Conflict(_)) if attempt < CLAIM_ATTEMPTS => attempt += 1,
+            result => return result,
+        }
+    }
+}
+
 impl SeaOrmStore {
     async fn try_claim(
         &self,
@@ -118,13 +133,7 @@ impl Outbox for SeaOrmStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<Notification>, StoreError> {
-        let mut attempt = 1;
-        loop {
-            match self.try_claim(now, limit, lease).await {
-                Err(StoreError::Conflict(_)) if attempt < CLAIM_ATTEMPTS => attempt += 1,
-                result => return result,
-            }
-        }
+        with_claim_retries(|| self.try_claim(now, limit, lease)).await
     }
 
     async fn mark_sent(&self, id: NotificationId, at: OffsetDateTime) -> Result<(), StoreError> {

@@ -23,9 +23,6 @@ use crate::convert::corrupt;
 use crate::entity::{webhook_deliveries, webhook_endpoints};
 use crate::{SeaOrmStore, db_err};
 
-/// Claims that lost a race to another writer are tried again this many times.
-const CLAIM_ATTEMPTS: usize = 5;
-
 /// Version 1 of one field of a delivery's data.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,13 +100,12 @@ fn data_from_text(text: &str) -> Result<Vec<(String, WebhookValue)>, StoreError>
         .collect()
 }
 
-fn state_parts(state: &WebhookState) -> (&'static str, Option<Instant>, Option<String>) {
+/// When a delivery was settled and why it is dead, if it is.
+fn settled_parts(state: &WebhookState) -> (Option<Instant>, Option<String>) {
     match state {
-        WebhookState::Pending => ("pending", None, None),
-        WebhookState::Delivered { at } => ("delivered", Some(Instant::new(*at)), None),
-        WebhookState::Dead { at, reason } => {
-            ("dead", Some(Instant::new(*at)), Some(reason.clone()))
-        }
+        WebhookState::Pending => (None, None),
+        WebhookState::Delivered { at } => (Some(Instant::new(*at)), None),
+        WebhookState::Dead { at, reason } => (Some(Instant::new(*at)), Some(reason.clone())),
     }
 }
 
@@ -117,7 +113,7 @@ pub(crate) fn delivery_to_row(
     d: &WebhookDelivery,
 ) -> Result<webhook_deliveries::ActiveModel, StoreError> {
     use sea_orm::ActiveValue::{NotSet, Set};
-    let (state, settled_at, reason) = state_parts(&d.state);
+    let (settled_at, reason) = settled_parts(&d.state);
     Ok(webhook_deliveries::ActiveModel {
         seq: NotSet,
         id: Set(d.id.0),
@@ -129,7 +125,7 @@ pub(crate) fn delivery_to_row(
         created_at: Set(d.created_at.into()),
         due_at: Set(d.due_at.into()),
         attempts: Set(i32::try_from(d.attempts).unwrap_or(i32::MAX)),
-        state: Set(state.to_owned()),
+        state: Set(d.state.as_str().to_owned()),
         settled_at: Set(settled_at),
         reason: Set(reason.or_else(|| d.last_failure.clone())),
     })
@@ -258,13 +254,7 @@ impl WebhookOutbox for SeaOrmStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Claimed, StoreError> {
-        let mut attempt = 1;
-        loop {
-            match self.try_claim_webhooks(now, limit, lease).await {
-                Err(StoreError::Conflict(_)) if attempt < CLAIM_ATTEMPTS => attempt += 1,
-                result => return result,
-            }
-        }
+        crate::outbox::with_claim_retries(|| self.try_claim_webhooks(now, limit, lease)).await
     }
 
     async fn settle_webhook(

@@ -4,7 +4,6 @@
 //! received. Stopped when dropped.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,11 +20,7 @@ pub struct HookReceiver {
 impl HookReceiver {
     /// Starts one on a free port; `Err` says why it could not.
     pub fn start() -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| e.to_string())?
-            .local_addr()
-            .map_err(|e| e.to_string())?
-            .port();
+        let port = crate::binary::free_port();
         let mut receiver = Self {
             child: None,
             port,

@@ -1,7 +1,6 @@
 //! An S3-compatible server for tests: moto's standalone server (`moto[server]` from `PyPI`),
 //! on a free port, with a bucket of the test's own. Stopped when dropped.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,11 +17,7 @@ pub struct TestS3 {
 impl TestS3 {
     /// Starts one and creates a bucket; `Err` says why it could not.
     pub fn start() -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| e.to_string())?
-            .local_addr()
-            .map_err(|e| e.to_string())?
-            .port();
+        let port = crate::binary::free_port();
         let child = Command::new("python3")
             .args([
                 "-m",

@@ -4,7 +4,6 @@
 //! [`LocalStripe::webhook_config_url`]. Stopped when dropped.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -25,11 +24,7 @@ pub struct LocalStripe {
 impl LocalStripe {
     /// Starts one; `Err` says why it could not.
     pub fn start() -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| e.to_string())?
-            .local_addr()
-            .map_err(|e| e.to_string())?
-            .port();
+        let port = crate::binary::free_port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/stripe_server.py");
         let log = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
         let mut child = Command::new("python3")

@@ -120,6 +120,17 @@ pub enum WebhookState {
     },
 }
 
+impl WebhookState {
+    /// The state's name: `pending`, `delivered` or `dead` (as the API and stores filter by it).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered { .. } => "delivered",
+            Self::Dead { .. } => "dead",
+        }
+    }
+}
+
 /// One event for one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookDelivery {

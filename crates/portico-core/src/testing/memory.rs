@@ -1068,7 +1068,7 @@ impl UnitOfWork for MemoryUnit {
             .view
             .deliveries
             .iter()
-            .filter(|d| &d.org_id == org && state.is_none_or(|s| s == webhook_state_name(&d.state)))
+            .filter(|d| &d.org_id == org && state.is_none_or(|s| s == d.state.as_str()))
             .cloned()
             .collect();
         found.reverse();
@@ -1274,15 +1274,6 @@ impl MemoryStore {
     }
 }
 
-/// The state's name, as the store filters by it.
-fn webhook_state_name(state: &WebhookState) -> &'static str {
-    match state {
-        WebhookState::Pending => "pending",
-        WebhookState::Delivered { .. } => "delivered",
-        WebhookState::Dead { .. } => "dead",
-    }
-}
-
 #[async_trait]
 impl WebhookOutbox for MemoryStore {
     async fn claim_webhooks(
@@ -1367,7 +1358,7 @@ impl WebhookOutbox for MemoryStore {
             state
                 .deliveries
                 .iter()
-                .filter(|d| webhook_state_name(&d.state) == name)
+                .filter(|d| d.state.as_str() == name)
                 .count() as u64
         };
         Ok((count("pending"), count("dead")))

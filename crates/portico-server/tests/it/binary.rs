@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN, Server, agent, binary, call, mail_with, mails, pg_database, upload};
+use crate::support::{
+    ADMIN, Server, agent, binary, call, mail_with, mails, org_with_key, pg_database, upload,
+};
 
 /// The walk: org and staff, a work order, a technician refused, the owner sharing,
 /// sharing again, changing sections, revoking, re-sharing. Returns the secrets it saw.
@@ -10,23 +12,7 @@ use crate::support::{ADMIN, Server, agent, binary, call, mail_with, mails, pg_da
 #[allow(clippy::too_many_lines)]
 fn walk(server: &Server) -> Vec<String> {
     let v1 = format!("{}/v1", server.base);
-    let (status, _) = call(
-        "PUT",
-        &format!("{v1}/admin/orgs/acme"),
-        ADMIN,
-        None,
-        Some(&json!({ "name": "Acme Plumbing", "plan": "business" })),
-    );
-    assert_eq!(status, 200);
-    let (status, key) = call(
-        "POST",
-        &format!("{v1}/admin/orgs/acme/api-keys"),
-        ADMIN,
-        None,
-        Some(&json!({ "label": "e2e" })),
-    );
-    assert_eq!(status, 200, "{key}");
-    let key = key["key"].as_str().unwrap().to_owned();
+    let key = org_with_key(server, "acme", "Acme Plumbing");
     for (id, role) in [("ann", "owner"), ("tom", "technician")] {
         let (status, body) = call(
             "PUT",

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use portico_testkit::s3::TestS3;
 
-use crate::support::{ADMIN, Server, agent, call, upload};
+use crate::support::{Server, agent, call, org_with_key, upload};
 
 /// The token secret both servers share, so a link made on one opens on the other.
 const SECRET: &str = "cG9ydGljby1zaGFyZWQtdG9rZW4tc2VjcmV0LWZvci10ZXN0cw";
@@ -34,22 +34,7 @@ fn i3_a_photo_uploaded_through_one_server_is_served_by_another_from_the_bucket()
     };
     let a = Server::start_with(None, &env_for(&s3, None));
     let v1 = format!("{}/v1", a.base);
-    let (status, _) = call(
-        "PUT",
-        &format!("{v1}/admin/orgs/acme"),
-        ADMIN,
-        None,
-        Some(&json!({ "name": "Acme Plumbing", "plan": "business" })),
-    );
-    assert_eq!(status, 200);
-    let (_, key) = call(
-        "POST",
-        &format!("{v1}/admin/orgs/acme/api-keys"),
-        ADMIN,
-        None,
-        Some(&json!({ "label": "e2e" })),
-    );
-    let key = key["key"].as_str().unwrap().to_owned();
+    let key = org_with_key(&a, "acme", "Acme Plumbing");
     let (status, _) = call(
         "PUT",
         &format!("{v1}/staff/ann"),

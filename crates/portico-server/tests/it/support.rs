@@ -96,6 +96,28 @@ pub fn call(
     (status, value)
 }
 
+/// Creates org `org` (`name`, business plan) through the admin routes; an API key of it.
+pub fn org_with_key(server: &Server, org: &str, name: &str) -> String {
+    let v1 = format!("{}/v1", server.base);
+    let (status, body) = call(
+        "PUT",
+        &format!("{v1}/admin/orgs/{org}"),
+        ADMIN,
+        None,
+        Some(&serde_json::json!({ "name": name, "plan": "business" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, key) = call(
+        "POST",
+        &format!("{v1}/admin/orgs/{org}/api-keys"),
+        ADMIN,
+        None,
+        Some(&serde_json::json!({ "label": "e2e" })),
+    );
+    assert_eq!(status, 200, "{key}");
+    key["key"].as_str().unwrap().to_owned()
+}
+
 /// Uploads `bytes` as file `id`; returns status and JSON body.
 pub fn upload(base: &str, key: &str, staff: &str, id: &str, bytes: &[u8]) -> (u16, Value) {
     let req = ureq::http::Request::builder()

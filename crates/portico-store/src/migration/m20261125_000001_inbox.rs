@@ -65,11 +65,12 @@ enum Events {
     Data,
 }
 
-fn text_null(col: impl IntoIden) -> ColumnDef {
+pub(super) fn text_null(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).string().null().take()
 }
 
-fn org_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
+/// A foreign key to the org, deleting with it.
+pub(super) fn org_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, col)
         .to(Orgs::Table, Orgs::Id)

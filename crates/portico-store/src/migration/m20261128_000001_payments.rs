@@ -6,15 +6,10 @@
 use sea_orm_migration::prelude::*;
 
 use super::m20261124_000001_portal::{moment, text};
+use super::m20261125_000001_inbox::org_fk;
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
-
-#[derive(DeriveIden)]
-enum Orgs {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum PaymentAccounts {
@@ -43,14 +38,6 @@ enum ProviderEvents {
     Table,
     Id,
     ReceivedAt,
-}
-
-fn org_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(Orgs::Table, Orgs::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
 }
 
 #[async_trait::async_trait]

@@ -6,15 +6,10 @@
 use sea_orm_migration::prelude::*;
 
 use super::m20261124_000001_portal::{moment, moment_null, text};
+use super::m20261125_000001_inbox::{org_fk, text_null};
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
-
-#[derive(DeriveIden)]
-enum Orgs {
-    Table,
-    Id,
-}
 
 #[derive(DeriveIden)]
 enum WebhookEndpoints {
@@ -45,18 +40,6 @@ enum WebhookDeliveries {
     State,
     SettledAt,
     Reason,
-}
-
-fn org_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(Orgs::Table, Orgs::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
-}
-
-fn text_null(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string().null().take()
 }
 
 #[async_trait::async_trait]

@@ -7,7 +7,7 @@ mod m20261122_000001_initial;
 mod m20261123_000001_file_refs;
 mod m20261123_000002_outbox_reason;
 pub(crate) mod m20261124_000001_portal;
-mod m20261125_000001_inbox;
+pub(crate) mod m20261125_000001_inbox;
 mod m20261126_000001_plans;
 mod m20261127_000001_request_photos;
 mod m20261128_000001_payments;
