@@ -408,6 +408,14 @@ pub trait UnitOfWork: Send {
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 
+    /// Tells every server on the same database that `change` takes effect with this unit: the
+    /// announcement MUST reach the other servers' feeds only if and once the unit commits. A
+    /// store that only one process uses has no one to tell (the default does nothing).
+    async fn announce(&mut self, change: &Change) -> Result<(), StoreError> {
+        let _ = change;
+        Ok(())
+    }
+
     /// Makes every write of this unit visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -622,9 +630,19 @@ pub struct Change {
 /// Listens to committed changes, to keep what serves clients fresh: page caches drop what a
 /// change touched, live pages push the new status (V7). Implementations MUST NOT block: they
 /// are called on the path of the change.
+///
+/// With several servers on one database, other servers' changes arrive through a feed (see
+/// [`UnitOfWork::announce`] and [`crate::service::ChangeRelay`]); while that feed is down a
+/// change may go unheard, which [`Changes::interrupted`] and [`Changes::resumed`] report.
 pub trait Changes: Send + Sync {
     /// `change` committed.
     fn changed(&self, change: &Change);
+    /// Changes may go unheard from now on: a listener MUST forget everything it derived from the
+    /// store and derive nothing that outlives a request until [`Changes::resumed`].
+    fn interrupted(&self);
+    /// Every committed change is heard again. What changed meanwhile is unknown, so a listener
+    /// MUST treat everything as changed.
+    fn resumed(&self);
 }
 
 /// A request to open a payment attempt with the provider (I5).

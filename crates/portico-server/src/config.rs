@@ -360,9 +360,9 @@ pub fn load(
                 .map(|s| s.as_word().to_owned()),
         )
         .as_deref(),
-        // On for SQLite (one process owns the data); off for PostgreSQL, where several servers
-        // may share it and another's revoke would not reach this one's cache.
-        database_url.starts_with("sqlite:"),
+        // On: with SQLite one process owns the data; with PostgreSQL every server hears the
+        // others' changes through the store's feed, and the cache is off while it cannot.
+        true,
     )?;
 
     let trusted_proxies = trusted_proxies(env, from_file.trust_proxy, from_file.trusted_proxies)?;

@@ -175,6 +175,7 @@ async fn serve(settings: &Settings) -> Result<()> {
         });
     let (mailer, mail) = mailer(settings).await?;
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (portico, feed) = hear_other_servers(portico, &store, &stopping);
     let dispatch = spawn_dispatchers(
         portico.clone(),
         &store,
@@ -215,12 +216,33 @@ async fn serve(settings: &Settings) -> Result<()> {
         .await
         .with_context(|| format!("cannot serve on {}", settings.bind));
     drain_dispatcher(dispatch).await;
+    if let Some(feed) = feed {
+        feed.abort();
+    }
     if let Some(operator) = operator {
         operator.abort();
     }
     served?;
     tracing::info!("portico stopped");
     Ok(())
+}
+
+/// On PostgreSQL, where other servers may share the database, the service hears their changes
+/// through the store's feed (page caches and live pages follow them), until `stopping`.
+fn hear_other_servers(
+    portico: Portico,
+    store: &SeaOrmStore,
+    stopping: &tokio::sync::watch::Receiver<bool>,
+) -> (Portico, Option<tokio::task::JoinHandle<()>>) {
+    let Some(feed) = store.change_feed() else {
+        return (portico, None);
+    };
+    let relay = Arc::new(portico_core::service::ChangeRelay::new());
+    let mut stopping = stopping.clone();
+    let running = tokio::spawn(feed.run(relay.clone(), async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }));
+    (portico.with_feed(relay), Some(running))
 }
 
 /// Waits for the dispatcher to settle its round, up to [`dispatcher::DRAIN_GRACE`]; past it the

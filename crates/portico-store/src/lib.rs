@@ -22,6 +22,7 @@ mod columns;
 mod convert;
 mod document;
 pub mod entity;
+mod feed;
 mod inbox;
 pub mod migration;
 mod object_blobs;
@@ -52,6 +53,7 @@ use time::OffsetDateTime;
 pub use blobs::FolderBlobs;
 pub use columns::{Amount, Instant};
 use entity::{api_keys, shares};
+pub use feed::{ChangeFeed, FeedSettings};
 pub use object_blobs::{ObjectBlobs, ObjectConfig};
 
 /// How long a SQLite writer waits for another before giving up with a conflict.
@@ -61,6 +63,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct SeaOrmStore {
     db: DatabaseConnection,
+    /// On PostgreSQL, how this server announces its changes to the others.
+    announcer: Option<std::sync::Arc<feed::Announcer>>,
 }
 
 /// Which database a URL names.
@@ -125,7 +129,13 @@ impl SeaOrmStore {
             }
         }
         let db = Database::connect(options).await.map_err(db_err)?;
-        Ok(Self { db })
+        let announcer = (backend == DatabaseBackend::Postgres).then(|| {
+            std::sync::Arc::new(feed::Announcer {
+                instance: uuid::Uuid::new_v4(),
+                schema: schema.unwrap_or_default().to_owned(),
+            })
+        });
+        Ok(Self { db, announcer })
     }
 
     /// Applies every pending migration.
@@ -151,6 +161,20 @@ impl SeaOrmStore {
         self.db.ping().await.map_err(db_err)
     }
 
+    /// On PostgreSQL, the feed of the changes other servers on the database commit (see
+    /// [`ChangeFeed`]); `None` on SQLite, which one process serves.
+    pub fn change_feed(&self) -> Option<ChangeFeed> {
+        let announcer = self.announcer.as_deref()?;
+        Some(ChangeFeed::new(
+            announcer.clone(),
+            self.db.get_postgres_connection_pool().clone(),
+        ))
+    }
+
+    fn unit(&self, tx: sea_orm::DatabaseTransaction) -> Box<dyn UnitOfWork> {
+        Box::new(unit::SqlUnit::new(tx, self.announcer.clone()))
+    }
+
     /// The underlying connection, for adapters that need their own queries.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
@@ -160,13 +184,13 @@ impl SeaOrmStore {
 #[async_trait]
 impl Store for SeaOrmStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
-        Ok(Box::new(unit::SqlUnit::new(self.begin_writing().await?)))
+        Ok(self.unit(self.begin_writing().await?))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
         // A deferred transaction: on SQLite a read snapshot that takes no write lock.
         let tx = self.db.begin().await.map_err(db_err)?;
-        Ok(Box::new(unit::SqlUnit::new(tx)))
+        Ok(self.unit(tx))
     }
 
     async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError> {

@@ -9,13 +9,13 @@ use portico_core::model::{
     SignInGrant, Staff, StaffId, Topic, Versioned,
 };
 use portico_core::model::{EndpointId, WebhookDelivery, WebhookEndpoint};
-use portico_core::ports::{StoreError, UnitOfWork};
+use portico_core::ports::{Change, StoreError, UnitOfWork};
 use portico_core::token::TokenHash;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use time::OffsetDateTime;
 
@@ -27,6 +27,7 @@ use crate::entity::{
     payment_accounts, payments, portal_accounts, portal_grants, portal_sessions, provider_events,
     records, service_requests, shares, staff, webhook_deliveries, webhook_endpoints,
 };
+use crate::feed::{Announcer, CHANNEL};
 use crate::inbox;
 use crate::plans;
 use crate::webhooks;
@@ -41,11 +42,16 @@ enum EventCounters {
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
+    /// On PostgreSQL, who announces this unit's changes to the other servers.
+    announcer: Option<std::sync::Arc<Announcer>>,
 }
 
 impl SqlUnit {
-    pub(crate) fn new(tx: DatabaseTransaction) -> Self {
-        Self { tx }
+    pub(crate) fn new(
+        tx: DatabaseTransaction,
+        announcer: Option<std::sync::Arc<Announcer>>,
+    ) -> Self {
+        Self { tx, announcer }
     }
 }
 
@@ -1111,6 +1117,20 @@ impl UnitOfWork for SqlUnit {
         .await
         .map_err(db_err)?;
         Ok(inserted > 0)
+    }
+
+    async fn announce(&mut self, change: &Change) -> Result<(), StoreError> {
+        let Some(announcer) = &self.announcer else {
+            return Ok(());
+        };
+        // Delivered by PostgreSQL when, and only if, this transaction commits.
+        let notify = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), announcer.payload(change)?.into()],
+        );
+        self.tx.execute_raw(notify).await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -359,8 +359,8 @@ impl Portico {
         self.audit(tx.as_mut(), &found.share, Actor::Client, action, now)
             .await?;
         let view = self.view_of(tx.as_mut(), &found).await?;
-        tx.commit().await?;
-        self.publish(&found.share.org_id, Some(&found.share.record));
+        self.commit_and_publish(tx, &found.share.org_id, Some(&found.share.record))
+            .await?;
         Ok(view)
     }
 }

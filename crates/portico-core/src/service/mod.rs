@@ -1,6 +1,7 @@
 //! The use cases: what staff, the host app and clients do, run over the ports. Each use case is
 //! one unit of work; policy decisions come from [`crate::policy`], never from here.
 
+mod changes;
 mod client;
 mod dispatch;
 mod error;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+pub use changes::ChangeRelay;
 pub use client::{HelpRequest, Opened};
 pub use dispatch::{
     DeliveryState, DispatchConfig, DispatchReport, PlainComposer, message_id, photos_line,
@@ -39,11 +41,11 @@ pub use webhooks::{
 };
 
 use crate::model::{
-    Delivery, Notification, NotificationId, NotificationKind, Org, OrgId, RecordRef, Share, Topic,
+    Delivery, Notification, NotificationId, NotificationKind, Org, RecordRef, Share, Topic,
 };
 use crate::policy::notify;
 use crate::ports::{
-    Blobs, Change, Changes, Clock, Composer, Links, Outbox, Passwords, Payments, Randomness, Store,
+    Blobs, Changes, Clock, Composer, Links, Outbox, Passwords, Payments, Randomness, Store,
     StoreError, UnitOfWork, WebhookSender,
 };
 use crate::token::{KeyError, TokenKeys};
@@ -104,6 +106,7 @@ pub struct Portico {
     keys: TokenKeys,
     config: ServiceConfig,
     changes: Vec<Arc<dyn Changes>>,
+    feed: Option<Arc<ChangeRelay>>,
     composer: Option<Arc<dyn Composer>>,
     outbox: Option<Arc<dyn Outbox>>,
     passwords: Option<Arc<dyn Passwords>>,
@@ -151,6 +154,7 @@ impl Portico {
             keys,
             config,
             changes: Vec::new(),
+            feed: None,
             composer: None,
             outbox: None,
             passwords: None,
@@ -199,24 +203,15 @@ impl Portico {
     }
 
     /// The service, also telling `listener` of every committed change that a client page could
-    /// show (page caches, live status).
+    /// show (page caches, live status), this server's at once and, with a feed
+    /// ([`Portico::with_feed`]), other servers' as the feed hears them.
     #[must_use]
     pub fn with_changes(mut self, listener: Arc<dyn Changes>) -> Self {
+        if let Some(feed) = &self.feed {
+            feed.attach(listener.clone());
+        }
         self.changes.push(listener);
         self
-    }
-
-    fn publish(&self, org: &OrgId, record: Option<&RecordRef>) {
-        if self.changes.is_empty() {
-            return;
-        }
-        let change = Change {
-            org: org.clone(),
-            record: record.cloned(),
-        };
-        for listener in &self.changes {
-            listener.changed(&change);
-        }
     }
 
     /// The service's settings.

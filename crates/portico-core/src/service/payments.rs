@@ -11,7 +11,7 @@ use crate::model::{
     ProviderEvent, ProviderEventKind, Record, RecordId, RecordKind, RecordRef, StaffId,
 };
 use crate::policy::{expiry, permissions};
-use crate::ports::{BackendError, IntentRequest, StoreError, UnitOfWork};
+use crate::ports::{BackendError, Change, IntentRequest, StoreError, UnitOfWork};
 
 /// Why Pay now cannot start. The words are for the client.
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +123,7 @@ impl Portico {
             return Err(RecordError::NotOrgManager { role });
         }
         tx.put_payment_account(org, account).await?;
-        tx.commit().await?;
-        self.publish(org, None);
+        self.commit_and_publish(tx, org, None).await?;
         Ok(())
     }
 
@@ -339,10 +338,14 @@ impl Portico {
                     .await?
             }
         };
-        tx.commit().await?;
-        for (org, record) in &touched {
-            self.publish(org, Some(record));
-        }
+        let changes: Vec<Change> = touched
+            .into_iter()
+            .map(|(org, record)| Change {
+                org,
+                record: Some(record),
+            })
+            .collect();
+        self.commit_and_publish_all(tx, &changes).await?;
         Ok(outcome)
     }
 

@@ -108,8 +108,7 @@ impl Portico {
         self.host_may_show(tx.as_mut(), actor, &agreement.org_id, &agreement.client_id)
             .await?;
         tx.put_agreement(&agreement).await?;
-        tx.commit().await?;
-        self.publish(&agreement.org_id, None);
+        self.commit_and_publish(tx, &agreement.org_id, None).await?;
         Ok(agreement)
     }
 
@@ -152,8 +151,7 @@ impl Portico {
             }
         }
         tx.put_appointment(appointment).await?;
-        tx.commit().await?;
-        self.publish(org, None);
+        self.commit_and_publish(tx, org, None).await?;
         Ok(appointment.clone())
     }
 
@@ -202,8 +200,7 @@ impl Portico {
                 Some(last) if last.version == changed.version => *last = changed,
                 _ => versions.push(changed),
             }
-            tx.commit().await?;
-            self.publish(&draft.org_id, None);
+            self.commit_and_publish(tx, &draft.org_id, None).await?;
         }
         Ok(versions)
     }

@@ -722,8 +722,8 @@ impl Portico {
         let view = self
             .project_record(tx.as_mut(), &signed.org, &found.value, sections)
             .await?;
-        tx.commit().await?;
-        self.publish(&signed.org.id, Some(reference));
+        self.commit_and_publish(tx, &signed.org.id, Some(reference))
+            .await?;
         Ok(view)
     }
 

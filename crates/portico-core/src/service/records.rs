@@ -129,8 +129,7 @@ impl Portico {
             self.retime_shares(tx.as_mut(), &before, org).await?;
             self.portal_switched(tx.as_mut(), &before, org).await?;
         }
-        tx.commit().await?;
-        self.publish(&org.id, None);
+        self.commit_and_publish(tx, &org.id, None).await?;
         Ok(())
     }
 
@@ -142,8 +141,7 @@ impl Portico {
             .await?
             .ok_or(RecordError::UnknownOrg)?;
         tx.put_staff(staff).await?;
-        tx.commit().await?;
-        self.publish(&staff.org_id, None);
+        self.commit_and_publish(tx, &staff.org_id, None).await?;
         Ok(())
     }
 
@@ -156,8 +154,7 @@ impl Portico {
             .await?
             .ok_or(RecordError::UnknownOrg)?;
         tx.put_client(client).await?;
-        tx.commit().await?;
-        self.publish(&client.org_id, None);
+        self.commit_and_publish(tx, &client.org_id, None).await?;
         Ok(())
     }
 
@@ -193,8 +190,7 @@ impl Portico {
         tx.put_org(&stored).await?;
         self.retime_shares(tx.as_mut(), &before, &stored).await?;
         self.portal_switched(tx.as_mut(), &before, &stored).await?;
-        tx.commit().await?;
-        self.publish(org, None);
+        self.commit_and_publish(tx, org, None).await?;
         Ok(stored)
     }
 
@@ -430,8 +426,7 @@ impl Portico {
             }
             Record::Quote(_) | Record::Invoice(_) => None,
         };
-        tx.commit().await?;
-        self.publish(org_id, Some(reference));
+        self.commit_and_publish(tx, org_id, Some(reference)).await?;
         self.drop_blobs(org_id, &dropped).await;
         Ok(RecordChange {
             version,

@@ -104,7 +104,6 @@ impl Portico {
         request: &EnableShare,
     ) -> Result<ShareInfo, ShareError> {
         let (info, show) = retry_on_conflict!(self.try_enable(actor, org, record, request).await)?;
-        self.publish(org, Some(record));
         match &info {
             // Enabling again with other choices changes the share (S6).
             ShareOutcome::Existing(share)
@@ -210,7 +209,7 @@ impl Portico {
             now,
         )
         .await?;
-        tx.commit().await?;
+        self.commit_and_publish(tx, org_id, Some(reference)).await?;
         Ok((ShareOutcome::Minted(share), Presentation::of(&org)))
     }
 
@@ -254,7 +253,6 @@ impl Portico {
         change: &ShareChange,
     ) -> Result<ShareInfo, ShareError> {
         let (share, show) = retry_on_conflict!(self.try_change(actor, org, id, change).await)?;
-        self.publish(org, Some(&share.record));
         self.share_info(&share, &show)
     }
 
@@ -296,7 +294,8 @@ impl Portico {
         }
         if share != stored.value {
             tx.update_share(&share, stored.version).await?;
-            tx.commit().await?;
+            self.commit_and_publish(tx, org_id, Some(&share.record))
+                .await?;
         }
         Ok((share, Presentation::of(&org)))
     }
@@ -310,7 +309,6 @@ impl Portico {
         id: ShareId,
     ) -> Result<ShareInfo, ShareError> {
         let (share, show) = retry_on_conflict!(self.try_revoke(actor, org, id).await)?;
-        self.publish(org, Some(&share.record));
         self.share_info(&share, &show)
     }
 
@@ -331,7 +329,8 @@ impl Portico {
         let share = self
             .end_share(tx.as_mut(), &stored, actor, AuditAction::ShareRevoked, now)
             .await?;
-        tx.commit().await?;
+        self.commit_and_publish(tx, org_id, Some(&share.record))
+            .await?;
         Ok((share, show))
     }
 

@@ -17,7 +17,8 @@ use crate::model::{
     WebhookEndpoint, WebhookState,
 };
 use crate::ports::{
-    ApiKeyInfo, Outbox, OutboxStats, Store, StoreError, UnitOfWork, WebhookOutbox, WebhookSettle,
+    ApiKeyInfo, Change, Outbox, OutboxStats, Store, StoreError, UnitOfWork, WebhookOutbox,
+    WebhookSettle,
 };
 use crate::token::{ApiKeyHash, TokenHash};
 
@@ -408,12 +409,22 @@ impl State {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    announced: Arc<Mutex<Vec<Change>>>,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every change announced by a committed unit ([`UnitOfWork::announce`]), in commit order:
+    /// what other servers would have heard.
+    pub fn announced(&self) -> Vec<Change> {
+        self.announced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -428,6 +439,7 @@ struct MemoryUnit {
     store: MemoryStore,
     view: State,
     writes: Vec<Write>,
+    announcements: Vec<Change>,
 }
 
 impl MemoryUnit {
@@ -445,6 +457,7 @@ impl Store for MemoryStore {
             view: self.lock().clone(),
             store: self.clone(),
             writes: Vec::new(),
+            announcements: Vec::new(),
         }))
     }
 
@@ -1130,6 +1143,11 @@ impl UnitOfWork for MemoryUnit {
             .map(|_| true)
     }
 
+    async fn announce(&mut self, change: &Change) -> Result<(), StoreError> {
+        self.announcements.push(change.clone());
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let mut current = self.store.lock();
         let mut next = current.clone();
@@ -1137,6 +1155,11 @@ impl UnitOfWork for MemoryUnit {
             next.apply(write)?;
         }
         *current = next;
+        self.store
+            .announced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(self.announcements);
         Ok(())
     }
 }

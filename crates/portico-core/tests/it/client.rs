@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use portico_core::model::{NotificationKind, Role, Section, Sections};
 use portico_core::ports::{Blob, BlobKey, Blobs, Change, Changes};
-use portico_core::service::{ClientError, EnableShare, HelpRequest, Opened, ShareChange};
+use portico_core::service::{
+    ChangeRelay, ClientError, EnableShare, HelpRequest, Opened, ShareChange,
+};
 use portico_core::testing::fixtures;
 
 use crate::support::{World, owner, token};
@@ -125,12 +127,106 @@ fn v2_get_help_reaches_the_business_and_checks_its_input() {
 }
 
 #[derive(Default)]
-struct Recorder(Mutex<Vec<Change>>);
+struct Recorder(Mutex<Vec<Change>>, Mutex<Vec<&'static str>>);
 
 impl Changes for Recorder {
     fn changed(&self, change: &Change) {
         self.0.lock().unwrap().push(change.clone());
     }
+
+    fn interrupted(&self) {
+        self.1.lock().unwrap().push("interrupted");
+    }
+
+    fn resumed(&self) {
+        self.1.lock().unwrap().push("resumed");
+    }
+}
+
+#[test]
+fn s5_v7_a_change_is_announced_to_other_servers_only_by_the_unit_that_commits_it() {
+    let w = World::new();
+    let recorder = Arc::new(Recorder::default());
+    let portico = w.portico.clone().with_changes(recorder.clone());
+    let before = w.store.announced().len();
+
+    let share = w
+        .block_on(portico.enable_share(&owner(), &w.org, &w.wo, &EnableShare::default()))
+        .unwrap();
+    w.block_on(portico.revoke_share(&owner(), &w.org, share.id))
+        .unwrap();
+    let mut org = fixtures::org("org1");
+    org.settings.client_sharing = false;
+    w.block_on(portico.put_org(&org)).unwrap();
+    // Refused, so nothing commits and nothing is announced.
+    let refused = w.block_on(portico.enable_share(
+        &crate::support::staff_id(Role::Technician),
+        &w.org,
+        &w.quote,
+        &EnableShare::default(),
+    ));
+    assert!(refused.is_err());
+    // Revoking again changes nothing, so nothing is announced.
+    w.block_on(portico.revoke_share(&owner(), &w.org, share.id))
+        .unwrap();
+
+    let announced = w.store.announced()[before..].to_vec();
+    let published = recorder.0.lock().unwrap().clone();
+    assert_eq!(announced, published, "this server hears what others hear");
+    assert_eq!(
+        announced,
+        vec![
+            Change {
+                org: w.org.clone(),
+                record: Some(w.wo.clone())
+            },
+            Change {
+                org: w.org.clone(),
+                record: Some(w.wo.clone())
+            },
+            Change {
+                org: w.org.clone(),
+                record: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn s5_v7_the_relay_forwards_other_servers_changes_and_says_while_it_cannot_hear_them() {
+    let w = World::new();
+    let relay = Arc::new(ChangeRelay::new());
+    let early = Arc::new(Recorder::default());
+    let late = Arc::new(Recorder::default());
+    // A listener given before the feed and one after: both are attached, and both learn that
+    // changes go unheard until the feed listens.
+    let portico = w.portico.clone().with_changes(early.clone());
+    let portico = portico.with_feed(relay.clone()).with_changes(late.clone());
+    assert!(!relay.hearing());
+    for listener in [&early, &late] {
+        assert_eq!(*listener.1.lock().unwrap(), ["interrupted"]);
+    }
+
+    relay.resumed();
+    assert!(relay.hearing());
+    let theirs = Change {
+        org: w.org.clone(),
+        record: Some(w.quote.clone()),
+    };
+    relay.changed(&theirs);
+    relay.interrupted();
+    for listener in [&early, &late] {
+        assert_eq!(
+            *listener.1.lock().unwrap(),
+            ["interrupted", "resumed", "interrupted"]
+        );
+        assert_eq!(*listener.0.lock().unwrap(), std::slice::from_ref(&theirs));
+    }
+    // This server's own changes reach its listeners directly, not through the relay.
+    w.block_on(portico.enable_share(&owner(), &w.org, &w.wo, &EnableShare::default()))
+        .unwrap();
+    assert_eq!(late.0.lock().unwrap().len(), 2);
+    assert_eq!(early.0.lock().unwrap().len(), 2);
 }
 
 #[test]

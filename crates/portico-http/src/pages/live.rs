@@ -88,6 +88,15 @@ impl LiveHub {
     }
 }
 
+impl LiveHub {
+    /// Every group reads its link again.
+    fn kick_all(&self) {
+        for group in self.groups().values().filter_map(Weak::upgrade) {
+            group.kick.notify_one();
+        }
+    }
+}
+
 impl Changes for LiveHub {
     fn changed(&self, change: &Change) {
         let groups = self.groups();
@@ -98,6 +107,17 @@ impl Changes for LiveHub {
                 group.kick.notify_one();
             }
         }
+    }
+
+    // A change may go unheard from here on: read every link now, so the page shows what is
+    // stored when the feed went down.
+    fn interrupted(&self) {
+        self.kick_all();
+    }
+
+    // What changed while the feed was down is unknown: read every link again.
+    fn resumed(&self) {
+        self.kick_all();
     }
 }
 

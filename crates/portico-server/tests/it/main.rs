@@ -10,5 +10,6 @@ mod files;
 mod fuzz;
 mod mail;
 mod payments;
+mod scale;
 mod support;
 mod webhooks;

@@ -6,5 +6,6 @@
 
 mod blobs;
 mod conformance;
+mod feed;
 mod store;
 mod support;

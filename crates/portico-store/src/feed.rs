@@ -1,0 +1,256 @@
+//! Changes between servers on one PostgreSQL database, over `LISTEN`/`NOTIFY`.
+//!
+//! - A unit of work announces a change with `pg_notify` inside its transaction, so PostgreSQL
+//!   delivers it exactly when the transaction commits, and never for one rolled back.
+//! - Each server's [`ChangeFeed`] listens on a connection of its own and hands every change that
+//!   another server made to the core's relay (page caches drop, live pages re-read).
+//! - A notification that arrives while the listening connection is down is lost, so the feed
+//!   says so: the relay is *interrupted* until the feed listens again, then *resumed*, and
+//!   listeners forget everything they kept in between.
+//! - A connection can also die silently (a network partition sends no FIN). Each feed therefore
+//!   sends itself a heartbeat through the database; when its own heartbeat has not come back
+//!   within three intervals, the feed calls the connection lost and starts over.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use portico_core::model::{OrgId, RecordRef};
+use portico_core::ports::{Change, Changes, StoreError};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgNotification, PgPoolOptions};
+use sea_orm::sqlx::{self, PgPool};
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+/// The channel every Portico server on the database announces on.
+pub(crate) const CHANNEL: &str = "portico_changes";
+
+/// PostgreSQL refuses payloads of 8000 bytes or more; an announcement that would not fit names
+/// the org only (its ids are bounded well below, so this is a guard, not a path).
+const MAX_PAYLOAD: usize = 7900;
+
+/// Who announces: a server on one schema of the database.
+#[derive(Debug, Clone)]
+pub(crate) struct Announcer {
+    /// This process, so that its feed skips what it already told its listeners.
+    pub(crate) instance: Uuid,
+    /// The schema (search path) the store works in; servers in other schemas are not ours.
+    pub(crate) schema: String,
+}
+
+/// What travels in a notification.
+#[derive(Debug, Serialize, Deserialize)]
+struct Notice {
+    /// The schema of the announcing store.
+    s: String,
+    /// The announcing process.
+    i: Uuid,
+    /// The org changed; absent on a heartbeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<OrgId>,
+    /// The record changed, when only one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<RecordRef>,
+}
+
+impl Announcer {
+    /// The payload announcing `change`.
+    pub(crate) fn payload(&self, change: &Change) -> Result<String, StoreError> {
+        let mut notice = Notice {
+            s: self.schema.clone(),
+            i: self.instance,
+            o: Some(change.org.clone()),
+            r: change.record.clone(),
+        };
+        let mut text = serde_json::to_string(&notice).map_err(|e| StoreError::Backend(e.into()))?;
+        if text.len() > MAX_PAYLOAD {
+            notice.r = None;
+            text = serde_json::to_string(&notice).map_err(|e| StoreError::Backend(e.into()))?;
+        }
+        if text.len() > MAX_PAYLOAD {
+            return Err(StoreError::Backend(
+                "the change's org id is too long to announce".into(),
+            ));
+        }
+        Ok(text)
+    }
+
+    fn heartbeat(&self) -> String {
+        serde_json::to_string(&Notice {
+            s: self.schema.clone(),
+            i: self.instance,
+            o: None,
+            r: None,
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// How the feed watches its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedSettings {
+    /// How often the feed sends itself a heartbeat; missing three in a row ends the connection.
+    pub heartbeat: Duration,
+    /// How long the feed waits before connecting again after losing its connection.
+    pub retry: Duration,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(2),
+            retry: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The changes other servers on the same PostgreSQL database commit, as this server hears them.
+/// Get one from [`crate::SeaOrmStore::change_feed`] and [`ChangeFeed::run`] it beside the
+/// server.
+#[derive(Debug, Clone)]
+pub struct ChangeFeed {
+    announcer: Announcer,
+    /// The store's pool, for the heartbeats (they must travel like any other announcement).
+    pool: PgPool,
+    options: PgConnectOptions,
+    settings: FeedSettings,
+}
+
+impl ChangeFeed {
+    pub(crate) fn new(announcer: Announcer, pool: PgPool) -> Self {
+        // Named, so that an operator can tell the listening connection in `pg_stat_activity`.
+        let options = (*pool.connect_options())
+            .clone()
+            .application_name(&Self::application_name(&announcer.schema));
+        Self {
+            announcer,
+            pool,
+            options,
+            settings: FeedSettings::default(),
+        }
+    }
+
+    /// The `application_name` of the listening connection of a store in `schema`.
+    pub fn application_name(schema: &str) -> String {
+        let mut name = format!("portico change feed {schema}");
+        // PostgreSQL keeps 63 bytes of it.
+        while name.len() > 63 {
+            name.pop();
+        }
+        name
+    }
+
+    /// The feed, watching its connection with `settings`.
+    #[must_use]
+    pub fn with_settings(mut self, settings: FeedSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Hands other servers' changes to `relay` until `stop` completes, connecting again
+    /// whenever the connection is lost. `relay` is told [`Changes::resumed`] each time the feed
+    /// listens and [`Changes::interrupted`] each time it stops hearing.
+    pub async fn run(self, relay: Arc<dyn Changes>, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                reason = self.listen(relay.as_ref()) => {
+                    relay.interrupted();
+                    metrics::gauge!("portico_change_feed_listening").set(0.0);
+                    tracing::warn!(%reason, "the change feed stopped hearing other servers; page caches are off until it listens again");
+                    metrics::counter!("portico_change_feed_interruptions_total").increment(1);
+                }
+            }
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(self.settings.retry) => {}
+            }
+        }
+        relay.interrupted();
+    }
+
+    /// Listens until the connection is lost, and says why.
+    async fn listen(&self, relay: &dyn Changes) -> String {
+        // A pool of its own: the listening connection is never lent to a query, and is dropped
+        // whole when it goes bad.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(self.settings.heartbeat * 3)
+            .connect_lazy_with(self.options.clone());
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(e) => return format!("cannot connect: {e}"),
+        };
+        listener.eager_reconnect(false);
+        if let Err(e) = listener.listen(CHANNEL).await {
+            return format!("cannot listen: {e}");
+        }
+        relay.resumed();
+        metrics::gauge!("portico_change_feed_listening").set(1.0);
+        tracing::info!("the change feed hears other servers");
+        let mut beat = tokio::time::interval(self.settings.heartbeat);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut heard = Instant::now();
+        loop {
+            tokio::select! {
+                next = listener.try_recv() => match next {
+                    Ok(Some(notification)) => {
+                        if self.forward(&notification, relay) {
+                            heard = Instant::now();
+                        }
+                    }
+                    Ok(None) => return "the connection was lost".to_owned(),
+                    Err(e) => return format!("the connection failed: {e}"),
+                },
+                _ = beat.tick() => {
+                    if heard.elapsed() > self.settings.heartbeat * 3 {
+                        return "its own heartbeats stopped coming back".to_owned();
+                    }
+                    self.send_heartbeat().await;
+                }
+            }
+        }
+    }
+
+    /// Hands a change of another server to `relay`; answers whether it was this server's own
+    /// heartbeat.
+    fn forward(&self, notification: &PgNotification, relay: &dyn Changes) -> bool {
+        let Ok(notice) = serde_json::from_str::<Notice>(notification.payload()) else {
+            tracing::warn!(
+                payload = notification.payload(),
+                "a change notification could not be read; every page is treated as changed"
+            );
+            relay.interrupted();
+            relay.resumed();
+            return false;
+        };
+        if notice.s != self.announcer.schema {
+            return false;
+        }
+        match notice.o {
+            None => notice.i == self.announcer.instance,
+            // This server told its own listeners when it committed.
+            Some(_) if notice.i == self.announcer.instance => false,
+            Some(org) => {
+                relay.changed(&Change {
+                    org,
+                    record: notice.r,
+                });
+                false
+            }
+        }
+    }
+
+    async fn send_heartbeat(&self) {
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(self.announcer.heartbeat())
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "the change feed could not send its heartbeat");
+        }
+    }
+}
