@@ -58,6 +58,51 @@ pub trait Store: Send + Sync {
     /// cost does not grow with the number of shares.
     async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError>;
 
+    /// What a client page of `record` shows ([`RecordPage`]), or `None` when the org or the
+    /// record is unknown: one consistent read. Stores SHOULD answer it in one statement (it is
+    /// the path of every uncached page); the default reads through a read-only unit of work.
+    async fn record_page(
+        &self,
+        org: &OrgId,
+        record: &RecordRef,
+    ) -> Result<Option<RecordPage>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let Some(org) = tx.org(org).await? else {
+            return Ok(None);
+        };
+        let Some(found) = tx.record(&org.id, record).await? else {
+            return Ok(None);
+        };
+        let client = match found.value.client_id() {
+            Some(id) => tx.client(&org.id, id).await?,
+            None => None,
+        };
+        let invoices = match &found.value {
+            Record::WorkOrder(wo) => tx.invoices_of_work_order(&org.id, &wo.id).await?,
+            _ => Vec::new(),
+        };
+        Ok(Some(RecordPage {
+            org,
+            record: found,
+            client,
+            invoices,
+        }))
+    }
+
+    /// The staff of `org` among `ids`, ordered by id; unknown ids are skipped. Stores SHOULD
+    /// answer it in one statement; the default reads them one by one in a read-only unit.
+    async fn staff_among(&self, org: &OrgId, ids: &[StaffId]) -> Result<Vec<Staff>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            found.extend(tx.staff(org, id).await?);
+        }
+        Ok(found)
+    }
+
     /// Stores the SHA-256 of a new integration API key `id` of `org` (I1); the key itself is
     /// never stored. MUST fail with `Conflict` if the id or hash is taken or the org is unknown.
     async fn insert_api_key(
@@ -625,6 +670,20 @@ pub struct Change {
     pub org: OrgId,
     /// The record, when the change concerns one record (and its shares) only.
     pub record: Option<RecordRef>,
+}
+
+/// What a client page of one record shows, read at once by [`Store::record_page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPage {
+    /// The record's org.
+    pub org: Org,
+    /// The record, with its version.
+    pub record: Versioned<Record>,
+    /// The record's client, if it names one that exists.
+    pub client: Option<Client>,
+    /// A work order's invoices (those naming it as their work order), ordered by id; empty for
+    /// other kinds.
+    pub invoices: Vec<Invoice>,
 }
 
 /// Listens to committed changes, to keep what serves clients fresh: page caches drop what a

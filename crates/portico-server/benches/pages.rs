@@ -1,11 +1,14 @@
-//! Benchmark: the client's work-order page under load. Starts the real `portico serve` (release
-//! build) on SQLite with the demo, then drives 64 keep-alive connections over loopback for a few
-//! seconds each at: a static route of the same server (`/healthz`, the ceiling), the work-order
-//! page with the page cache (the default on SQLite), and the same page without it. Prints
-//! requests/s, p50 and p99 for each and the page's share of the ceiling; then checks that a
-//! revoke stops the link on the very next request (S5) and that the org switch stops it (S8).
+//! Benchmark: the client's work-order page under load, on SQLite and on PostgreSQL. For each,
+//! starts the real `portico serve` (release build) with the demo, then drives 64 keep-alive
+//! connections over loopback for a few seconds each at: a static route of the same server
+//! (`/healthz`, the ceiling), the work-order page with the page cache (the default), and the
+//! same page on a server with the cache off. Prints requests/s, p50 and p99 for each, then a
+//! table of every figure and the page's share of the ceiling; and checks that a revoke stops
+//! the link on the very next request (S5) and that the org switch stops it (S8).
 //!
-//! `PORTICO_BENCH_CONNECTIONS` (default 64) and `PORTICO_BENCH_SECONDS` (default 5) shape it.
+//! `PORTICO_BENCH_CONNECTIONS` (default 64) and `PORTICO_BENCH_SECONDS` (default 5) shape it;
+//! PostgreSQL is found at `PORTICO_BENCH_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), in a database of its own dropped at the end.
 
 // Reason: a benchmark stops at the first broken step; there is nobody to report an error to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -55,15 +58,17 @@ fn api(demo: &Value, method: &str, path: &str, body: &Value, admin: bool) -> u16
     agent.run(req).unwrap().status().as_u16()
 }
 
-fn main() {
-    let connections = env_or("PORTICO_BENCH_CONNECTIONS", 64);
-    let seconds = env_or("PORTICO_BENCH_SECONDS", 5);
-    println!(
-        "Client pages on SQLite: {connections} keep-alive connections over loopback, {seconds} s each"
-    );
-    let server = Server::start(ADMIN, &[("PORTICO_PAGE_CACHE", "on")]);
-    let demo = server.demo();
-    let page = format!(
+/// One backend's figures.
+struct Row {
+    backend: &'static str,
+    ceiling: load::Figures,
+    cached: load::Figures,
+    uncached: load::Figures,
+}
+
+/// The link path of the demo's work order.
+fn page_of(demo: &Value) -> String {
+    format!(
         "/s/{}",
         demo["work_order_share_url"]
             .as_str()
@@ -71,23 +76,36 @@ fn main() {
             .rsplit('/')
             .next()
             .unwrap()
-    );
-    let ceiling = load(server.port, "/healthz", "", connections, seconds);
-    print("static route (/healthz, ceiling)", &ceiling);
-    let cached = load(server.port, &page, "", connections, seconds);
-    print("work-order page (page cache on)", &cached);
+    )
+}
 
-    let uncached_server = Server::start(ADMIN, &[("PORTICO_PAGE_CACHE", "off")]);
-    let uncached_demo = uncached_server.demo();
-    let uncached_page = format!(
-        "/s/{}",
-        uncached_demo["work_order_share_url"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-    );
+/// The server's environment: the page cache `on` or `off`, and the database when not SQLite.
+fn env_of<'a>(cache: &'a str, database: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![("PORTICO_PAGE_CACHE", cache)];
+    env.extend(database.map(|url| ("DATABASE_URL", url)));
+    env
+}
+
+/// Measures the static route, the cached page and the uncached page on one backend
+/// (`databases`: PostgreSQL URLs for the cached and the uncached server, or `None` for SQLite
+/// in each one's data folder), then checks S5 and S8 on the cached server.
+fn measure(
+    backend: &'static str,
+    databases: [Option<&str>; 2],
+    connections: u64,
+    seconds: u64,
+) -> Row {
+    let [cached_db, uncached_db] = databases;
+    let server = Server::start(ADMIN, &env_of("on", cached_db));
+    let demo = server.demo_with(&env_of("on", cached_db)[1..]);
+    let page = page_of(&demo);
+    let ceiling = load(server.port, "/healthz", "", connections, seconds);
+    print(&format!("{backend}: static route (/healthz)"), &ceiling);
+    let cached = load(server.port, &page, "", connections, seconds);
+    print(&format!("{backend}: page, cache on"), &cached);
+
+    let uncached_server = Server::start(ADMIN, &env_of("off", uncached_db));
+    let uncached_page = page_of(&uncached_server.demo_with(&env_of("off", uncached_db)[1..]));
     let uncached = load(
         uncached_server.port,
         &uncached_page,
@@ -95,14 +113,19 @@ fn main() {
         connections,
         seconds,
     );
-    print("work-order page (page cache off)", &uncached);
-    println!(
-        "page / ceiling: {:.0}% with the cache, {:.0}% without",
-        cached.rate / ceiling.rate * 100.0,
-        uncached.rate / ceiling.rate * 100.0
-    );
+    print(&format!("{backend}: page, cache off"), &uncached);
+    drop(uncached_server);
+    still_honoured(&server, &demo, &page);
+    Row {
+        backend,
+        ceiling,
+        cached,
+        uncached,
+    }
+}
 
-    // S5 and S8 still hold after the load, on the very next request.
+/// S5 and S8 still hold after the load, on the very next request.
+fn still_honoured(server: &Server, demo: &Value, page: &str) {
     let share = {
         let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
         let req = ureq::http::Request::builder()
@@ -126,15 +149,15 @@ fn main() {
             .to_owned()
     };
     let org = json!({ "name": "Bright Spark Electrical", "plan": "business", "contact_phone": "+1 555 0100", "contact_email": "office@brightspark.example", "settings": { "client_sharing": false } });
-    assert_eq!(api(&demo, "PUT", "/admin/orgs/demo", &org, true), 200);
-    let s8 = status_of(server.port, &page);
+    assert_eq!(api(demo, "PUT", "/admin/orgs/demo", &org, true), 200);
+    let s8 = status_of(server.port, page);
     let mut on = org.clone();
     on["settings"]["client_sharing"] = json!(true);
-    assert_eq!(api(&demo, "PUT", "/admin/orgs/demo", &on, true), 200);
-    let back = status_of(server.port, &page);
+    assert_eq!(api(demo, "PUT", "/admin/orgs/demo", &on, true), 200);
+    let back = status_of(server.port, page);
     assert_eq!(
         api(
-            &demo,
+            demo,
             "POST",
             &format!("/shares/{share}/revoke"),
             &json!({}),
@@ -142,9 +165,51 @@ fn main() {
         ),
         200
     );
-    let s5 = status_of(server.port, &page);
+    let s5 = status_of(server.port, page);
     println!(
         "S8: org switch off -> {s8} (403 expected), on again -> {back}; S5: revoke -> next request {s5} (404 expected)"
     );
     assert_eq!((s8, back, s5), (403, 200, 404));
+}
+
+fn main() {
+    let connections = env_or("PORTICO_BENCH_CONNECTIONS", 64);
+    let seconds = env_or("PORTICO_BENCH_SECONDS", 5);
+    println!("Client pages: {connections} keep-alive connections over loopback, {seconds} s each");
+    let mut rows = vec![measure("SQLite", [None, None], connections, seconds)];
+    let admin = std::env::var("PORTICO_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let database = || {
+        portico_testkit::postgres::PgDatabase::create_in(
+            &admin,
+            "the client-page benchmark on PostgreSQL",
+        )
+    };
+    match (database(), database()) {
+        (Some(cached), Some(uncached)) => rows.push(measure(
+            "PostgreSQL",
+            [Some(&cached.url), Some(&uncached.url)],
+            connections,
+            seconds,
+        )),
+        _ => println!("PostgreSQL  skipped: {admin} cannot be reached"),
+    }
+    println!();
+    println!(
+        "| database | static route | page, cache on | page, cache off | cached / static | uncached / static | uncached p50 / p99 |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for row in &rows {
+        println!(
+            "| {} | {:.0} req/s | {:.0} req/s | {:.0} req/s | {:.0}% | {:.0}% | {:.1} / {:.1} ms |",
+            row.backend,
+            row.ceiling.rate,
+            row.cached.rate,
+            row.uncached.rate,
+            row.cached.rate / row.ceiling.rate * 100.0,
+            row.uncached.rate / row.ceiling.rate * 100.0,
+            row.uncached.p50.as_secs_f64() * 1e3,
+            row.uncached.p99.as_secs_f64() * 1e3,
+        );
+    }
 }

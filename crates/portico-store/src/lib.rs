@@ -27,6 +27,7 @@ mod inbox;
 pub mod migration;
 mod object_blobs;
 mod outbox;
+mod page;
 mod payments;
 mod plans;
 #[cfg(test)]
@@ -201,6 +202,22 @@ impl Store for SeaOrmStore {
             .map_err(db_err)?
             .map(convert::share_from_row)
             .transpose()
+    }
+
+    async fn record_page(
+        &self,
+        org: &OrgId,
+        record: &portico_core::model::RecordRef,
+    ) -> Result<Option<portico_core::ports::RecordPage>, StoreError> {
+        page::record_page(&self.db, org, record).await
+    }
+
+    async fn staff_among(
+        &self,
+        org: &OrgId,
+        ids: &[portico_core::model::StaffId],
+    ) -> Result<Vec<portico_core::model::Staff>, StoreError> {
+        page::staff_among(&self.db, org, ids).await
     }
 
     async fn insert_api_key(

@@ -88,11 +88,18 @@ impl Running {
 
     /// `portico demo --json` against this server's data and address.
     pub fn demo(&self) -> serde_json::Value {
+        self.demo_with(&[])
+    }
+
+    /// [`Running::demo`] with more environment (a `DATABASE_URL`, say, when the server was
+    /// started on another database than its data folder's SQLite file).
+    pub fn demo_with(&self, env: &[(&str, &str)]) -> serde_json::Value {
         let out = Command::new(&self.binary)
             .args(["demo", "--json"])
             .env_clear()
             .env("PORTICO_DATA_DIR", self.data.path())
             .env("PORTICO_BIND", format!("127.0.0.1:{}", self.port))
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         assert!(

@@ -105,6 +105,34 @@ impl Portico {
         raw_token: &str,
         write: bool,
     ) -> Result<Result<(Share, Org, Box<dyn UnitOfWork>), Opened>, StoreError> {
+        let share = match self.share_of_token(raw_token).await? {
+            Ok(share) => share,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        let mut tx = if write {
+            self.ports.store.begin().await?
+        } else {
+            self.ports.store.begin_read().await?
+        };
+        let Some(org) = tx.org(&share.org_id).await? else {
+            return Ok(Err(Opened::NotFound));
+        };
+        Ok(self.admit(&share, &org).map(|()| (share, org, tx)))
+    }
+
+    /// Whether `share` of `org` opens now (S5, S7, S8), or the answer instead.
+    fn admit(&self, share: &Share, org: &Org) -> Result<(), Opened> {
+        match access::access(Some(share), org, self.now()) {
+            Access::Granted => Ok(()),
+            Access::NotFound => Err(Opened::NotFound),
+            Access::Expired => Err(Opened::Expired(company_card(org))),
+            Access::Unavailable => Err(Opened::Unavailable(company_card(org))),
+        }
+    }
+
+    /// The share a presented token was minted for, or the answer for a dead link: one point
+    /// look-up, and the key derivation only for a share that may still open.
+    async fn share_of_token(&self, raw_token: &str) -> Result<Result<Share, Opened>, StoreError> {
         let Some(token) = ShareToken::parse(raw_token) else {
             return Ok(Err(Opened::NotFound));
         };
@@ -127,20 +155,7 @@ impl Portico {
         if !genuine {
             return Ok(Err(Opened::NotFound));
         }
-        let mut tx = if write {
-            self.ports.store.begin().await?
-        } else {
-            self.ports.store.begin_read().await?
-        };
-        let Some(org) = tx.org(&share.org_id).await? else {
-            return Ok(Err(Opened::NotFound));
-        };
-        Ok(match access::access(Some(&share), &org, self.now()) {
-            Access::Granted => Ok((share, org, tx)),
-            Access::NotFound => Err(Opened::NotFound),
-            Access::Expired => Err(Opened::Expired(company_card(&org))),
-            Access::Unavailable => Err(Opened::Unavailable(company_card(&org))),
-        })
+        Ok(Ok(share))
     }
 
     pub(super) async fn resolve_record(
@@ -185,16 +200,7 @@ impl Portico {
         let mut staff: Vec<Staff> = Vec::new();
         let mut invoices: Vec<Invoice> = Vec::new();
         if let Record::WorkOrder(wo) = record {
-            let mut ids: Vec<_> = wo
-                .updates
-                .iter()
-                .filter(|u| u.shared)
-                .filter_map(|u| u.author.clone())
-                .collect();
-            ids.extend(wo.schedule.technician.clone());
-            ids.sort();
-            ids.dedup();
-            for id in ids {
+            for id in named_staff(record) {
                 staff.extend(tx.staff(org_id, &id).await?);
             }
             invoices = tx.invoices_of_work_order(org_id, &wo.id).await?;
@@ -222,17 +228,44 @@ impl Portico {
 
     /// What opening a link shows, without recording the opening: for callers that record
     /// openings themselves ([`Portico::record_opened`]), coalescing them under load.
+    ///
+    /// The path of every uncached page, so it reads as little as it can: the share by its
+    /// token's hash, then the page in one read ([`Store::record_page`]: org, record, client,
+    /// invoices), then the staff the record names, if any; no transaction.
+    ///
+    /// [`Store::record_page`]: crate::ports::Store::record_page
     pub async fn view_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
-        let (found, mut tx) = match self.resolve_record(raw_token, false).await? {
-            Ok(found) => found,
+        let share = match self.share_of_token(raw_token).await? {
+            Ok(share) => share,
             Err(answer) => return Ok(answer),
         };
-        let view = self.view_of(tx.as_mut(), &found).await?;
+        let store = &self.ports.store;
+        let Some(page) = store.record_page(&share.org_id, &share.record).await? else {
+            return Ok(Opened::NotFound);
+        };
+        if let Err(answer) = self.admit(&share, &page.org) {
+            return Ok(answer);
+        }
+        let named = named_staff(&page.record.value);
+        let staff = if named.is_empty() {
+            Vec::new()
+        } else {
+            store.staff_among(&share.org_id, &named).await?
+        };
+        let view = project(&Projection {
+            org: &page.org,
+            record: &page.record.value,
+            client: page.client.as_ref(),
+            staff: &staff,
+            invoices: &page.invoices,
+            sections: share.sections,
+            now: self.now(),
+        });
         Ok(Opened::View {
-            share: found.share.id,
-            org: found.share.org_id.clone(),
-            record: found.share.record.clone(),
-            expires_at: found.share.expires_at,
+            share: share.id,
+            org: share.org_id,
+            record: share.record,
+            expires_at: share.expires_at,
             view: Box::new(view),
         })
     }
@@ -389,4 +422,22 @@ pub(super) fn decide(
     };
     q.decision = Some(decision);
     Ok((kind, action, event))
+}
+
+/// The staff a work order's client view names (its technician and the authors of its shared
+/// updates), ordered, each once; none for other kinds.
+fn named_staff(record: &Record) -> Vec<crate::model::StaffId> {
+    let Record::WorkOrder(wo) = record else {
+        return Vec::new();
+    };
+    let mut ids: Vec<crate::model::StaffId> = wo
+        .updates
+        .iter()
+        .filter(|u| u.shared)
+        .filter_map(|u| u.author.clone())
+        .collect();
+    ids.extend(wo.schedule.technician.clone());
+    ids.sort();
+    ids.dedup();
+    ids
 }

@@ -46,6 +46,7 @@ macro_rules! store_conformance_tests {
             outbox_stats_count_pending_dead_and_the_oldest_due,
             bursts_merge_only_while_unclaimed,
             audit_and_invoice_queries,
+            record_page_is_what_a_unit_of_work_reads,
             api_keys_are_found_by_hash_until_revoked,
             concurrent_claims_are_disjoint,
             portal_accounts_and_clients_by_email,
@@ -977,6 +978,90 @@ pub async fn audit_and_invoice_queries<S: Store>(store: S) {
         tx.invoices_of_work_order(&org, record.id()).await.unwrap(),
         vec![inv]
     );
+}
+
+/// V1–V6: the one read behind an uncached page gives what a unit of work reads: the org, the
+/// record with its version, its client, a work order's invoices in id order (not another work
+/// order's, nor another org's); nothing for an unknown org or record. `staff_among` gives the
+/// named staff in id order, skipping unknown ids and other orgs' staff.
+pub async fn record_page_is_what_a_unit_of_work_reads<S: Store>(store: S) {
+    let (org, record) = seed(&store).await;
+    let client = fixtures::client(&org, "c1");
+    let inv_b = fixtures::invoice(&org, "inv-b", Some(&client.id), Some(record.id()));
+    let inv_a = fixtures::invoice(&org, "inv-a", None, Some(record.id()));
+    let elsewhere = fixtures::invoice(&org, "inv-c", Some(&client.id), None);
+    let other_org = fixtures::org("org-other");
+    let other_tech = fixtures::staff(&other_org.id, "tech", Role::Technician);
+    let foreign = fixtures::invoice(&other_org.id, "inv-0", None, Some(record.id()));
+    let quote = fixtures::quote(&org, "q1", None);
+    let mut tx = store.begin().await.unwrap();
+    for invoice in [&inv_b, &inv_a, &elsewhere] {
+        tx.put_record(&Record::Invoice(invoice.clone()), None)
+            .await
+            .unwrap();
+    }
+    tx.put_record(&Record::Quote(quote.clone()), None)
+        .await
+        .unwrap();
+    tx.put_org(&other_org).await.unwrap();
+    tx.put_staff(&other_tech).await.unwrap();
+    tx.put_record(&Record::Invoice(foreign), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let page = store
+        .record_page(&org, &record.reference())
+        .await
+        .unwrap()
+        .expect("the work order's page");
+    // Read, then the unit dropped: a store with one connection serves one at a time.
+    let (stored_org, stored_record) = {
+        let mut tx = store.begin_read().await.unwrap();
+        let stored_org = tx.org(&org).await.unwrap().unwrap();
+        (
+            stored_org,
+            tx.record(&org, &record.reference()).await.unwrap(),
+        )
+    };
+    assert_eq!(page.org, stored_org);
+    assert_eq!(Some(page.record.clone()), stored_record);
+    assert_eq!(page.client, Some(client));
+    assert_eq!(page.invoices, vec![inv_a, inv_b]);
+
+    // A quote without a client: no client, no invoices.
+    let quote_page = store
+        .record_page(&org, &Record::Quote(quote.clone()).reference())
+        .await
+        .unwrap()
+        .expect("the quote's page");
+    assert_eq!(quote_page.record.value, Record::Quote(quote));
+    assert_eq!((quote_page.client, quote_page.invoices), (None, vec![]));
+
+    let unknown = RecordRef {
+        kind: crate::model::RecordKind::WorkOrder,
+        id: crate::model::RecordId::new("nope").unwrap(),
+    };
+    assert_eq!(store.record_page(&org, &unknown).await.unwrap(), None);
+    assert_eq!(
+        store
+            .record_page(&OrgId::new("org-none").unwrap(), &record.reference())
+            .await
+            .unwrap(),
+        None
+    );
+
+    let tech = fixtures::staff(&org, "tech", Role::Technician);
+    let owner = fixtures::staff(&org, "boss", Role::Owner);
+    let mut tx = store.begin().await.unwrap();
+    tx.put_staff(&owner).await.unwrap();
+    tx.commit().await.unwrap();
+    let ids = ["tech", "ghost", "boss", "tech"].map(|id| StaffId::new(id).unwrap());
+    assert_eq!(
+        store.staff_among(&org, &ids).await.unwrap(),
+        vec![owner, tech]
+    );
+    assert_eq!(store.staff_among(&org, &[]).await.unwrap(), vec![]);
 }
 
 /// I1: API keys are found by hash, per org, until revoked; the key itself is never needed.

@@ -109,9 +109,10 @@ pub fn skip_check(check: &str, why: &str) {
     }
 }
 
-/// A [`MemoryStore`] that counts the units of work opened on it: tests measure the work a
-/// use case does (say, that a failure costs no more than another failure, or that a change
-/// wakes one re-read rather than one per listener).
+/// A [`MemoryStore`] that counts the units of work opened on it and the page reads
+/// ([`Store::record_page`](crate::ports::Store::record_page), with the staff it names): tests
+/// measure the work a use case does (say, that a failure costs no more than another failure,
+/// or that a change wakes one re-read rather than one per listener).
 #[derive(Debug, Clone, Default)]
 pub struct CountingStore {
     inner: MemoryStore,
@@ -127,7 +128,7 @@ impl CountingStore {
         }
     }
 
-    /// Units of work opened so far.
+    /// Units of work opened and pages read so far.
     pub fn units(&self) -> u64 {
         self.units.load(Ordering::SeqCst)
     }
@@ -145,6 +146,24 @@ impl crate::ports::Store for CountingStore {
         hash: &crate::token::TokenHash,
     ) -> Result<Option<crate::model::Share>, crate::ports::StoreError> {
         self.inner.share_by_token_hash(hash).await
+    }
+
+    async fn record_page(
+        &self,
+        org: &crate::model::OrgId,
+        record: &crate::model::RecordRef,
+    ) -> Result<Option<crate::ports::RecordPage>, crate::ports::StoreError> {
+        self.units.fetch_add(1, Ordering::SeqCst);
+        self.inner.record_page(org, record).await
+    }
+
+    // Part of the page read counted above.
+    async fn staff_among(
+        &self,
+        org: &crate::model::OrgId,
+        ids: &[crate::model::StaffId],
+    ) -> Result<Vec<crate::model::Staff>, crate::ports::StoreError> {
+        self.inner.staff_among(org, ids).await
     }
 
     async fn insert_api_key(
