@@ -223,7 +223,8 @@ fn bench() -> Result<()> {
         ("portico-store", "lookup"),
         // Starts the real binary on SQLite and on PostgreSQL (PORTICO_BENCH_POSTGRES_URL).
         ("portico-server", "write_path"),
-        // The client page under 64 connections beside a static route of the same server.
+        // The client page under 64 connections, cached and not, beside a static route of the
+        // same server, on SQLite and on PostgreSQL (PORTICO_BENCH_POSTGRES_URL).
         ("portico-server", "pages"),
         // The portal home of a client with 200 records, and password sign-ins per second.
         ("portico-server", "portal"),

@@ -39,7 +39,8 @@ impl SeaOrmStore {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<Notification>, StoreError> {
-        let tx = self.begin_writing().await?;
+        // `_turn` is held until the transaction ends.
+        let (tx, _turn) = self.begin_writing().await?;
         let mut due = outbox::Entity::find()
             .select_only()
             .column(outbox::Column::Id)

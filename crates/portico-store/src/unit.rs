@@ -21,7 +21,6 @@ use time::OffsetDateTime;
 
 use crate::columns::Instant;
 use crate::convert::{self, kind_str};
-use crate::db_err;
 use crate::entity::{
     agreements, appointments, audit, clients, contracts, events, file_refs, messages, orgs, outbox,
     payment_accounts, payments, portal_accounts, portal_grants, portal_sessions, provider_events,
@@ -31,6 +30,7 @@ use crate::feed::{Announcer, CHANNEL};
 use crate::inbox;
 use crate::plans;
 use crate::webhooks;
+use crate::{WriterTurn, db_err};
 
 /// The per-org counter of the event log (see the inbox migration).
 #[derive(sea_orm::DeriveIden)]
@@ -42,6 +42,9 @@ enum EventCounters {
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
+    /// On SQLite, this writer's turn, given back when the unit ends (fields drop in order, so
+    /// after `tx` has committed or rolled back).
+    _turn: WriterTurn,
     /// On PostgreSQL, who announces this unit's changes to the other servers.
     announcer: Option<std::sync::Arc<Announcer>>,
 }
@@ -49,9 +52,14 @@ pub(crate) struct SqlUnit {
 impl SqlUnit {
     pub(crate) fn new(
         tx: DatabaseTransaction,
+        turn: WriterTurn,
         announcer: Option<std::sync::Arc<Announcer>>,
     ) -> Self {
-        Self { tx, announcer }
+        Self {
+            tx,
+            _turn: turn,
+            announcer,
+        }
     }
 }
 

@@ -179,7 +179,8 @@ impl SeaOrmStore {
         lease: Duration,
     ) -> Result<Claimed, StoreError> {
         use webhook_deliveries::Column as C;
-        let tx = self.begin_writing().await?;
+        // `_turn` is held until the transaction ends.
+        let (tx, _turn) = self.begin_writing().await?;
         let mut due = webhook_deliveries::Entity::find()
             .select_only()
             .column(C::Id)
