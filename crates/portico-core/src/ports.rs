@@ -58,6 +58,26 @@ pub trait Store: Send + Sync {
     /// cost does not grow with the number of shares.
     async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError>;
 
+    /// The share whose token hashes to `hash`, whatever its state, and — only when it is active
+    /// — its record's page ([`Store::record_page`]; `None` when the org or the record is
+    /// unknown): the look-up of every uncached page. Stores SHOULD answer it in one statement
+    /// whose work for an inactive share is that of the look-up alone, so a revoked link costs
+    /// what an unknown one does (S5). The default is [`Store::share_by_token_hash`], then
+    /// [`Store::record_page`] for an active share.
+    async fn page_by_token_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Share, Option<RecordPage>)>, StoreError> {
+        let Some(share) = self.share_by_token_hash(hash).await? else {
+            return Ok(None);
+        };
+        if !share.is_active() {
+            return Ok(Some((share, None)));
+        }
+        let page = self.record_page(&share.org_id, &share.record).await?;
+        Ok(Some((share, page)))
+    }
+
     /// What a client page of `record` shows ([`RecordPage`]), or `None` when the org or the
     /// record is unknown: one consistent read. Stores SHOULD answer it in one statement (it is
     /// the path of every uncached page); the default reads through a read-only unit of work.

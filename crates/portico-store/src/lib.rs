@@ -228,6 +228,13 @@ impl Store for SeaOrmStore {
             .transpose()
     }
 
+    async fn page_by_token_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Share, Option<portico_core::ports::RecordPage>)>, StoreError> {
+        page::page_by_token_hash(&self.db, hash).await
+    }
+
     async fn record_page(
         &self,
         org: &OrgId,

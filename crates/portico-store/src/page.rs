@@ -1,12 +1,14 @@
 //! The read behind every uncached client page, in as few statements as the data allows:
-//! [`record_page`] joins the record to its org, its client and (for a work order) its invoices
-//! in one statement, outside any transaction (one statement reads one consistent snapshot);
-//! [`staff_among`] reads the staff a record names in one more.
+//! [`page_by_token_hash`] finds the share by its token's hash and, when it is active, joins its
+//! record, the record's org, client and (for a work order) invoices, in one statement outside
+//! any transaction (one statement reads one consistent snapshot); [`staff_among`] reads the
+//! staff the record names in one more. [`record_page`] is the same join from a record.
 
 use std::sync::OnceLock;
 
-use portico_core::model::{Invoice, OrgId, Record, RecordRef, Staff, StaffId};
+use portico_core::model::{Invoice, OrgId, Record, RecordRef, Share, Staff, StaffId};
 use portico_core::ports::{RecordPage, StoreError};
+use portico_core::token::TokenHash;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
     FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QueryResult, Statement,
@@ -14,7 +16,7 @@ use sea_orm::{
 
 use crate::convert::{self, kind_str};
 use crate::db_err;
-use crate::entity::{clients, orgs, records, staff};
+use crate::entity::{clients, orgs, records, shares, staff};
 
 /// `alias."column" AS "prefixcolumn"` for every column of `E`.
 fn columns<E: EntityTrait>(alias: &str, prefix: &str) -> String
@@ -30,29 +32,64 @@ where
         .join(", ")
 }
 
-/// The statement, with the backend's placeholders.
+/// The joins from a record `r` to what its page shows: its org, client and invoices.
+const PAGE_JOINS: &str = "\
+    LEFT JOIN orgs o ON o.id = r.org_id \
+    LEFT JOIN clients c ON c.org_id = r.org_id AND c.id = r.client_id \
+    LEFT JOIN records i ON r.kind = 'work_order' AND i.org_id = r.org_id \
+        AND i.kind = 'invoice' AND i.work_order_id = r.id";
+
+/// The columns of a page's parts, each under its prefix.
+fn page_columns() -> String {
+    format!(
+        "{o}, {r}, {c}, {i}",
+        o = columns::<orgs::Entity>("o", "o_"),
+        r = columns::<records::Entity>("r", "r_"),
+        c = columns::<clients::Entity>("c", "c_"),
+        i = columns::<records::Entity>("i", "i_"),
+    )
+}
+
+/// A statement built once per backend; `build` gets the backend's first three placeholders.
+fn statement(
+    backend: DatabaseBackend,
+    cells: &'static [OnceLock<String>; 2],
+    build: fn([&str; 3]) -> String,
+) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => cells[0].get_or_init(|| build(["$1", "$2", "$3"])),
+        _ => cells[1].get_or_init(|| build(["?", "?", "?"])),
+    }
+}
+
+/// One record's page.
 fn page_sql(backend: DatabaseBackend) -> &'static str {
-    static POSTGRES: OnceLock<String> = OnceLock::new();
-    static SQLITE: OnceLock<String> = OnceLock::new();
-    let (cell, args) = match backend {
-        DatabaseBackend::Postgres => (&POSTGRES, ["$1", "$2", "$3"]),
-        _ => (&SQLITE, ["?", "?", "?"]),
-    };
-    cell.get_or_init(|| {
-        let [org, kind, id] = args;
+    static CELLS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    statement(backend, &CELLS, |[org, kind, id]| {
         format!(
-            "SELECT {o}, {r}, {c}, {i} \
-             FROM records r \
-             JOIN orgs o ON o.id = r.org_id \
-             LEFT JOIN clients c ON c.org_id = r.org_id AND c.id = r.client_id \
-             LEFT JOIN records i ON r.kind = 'work_order' AND i.org_id = r.org_id \
-                 AND i.kind = 'invoice' AND i.work_order_id = r.id \
+            "SELECT {columns} FROM records r {PAGE_JOINS} \
              WHERE r.org_id = {org} AND r.kind = {kind} AND r.id = {id} \
              ORDER BY i.id",
-            o = columns::<orgs::Entity>("o", "o_"),
-            r = columns::<records::Entity>("r", "r_"),
-            c = columns::<clients::Entity>("c", "c_"),
-            i = columns::<records::Entity>("i", "i_"),
+            columns = page_columns(),
+        )
+    })
+}
+
+/// A share by its token's hash, and its record's page only when the share is active: for an
+/// inactive share every join fails on its first condition, so the statement does the work of
+/// the look-up alone.
+fn share_page_sql(backend: DatabaseBackend) -> &'static str {
+    static CELLS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    statement(backend, &CELLS, |[hash, _, _]| {
+        format!(
+            "SELECT {s}, {columns} FROM shares s \
+             LEFT JOIN records r ON s.state = 'active' AND r.org_id = s.org_id \
+                 AND r.kind = s.record_kind AND r.id = s.record_id \
+             {PAGE_JOINS} \
+             WHERE s.token_hash = {hash} \
+             ORDER BY i.id",
+            s = columns::<shares::Entity>("s", "s_"),
+            columns = page_columns(),
         )
     })
 }
@@ -80,9 +117,35 @@ pub(crate) async fn record_page(
         ],
     );
     let rows = db.query_all_raw(statement).await.map_err(db_err)?;
+    page_of_rows(&rows)
+}
+
+/// See [`portico_core::ports::Store::page_by_token_hash`].
+pub(crate) async fn page_by_token_hash(
+    db: &DatabaseConnection,
+    hash: &TokenHash,
+) -> Result<Option<(Share, Option<RecordPage>)>, StoreError> {
+    let backend = db.get_database_backend();
+    let statement =
+        Statement::from_sql_and_values(backend, share_page_sql(backend), [hash.0.to_vec().into()]);
+    let rows = db.query_all_raw(statement).await.map_err(db_err)?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
+    let share =
+        convert::share_from_row(shares::Model::from_query_result(first, "s_").map_err(db_err)?)?;
+    Ok(Some((share, page_of_rows(&rows)?)))
+}
+
+/// The page in `rows` (one per invoice, at least one), or `None` when the record or its org
+/// was not joined.
+fn page_of_rows(rows: &[QueryResult]) -> Result<Option<RecordPage>, StoreError> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    if !joined(first, "r_")? || !joined(first, "o_")? {
+        return Ok(None);
+    }
     let org = convert::org_from_row(orgs::Model::from_query_result(first, "o_").map_err(db_err)?)?;
     let found =
         convert::record_from_row(records::Model::from_query_result(first, "r_").map_err(db_err)?)?;
@@ -94,7 +157,7 @@ pub(crate) async fn record_page(
         None
     };
     let mut invoices: Vec<Invoice> = Vec::new();
-    for row in &rows {
+    for row in rows {
         if !joined(row, "i_")? {
             continue;
         }

@@ -12,7 +12,7 @@ use crate::policy::access::{self, Access};
 use crate::policy::project::{Projection, company_card, project};
 use crate::policy::quote::{self, ClientDecision};
 use crate::ports::{Blob, StoreError, UnitOfWork};
-use crate::token::ShareToken;
+use crate::token::{ShareToken, TokenHash};
 use crate::view::{ClientView, CompanyCard};
 
 /// What opening a link gets.
@@ -137,25 +137,32 @@ impl Portico {
             return Ok(Err(Opened::NotFound));
         };
         let hash = token.hash();
-        let Some(share) = self.ports.store.share_by_token_hash(&hash).await? else {
-            return Ok(Err(Opened::NotFound));
+        let found = self.ports.store.share_by_token_hash(&hash).await?;
+        Ok(self.may_open(found, &hash))
+    }
+
+    /// The share found for a token's `hash`, if it may still open: not revoked (unless closed
+    /// only after it had expired, S7), and minted under this server's key.
+    fn may_open(&self, found: Option<Share>, hash: &TokenHash) -> Result<Share, Opened> {
+        let Some(share) = found else {
+            return Err(Opened::NotFound);
         };
         // S5, S10: a revoked link fails exactly as an unknown one does, with no more work (no
         // key derivation, no transaction, no org read), so neither the answer nor its cost
         // tells that the link once existed.
         if !share.is_active() && !share.closed_after_expiry() {
-            return Ok(Err(Opened::NotFound));
+            return Err(Opened::NotFound);
         }
         // A row that matches the hash but not the server key (forged in the database, or minted
         // under a key since removed) does not open.
         let genuine = self
             .keys
             .derive(share.key_id, &share.nonce)
-            .is_ok_and(|t| t.hash() == hash);
+            .is_ok_and(|t| t.hash() == *hash);
         if !genuine {
-            return Ok(Err(Opened::NotFound));
+            return Err(Opened::NotFound);
         }
-        Ok(Ok(share))
+        Ok(share)
     }
 
     pub(super) async fn resolve_record(
@@ -230,17 +237,32 @@ impl Portico {
     /// openings themselves ([`Portico::record_opened`]), coalescing them under load.
     ///
     /// The path of every uncached page, so it reads as little as it can: the share by its
-    /// token's hash, then the page in one read ([`Store::record_page`]: org, record, client,
-    /// invoices), then the staff the record names, if any; no transaction.
+    /// token's hash with, when it is active, its page in the same read
+    /// ([`Store::page_by_token_hash`]: org, record, client, invoices), then the staff the record
+    /// names, if any; no transaction.
     ///
-    /// [`Store::record_page`]: crate::ports::Store::record_page
+    /// [`Store::page_by_token_hash`]: crate::ports::Store::page_by_token_hash
     pub async fn view_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
-        let share = match self.share_of_token(raw_token).await? {
+        let Some(token) = ShareToken::parse(raw_token) else {
+            return Ok(Opened::NotFound);
+        };
+        let hash = token.hash();
+        let store = &self.ports.store;
+        let (found, page) = match store.page_by_token_hash(&hash).await? {
+            Some((share, page)) => (Some(share), page),
+            None => (None, None),
+        };
+        let share = match self.may_open(found, &hash) {
             Ok(share) => share,
             Err(answer) => return Ok(answer),
         };
-        let store = &self.ports.store;
-        let Some(page) = store.record_page(&share.org_id, &share.record).await? else {
+        let page = match page {
+            Some(page) => Some(page),
+            // Closed after it expired: its page says so, with the org's contact.
+            None if !share.is_active() => store.record_page(&share.org_id, &share.record).await?,
+            None => None,
+        };
+        let Some(page) = page else {
             return Ok(Opened::NotFound);
         };
         if let Err(answer) = self.admit(&share, &page.org) {

@@ -980,10 +980,11 @@ pub async fn audit_and_invoice_queries<S: Store>(store: S) {
     );
 }
 
-/// V1–V6: the one read behind an uncached page gives what a unit of work reads: the org, the
-/// record with its version, its client, a work order's invoices in id order (not another work
-/// order's, nor another org's); nothing for an unknown org or record. `staff_among` gives the
-/// named staff in id order, skipping unknown ids and other orgs' staff.
+/// V1–V6, S5: the one read behind an uncached page gives what a unit of work reads: the org,
+/// the record with its version, its client, a work order's invoices in id order (not another
+/// work order's, nor another org's); nothing for an unknown org or record. By token, an active
+/// share comes with that page and a revoked one without. `staff_among` gives the named staff in
+/// id order, skipping unknown ids and other orgs' staff.
 pub async fn record_page_is_what_a_unit_of_work_reads<S: Store>(store: S) {
     let (org, record) = seed(&store).await;
     let client = fixtures::client(&org, "c1");
@@ -1046,6 +1047,35 @@ pub async fn record_page_is_what_a_unit_of_work_reads<S: Store>(store: S) {
     assert_eq!(
         store
             .record_page(&OrgId::new("org-none").unwrap(), &record.reference())
+            .await
+            .unwrap(),
+        None
+    );
+
+    // By token: an active share comes with its page, a revoked one alone.
+    let active = share_of(&record.reference(), 1);
+    let mut revoked = share_of(&quote_page.record.value.reference(), 2);
+    revoked.state = ShareState::Revoked {
+        at: T0,
+        by: StaffId::new("owner").unwrap(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_share(&active).await.unwrap();
+    tx.insert_share(&revoked).await.unwrap();
+    tx.commit().await.unwrap();
+    let (share, by_token) = store
+        .page_by_token_hash(&active.token_hash)
+        .await
+        .unwrap()
+        .expect("the active share");
+    assert_eq!((share, by_token), (active, Some(page)));
+    assert_eq!(
+        store.page_by_token_hash(&revoked.token_hash).await.unwrap(),
+        Some((revoked, None))
+    );
+    assert_eq!(
+        store
+            .page_by_token_hash(&TokenHash([77; 32]))
             .await
             .unwrap(),
         None
