@@ -8,8 +8,9 @@
 //!   says so: the relay is *interrupted* until the feed listens again, then *resumed*, and
 //!   listeners forget everything they kept in between.
 //! - A connection can also die silently (a network partition sends no FIN). Each feed therefore
-//!   sends itself a heartbeat through the database; when its own heartbeat has not come back
-//!   within three intervals, the feed calls the connection lost and starts over.
+//!   sends itself a heartbeat through the database, on the listening connection; when its own
+//!   heartbeat has not come back within three intervals, the feed calls the connection lost and
+//!   starts over.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -111,21 +112,18 @@ impl Default for FeedSettings {
 #[derive(Debug, Clone)]
 pub struct ChangeFeed {
     announcer: Announcer,
-    /// The store's pool, for the heartbeats (they must travel like any other announcement).
-    pool: PgPool,
     options: PgConnectOptions,
     settings: FeedSettings,
 }
 
 impl ChangeFeed {
-    pub(crate) fn new(announcer: Announcer, pool: PgPool) -> Self {
+    pub(crate) fn new(announcer: Announcer, pool: &PgPool) -> Self {
         // Named, so that an operator can tell the listening connection in `pg_stat_activity`.
         let options = (*pool.connect_options())
             .clone()
             .application_name(&Self::application_name(&announcer.schema));
         Self {
             announcer,
-            pool,
             options,
             settings: FeedSettings::default(),
         }
@@ -208,7 +206,16 @@ impl ChangeFeed {
                     if heard.elapsed() > self.settings.heartbeat * 3 {
                         return "its own heartbeats stopped coming back".to_owned();
                     }
-                    self.send_heartbeat().await;
+                    // On the listening connection itself: never waits for the store's pool,
+                    // and what arrives meanwhile is kept for the next `try_recv`.
+                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(self.announcer.heartbeat())
+                        .execute(&mut listener)
+                        .await;
+                    if let Err(e) = sent {
+                        return format!("the heartbeat could not be sent: {e}");
+                    }
                 }
             }
         }
@@ -240,17 +247,6 @@ impl ChangeFeed {
                 });
                 false
             }
-        }
-    }
-
-    async fn send_heartbeat(&self) {
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(self.announcer.heartbeat())
-            .execute(&self.pool)
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, "the change feed could not send its heartbeat");
         }
     }
 }

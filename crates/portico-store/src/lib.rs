@@ -191,7 +191,7 @@ impl SeaOrmStore {
         let announcer = self.announcer.as_deref()?;
         Some(ChangeFeed::new(
             announcer.clone(),
-            self.db.get_postgres_connection_pool().clone(),
+            self.db.get_postgres_connection_pool(),
         ))
     }
 
