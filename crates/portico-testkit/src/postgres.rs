@@ -89,6 +89,12 @@ impl PgDatabase {
             url,
         })
     }
+
+    /// Runs `sql` as the administrator, from the database fixtures are created from (to stop
+    /// new connections to this one, say, or end some of its sessions).
+    pub fn admin(&self, sql: &str) -> Result<(), String> {
+        execute(&self.admin_url, &[sql.to_owned()])
+    }
 }
 
 impl Drop for PgDatabase {

@@ -320,3 +320,113 @@ fn settled_mail(key: &str, v1: &str) -> Vec<Value> {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// The value of `metric` on `server`'s `/metrics`, or 0 when it is not there yet.
+fn metric(server: &Server, metric: &str) -> f64 {
+    let mut resp = agent()
+        .get(format!("{}/metrics", server.base))
+        .header(
+            "Authorization",
+            format!("Bearer {}", crate::support::METRICS),
+        )
+        .call()
+        .unwrap();
+    let text = resp.body_mut().read_to_string().unwrap();
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(metric)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Waits up to 15 s for `check`.
+fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what} did not happen in 15 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn s5_a_revoke_that_another_server_could_not_hear_is_still_honoured_there() {
+    let Some(db) = crate::support::pg_database() else {
+        return;
+    };
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        ("PORTICO_SECRET", SECRET.to_owned()),
+    ];
+    let a = Server::start_with(None, &env);
+    let b = Server::start_with(None, &env);
+    feed_listening(&a);
+    feed_listening(&b);
+    let v1 = format!("{}/v1", a.base);
+    let key = org_with_key(&a, "acme", "Acme Plumbing");
+    let put = |path: &str, body: &Value| {
+        let (status, answer) = call("PUT", &format!("{v1}{path}"), &key, Some("ann"), Some(body));
+        assert_eq!(status, 200, "{path}: {answer}");
+    };
+    put("/staff/ann", &json!({ "name": "Ann", "role": "owner" }));
+    put(
+        "/clients/c1",
+        &json!({ "name": "Jordan", "email": "jordan@client.example" }),
+    );
+    put(
+        "/work-orders/wo1",
+        &json!({ "client_id": "c1", "title": "Fix leak", "status": "scheduled" }),
+    );
+    let (status, share) = call(
+        "POST",
+        &format!("{v1}/records/work_order/wo1/share"),
+        &key,
+        Some("ann"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{share}");
+    let link = share["link"].as_str().unwrap();
+    let path = link[link.find("/s/").unwrap()..].to_owned();
+    warm(&b, &path);
+
+    // B's notification connection is cut, and it cannot connect again: the revoke made on A
+    // meanwhile is announced to no one on B's side.
+    db.admin(&format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+        db.name
+    ))
+    .unwrap();
+    db.admin(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'portico change feed%' AND datname = '{}'",
+        db.name
+    ))
+    .unwrap();
+    eventually("B's feed losing its connection", || {
+        metric(&b, "portico_change_feed_listening") == 0.0
+    });
+    let (status, body) = call(
+        "POST",
+        &format!("{v1}/shares/{}/revoke", share["id"].as_str().unwrap()),
+        &key,
+        Some("ann"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{body}");
+    // B's cache was dropped when its feed went down, so it reads the revoke from the database.
+    assert_eq!(status_of(&format!("{}{path}", b.base)), 404);
+
+    db.admin(&format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+        db.name
+    ))
+    .unwrap();
+    feed_listening(&b);
+    assert_eq!(status_of(&format!("{}{path}", b.base)), 404);
+    for server in [b, a] {
+        let (ok, log) = server.stop();
+        assert!(ok, "{log}");
+    }
+}
