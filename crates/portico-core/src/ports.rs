@@ -101,11 +101,16 @@ pub trait Store: Send + Sync {
             Record::WorkOrder(wo) => tx.invoices_of_work_order(&org.id, &wo.id).await?,
             _ => Vec::new(),
         };
+        let mut staff = Vec::new();
+        for id in found.value.staff_mentioned() {
+            staff.extend(tx.staff(&org.id, &id).await?);
+        }
         Ok(Some(RecordPage {
             org,
             record: found,
             client,
             invoices,
+            staff: Some(staff),
         }))
     }
 
@@ -704,6 +709,10 @@ pub struct RecordPage {
     /// A work order's invoices (those naming it as their work order), ordered by id; empty for
     /// other kinds.
     pub invoices: Vec<Invoice>,
+    /// The staff of the org among those the record mentions ([`Record::staff_mentioned`]),
+    /// ordered by id; `None` when the store did not read them with the page (the caller then
+    /// reads them with [`Store::staff_among`]).
+    pub staff: Option<Vec<Staff>>,
 }
 
 /// Listens to committed changes, to keep what serves clients fresh: page caches drop what a

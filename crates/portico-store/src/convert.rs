@@ -271,6 +271,13 @@ pub(crate) fn record_to_row(
         amount_due: Set(due.map(Amount)),
         body: Set(body),
         version: Set(i64::try_from(version).map_err(|e| corrupt("record version", e))?),
+        staff_ids: Set(Some(serde_json::Value::from(
+            record
+                .staff_mentioned()
+                .iter()
+                .map(|id| id.as_str())
+                .collect::<Vec<_>>(),
+        ))),
     })
 }
 

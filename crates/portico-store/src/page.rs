@@ -1,9 +1,11 @@
-//! The read behind every uncached client page, in as few statements as the data allows:
-//! [`page_by_token_hash`] finds the share by its token's hash and, when it is active, joins its
-//! record, the record's org, client and (for a work order) invoices, in one statement outside
-//! any transaction (one statement reads one consistent snapshot); [`staff_among`] reads the
-//! staff the record names in one more. [`record_page`] is the same join from a record.
+//! The read behind every uncached client page, in one statement: [`page_by_token_hash`] finds
+//! the share by its token's hash and, when it is active, joins its record, the record's org,
+//! client, (for a work order) invoices and the staff it mentions (`records.staff_ids`), outside
+//! any transaction (one statement reads one consistent snapshot). [`record_page`] is the same
+//! join from a record; [`staff_among`] reads staff by id, for records written before
+//! `staff_ids` existed.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use portico_core::model::{Invoice, OrgId, Record, RecordRef, Share, Staff, StaffId};
@@ -32,45 +34,72 @@ where
         .join(", ")
 }
 
-/// The joins from a record `r` to what its page shows: its org, client and invoices.
-const PAGE_JOINS: &str = "\
-    LEFT JOIN orgs o ON o.id = r.org_id \
-    LEFT JOIN clients c ON c.org_id = r.org_id AND c.id = r.client_id \
-    LEFT JOIN records i ON r.kind = 'work_order' AND i.org_id = r.org_id \
-        AND i.kind = 'invoice' AND i.work_order_id = r.id";
+/// How one backend writes what differs between them.
+struct Dialect {
+    /// The first three placeholders.
+    args: [&'static str; 3],
+    /// The ids in the JSON array `r.staff_ids`, as a one-column set.
+    staff_ids: &'static str,
+}
+
+const POSTGRES: Dialect = Dialect {
+    args: ["$1", "$2", "$3"],
+    staff_ids: "SELECT jsonb_array_elements_text(r.staff_ids)",
+};
+
+const SQLITE: Dialect = Dialect {
+    args: ["?", "?", "?"],
+    staff_ids: "SELECT value FROM json_each(r.staff_ids)",
+};
+
+/// The joins from a record `r` to what its page shows: its org, client, invoices (`i`) and the
+/// staff it mentions (`st`). A work order with invoices and staff gives a row per pair.
+fn page_joins(dialect: &Dialect) -> String {
+    format!(
+        "LEFT JOIN orgs o ON o.id = r.org_id \
+         LEFT JOIN clients c ON c.org_id = r.org_id AND c.id = r.client_id \
+         LEFT JOIN records i ON r.kind = 'work_order' AND i.org_id = r.org_id \
+             AND i.kind = 'invoice' AND i.work_order_id = r.id \
+         LEFT JOIN staff st ON st.org_id = r.org_id AND st.id IN ({staff_ids})",
+        staff_ids = dialect.staff_ids,
+    )
+}
 
 /// The columns of a page's parts, each under its prefix.
 fn page_columns() -> String {
     format!(
-        "{o}, {r}, {c}, {i}",
+        "{o}, {r}, {c}, {i}, {st}",
         o = columns::<orgs::Entity>("o", "o_"),
         r = columns::<records::Entity>("r", "r_"),
         c = columns::<clients::Entity>("c", "c_"),
         i = columns::<records::Entity>("i", "i_"),
+        st = columns::<staff::Entity>("st", "st_"),
     )
 }
 
-/// A statement built once per backend; `build` gets the backend's first three placeholders.
+/// A statement built once per backend.
 fn statement(
     backend: DatabaseBackend,
     cells: &'static [OnceLock<String>; 2],
-    build: fn([&str; 3]) -> String,
+    build: fn(&Dialect) -> String,
 ) -> &'static str {
     match backend {
-        DatabaseBackend::Postgres => cells[0].get_or_init(|| build(["$1", "$2", "$3"])),
-        _ => cells[1].get_or_init(|| build(["?", "?", "?"])),
+        DatabaseBackend::Postgres => cells[0].get_or_init(|| build(&POSTGRES)),
+        _ => cells[1].get_or_init(|| build(&SQLITE)),
     }
 }
 
 /// One record's page.
 fn page_sql(backend: DatabaseBackend) -> &'static str {
     static CELLS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
-    statement(backend, &CELLS, |[org, kind, id]| {
+    statement(backend, &CELLS, |dialect| {
+        let [org, kind, id] = dialect.args;
         format!(
-            "SELECT {columns} FROM records r {PAGE_JOINS} \
+            "SELECT {columns} FROM records r {joins} \
              WHERE r.org_id = {org} AND r.kind = {kind} AND r.id = {id} \
-             ORDER BY i.id",
+             ORDER BY i.id, st.id",
             columns = page_columns(),
+            joins = page_joins(dialect),
         )
     })
 }
@@ -80,16 +109,18 @@ fn page_sql(backend: DatabaseBackend) -> &'static str {
 /// the look-up alone.
 fn share_page_sql(backend: DatabaseBackend) -> &'static str {
     static CELLS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
-    statement(backend, &CELLS, |[hash, _, _]| {
+    statement(backend, &CELLS, |dialect| {
+        let [hash, _, _] = dialect.args;
         format!(
             "SELECT {s}, {columns} FROM shares s \
              LEFT JOIN records r ON s.state = 'active' AND r.org_id = s.org_id \
                  AND r.kind = s.record_kind AND r.id = s.record_id \
-             {PAGE_JOINS} \
+             {joins} \
              WHERE s.token_hash = {hash} \
-             ORDER BY i.id",
+             ORDER BY i.id, st.id",
             s = columns::<shares::Entity>("s", "s_"),
             columns = page_columns(),
+            joins = page_joins(dialect),
         )
     })
 }
@@ -147,8 +178,10 @@ fn page_of_rows(rows: &[QueryResult]) -> Result<Option<RecordPage>, StoreError> 
         return Ok(None);
     }
     let org = convert::org_from_row(orgs::Model::from_query_result(first, "o_").map_err(db_err)?)?;
-    let found =
-        convert::record_from_row(records::Model::from_query_result(first, "r_").map_err(db_err)?)?;
+    let row = records::Model::from_query_result(first, "r_").map_err(db_err)?;
+    // Rows written before `staff_ids` existed do not say whom they mention.
+    let staff_known = row.staff_ids.is_some();
+    let found = convert::record_from_row(row)?;
     let client = if joined(first, "c_")? {
         Some(convert::client_from_row(
             clients::Model::from_query_result(first, "c_").map_err(db_err)?,
@@ -156,20 +189,29 @@ fn page_of_rows(rows: &[QueryResult]) -> Result<Option<RecordPage>, StoreError> 
     } else {
         None
     };
+    // One row per (invoice, staff) pair, ordered by both ids: each part is read once.
     let mut invoices: Vec<Invoice> = Vec::new();
+    let mut staff: BTreeMap<String, Staff> = BTreeMap::new();
+    let mut last_invoice: Option<String> = None;
     for row in rows {
-        if !joined(row, "i_")? {
-            continue;
-        }
-        let row = records::Model::from_query_result(row, "i_").map_err(db_err)?;
-        match convert::record_from_row(row)?.value {
-            Record::Invoice(invoice) => invoices.push(invoice),
-            _ => {
-                return Err(convert::corrupt(
-                    "record",
-                    "an invoice row holds another kind",
-                ));
+        let invoice_id: Option<String> = row.try_get("i_", "id").map_err(db_err)?;
+        if let Some(id) = invoice_id.filter(|id| last_invoice.as_ref() != Some(id)) {
+            let read = records::Model::from_query_result(row, "i_").map_err(db_err)?;
+            match convert::record_from_row(read)?.value {
+                Record::Invoice(invoice) => invoices.push(invoice),
+                _ => {
+                    return Err(convert::corrupt(
+                        "record",
+                        "an invoice row holds another kind",
+                    ));
+                }
             }
+            last_invoice = Some(id);
+        }
+        let staff_id: Option<String> = row.try_get("st_", "id").map_err(db_err)?;
+        if let Some(id) = staff_id.filter(|id| !staff.contains_key(id)) {
+            let read = staff::Model::from_query_result(row, "st_").map_err(db_err)?;
+            staff.insert(id, convert::staff_from_row(read)?);
         }
     }
     Ok(Some(RecordPage {
@@ -177,6 +219,7 @@ fn page_of_rows(rows: &[QueryResult]) -> Result<Option<RecordPage>, StoreError> 
         record: found,
         client,
         invoices,
+        staff: staff_known.then(|| staff.into_values().collect()),
     }))
 }
 

@@ -319,6 +319,7 @@ fn i2_every_stored_record_shape_still_reads() {
             amount_due: None,
             body,
             version: 3,
+            staff_ids: None,
         };
         let read = crate::convert::record_from_row(row)
             .unwrap_or_else(|e| panic!("{name} no longer reads ({e}); migrate it"));

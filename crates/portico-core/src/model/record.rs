@@ -528,6 +528,19 @@ impl Record {
         }
     }
 
+    /// The staff the record mentions: a work order's technician and the authors of its updates
+    /// (shared or not), ordered, each once; none for other kinds.
+    pub fn staff_mentioned(&self) -> Vec<StaffId> {
+        let Record::WorkOrder(wo) = self else {
+            return Vec::new();
+        };
+        let mut ids: Vec<StaffId> = wo.updates.iter().filter_map(|u| u.author.clone()).collect();
+        ids.extend(wo.schedule.technician.clone());
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// The customer, if attached.
     pub fn client_id(&self) -> Option<&ClientId> {
         match self {

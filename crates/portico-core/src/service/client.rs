@@ -269,10 +269,10 @@ impl Portico {
             return Ok(answer);
         }
         let named = named_staff(&page.record.value);
-        let staff = if named.is_empty() {
-            Vec::new()
-        } else {
-            store.staff_among(&share.org_id, &named).await?
+        let staff = match page.staff {
+            Some(staff) => staff,
+            None if named.is_empty() => Vec::new(),
+            None => store.staff_among(&share.org_id, &named).await?,
         };
         let view = project(&Projection {
             org: &page.org,

@@ -1029,6 +1029,11 @@ pub async fn record_page_is_what_a_unit_of_work_reads<S: Store>(store: S) {
     assert_eq!(Some(page.record.clone()), stored_record);
     assert_eq!(page.client, Some(client));
     assert_eq!(page.invoices, vec![inv_a, inv_b]);
+    assert_eq!(
+        page.staff,
+        Some(vec![fixtures::staff(&org, "tech", Role::Technician)]),
+        "the staff the record mentions"
+    );
 
     // A quote without a client: no client, no invoices.
     let quote_page = store

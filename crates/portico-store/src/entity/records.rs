@@ -24,6 +24,9 @@ pub struct Model {
     pub amount_due: Option<Amount>,
     pub body: Json,
     pub version: i64,
+    /// The staff the record mentions, a JSON array of ids; `None` on rows written before the
+    /// column existed.
+    pub staff_ids: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261126_000001_plans;
 mod m20261127_000001_request_photos;
 mod m20261128_000001_payments;
 mod m20261202_000001_webhooks;
+mod m20261203_000001_record_staff;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_request_photos::Migration),
             Box::new(m20261128_000001_payments::Migration),
             Box::new(m20261202_000001_webhooks::Migration),
+            Box::new(m20261203_000001_record_staff::Migration),
         ]
     }
 }

@@ -52,7 +52,8 @@ on_both_databases!(
     money_is_exact,
     two_dispatchers_send_a_thousand_notifications_once,
     n5_a_poisoned_notification_never_holds_up_another,
-    v5_v6_quotes_and_invoices_stored_with_null_dates_read_back
+    v5_v6_quotes_and_invoices_stored_with_null_dates_read_back,
+    v1_a_record_written_before_staff_ids_still_names_its_technician
 );
 
 /// The core's service on a store, with an org, an owner, a technician, a client, a work order
@@ -780,4 +781,37 @@ async fn v5_v6_quotes_and_invoices_stored_with_null_dates_read_back(store: SeaOr
         .unwrap()
         .unwrap();
     assert_eq!(stored.value, Record::Invoice(invoice));
+}
+
+/// V1: a work order written before `records.staff_ids` existed (the column `NULL`) says whom it
+/// mentions only through its body: its page comes without staff, and the client view still
+/// names its technician, read with a statement more.
+async fn v1_a_record_written_before_staff_ids_still_names_its_technician(store: SeaOrmStore) {
+    let s = scene(&store).await;
+    let reference = Record::WorkOrder(s.wo.clone()).reference();
+    let page = store
+        .record_page(&s.org.id, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(page.staff, Some(vec![s.tech.clone()]));
+    exec(&store, "UPDATE records SET staff_ids = NULL").await;
+    let page = store
+        .record_page(&s.org.id, &reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(page.staff, None);
+    assert_eq!(page.invoices.len(), 1);
+    let share = s
+        .portico
+        .enable_share(&s.owner.id, &s.org.id, &reference, &EnableShare::default())
+        .await
+        .unwrap();
+    let token = share.link.unwrap().rsplit('/').next().unwrap().to_owned();
+    let Opened::View { view, .. } = s.portico.view_link(&token).await.unwrap() else {
+        panic!("the link opens");
+    };
+    let text = serde_json::to_string(&view).unwrap();
+    assert!(text.contains(&s.tech.name), "{text}");
 }
