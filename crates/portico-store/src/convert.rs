@@ -275,7 +275,7 @@ pub(crate) fn record_to_row(
             record
                 .staff_mentioned()
                 .iter()
-                .map(|id| id.as_str())
+                .map(portico_core::model::StaffId::as_str)
                 .collect::<Vec<_>>(),
         ))),
     })
