@@ -47,6 +47,9 @@ pub struct Settings {
     pub mail_from: Email,
     /// Keep rendered client pages in memory (per process).
     pub page_cache: bool,
+    /// The most database connections this process opens; `None`: the store's default (16 on
+    /// PostgreSQL, 8 on a SQLite file).
+    pub database_connections: Option<u32>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// SMTP delivery; `None` writes `.eml` files under the data folder instead.
@@ -237,6 +240,7 @@ struct FileSettings {
     trusted_proxies: Option<Vec<String>>,
     smtp_url: Option<String>,
     burst_window_seconds: Option<u64>,
+    database_connections: Option<u64>,
     mail_retry_seconds: Option<u64>,
     mail_give_up_hours: Option<u64>,
     mail_lease_seconds: Option<u64>,
@@ -365,6 +369,17 @@ pub fn load(
         true,
     )?;
 
+    let database_connections = match pick(
+        "PORTICO_DATABASE_CONNECTIONS",
+        from_file.database_connections.map(|n| n.to_string()),
+    ) {
+        Some(raw) => {
+            let n = bounded("PORTICO_DATABASE_CONNECTIONS", Some(raw), None, 0, 1..=1000)?;
+            Some(u32::try_from(n).unwrap_or(1000))
+        }
+        None => None,
+    };
+
     let trusted_proxies = trusted_proxies(env, from_file.trust_proxy, from_file.trusted_proxies)?;
 
     let (metrics_token, metrics_bind) = metrics_access(
@@ -398,6 +413,7 @@ pub fn load(
         max_file_bytes,
         mail_from,
         page_cache,
+        database_connections,
         trusted_proxies,
         smtp,
         burst_window,

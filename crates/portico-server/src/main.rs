@@ -90,14 +90,16 @@ async fn connect(settings: &Settings) -> Result<SeaOrmStore> {
             )
         })?;
     }
-    SeaOrmStore::connect(&settings.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                redact_url(&settings.database_url)
-            )
-        })
+    let store = match settings.database_connections {
+        Some(n) => SeaOrmStore::connect_with_pool(&settings.database_url, n).await,
+        None => SeaOrmStore::connect(&settings.database_url).await,
+    };
+    store.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&settings.database_url)
+        )
+    })
 }
 
 /// The service over its adapters; also its token secret and its webhook sender (which the

@@ -102,8 +102,27 @@ impl SeaOrmStore {
         Ok(store)
     }
 
+    /// Connects to `url` with at most `connections` connections (PostgreSQL's best is about
+    /// twice its server's cores; fewer queue in the pool, more contend in the server), and
+    /// brings the schema up to date.
+    pub async fn connect_with_pool(url: &str, connections: u32) -> Result<Self, StoreError> {
+        let store = Self::open(url, None, Some(connections)).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
     /// Connects without migrating (for `portico migrate` and checks).
     pub async fn connect_only(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        Self::open(url, schema, None).await
+    }
+
+    /// Connects; `connections` bounds the pool (the backend's default when `None`: 16 on
+    /// PostgreSQL, 8 on a SQLite file; `sqlite::memory:` always has one).
+    async fn open(
+        url: &str,
+        schema: Option<&str>,
+        connections: Option<u32>,
+    ) -> Result<Self, StoreError> {
         let backend = backend_of(url)?;
         let mut options = ConnectOptions::new(url.to_owned());
         options.sqlx_logging(false);
@@ -117,7 +136,7 @@ impl SeaOrmStore {
                     .idle_timeout(None)
                     .max_lifetime(None);
             } else {
-                options.max_connections(8);
+                options.max_connections(connections.unwrap_or(8));
             }
             options.map_sqlx_sqlite_opts(move |o| {
                 let o = o
@@ -131,7 +150,7 @@ impl SeaOrmStore {
                 }
             });
         } else {
-            options.max_connections(16);
+            options.max_connections(connections.unwrap_or(16));
             if let Some(schema) = schema {
                 options.set_schema_search_path(schema.to_owned());
             }

@@ -396,6 +396,8 @@ fn o5_invalid_configuration_stops_the_start_naming_the_setting() {
     );
     for (name, value) in [
         ("PORTICO_PAGE_CACHE", "maybe"),
+        ("PORTICO_DATABASE_CONNECTIONS", "0"),
+        ("PORTICO_DATABASE_CONNECTIONS", "lots"),
         ("PORTICO_MAIL_FROM", "not an address"),
         ("PORTICO_MAX_FILE_BYTES", "12MB"),
         ("PORTICO_PUBLIC_URL", "ftp://x"),
