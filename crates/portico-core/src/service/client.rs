@@ -238,8 +238,8 @@ impl Portico {
     ///
     /// The path of every uncached page, so it reads as little as it can: the share by its
     /// token's hash with, when it is active, its page in the same read
-    /// ([`Store::page_by_token_hash`]: org, record, client, invoices), then the staff the record
-    /// names, if any; no transaction.
+    /// ([`Store::page_by_token_hash`]: org, record, client, invoices and the staff the record
+    /// mentions); no transaction. Only a page that comes without its staff costs a read more.
     ///
     /// [`Store::page_by_token_hash`]: crate::ports::Store::page_by_token_hash
     pub async fn view_link(&self, raw_token: &str) -> Result<Opened, ClientError> {
