@@ -182,8 +182,13 @@ impl ChangeFeed {
             Err(e) => return format!("cannot connect: {e}"),
         };
         listener.eager_reconnect(false);
-        if let Err(e) = listener.listen(CHANNEL).await {
-            return format!("cannot listen: {e}");
+        // Nothing on this connection may wait longer than the heartbeat allows: a connection
+        // that died without a word would hold the feed otherwise.
+        let patience = self.settings.heartbeat * 3;
+        match tokio::time::timeout(patience, listener.listen(CHANNEL)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return format!("cannot listen: {e}"),
+            Err(_) => return "LISTEN did not answer".to_owned(),
         }
         relay.resumed();
         metrics::gauge!("portico_change_feed_listening").set(1.0);
@@ -203,18 +208,20 @@ impl ChangeFeed {
                     Err(e) => return format!("the connection failed: {e}"),
                 },
                 _ = beat.tick() => {
-                    if heard.elapsed() > self.settings.heartbeat * 3 {
+                    if heard.elapsed() > patience {
                         return "its own heartbeats stopped coming back".to_owned();
                     }
                     // On the listening connection itself: never waits for the store's pool,
                     // and what arrives meanwhile is kept for the next `try_recv`.
-                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    let heartbeat = self.announcer.heartbeat();
+                    let send = sqlx::query("SELECT pg_notify($1, $2)")
                         .bind(CHANNEL)
-                        .bind(self.announcer.heartbeat())
-                        .execute(&mut listener)
-                        .await;
-                    if let Err(e) = sent {
-                        return format!("the heartbeat could not be sent: {e}");
+                        .bind(heartbeat)
+                        .execute(&mut listener);
+                    match tokio::time::timeout(patience, send).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return format!("the heartbeat could not be sent: {e}"),
+                        Err(_) => return "the heartbeat was not answered".to_owned(),
                     }
                 }
             }

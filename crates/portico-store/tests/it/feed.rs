@@ -125,3 +125,100 @@ async fn sqlite_has_no_feed_because_one_process_serves_it() {
     let (store, _dir) = crate::support::sqlite_file().await.unwrap();
     assert!(store.change_feed().is_none());
 }
+
+/// A TCP relay to PostgreSQL that can fall silent: while `silent`, bytes are read and dropped
+/// in neither direction, and nothing is closed — a network fault that sends no FIN.
+struct SilentLink {
+    port: u16,
+    silent: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SilentLink {
+    async fn to(upstream: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let upstream = upstream.to_owned();
+        let gate = silent.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(Self::pipe(client_read, server_write, gate.clone()));
+                tokio::spawn(Self::pipe(server_read, client_write, gate.clone()));
+            }
+        });
+        Self { port, silent }
+    }
+
+    /// Copies `from` to `to`, holding every byte back while the link is silent.
+    async fn pipe(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        silent: Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let Ok(n) = from.read(&mut buf).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            while silent.load(std::sync::atomic::Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s5_a_feed_whose_connection_falls_silent_says_so_within_its_heartbeats() {
+    let Some((_store, schema)) = crate::support::postgres().await else {
+        return;
+    };
+    // The store reaches PostgreSQL through the link, so its feed does too.
+    let upstream = schema
+        .url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let link = SilentLink::to(&upstream).await;
+    let through = schema
+        .url
+        .replace(&upstream, &format!("127.0.0.1:{}", link.port));
+    let b = SeaOrmStore::connect_in_schema(&through, Some(&schema.name))
+        .await
+        .unwrap();
+    let (tell, mut heard) = mpsc::unbounded_channel();
+    let heartbeat = Duration::from_millis(200);
+    let feed = b.change_feed().unwrap().with_settings(FeedSettings {
+        heartbeat,
+        retry: Duration::from_millis(100),
+    });
+    let running = tokio::spawn(feed.run(Arc::new(Relay(tell)), std::future::pending()));
+    assert_eq!(next(&mut heard).await, Heard::Resumed);
+
+    link.silent.store(true, std::sync::atomic::Ordering::SeqCst);
+    let fell = std::time::Instant::now();
+    assert_eq!(next(&mut heard).await, Heard::Interrupted);
+    let noticed = fell.elapsed();
+    assert!(
+        noticed < heartbeat * 8,
+        "a silent connection was noticed after {noticed:?}"
+    );
+    eprintln!("a silent connection noticed after {noticed:?}");
+    link.silent
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(next(&mut heard).await, Heard::Resumed);
+    running.abort();
+}
