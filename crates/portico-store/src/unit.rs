@@ -42,6 +42,9 @@ enum EventCounters {
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
+    /// The files each work order read or written in this unit points at, with its version:
+    /// writing it again at that version with the same files leaves its file refs as they are.
+    files_at: std::collections::HashMap<RecordKey, (u64, Vec<String>)>,
     /// On SQLite, this writer's turn, given back when the unit ends (fields drop in order, so
     /// after `tx` has committed or rolled back).
     _turn: WriterTurn,
@@ -57,6 +60,7 @@ impl SqlUnit {
     ) -> Self {
         Self {
             tx,
+            files_at: std::collections::HashMap::new(),
             _turn: turn,
             announcer,
         }
@@ -75,13 +79,63 @@ fn version(v: u64) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|e| convert::corrupt("version", e))
 }
 
+/// A record's key: org, kind and id.
+type RecordKey = (String, &'static str, String);
+
+fn key_of(record: &Record) -> RecordKey {
+    (
+        record.org_id().as_str().to_owned(),
+        kind_str(record.kind()),
+        record.id().as_str().to_owned(),
+    )
+}
+
+/// The files a work order points at (attachments and the signature image), sorted, each once;
+/// none for other kinds.
+fn files_of(record: &Record) -> Vec<String> {
+    let Record::WorkOrder(wo) = record else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = wo
+        .files
+        .iter()
+        .map(|f| f.id.as_str().to_owned())
+        .chain(
+            wo.signature
+                .as_ref()
+                .and_then(|s| s.image.as_ref())
+                .map(|f| f.as_str().to_owned()),
+        )
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    files
+}
+
 impl SqlUnit {
-    /// Rewrites which files `record` points at (attachments and the signature image).
-    async fn write_file_refs(&mut self, record: &Record) -> Result<(), StoreError> {
+    /// Rewrites which files `record` points at (attachments and the signature image), now at
+    /// version `next`; nothing when this unit knows the version it replaced pointed at the same
+    /// files.
+    async fn write_file_refs(
+        &mut self,
+        record: &Record,
+        replaced: Option<u64>,
+        next: u64,
+    ) -> Result<(), StoreError> {
         // Only work orders point at files, and a record never changes kind.
-        let Record::WorkOrder(wo) = record else {
+        if !matches!(record, Record::WorkOrder(_)) {
             return Ok(());
-        };
+        }
+        let key = key_of(record);
+        let files = files_of(record);
+        let unchanged = matches!(
+            (replaced, self.files_at.get(&key)),
+            (Some(version), Some((known, before))) if *known == version && *before == files
+        );
+        self.files_at.insert(key, (next, files.clone()));
+        if unchanged {
+            return Ok(());
+        }
         let kind = kind_str(record.kind());
         file_refs::Entity::delete_many()
             .filter(file_refs::Column::OrgId.eq(record.org_id().as_str()))
@@ -90,19 +144,6 @@ impl SqlUnit {
             .exec(&self.tx)
             .await
             .map_err(db_err)?;
-        let mut files: Vec<&str> = wo
-            .files
-            .iter()
-            .map(|f| f.id.as_str())
-            .chain(
-                wo.signature
-                    .as_ref()
-                    .and_then(|s| s.image.as_ref())
-                    .map(FileId::as_str),
-            )
-            .collect();
-        files.sort_unstable();
-        files.dedup();
         if files.is_empty() {
             return Ok(());
         }
@@ -110,7 +151,7 @@ impl SqlUnit {
         for chunk in files.chunks(500) {
             let rows = chunk.iter().map(|file| file_refs::ActiveModel {
                 org_id: Set(record.org_id().as_str().to_owned()),
-                file_id: Set((*file).to_owned()),
+                file_id: Set(file.clone()),
                 record_kind: Set(kind.to_owned()),
                 record_id: Set(record.id().as_str().to_owned()),
             });
@@ -213,7 +254,7 @@ impl UnitOfWork for SqlUnit {
         org: &OrgId,
         record: &RecordRef,
     ) -> Result<Option<Versioned<Record>>, StoreError> {
-        records::Entity::find_by_id((
+        let found = records::Entity::find_by_id((
             org.as_str().to_owned(),
             kind_str(record.kind).to_owned(),
             record.id.as_str().to_owned(),
@@ -222,7 +263,14 @@ impl UnitOfWork for SqlUnit {
         .await
         .map_err(db_err)?
         .map(convert::record_from_row)
-        .transpose()
+        .transpose()?;
+        if let Some(read) = &found
+            && matches!(read.value, Record::WorkOrder(_))
+        {
+            self.files_at
+                .insert(key_of(&read.value), (read.version, files_of(&read.value)));
+        }
+        Ok(found)
     }
 
     async fn put_record(
@@ -252,7 +300,7 @@ impl UnitOfWork for SqlUnit {
                 conflict_unless_one(done.rows_affected, "record")?;
             }
         }
-        self.write_file_refs(record).await?;
+        self.write_file_refs(record, expected, next).await?;
         Ok(next)
     }
 

@@ -380,11 +380,50 @@ pub async fn files_in_use_are_those_something_points_at<S: Store>(store: S) {
         "a replaced logo and photo"
     );
     let other = OrgId::new("org-other").unwrap();
-    let mut tx = store.begin_read().await.unwrap();
+    {
+        let mut tx = store.begin_read().await.unwrap();
+        assert!(
+            !tx.file_in_use(&other, &file("f1")).await.unwrap(),
+            "per org"
+        );
+    }
+    rewritten_as_read(&store, &org, &wo).await;
     assert!(
-        !tx.file_in_use(&other, &file("f1")).await.unwrap(),
-        "per org"
+        in_use("f1").await && in_use("sig").await,
+        "kept by a write that kept them"
     );
+    let mut tx = store.begin().await.unwrap();
+    let read = tx
+        .record(&org, &Record::WorkOrder(wo.clone()).reference())
+        .await;
+    let version = read.unwrap().unwrap().version;
+    wo.title = "Twice in one unit".into();
+    let next = tx
+        .put_record(&Record::WorkOrder(wo.clone()), Some(version))
+        .await
+        .unwrap();
+    wo.files.clear();
+    tx.put_record(&Record::WorkOrder(wo.clone()), Some(next))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!in_use("f1").await, "dropped by the unit's second write");
+    assert!(in_use("sig").await, "the signature stays");
+}
+
+/// Reads `wo` and writes it back with another title, its files unchanged, in one unit.
+async fn rewritten_as_read<S: Store>(store: &S, org: &OrgId, wo: &WorkOrder) {
+    let mut tx = store.begin().await.unwrap();
+    let reference = Record::WorkOrder(wo.clone()).reference();
+    let read = tx.record(org, &reference).await.unwrap().unwrap();
+    let Record::WorkOrder(mut same) = read.value else {
+        unreachable!("a work order reads back as one")
+    };
+    same.title = "Renamed, same files".into();
+    tx.put_record(&Record::WorkOrder(same), Some(read.version))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// `put_record` compares versions and writes nothing on a mismatch.
