@@ -79,8 +79,9 @@ pub trait Store: Send + Sync {
     }
 
     /// What a client page of `record` shows ([`RecordPage`]), or `None` when the org or the
-    /// record is unknown: one consistent read. Stores SHOULD answer it in one statement (it is
-    /// the path of every uncached page); the default reads through a read-only unit of work.
+    /// record is unknown: one consistent read, the same as [`Store::page_by_token_hash`] gives
+    /// for an active share (used for a share closed after it expired, whose page still names
+    /// the business). The default reads through a read-only unit of work.
     async fn record_page(
         &self,
         org: &OrgId,
