@@ -531,10 +531,26 @@ impl Record {
     /// The staff the record mentions: a work order's technician and the authors of its updates
     /// (shared or not), ordered, each once; none for other kinds.
     pub fn staff_mentioned(&self) -> Vec<StaffId> {
+        self.staff_with(|_| true)
+    }
+
+    /// The staff a client's view of the record may name: a work order's technician and the
+    /// authors of its shared updates, ordered, each once; none for other kinds.
+    pub fn staff_shown(&self) -> Vec<StaffId> {
+        self.staff_with(|u| u.shared)
+    }
+
+    /// A work order's technician and the authors of its updates that `counts`.
+    fn staff_with(&self, counts: impl Fn(&Update) -> bool) -> Vec<StaffId> {
         let Record::WorkOrder(wo) = self else {
             return Vec::new();
         };
-        let mut ids: Vec<StaffId> = wo.updates.iter().filter_map(|u| u.author.clone()).collect();
+        let mut ids: Vec<StaffId> = wo
+            .updates
+            .iter()
+            .filter(|u| counts(u))
+            .filter_map(|u| u.author.clone())
+            .collect();
         ids.extend(wo.schedule.technician.clone());
         ids.sort();
         ids.dedup();

@@ -207,7 +207,7 @@ impl Portico {
         let mut staff: Vec<Staff> = Vec::new();
         let mut invoices: Vec<Invoice> = Vec::new();
         if let Record::WorkOrder(wo) = record {
-            for id in named_staff(record) {
+            for id in record.staff_shown() {
                 staff.extend(tx.staff(org_id, &id).await?);
             }
             invoices = tx.invoices_of_work_order(org_id, &wo.id).await?;
@@ -268,7 +268,7 @@ impl Portico {
         if let Err(answer) = self.admit(&share, &page.org) {
             return Ok(answer);
         }
-        let named = named_staff(&page.record.value);
+        let named = page.record.value.staff_shown();
         let staff = match page.staff {
             Some(staff) => staff,
             None if named.is_empty() => Vec::new(),
@@ -444,22 +444,4 @@ pub(super) fn decide(
     };
     q.decision = Some(decision);
     Ok((kind, action, event))
-}
-
-/// The staff a work order's client view names (its technician and the authors of its shared
-/// updates), ordered, each once; none for other kinds.
-fn named_staff(record: &Record) -> Vec<crate::model::StaffId> {
-    let Record::WorkOrder(wo) = record else {
-        return Vec::new();
-    };
-    let mut ids: Vec<crate::model::StaffId> = wo
-        .updates
-        .iter()
-        .filter(|u| u.shared)
-        .filter_map(|u| u.author.clone())
-        .collect();
-    ids.extend(wo.schedule.technician.clone());
-    ids.sort();
-    ids.dedup();
-    ids
 }
