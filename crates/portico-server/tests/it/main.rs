@@ -6,7 +6,6 @@
 
 mod binary;
 mod browser;
-mod files;
 mod fuzz;
 mod mail;
 mod payments;

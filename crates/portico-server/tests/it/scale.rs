@@ -45,33 +45,16 @@ fn warm(server: &Server, path: &str) {
 
 /// Waits until `server`'s change feed listens (its gauge on `/metrics` reads 1).
 fn feed_listening(server: &Server) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let mut resp = agent()
-            .get(format!("{}/metrics", server.base))
-            .header(
-                "Authorization",
-                format!("Bearer {}", crate::support::METRICS),
-            )
-            .call()
-            .unwrap();
-        let text = resp.body_mut().read_to_string().unwrap();
-        if text.contains("portico_change_feed_listening 1") {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the change feed of {} did not listen in 15 s:\n{text}",
-            server.base
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(
+        &format!("the change feed of {} listening", server.base),
+        || listening(server) == Some(true),
+    );
 }
 
 /// Sets up org `acme` through `a`: its owner, a client, a work order with a photo, shared; and
-/// `REVOKES` more work orders, each shared. Returns the key, the path of the photo's link, and
-/// the paths and share ids of the others.
-fn scene(a: &Server) -> (String, String, Vec<(String, String)>) {
+/// `REVOKES` more work orders, each shared. Returns the key, then the path and share id of the
+/// photo's link and of each other link.
+fn scene(a: &Server) -> (String, (String, String), Vec<(String, String)>) {
     let v1 = format!("{}/v1", a.base);
     let key = org_with_key(a, "acme", "Acme Plumbing");
     let put = |path: &str, body: &Value| {
@@ -104,7 +87,7 @@ fn scene(a: &Server) -> (String, String, Vec<(String, String)>) {
         &json!({ "client_id": "c1", "title": "Fix leak", "status": "scheduled",
             "files": [{ "id": "photo1", "name": "leak.png", "caption": "The leak", "shared": true }] }),
     );
-    let (main, _) = share("wo1");
+    let main = share("wo1");
     let others = (0..REVOKES)
         .map(|i| {
             let id = format!("wo-r{i}");
@@ -116,6 +99,18 @@ fn scene(a: &Server) -> (String, String, Vec<(String, String)>) {
         })
         .collect();
     (key, main, others)
+}
+
+/// Revokes share `id` through the API at `v1`.
+fn revoke(key: &str, v1: &str, id: &str) {
+    let (status, body) = call(
+        "POST",
+        &format!("{v1}/shares/{id}/revoke"),
+        key,
+        Some("ann"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{body}");
 }
 
 /// Opens the live-status stream of `path` on `server`; every event's text arrives on the
@@ -185,12 +180,18 @@ fn s5_s8_v7_n5_two_servers_on_one_postgresql_honour_each_others_changes_at_once(
     let b = Server::start_with(None, &env_for(&s3, &db.url));
     feed_listening(&a);
     feed_listening(&b);
-    let (key, main, others) = scene(&a);
+    let (key, (main, _), others) = scene(&a);
     let v1 = format!("{}/v1", a.base);
     // Every link mailed before any is revoked (a revoke drops a link's mail still waiting).
     settled_mail(&key, &v1);
 
-    // I3: the photo uploaded through A is served by B, from the bucket.
+    // I3: the photo uploaded through A is in the bucket, not A's data folder, and B serves it.
+    let files = a.data.path().join("files");
+    assert!(
+        std::fs::read_dir(&files).map_or(true, |mut entries| entries.next().is_none()),
+        "nothing in {}",
+        files.display()
+    );
     let mut photo = agent()
         .get(format!("{}{main}/files/photo1", b.base))
         .call()
@@ -230,14 +231,7 @@ fn s5_s8_v7_n5_two_servers_on_one_postgresql_honour_each_others_changes_at_once(
     for (path, id) in &others {
         warm(&a, path);
         warm(&b, path);
-        let (status, body) = call(
-            "POST",
-            &format!("{v1}/shares/{id}/revoke"),
-            &key,
-            Some("ann"),
-            Some(&json!({})),
-        );
-        assert_eq!(status, 200, "{body}");
+        revoke(&key, &v1, id);
         assert_eq!(status_of(&format!("{}{path}", b.base)), 404, "{path} on B");
         assert_eq!(status_of(&format!("{}{path}", a.base)), 404, "{path} on A");
     }
@@ -321,26 +315,14 @@ fn settled_mail(key: &str, v1: &str) -> Vec<Value> {
     }
 }
 
-/// The value of `metric` on `server`'s `/metrics`, or 0 when it is not there yet.
-fn metric(server: &Server, metric: &str) -> f64 {
-    let mut resp = agent()
-        .get(format!("{}/metrics", server.base))
-        .header(
-            "Authorization",
-            format!("Bearer {}", crate::support::METRICS),
-        )
-        .call()
-        .unwrap();
-    let text = resp.body_mut().read_to_string().unwrap();
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(metric)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0.0)
+/// Whether `server`'s change feed listens now, by its gauge on `/metrics` (`None` before the
+/// gauge is first set).
+fn listening(server: &Server) -> Option<bool> {
+    let text = crate::support::metrics_text(server);
+    let value = text
+        .lines()
+        .find_map(|l| l.strip_prefix("portico_change_feed_listening "))?;
+    Some(value.trim() == "1")
 }
 
 /// Waits up to 15 s for `check`.
@@ -365,31 +347,8 @@ fn s5_a_revoke_that_another_server_could_not_hear_is_still_honoured_there() {
     let b = Server::start_with(None, &env);
     feed_listening(&a);
     feed_listening(&b);
+    let (key, (path, id), _) = scene(&a);
     let v1 = format!("{}/v1", a.base);
-    let key = org_with_key(&a, "acme", "Acme Plumbing");
-    let put = |path: &str, body: &Value| {
-        let (status, answer) = call("PUT", &format!("{v1}{path}"), &key, Some("ann"), Some(body));
-        assert_eq!(status, 200, "{path}: {answer}");
-    };
-    put("/staff/ann", &json!({ "name": "Ann", "role": "owner" }));
-    put(
-        "/clients/c1",
-        &json!({ "name": "Jordan", "email": "jordan@client.example" }),
-    );
-    put(
-        "/work-orders/wo1",
-        &json!({ "client_id": "c1", "title": "Fix leak", "status": "scheduled" }),
-    );
-    let (status, share) = call(
-        "POST",
-        &format!("{v1}/records/work_order/wo1/share"),
-        &key,
-        Some("ann"),
-        Some(&json!({})),
-    );
-    assert_eq!(status, 200, "{share}");
-    let link = share["link"].as_str().unwrap();
-    let path = link[link.find("/s/").unwrap()..].to_owned();
     warm(&b, &path);
 
     // B's notification connection is cut, and it cannot connect again: the revoke made on A
@@ -405,16 +364,9 @@ fn s5_a_revoke_that_another_server_could_not_hear_is_still_honoured_there() {
     ))
     .unwrap();
     eventually("B's feed losing its connection", || {
-        metric(&b, "portico_change_feed_listening") == 0.0
+        listening(&b) == Some(false)
     });
-    let (status, body) = call(
-        "POST",
-        &format!("{v1}/shares/{}/revoke", share["id"].as_str().unwrap()),
-        &key,
-        Some("ann"),
-        Some(&json!({})),
-    );
-    assert_eq!(status, 200, "{body}");
+    revoke(&key, &v1, &id);
     // B's cache was dropped when its feed went down, so it reads the revoke from the database.
     assert_eq!(status_of(&format!("{}{path}", b.base)), 404);
 

@@ -118,6 +118,17 @@ pub fn org_with_key(server: &Server, org: &str, name: &str) -> String {
     key["key"].as_str().unwrap().to_owned()
 }
 
+/// `server`'s `/metrics` as its operator reads them (with the metrics token).
+pub fn metrics_text(server: &Server) -> String {
+    let mut resp = agent()
+        .get(format!("{}/metrics", server.base))
+        .header("Authorization", format!("Bearer {METRICS}"))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "/metrics with the token");
+    resp.body_mut().read_to_string().unwrap()
+}
+
 /// Uploads `bytes` as file `id`; returns status and JSON body.
 pub fn upload(base: &str, key: &str, staff: &str, id: &str, bytes: &[u8]) -> (u16, Value) {
     let req = ureq::http::Request::builder()

@@ -112,15 +112,7 @@ fn gone_disables_the_endpoint(server: &Server, key: &str, receiver: &HookReceive
         "the 410'd delivery is dead"
     );
     // The operator sees it too.
-    let mut resp = agent()
-        .get(format!("{}/metrics", server.base))
-        .header(
-            "Authorization",
-            format!("Bearer {}", crate::support::METRICS),
-        )
-        .call()
-        .unwrap();
-    let metrics = resp.body_mut().read_to_string().unwrap();
+    let metrics = crate::support::metrics_text(server);
     for line in [
         "portico_webhooks_dead 1",
         "portico_webhooks_pending 0",
