@@ -214,8 +214,18 @@ impl SeaOrmStore {
         ))
     }
 
-    fn unit(&self, tx: sea_orm::DatabaseTransaction, turn: WriterTurn) -> Box<dyn UnitOfWork> {
-        Box::new(unit::SqlUnit::new(tx, turn, self.announcer.clone()))
+    fn unit(
+        &self,
+        tx: sea_orm::DatabaseTransaction,
+        writing: bool,
+        turn: WriterTurn,
+    ) -> Box<dyn UnitOfWork> {
+        Box::new(unit::SqlUnit::new(
+            tx,
+            writing,
+            turn,
+            self.announcer.clone(),
+        ))
     }
 
     /// The underlying connection, for adapters that need their own queries.
@@ -228,13 +238,13 @@ impl SeaOrmStore {
 impl Store for SeaOrmStore {
     async fn begin(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
         let (tx, turn) = self.begin_writing().await?;
-        Ok(self.unit(tx, turn))
+        Ok(self.unit(tx, true, turn))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn UnitOfWork>, StoreError> {
         // A deferred transaction: on SQLite a read snapshot that takes no write lock.
         let tx = self.db.begin().await.map_err(db_err)?;
-        Ok(self.unit(tx, None))
+        Ok(self.unit(tx, false, None))
     }
 
     async fn share_by_token_hash(&self, hash: &TokenHash) -> Result<Option<Share>, StoreError> {

@@ -42,9 +42,10 @@ enum EventCounters {
 
 pub(crate) struct SqlUnit {
     tx: DatabaseTransaction,
-    /// The files each work order read or written in this unit points at, with its version:
-    /// writing it again at that version with the same files leaves its file refs as they are.
-    files_at: std::collections::HashMap<RecordKey, (u64, Vec<String>)>,
+    /// In a unit that may write, the files each work order read or written in it points at,
+    /// with its version: writing it again at that version with the same files leaves its file
+    /// refs as they are. `None` in a read-only unit, which keeps no such note.
+    files_at: Option<std::collections::HashMap<RecordKey, (u64, Vec<String>)>>,
     /// On SQLite, this writer's turn, given back when the unit ends (fields drop in order, so
     /// after `tx` has committed or rolled back).
     _turn: WriterTurn,
@@ -55,12 +56,13 @@ pub(crate) struct SqlUnit {
 impl SqlUnit {
     pub(crate) fn new(
         tx: DatabaseTransaction,
+        writing: bool,
         turn: WriterTurn,
         announcer: Option<std::sync::Arc<Announcer>>,
     ) -> Self {
         Self {
             tx,
-            files_at: std::collections::HashMap::new(),
+            files_at: writing.then(std::collections::HashMap::new),
             _turn: turn,
             announcer,
         }
@@ -128,11 +130,14 @@ impl SqlUnit {
         }
         let key = key_of(record);
         let files = files_of(record);
-        let unchanged = matches!(
-            (replaced, self.files_at.get(&key)),
-            (Some(version), Some((known, before))) if *known == version && *before == files
-        );
-        self.files_at.insert(key, (next, files.clone()));
+        let mut unchanged = false;
+        if let Some(files_at) = &mut self.files_at {
+            unchanged = matches!(
+                (replaced, files_at.get(&key)),
+                (Some(version), Some((known, before))) if *known == version && *before == files
+            );
+            files_at.insert(key, (next, files.clone()));
+        }
         if unchanged {
             return Ok(());
         }
@@ -264,11 +269,10 @@ impl UnitOfWork for SqlUnit {
         .map_err(db_err)?
         .map(convert::record_from_row)
         .transpose()?;
-        if let Some(read) = &found
+        if let (Some(files_at), Some(read)) = (&mut self.files_at, &found)
             && matches!(read.value, Record::WorkOrder(_))
         {
-            self.files_at
-                .insert(key_of(&read.value), (read.version, files_of(&read.value)));
+            files_at.insert(key_of(&read.value), (read.version, files_of(&read.value)));
         }
         Ok(found)
     }
