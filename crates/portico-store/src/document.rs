@@ -60,6 +60,42 @@ pub(crate) fn from_body(body: serde_json::Value) -> Result<Record, StoreError> {
     }
 }
 
+/// The record a stored body's JSON text holds, whichever version wrote it: what
+/// [`from_body`] reads, parsed from the text straight into its kind's type. A first pass reads
+/// only `schema_version` and `kind`, skipping the rest without keeping it, so no document tree
+/// and no buffered copy of the body is built (the read of every uncached client page).
+pub(crate) fn from_text(text: &str) -> Result<Record, StoreError> {
+    /// What says how to read the rest.
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        schema_version: Option<serde_json::Number>,
+        #[serde(borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, StoreError> {
+        serde_json::from_str(text).map_err(|e| corrupt("record", e))
+    }
+    let head: Head = parse(text)?;
+    let version = match &head.schema_version {
+        None => 1,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| corrupt("record", format!("schema_version {v} is not a number")))?,
+    };
+    if version != 1 {
+        return Err(corrupt(
+            "record",
+            format!("schema_version {version} was written by a newer Portico; upgrade to read it"),
+        ));
+    }
+    match head.kind.as_ref() {
+        "work_order" => Ok(Record::WorkOrder(parse::<WorkOrderV1>(text)?.into_model()?)),
+        "quote" => Ok(Record::Quote(parse::<QuoteV1>(text)?.into_model()?)),
+        "invoice" => Ok(Record::Invoice(parse::<InvoiceV1>(text)?.into_model()?)),
+        other => Err(corrupt("record", format!("unknown kind {other:?}"))),
+    }
+}
+
 pub(crate) fn moment(what: &'static str, raw: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| corrupt(what, e))
 }

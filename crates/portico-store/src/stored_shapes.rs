@@ -305,6 +305,10 @@ fn i2_every_stored_record_shape_still_reads() {
             .get(name)
             .unwrap_or_else(|| panic!("no {name}"))
             .clone();
+        // The text a client page reads reads the same.
+        let from_text = crate::document::from_text(&body.to_string())
+            .unwrap_or_else(|e| panic!("{name} no longer reads as text ({e}); migrate it"));
+        assert_eq!(from_text, record, "{name} as text");
         // Through the store's own read path, beside columns as a row would hold them.
         let row = crate::entity::records::Model {
             org_id: record.org_id().as_str().to_owned(),
@@ -376,19 +380,44 @@ fn i2_a_record_is_written_as_the_current_version_and_a_newer_one_is_refused() {
             Some(crate::document::SCHEMA_VERSION),
             "{name}"
         );
+        assert_eq!(
+            crate::document::from_text(&body.to_string()).unwrap(),
+            record,
+            "{name} as text"
+        );
         assert_eq!(crate::document::from_body(body).unwrap(), record, "{name}");
     }
     let mut newer = crate::document::to_body(&records().remove(0).1).unwrap();
     newer["schema_version"] = 2.into();
+    let refused = crate::document::from_text(&newer.to_string()).unwrap_err();
+    assert!(refused.to_string().contains("newer Portico"), "{refused}");
     let refused = crate::document::from_body(newer).unwrap_err();
     assert!(refused.to_string().contains("newer Portico"), "{refused}");
     let mut bad_time = crate::document::to_body(&records().remove(1).1).unwrap();
     bad_time["completed_at"] = "yesterday".into();
+    let refused = crate::document::from_text(&bad_time.to_string()).unwrap_err();
+    assert!(
+        matches!(refused, portico_core::ports::StoreError::Corrupt { .. }),
+        "{refused:?}"
+    );
     let refused = crate::document::from_body(bad_time).unwrap_err();
     assert!(
         matches!(refused, portico_core::ports::StoreError::Corrupt { .. }),
         "{refused:?}"
     );
+    for odd in [
+        "",
+        "[]",
+        "{}",
+        r#"{"kind":"memo"}"#,
+        r#"{"kind":"quote","schema_version":"1"}"#,
+    ] {
+        let refused = crate::document::from_text(odd).unwrap_err();
+        assert!(
+            matches!(refused, portico_core::ports::StoreError::Corrupt { .. }),
+            "{odd}: {refused:?}"
+        );
+    }
 }
 
 #[test]
