@@ -53,7 +53,8 @@ on_both_databases!(
     two_dispatchers_send_a_thousand_notifications_once,
     n5_a_poisoned_notification_never_holds_up_another,
     v5_v6_quotes_and_invoices_stored_with_null_dates_read_back,
-    v1_a_record_written_before_staff_ids_still_names_its_technician
+    v1_a_record_written_before_staff_ids_still_names_its_technician,
+    s5_pages_looked_up_together_each_get_their_own_answer
 );
 
 /// The core's service on a store, with an org, an owner, a technician, a client, a work order
@@ -814,4 +815,142 @@ async fn v1_a_record_written_before_staff_ids_still_names_its_technician(store: 
     };
     let text = serde_json::to_string(&view).unwrap();
     assert!(text.contains(&s.tech.name), "{text}");
+}
+
+/// S5 under load: look-ups of uncached pages asked for at once are read together (fewer
+/// statements than look-ups), and each still gets its own link's answer — its share and page,
+/// nothing for an unknown token, no page for a revoked link. A record whose body no longer
+/// reads fails its own links alone, not the others read in the same statement.
+async fn s5_pages_looked_up_together_each_get_their_own_answer(store: SeaOrmStore) {
+    use portico_core::token::{ShareToken, TokenHash};
+
+    let s = scene(&store).await;
+    let mut records = Vec::new();
+    for n in 2..12 {
+        let wo = fixtures::work_order(
+            &s.org.id,
+            &format!("wo{n}"),
+            s.wo.client_id.as_ref(),
+            Some(&s.tech.id),
+        );
+        s.portico
+            .upsert_record(&s.owner.id, &Record::WorkOrder(wo.clone()))
+            .await
+            .unwrap();
+        records.push(Record::WorkOrder(wo).reference());
+    }
+    records.push(Record::WorkOrder(s.wo.clone()).reference());
+    let mut hashes = Vec::new();
+    for reference in &records {
+        let shared = s
+            .portico
+            .enable_share(
+                &s.owner.id,
+                &s.org.id,
+                reference,
+                &EnableShare {
+                    recipient: Some("jordan@client.example".into()),
+                    sections: None,
+                },
+            )
+            .await
+            .unwrap();
+        let token = shared.link.unwrap().rsplit('/').next().unwrap().to_owned();
+        hashes.push((ShareToken::parse(&token).unwrap().hash(), shared.id));
+    }
+    let (revoked, revoked_id) = hashes[0];
+    s.portico
+        .revoke_share(&s.owner.id, &s.org.id, revoked_id)
+        .await
+        .unwrap();
+    let unknown = TokenHash([9; 32]);
+
+    // What each link answers when asked alone.
+    let alone = |hash: TokenHash| {
+        let store = store.clone();
+        async move { store.page_by_token_hash(&hash).await.unwrap() }
+    };
+    let mut expected = std::collections::HashMap::new();
+    for (hash, _) in &hashes {
+        expected.insert(*hash, alone(*hash).await);
+    }
+    expected.insert(unknown, None);
+    assert!(matches!(expected[&revoked], Some((_, None))), "S5: no page");
+    for (hash, _) in &hashes[1..] {
+        let (share, page) = expected[hash].clone().unwrap();
+        let page = page.expect("an active link has its page");
+        assert_eq!(page.record.value.reference(), share.record);
+        assert_eq!(page.staff, Some(vec![s.tech.clone()]));
+    }
+
+    let asked: Vec<TokenHash> = (0..240)
+        .map(|n| match n % 13 {
+            12 => unknown,
+            i => hashes[i % hashes.len()].0,
+        })
+        .collect();
+    let before = store.page_read_counts();
+    let answers = all_at_once(&store, &asked).await;
+    for (hash, found) in answers {
+        assert_eq!(found.unwrap(), expected[&hash]);
+    }
+    let after = store.page_read_counts();
+    assert_eq!(after.lookups - before.lookups, 240);
+    assert!(
+        after.statements - before.statements < 240,
+        "read together: {before:?} -> {after:?}"
+    );
+
+    // One record no longer reads: its link fails, the others still answer.
+    let broken = hashes[1].0;
+    let broken_record = expected[&broken].clone().unwrap().0.record;
+    exec(
+        &store,
+        &format!(
+            "UPDATE records SET body = '{{\"kind\":\"work_order\",\"title\":5}}' WHERE id = '{}'",
+            broken_record.id.as_str()
+        ),
+    )
+    .await;
+    let answers = all_at_once(&store, &asked).await;
+    for answer in answers {
+        match answer {
+            (hash, Err(StoreError::Corrupt { what, .. })) if hash == broken => {
+                assert_eq!(what, "record");
+            }
+            (hash, found) => {
+                assert_ne!(hash, broken, "a broken record must not read");
+                assert_eq!(found.unwrap(), expected[&hash]);
+            }
+        }
+    }
+}
+
+/// Looks up every one of `hashes` at once, each in a task of its own; the answers in order.
+async fn all_at_once(
+    store: &SeaOrmStore,
+    hashes: &[portico_core::token::TokenHash],
+) -> Vec<(
+    portico_core::token::TokenHash,
+    Result<
+        Option<(
+            portico_core::model::Share,
+            Option<portico_core::ports::RecordPage>,
+        )>,
+        StoreError,
+    >,
+)> {
+    let tasks: Vec<_> = hashes
+        .iter()
+        .map(|hash| {
+            let store = store.clone();
+            let hash = *hash;
+            tokio::spawn(async move { (hash, store.page_by_token_hash(&hash).await) })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
 }
