@@ -15,12 +15,14 @@
 
 use serde_json::{Value, json};
 
+#[path = "support/api.rs"]
+mod api;
 #[path = "support/load.rs"]
 mod load;
 #[path = "support/server.rs"]
 mod server;
 
-use load::{load, print};
+use load::{load, load_each, print};
 use server::{Server, env_or};
 
 const ADMIN: &str = "an-admin-token-for-the-pages-bench";
@@ -64,6 +66,8 @@ struct Row {
     ceiling: load::Figures,
     cached: load::Figures,
     uncached: load::Figures,
+    /// The uncached page over many links (of as many work orders) at once.
+    spread: load::Figures,
 }
 
 /// The link path of the demo's work order.
@@ -94,6 +98,7 @@ fn measure(
     databases: [Option<&str>; 2],
     connections: u64,
     seconds: u64,
+    links_wanted: usize,
 ) -> Row {
     let [cached_db, uncached_db] = databases;
     let server = Server::start(ADMIN, &env_of("on", cached_db));
@@ -114,6 +119,18 @@ fn measure(
         seconds,
     );
     print(&format!("{backend}: page, cache off"), &uncached);
+    let spread_links = links(&uncached_server, links_wanted);
+    let spread = load_each(
+        uncached_server.port,
+        &spread_links,
+        "",
+        connections,
+        seconds,
+    );
+    print(
+        &format!("{backend}: {} links, cache off", spread_links.len()),
+        &spread,
+    );
     drop(uncached_server);
     still_honoured(&server, &demo, &page);
     Row {
@@ -121,7 +138,36 @@ fn measure(
         ceiling,
         cached,
         uncached,
+        spread,
     }
+}
+
+/// The paths of `count` links, each to a work order of its own (a typical one: 12 tasks, 3
+/// photos, 6 updates), made through the API in an org of their own.
+fn links(server: &Server, count: usize) -> Vec<String> {
+    let v1 = format!("{}/v1", server.base);
+    let agent = api::agent();
+    let key = api::business(&agent, &v1, ADMIN, "links");
+    (0..count)
+        .map(|n| {
+            api::call(
+                &agent,
+                "PUT",
+                &format!("{v1}/work-orders/wo-{n}"),
+                &key,
+                &api::work_order(n),
+            );
+            let share = api::call(
+                &agent,
+                "POST",
+                &format!("{v1}/records/work_order/wo-{n}/share"),
+                &key,
+                &json!({}),
+            );
+            let link = share["link"].as_str().unwrap();
+            format!("/s/{}", link.rsplit('/').next().unwrap())
+        })
+        .collect()
 }
 
 /// S5 and S8 still hold after the load, on the very next request.
@@ -175,8 +221,15 @@ fn still_honoured(server: &Server, demo: &Value, page: &str) {
 fn main() {
     let connections = env_or("PORTICO_BENCH_CONNECTIONS", 64);
     let seconds = env_or("PORTICO_BENCH_SECONDS", 5);
+    let links_wanted = env_or("PORTICO_BENCH_LINKS", 256);
     println!("Client pages: {connections} keep-alive connections over loopback, {seconds} s each");
-    let mut rows = vec![measure("SQLite", [None, None], connections, seconds)];
+    let mut rows = vec![measure(
+        "SQLite",
+        [None, None],
+        connections,
+        seconds,
+        links_wanted,
+    )];
     let admin = std::env::var("PORTICO_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let database = || {
@@ -191,25 +244,32 @@ fn main() {
             [Some(&cached.url), Some(&uncached.url)],
             connections,
             seconds,
+            links_wanted,
         )),
         _ => println!("PostgreSQL  skipped: {admin} cannot be reached"),
     }
     println!();
     println!(
-        "| database | static route | page, cache on | page, cache off | cached / static | uncached / static | uncached p50 / p99 |"
+        "| database | static route | page, cache on | page, cache off | {links_wanted} links, cache off | cached / static | uncached / static | {links_wanted} links / static | uncached p50 / p99 | {links_wanted} links p50 / p99 |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let share = |f: &load::Figures, of: &load::Figures| f.rate / of.rate * 100.0;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     for row in &rows {
         println!(
-            "| {} | {:.0} req/s | {:.0} req/s | {:.0} req/s | {:.0}% | {:.0}% | {:.1} / {:.1} ms |",
+            "| {} | {:.0} req/s | {:.0} req/s | {:.0} req/s | {:.0} req/s | {:.0}% | {:.0}% | {:.0}% | {:.1} / {:.1} ms | {:.1} / {:.1} ms |",
             row.backend,
             row.ceiling.rate,
             row.cached.rate,
             row.uncached.rate,
-            row.cached.rate / row.ceiling.rate * 100.0,
-            row.uncached.rate / row.ceiling.rate * 100.0,
-            row.uncached.p50.as_secs_f64() * 1e3,
-            row.uncached.p99.as_secs_f64() * 1e3,
+            row.spread.rate,
+            share(&row.cached, &row.ceiling),
+            share(&row.uncached, &row.ceiling),
+            share(&row.spread, &row.ceiling),
+            ms(row.uncached.p50),
+            ms(row.uncached.p99),
+            ms(row.spread.p50),
+            ms(row.spread.p99),
         );
     }
 }

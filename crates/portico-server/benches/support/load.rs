@@ -25,18 +25,35 @@ pub(crate) fn load(
     connections: u64,
     seconds: u64,
 ) -> Figures {
+    load_each(port, &[path.to_owned()], headers, connections, seconds)
+}
+
+/// [`load`] over several paths: each connection asks for them in turn, starting at its own.
+pub(crate) fn load_each(
+    port: u16,
+    paths: &[String],
+    headers: &str,
+    connections: u64,
+    seconds: u64,
+) -> Figures {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let get =
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\r\n").into_bytes();
+        let gets: Vec<Vec<u8>> = paths
+            .iter()
+            .map(|path| {
+                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\r\n")
+                    .into_bytes()
+            })
+            .collect();
         let stop = Instant::now() + Duration::from_secs(seconds);
         let warm = Instant::now() + Duration::from_millis(500);
         let tasks: Vec<_> = (0..connections)
-            .map(|_| {
-                let get = get.clone();
+            .map(|connection| {
+                let gets = gets.clone();
+                let mut next = usize::try_from(connection).unwrap_or(0);
                 tokio::spawn(async move {
                     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
                     stream.set_nodelay(true).unwrap();
@@ -48,7 +65,9 @@ pub(crate) fn load(
                         if t >= stop {
                             break;
                         }
-                        let status = request(&mut stream, &get, &mut buf, &mut chunk).await;
+                        let get = &gets[next % gets.len()];
+                        next += 1;
+                        let status = request(&mut stream, get, &mut buf, &mut chunk).await;
                         assert_eq!(status, Some(200));
                         if t >= warm {
                             latencies.push(t.elapsed());
