@@ -57,7 +57,7 @@ pub use columns::{Amount, Instant};
 use entity::{api_keys, shares};
 pub use feed::{ChangeFeed, FeedSettings};
 pub use object_blobs::{ObjectBlobs, ObjectConfig};
-pub use page_reads::PageReadCounts;
+pub use page_reads::{PageReadCounts, page_reads_application};
 
 /// How long a pooled connection may sit idle before it is tested on checkout.
 const IDLE_BEFORE_TEST: Duration = Duration::from_secs(10);
@@ -82,9 +82,10 @@ pub struct SeaOrmStore {
 /// A writer's turn on SQLite (see `SeaOrmStore::writer`), held until its transaction ends.
 pub(crate) type WriterTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
-/// How many page look-ups may be in flight at once on a pool of `connections`: a quarter of
-/// them, so most of the pool stays for the units of work (the writes, the API, the portal).
-/// More lanes than this made smaller statements and no more pages a second on 2 cores.
+/// How many page look-ups may be in flight at once beside a pool of `connections`: a quarter
+/// of its size (on SQLite taken from the pool, so most of it stays for the units of work; on
+/// PostgreSQL connections of their own). More lanes made smaller statements and no more pages
+/// a second on 2 cores.
 fn page_lanes(connections: u32) -> usize {
     usize::try_from(connections / 4).unwrap_or(1).max(1)
 }
@@ -169,14 +170,7 @@ impl SeaOrmStore {
                 }
             });
         } else {
-            let most = connections.unwrap_or(16);
-            // Opened up front, for the page look-ups' lanes and a unit of work beside them: a
-            // connection opened under load takes about 100 ms on a busy 2-core machine, and
-            // the look-ups gathered behind it wait as long.
-            options.max_connections(most).min_connections(Ord::min(
-                most,
-                u32::try_from(page_lanes(most)).unwrap_or(1) + 1,
-            ));
+            options.max_connections(connections.unwrap_or(16));
             if let Some(schema) = schema {
                 options.set_schema_search_path(schema.to_owned());
             }
@@ -191,7 +185,7 @@ impl SeaOrmStore {
         });
         let writer = (backend == DatabaseBackend::Sqlite)
             .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        let pages = page_reads::PageReads::new(db.clone(), page_lanes(pool));
+        let pages = page_reads::PageReads::new(db.clone(), page_lanes(pool), schema);
         Ok(Self {
             db,
             announcer,

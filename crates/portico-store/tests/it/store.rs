@@ -822,42 +822,10 @@ async fn v1_a_record_written_before_staff_ids_still_names_its_technician(store: 
 /// nothing for an unknown token, no page for a revoked link. A record whose body no longer
 /// reads fails its own links alone, not the others read in the same statement.
 async fn s5_pages_looked_up_together_each_get_their_own_answer(store: SeaOrmStore) {
-    use portico_core::token::{ShareToken, TokenHash};
+    use portico_core::token::TokenHash;
 
     let s = scene(&store).await;
-    let mut records = Vec::new();
-    for n in 2..12 {
-        let wo = fixtures::work_order(
-            &s.org.id,
-            &format!("wo{n}"),
-            s.wo.client_id.as_ref(),
-            Some(&s.tech.id),
-        );
-        s.portico
-            .upsert_record(&s.owner.id, &Record::WorkOrder(wo.clone()))
-            .await
-            .unwrap();
-        records.push(Record::WorkOrder(wo).reference());
-    }
-    records.push(Record::WorkOrder(s.wo.clone()).reference());
-    let mut hashes = Vec::new();
-    for reference in &records {
-        let shared = s
-            .portico
-            .enable_share(
-                &s.owner.id,
-                &s.org.id,
-                reference,
-                &EnableShare {
-                    recipient: Some("jordan@client.example".into()),
-                    sections: None,
-                },
-            )
-            .await
-            .unwrap();
-        let token = shared.link.unwrap().rsplit('/').next().unwrap().to_owned();
-        hashes.push((ShareToken::parse(&token).unwrap().hash(), shared.id));
-    }
+    let hashes = links_to_work_orders(&s).await;
     let (revoked, revoked_id) = hashes[0];
     s.portico
         .revoke_share(&s.owner.id, &s.org.id, revoked_id)
@@ -900,6 +868,16 @@ async fn s5_pages_looked_up_together_each_get_their_own_answer(store: SeaOrmStor
         after.statements - before.statements < 240,
         "read together: {before:?} -> {after:?}"
     );
+
+    // On PostgreSQL the look-ups' own connections are cut (a database restart): the next
+    // look-ups still answer, on new connections.
+    if store.connection().get_database_backend() == DatabaseBackend::Postgres {
+        let cut = cut_page_read_connections(&store).await;
+        assert!(cut >= 1, "the look-ups have connections of their own");
+        for (hash, found) in all_at_once(&store, &asked).await {
+            assert_eq!(found.unwrap(), expected[&hash], "after the cut");
+        }
+    }
 
     // One record no longer reads: its link fails, the others still answer.
     let broken = hashes[1].0;
@@ -953,4 +931,70 @@ async fn all_at_once(
         answers.push(task.await.unwrap());
     }
     answers
+}
+
+/// Terminates the PostgreSQL connections of `store`'s page look-ups; how many there were.
+async fn cut_page_read_connections(store: &SeaOrmStore) -> i64 {
+    let one = |sql: String| async move {
+        store
+            .connection()
+            .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let schema: String = one("SELECT current_schema() AS s".into())
+        .await
+        .try_get("", "s")
+        .unwrap();
+    one(format!(
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = '{}'",
+        portico_store::page_reads_application(&schema)
+    ))
+    .await
+    .try_get("", "n")
+    .unwrap()
+}
+
+/// Ten more work orders beside the scene's, and a link to each of the eleven: each token's
+/// hash and share.
+async fn links_to_work_orders(
+    s: &Scene,
+) -> Vec<(portico_core::token::TokenHash, portico_core::model::ShareId)> {
+    use portico_core::token::ShareToken;
+
+    let mut records = Vec::new();
+    for n in 2..12 {
+        let wo = fixtures::work_order(
+            &s.org.id,
+            &format!("wo{n}"),
+            s.wo.client_id.as_ref(),
+            Some(&s.tech.id),
+        );
+        s.portico
+            .upsert_record(&s.owner.id, &Record::WorkOrder(wo.clone()))
+            .await
+            .unwrap();
+        records.push(Record::WorkOrder(wo).reference());
+    }
+    records.push(Record::WorkOrder(s.wo.clone()).reference());
+    let mut hashes = Vec::new();
+    for reference in &records {
+        let shared = s
+            .portico
+            .enable_share(
+                &s.owner.id,
+                &s.org.id,
+                reference,
+                &EnableShare {
+                    recipient: Some("jordan@client.example".into()),
+                    sections: None,
+                },
+            )
+            .await
+            .unwrap();
+        let token = shared.link.unwrap().rsplit('/').next().unwrap().to_owned();
+        hashes.push((ShareToken::parse(&token).unwrap().hash(), shared.id));
+    }
+    hashes
 }
