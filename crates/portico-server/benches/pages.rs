@@ -1,8 +1,9 @@
 //! Benchmark: the client's work-order page under load, on SQLite and on PostgreSQL. For each,
 //! starts the real `portico serve` (release build) with the demo, then drives 64 keep-alive
 //! connections over loopback for a few seconds each at: a static route of the same server
-//! (`/healthz`, the ceiling), the work-order page with the page cache (the default), and the
-//! same page on a server with the cache off. Prints requests/s, p50 and p99 for each, then a
+//! (`/healthz`, the ceiling), the work-order page with the page cache (the default), the same
+//! page on a server with the cache off, and on that server 256 links to as many typical work
+//! orders in turn (`PORTICO_BENCH_LINKS`), so the uncached figure is not one link's alone. Prints requests/s, p50 and p99 for each, then a
 //! table of every figure and the page's share of the ceiling; and checks that a revoke stops
 //! the link on the very next request (S5) and that the org switch stops it (S8).
 //!
