@@ -251,6 +251,14 @@ impl SeaOrmStore {
         ))
     }
 
+    /// This store with each page look-up's statement given at most `timeout` (10 s by
+    /// default) before its connection is closed and the look-ups it carried fail.
+    #[must_use]
+    pub fn with_page_read_timeout(mut self, timeout: Duration) -> Self {
+        self.pages = self.pages.with_timeout(timeout);
+        self
+    }
+
     /// How many page look-ups this store was asked for and in how many statements it read
     /// them (fewer under load: look-ups that wait are read together). `/metrics` shows the
     /// same as `portico_page_lookups_total` and `portico_page_statements_total`.

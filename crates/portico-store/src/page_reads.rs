@@ -48,7 +48,13 @@ pub(crate) struct PageReads {
     schema: Option<String>,
     /// On PostgreSQL, the lanes' own connections between busy spells.
     spare: Mutex<Vec<PgConnection>>,
+    /// The longest one statement may take.
+    timeout: std::time::Duration,
 }
+
+/// The longest a page look-up's statement may take, by default, before its connection is
+/// given up.
+pub(crate) const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The `application_name` of the lanes' own connections on PostgreSQL (`pg_stat_activity`)
 /// for a store in `schema` (empty for the default).
@@ -88,7 +94,17 @@ impl PageReads {
             statements: AtomicU64::new(0),
             schema: schema.map(str::to_owned),
             spare: Mutex::new(Vec::new()),
+            timeout: READ_TIMEOUT,
         })
+    }
+
+    /// The same look-ups, each statement given at most `timeout`.
+    pub(crate) fn with_timeout(&self, timeout: std::time::Duration) -> Arc<Self> {
+        let mut reads = Self::new(self.db.clone(), self.lanes, self.schema.as_deref());
+        if let Some(reads) = Arc::get_mut(&mut reads) {
+            reads.timeout = timeout;
+        }
+        reads
     }
 
     pub(crate) fn counts(&self) -> PageReadCounts {
@@ -168,7 +184,15 @@ impl PageReads {
                 };
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("portico_page_statements_total").increment(1);
-                let answers = held.read(&batch).await;
+                // A statement that hangs (a database that stopped answering, a network that
+                // fell silent) must not hold its lane and every look-up behind it for good.
+                let answers = tokio::time::timeout(self.timeout, held.read(&batch))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(StoreError::Backend(
+                            "the page look-up took too long; its connection was closed".into(),
+                        ))
+                    });
                 // A connection that failed is closed (a pooled one goes back to the pool,
                 // which tests it); so is a pooled one another caller may be waiting for.
                 if answers.is_ok() && held.keep(&self.db) {

@@ -998,3 +998,44 @@ async fn links_to_work_orders(
     }
     hashes
 }
+
+/// A page look-up whose statement hangs (on PostgreSQL, behind another session's lock on the
+/// shares) fails once the store's page read timeout has passed, tried on a new connection
+/// once, instead of holding its lane for good; once the lock is gone the link answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s5_a_page_look_up_that_hangs_fails_in_time_and_the_next_one_answers() {
+    use sea_orm::TransactionTrait;
+
+    let Some((store, _schema)) = support::postgres().await else {
+        return;
+    };
+    let store = store.with_page_read_timeout(std::time::Duration::from_millis(300));
+    let s = scene(&store).await;
+    let reference = Record::WorkOrder(s.wo.clone()).reference();
+    let shared = s
+        .portico
+        .enable_share(&s.owner.id, &s.org.id, &reference, &EnableShare::default())
+        .await
+        .unwrap();
+    let token = shared.link.unwrap().rsplit('/').next().unwrap().to_owned();
+    let hash = portico_core::token::ShareToken::parse(&token)
+        .unwrap()
+        .hash();
+    assert!(store.page_by_token_hash(&hash).await.unwrap().is_some());
+
+    let lock = store.connection().begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE shares IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let failed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        store.page_by_token_hash(&hash),
+    )
+    .await
+    .expect("the look-up gives up");
+    assert!(matches!(failed, Err(StoreError::Backend(_))), "{failed:?}");
+    lock.rollback().await.unwrap();
+    let (share, page) = store.page_by_token_hash(&hash).await.unwrap().unwrap();
+    assert_eq!(share.id, shared.id);
+    assert!(page.is_some());
+}
