@@ -716,6 +716,20 @@ pub struct RecordPage {
     pub staff: Option<Vec<Staff>>,
 }
 
+/// Whether this server has heard every change the other servers on its database committed
+/// before now: what serving a kept copy (a cached page) waits for, so that a revoke or an org
+/// switch committed anywhere is honoured by the very next request (S5, S8). On PostgreSQL the
+/// store's feed answers by sending itself a marker on its listening connection: the database
+/// delivers notifications in commit order, so once the marker is back every change committed
+/// before it has been heard. Markers asked for together are sent once.
+#[async_trait]
+pub trait CatchUp: Send + Sync {
+    /// `true` once every change committed before the call has been heard; `false` when that
+    /// cannot be known in time (the feed is down or slow): the caller then reads from the
+    /// store instead of serving what it kept.
+    async fn caught_up(&self) -> bool;
+}
+
 /// Listens to committed changes, to keep what serves clients fresh: page caches drop what a
 /// change touched, live pages push the new status (V7). Implementations MUST NOT block: they
 /// are called on the path of the change.

@@ -240,11 +240,15 @@ fn hear_other_servers(
         return (portico, None);
     };
     let relay = Arc::new(portico_core::service::ChangeRelay::new());
+    let catch_up = feed.catch_up();
     let mut stopping = stopping.clone();
     let running = tokio::spawn(feed.run(relay.clone(), async move {
         let _ = stopping.wait_for(|stop| *stop).await;
     }));
-    (portico.with_feed(relay), Some(running))
+    (
+        portico.with_feed(relay).with_catch_up(catch_up),
+        Some(running),
+    )
 }
 
 /// Waits for the dispatcher to settle its round, up to [`dispatcher::DRAIN_GRACE`]; past it the

@@ -11,6 +11,11 @@
 //!   sends itself a heartbeat through the database, on the listening connection; when its own
 //!   heartbeat has not come back within three intervals, the feed calls the connection lost and
 //!   starts over.
+//! - A server about to serve a kept copy asks the feed whether it has caught up
+//!   ([`portico_core::ports::CatchUp`]): the feed sends itself a marker on the listening
+//!   connection and answers once it is back. PostgreSQL delivers notifications in commit order,
+//!   so by then every change committed before the question has been heard. Questions asked
+//!   while a marker is out share the next one.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,6 +28,9 @@ use sea_orm::sqlx::{self, PgPool};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use uuid::Uuid;
+
+/// How long a reader waits for the feed's marker before reading from the store instead.
+const MARKER_PATIENCE: Duration = Duration::from_secs(1);
 
 /// The channel every Portico server on the database announces on.
 pub(crate) const CHANNEL: &str = "portico_changes";
@@ -49,6 +57,9 @@ struct Notice {
     /// The record changed, when only one was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     r: Option<RecordRef>,
+    /// On a marker ([`Markers`]), its number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<u64>,
 }
 
 impl Announcer {
@@ -60,18 +71,93 @@ impl Announcer {
             i: self.instance,
             o: Some(change.org.clone()),
             r: change.record.clone(),
+            m: None,
         })
         .map_err(|e| StoreError::Backend(e.into()))
     }
 
-    fn heartbeat(&self) -> String {
+    /// A heartbeat (`marker` `None`) or marker `n`, which only this server acts on.
+    fn to_self(&self, marker: Option<u64>) -> String {
         serde_json::to_string(&Notice {
             s: self.schema.clone(),
             i: self.instance,
             o: None,
             r: None,
+            m: marker,
         })
         .unwrap_or_default()
+    }
+}
+
+/// The markers a feed sends itself so that readers know it has caught up.
+#[derive(Debug)]
+pub struct Markers {
+    /// The last marker sent, and the last one a reader needs.
+    numbers: std::sync::Mutex<(u64, u64)>,
+    wanted: tokio::sync::Notify,
+    heard: tokio::sync::watch::Sender<u64>,
+    /// How long a reader waits for its marker before reading from the store instead.
+    patience: Duration,
+}
+
+impl Markers {
+    fn new(patience: Duration) -> Self {
+        Self {
+            numbers: std::sync::Mutex::new((0, 0)),
+            wanted: tokio::sync::Notify::new(),
+            heard: tokio::sync::watch::channel(0).0,
+            patience,
+        }
+    }
+
+    fn numbers(&self) -> std::sync::MutexGuard<'_, (u64, u64)> {
+        self.numbers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The number of the next marker to send, once a reader needs one; it counts as sent.
+    async fn next(&self) -> u64 {
+        loop {
+            {
+                let mut numbers = self.numbers();
+                let (sent, wanted) = *numbers;
+                if wanted > sent {
+                    numbers.0 = sent + 1;
+                    return sent + 1;
+                }
+            }
+            self.wanted.notified().await;
+        }
+    }
+
+    /// Marker `n` came back.
+    fn heard(&self, n: u64) {
+        self.heard.send_if_modified(|heard| {
+            let newer = n > *heard;
+            if newer {
+                *heard = n;
+            }
+            newer
+        });
+    }
+}
+
+#[async_trait::async_trait]
+impl portico_core::ports::CatchUp for Markers {
+    async fn caught_up(&self) -> bool {
+        // The first marker sent from now on: one already out may have left before the question.
+        let ticket = {
+            let mut numbers = self.numbers();
+            numbers.1 = numbers.0 + 1;
+            numbers.1
+        };
+        self.wanted.notify_one();
+        let mut heard = self.heard.subscribe();
+        matches!(
+            tokio::time::timeout(self.patience, heard.wait_for(|n| *n >= ticket)).await,
+            Ok(Ok(_))
+        )
     }
 }
 
@@ -101,6 +187,7 @@ pub struct ChangeFeed {
     announcer: Announcer,
     options: PgConnectOptions,
     settings: FeedSettings,
+    markers: Arc<Markers>,
 }
 
 impl ChangeFeed {
@@ -113,7 +200,14 @@ impl ChangeFeed {
             announcer,
             options,
             settings: FeedSettings::default(),
+            markers: Arc::new(Markers::new(MARKER_PATIENCE)),
         }
+    }
+
+    /// Whether this feed has heard every change committed before a question (see
+    /// [`portico_core::ports::CatchUp`]); give it to `Portico::with_catch_up`.
+    pub fn catch_up(&self) -> Arc<Markers> {
+        Arc::clone(&self.markers)
     }
 
     /// The `application_name` of the listening connection of a store in `schema`.
@@ -200,23 +294,40 @@ impl ChangeFeed {
                     }
                     // On the listening connection itself: never waits for the store's pool,
                     // and what arrives meanwhile is kept for the next `try_recv`.
-                    let heartbeat = self.announcer.heartbeat();
-                    let send = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(heartbeat)
-                        .execute(&mut listener);
-                    match tokio::time::timeout(patience, send).await {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => return format!("the heartbeat could not be sent: {e}"),
-                        Err(_) => return "the heartbeat was not answered".to_owned(),
+                    if let Err(why) = self.to_self(&mut listener, None, patience).await {
+                        return format!("the heartbeat {why}");
+                    }
+                }
+                marker = self.markers.next() => {
+                    if let Err(why) = self.to_self(&mut listener, Some(marker), patience).await {
+                        return format!("a marker {why}");
                     }
                 }
             }
         }
     }
 
+    /// Sends this server a heartbeat or a marker on the listening connection itself: it never
+    /// waits for the store's pool, and what arrives meanwhile is kept for the next `try_recv`.
+    async fn to_self(
+        &self,
+        listener: &mut PgListener,
+        marker: Option<u64>,
+        patience: Duration,
+    ) -> Result<(), String> {
+        let send = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(self.announcer.to_self(marker))
+            .execute(listener);
+        match tokio::time::timeout(patience, send).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("could not be sent: {e}")),
+            Err(_) => Err("was not answered".to_owned()),
+        }
+    }
+
     /// Hands a change of another server to `relay`; answers whether it was this server's own
-    /// heartbeat.
+    /// heartbeat or marker.
     fn forward(&self, notification: &PgNotification, relay: &dyn Changes) -> bool {
         let Ok(notice) = serde_json::from_str::<Notice>(notification.payload()) else {
             tracing::warn!(
@@ -231,7 +342,13 @@ impl ChangeFeed {
             return false;
         }
         match notice.o {
-            None => notice.i == self.announcer.instance,
+            None if notice.i == self.announcer.instance => {
+                if let Some(marker) = notice.m {
+                    self.markers.heard(marker);
+                }
+                true
+            }
+            None => false,
             // This server told its own listeners when it committed.
             Some(_) if notice.i == self.announcer.instance => false,
             Some(org) => {

@@ -55,7 +55,7 @@ use time::OffsetDateTime;
 pub use blobs::FolderBlobs;
 pub use columns::{Amount, Instant};
 use entity::{api_keys, shares};
-pub use feed::{ChangeFeed, FeedSettings};
+pub use feed::{ChangeFeed, FeedSettings, Markers};
 pub use object_blobs::{ObjectBlobs, ObjectConfig};
 pub use page_reads::{PageReadCounts, page_reads_application};
 

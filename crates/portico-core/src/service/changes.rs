@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::model::{OrgId, RecordRef};
-use crate::ports::{Change, Changes, StoreError, UnitOfWork};
+use crate::ports::{CatchUp, Change, Changes, StoreError, UnitOfWork};
 
 use super::Portico;
 
@@ -106,6 +106,23 @@ impl Portico {
         }
         self.feed = Some(relay);
         self
+    }
+
+    /// The service, asking `catch_up` before a kept copy is served ([`Portico::caught_up`]).
+    #[must_use]
+    pub fn with_catch_up(mut self, catch_up: Arc<dyn CatchUp>) -> Self {
+        self.catch_up = Some(catch_up);
+        self
+    }
+
+    /// Whether this server has heard every change committed before now, on any server: at once
+    /// `true` for a server alone on its database; with a feed, once its marker is back
+    /// ([`CatchUp`]). A caller that gets `false` must read from the store.
+    pub async fn caught_up(&self) -> bool {
+        match &self.catch_up {
+            Some(catch_up) => catch_up.caught_up().await,
+            None => true,
+        }
     }
 
     /// Announces the change of `org` (or of its `record`) in `tx`, commits, then tells this

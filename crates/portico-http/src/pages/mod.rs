@@ -576,11 +576,19 @@ async fn page(
 ) -> Response {
     let ip = client_ip(pages, req);
     let plain = query.help.is_none() && query.payment.is_none();
-    if plain
-        && let Some(hit) = pages
+    let kept = |pages: &Pages| {
+        pages
             .cache
             .as_ref()
             .and_then(|c| c.get(&token, pages.portico.now()))
+    };
+    // A kept page is served only once this server has heard every change committed before
+    // this request, on any server (S5, S8); it is looked up again after, as what was heard may
+    // have dropped it. Otherwise the page is read from the store.
+    if plain
+        && kept(pages).is_some()
+        && pages.portico.caught_up().await
+        && let Some(hit) = kept(pages)
     {
         pages.opens.record(hit.share);
         return Response::builder()

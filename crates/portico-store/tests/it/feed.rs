@@ -120,6 +120,54 @@ async fn s5_v7_other_servers_hear_committed_changes_once_and_a_dropped_feed_says
     assert_eq!(next(&mut heard).await, Heard::Interrupted);
 }
 
+/// S5, S8: once a feed says it has caught up, it has heard every change committed anywhere
+/// before the question — each of 20 changes committed by another server is already with the
+/// relay when `caught_up` answers, without waiting for it. Questions asked at once share
+/// markers, and with the feed stopped the answer is `false` within its patience.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s5_s8_a_feed_that_has_caught_up_has_heard_every_earlier_commit() {
+    use portico_core::ports::CatchUp;
+
+    let Some((a, schema)) = crate::support::postgres().await else {
+        return;
+    };
+    let b = SeaOrmStore::connect_in_schema(&schema.url, Some(&schema.name))
+        .await
+        .unwrap();
+    let (tell, mut heard) = mpsc::unbounded_channel();
+    let feed = b.change_feed().expect("PostgreSQL has a feed");
+    let catch_up = feed.catch_up();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(feed.run(Arc::new(Relay(tell)), async {
+        let _ = stopped.await;
+    }));
+    assert_eq!(next(&mut heard).await, Heard::Resumed);
+
+    for n in 0..20 {
+        let record = format!("wo-{n}");
+        announce(&a, &change("org-a", Some(&record)), true).await;
+        assert!(catch_up.caught_up().await, "change {n}");
+        assert_eq!(
+            heard.try_recv().ok(),
+            Some(Heard::Changed(change("org-a", Some(&record)))),
+            "change {n} was heard before the feed said it had caught up"
+        );
+    }
+    let together: Vec<_> = (0..50)
+        .map(|_| {
+            let catch_up = catch_up.clone();
+            tokio::spawn(async move { catch_up.caught_up().await })
+        })
+        .collect();
+    for asked in together {
+        assert!(asked.await.unwrap());
+    }
+
+    stop.send(()).unwrap();
+    running.await.unwrap();
+    assert!(!catch_up.caught_up().await, "a stopped feed cannot tell");
+}
+
 #[tokio::test]
 async fn sqlite_has_no_feed_because_one_process_serves_it() {
     let (store, _dir) = crate::support::sqlite_file().await.unwrap();
