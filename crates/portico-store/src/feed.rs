@@ -29,6 +29,16 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+/// The `application_name` (`pg_stat_activity`) of a connection doing `what` for a store in
+/// `schema`, cut to the 63 bytes PostgreSQL keeps.
+pub(crate) fn application_name(what: &str, schema: &str) -> String {
+    let mut name = format!("{what} {schema}");
+    while name.len() > 63 {
+        name.pop();
+    }
+    name
+}
+
 /// How long a reader waits for the feed's marker before reading from the store instead.
 const MARKER_PATIENCE: Duration = Duration::from_secs(1);
 
@@ -212,12 +222,7 @@ impl ChangeFeed {
 
     /// The `application_name` of the listening connection of a store in `schema`.
     pub fn application_name(schema: &str) -> String {
-        let mut name = format!("portico change feed {schema}");
-        // PostgreSQL keeps 63 bytes of it.
-        while name.len() > 63 {
-            name.pop();
-        }
-        name
+        application_name("portico change feed", schema)
     }
 
     /// The feed, watching its connection with `settings`.

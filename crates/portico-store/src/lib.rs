@@ -185,7 +185,12 @@ impl SeaOrmStore {
         });
         let writer = (backend == DatabaseBackend::Sqlite)
             .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
-        let pages = page_reads::PageReads::new(db.clone(), page_lanes(pool), schema);
+        let pages = page_reads::PageReads::new(
+            db.clone(),
+            page_lanes(pool),
+            schema,
+            page_reads::READ_TIMEOUT,
+        );
         Ok(Self {
             db,
             announcer,

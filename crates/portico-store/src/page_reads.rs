@@ -59,12 +59,7 @@ pub(crate) const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// The `application_name` of the lanes' own connections on PostgreSQL (`pg_stat_activity`)
 /// for a store in `schema` (empty for the default).
 pub fn page_reads_application(schema: &str) -> String {
-    let mut name = format!("portico page reads {schema}");
-    // PostgreSQL keeps 63 bytes of it.
-    while name.len() > 63 {
-        name.pop();
-    }
-    name
+    crate::feed::application_name("portico page reads", schema)
 }
 
 /// How many page look-ups a store was asked for, and in how many statements it read them.
@@ -85,7 +80,13 @@ struct Queue {
 }
 
 impl PageReads {
-    pub(crate) fn new(db: DatabaseConnection, lanes: usize, schema: Option<&str>) -> Arc<Self> {
+    /// The look-ups of a store on `db` in `schema`, each statement given at most `timeout`.
+    pub(crate) fn new(
+        db: DatabaseConnection,
+        lanes: usize,
+        schema: Option<&str>,
+        timeout: std::time::Duration,
+    ) -> Arc<Self> {
         Arc::new(Self {
             db,
             lanes: lanes.max(1),
@@ -94,17 +95,13 @@ impl PageReads {
             statements: AtomicU64::new(0),
             schema: schema.map(str::to_owned),
             spare: Mutex::new(Vec::new()),
-            timeout: READ_TIMEOUT,
+            timeout,
         })
     }
 
     /// The same look-ups, each statement given at most `timeout`.
     pub(crate) fn with_timeout(&self, timeout: std::time::Duration) -> Arc<Self> {
-        let mut reads = Self::new(self.db.clone(), self.lanes, self.schema.as_deref());
-        if let Some(reads) = Arc::get_mut(&mut reads) {
-            reads.timeout = timeout;
-        }
-        reads
+        Self::new(self.db.clone(), self.lanes, self.schema.as_deref(), timeout)
     }
 
     pub(crate) fn counts(&self) -> PageReadCounts {
@@ -289,38 +286,42 @@ impl Held {
         let mut hashes: Vec<TokenHash> = batch.iter().map(|(hash, _)| *hash).collect();
         hashes.sort_unstable();
         hashes.dedup();
-        let rows: Vec<QueryResult> = match self {
+        let rows = match self {
             Self::Postgres(conn) => {
-                let sql = share_page_sql(DatabaseBackend::Postgres, hashes.len());
-                let mut query = sea_orm::sqlx::query::<Postgres>(sql);
-                for hash in &hashes {
-                    query = query.bind(hash.0.to_vec());
-                }
-                query
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(sqlx_err)?
-                    .into_iter()
-                    .map(QueryResult::from)
-                    .collect()
+                fetch::<Postgres>(conn, DatabaseBackend::Postgres, &hashes).await?
             }
             Self::Sqlite(conn) => {
-                let sql = share_page_sql(DatabaseBackend::Sqlite, hashes.len());
-                let mut query = sea_orm::sqlx::query::<Sqlite>(sql);
-                for hash in &hashes {
-                    query = query.bind(hash.0.to_vec());
-                }
-                query
-                    .fetch_all(&mut **conn)
-                    .await
-                    .map_err(sqlx_err)?
-                    .into_iter()
-                    .map(QueryResult::from)
-                    .collect()
+                fetch::<Sqlite>(&mut **conn, DatabaseBackend::Sqlite, &hashes).await?
             }
         };
         pages_of_rows(&rows, &hashes)
     }
+}
+
+/// The rows of the page statement for `hashes` on `conn`, a connection to `backend`.
+async fn fetch<DB>(
+    conn: &mut DB::Connection,
+    backend: DatabaseBackend,
+    hashes: &[TokenHash],
+) -> Result<Vec<QueryResult>, StoreError>
+where
+    DB: sea_orm::sqlx::Database,
+    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
+    for<'q> Vec<u8>: sea_orm::sqlx::Encode<'q, DB> + sea_orm::sqlx::Type<DB>,
+    DB::Arguments: sea_orm::sqlx::IntoArguments<DB>,
+    QueryResult: From<DB::Row>,
+{
+    let mut query = sea_orm::sqlx::query::<DB>(share_page_sql(backend, hashes.len()));
+    for hash in hashes {
+        query = query.bind(hash.0.to_vec());
+    }
+    Ok(query
+        .fetch_all(conn)
+        .await
+        .map_err(sqlx_err)?
+        .into_iter()
+        .map(QueryResult::from)
+        .collect())
 }
 
 fn sqlx_err(e: sea_orm::sqlx::Error) -> StoreError {
