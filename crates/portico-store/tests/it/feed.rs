@@ -58,6 +58,35 @@ async fn next(heard: &mut mpsc::UnboundedReceiver<Heard>) -> Heard {
         .expect("the feed stopped")
 }
 
+/// A store's feed running with `settings` until `stop`, telling `heard` what it hears.
+struct Listening {
+    heard: mpsc::UnboundedReceiver<Heard>,
+    catch_up: Arc<portico_store::Markers>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<()>,
+}
+
+/// Runs `store`'s feed with `settings`; returns once it listens.
+async fn listen(store: &SeaOrmStore, settings: FeedSettings) -> Listening {
+    let (tell, mut heard) = mpsc::unbounded_channel();
+    let feed = store
+        .change_feed()
+        .expect("PostgreSQL has a feed")
+        .with_settings(settings);
+    let catch_up = feed.catch_up();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(feed.run(Arc::new(Relay(tell)), async {
+        let _ = stopped.await;
+    }));
+    assert_eq!(next(&mut heard).await, Heard::Resumed);
+    Listening {
+        heard,
+        catch_up,
+        stop,
+        running,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s5_v7_other_servers_hear_committed_changes_once_and_a_dropped_feed_says_so() {
     let Some((a, schema)) = crate::support::postgres().await else {
@@ -66,19 +95,19 @@ async fn s5_v7_other_servers_hear_committed_changes_once_and_a_dropped_feed_says
     let b = SeaOrmStore::connect_in_schema(&schema.url, Some(&schema.name))
         .await
         .unwrap();
-    let (tell, mut heard) = mpsc::unbounded_channel();
-    let feed = b
-        .change_feed()
-        .expect("PostgreSQL has a feed")
-        .with_settings(FeedSettings {
+    let Listening {
+        mut heard,
+        stop,
+        running,
+        ..
+    } = listen(
+        &b,
+        FeedSettings {
             heartbeat: Duration::from_millis(200),
             retry: Duration::from_millis(100),
-        });
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(feed.run(Arc::new(Relay(tell)), async {
-        let _ = stopped.await;
-    }));
-    assert_eq!(next(&mut heard).await, Heard::Resumed);
+        },
+    )
+    .await;
 
     // Committed: heard. Rolled back: never heard, so the next thing heard is the commit after.
     announce(&a, &change("org-a", Some("wo-1")), true).await;
@@ -134,14 +163,12 @@ async fn s5_s8_a_feed_that_has_caught_up_has_heard_every_earlier_commit() {
     let b = SeaOrmStore::connect_in_schema(&schema.url, Some(&schema.name))
         .await
         .unwrap();
-    let (tell, mut heard) = mpsc::unbounded_channel();
-    let feed = b.change_feed().expect("PostgreSQL has a feed");
-    let catch_up = feed.catch_up();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(feed.run(Arc::new(Relay(tell)), async {
-        let _ = stopped.await;
-    }));
-    assert_eq!(next(&mut heard).await, Heard::Resumed);
+    let Listening {
+        mut heard,
+        catch_up,
+        stop,
+        running,
+    } = listen(&b, FeedSettings::default()).await;
 
     for n in 0..20 {
         let record = format!("wo-{n}");
@@ -247,14 +274,20 @@ async fn s5_a_feed_whose_connection_falls_silent_says_so_within_its_heartbeats()
     let b = SeaOrmStore::connect_in_schema(&through, Some(&schema.name))
         .await
         .unwrap();
-    let (tell, mut heard) = mpsc::unbounded_channel();
     let heartbeat = Duration::from_millis(200);
-    let feed = b.change_feed().unwrap().with_settings(FeedSettings {
-        heartbeat,
-        retry: Duration::from_millis(100),
-    });
-    let running = tokio::spawn(feed.run(Arc::new(Relay(tell)), std::future::pending()));
-    assert_eq!(next(&mut heard).await, Heard::Resumed);
+    let Listening {
+        mut heard,
+        stop,
+        running,
+        ..
+    } = listen(
+        &b,
+        FeedSettings {
+            heartbeat,
+            retry: Duration::from_millis(100),
+        },
+    )
+    .await;
 
     link.silent.store(true, std::sync::atomic::Ordering::SeqCst);
     let fell = std::time::Instant::now();
@@ -268,5 +301,6 @@ async fn s5_a_feed_whose_connection_falls_silent_says_so_within_its_heartbeats()
     link.silent
         .store(false, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(next(&mut heard).await, Heard::Resumed);
-    running.abort();
+    stop.send(()).unwrap();
+    running.await.unwrap();
 }
