@@ -25,6 +25,12 @@ use portico_store::{FolderBlobs, ObjectBlobs, SeaOrmStore};
 use crate::config::{LogFormat, Settings, redact_url};
 use crate::system::{OsRandomness, SystemClock};
 
+/// mimalloc rather than the system allocator: a page allocates many small strings and frees
+/// them on another thread, which glibc's allocator pays for in locks and consolidation (see
+/// ARCHITECTURE.md, "Where a page's time goes").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Portico: share jobs, quotes and invoices with clients, privately.
 #[derive(Debug, Parser)]
 #[command(name = "portico", version)]
