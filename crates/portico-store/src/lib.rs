@@ -474,7 +474,7 @@ mod tests {
     use super::page_lanes;
 
     #[test]
-    fn s5_page_lanes_are_one_per_two_cores_and_at_most_a_quarter_of_the_pool() {
+    fn page_lanes_are_one_per_two_cores_and_at_most_a_quarter_of_the_pool() {
         assert_eq!(page_lanes(16, 2), 1);
         assert_eq!(page_lanes(16, 1), 1);
         assert_eq!(page_lanes(16, 8), 4);
