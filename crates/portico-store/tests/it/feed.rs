@@ -89,12 +89,9 @@ async fn listen(store: &SeaOrmStore, settings: FeedSettings) -> Listening {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s5_v7_other_servers_hear_committed_changes_once_and_a_dropped_feed_says_so() {
-    let Some((a, schema)) = crate::support::postgres().await else {
+    let Some((a, b, schema)) = crate::support::postgres_pair().await else {
         return;
     };
-    let b = SeaOrmStore::connect_in_schema(&schema.url, Some(&schema.name))
-        .await
-        .unwrap();
     let Listening {
         mut heard,
         stop,
@@ -157,12 +154,9 @@ async fn s5_v7_other_servers_hear_committed_changes_once_and_a_dropped_feed_says
 async fn s5_s8_a_feed_that_has_caught_up_has_heard_every_earlier_commit() {
     use portico_core::ports::CatchUp;
 
-    let Some((a, schema)) = crate::support::postgres().await else {
+    let Some((a, b, _schema)) = crate::support::postgres_pair().await else {
         return;
     };
-    let b = SeaOrmStore::connect_in_schema(&schema.url, Some(&schema.name))
-        .await
-        .unwrap();
     let Listening {
         mut heard,
         catch_up,

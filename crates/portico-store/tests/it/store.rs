@@ -809,7 +809,7 @@ async fn v1_a_record_written_before_staff_ids_still_names_its_technician(store: 
         .enable_share(&s.owner.id, &s.org.id, &reference, &EnableShare::default())
         .await
         .unwrap();
-    let token = share.link.unwrap().rsplit('/').next().unwrap().to_owned();
+    let token = token_of(&share);
     let Opened::View { view, .. } = s.portico.view_link(&token).await.unwrap() else {
         panic!("the link opens");
     };
@@ -956,13 +956,30 @@ async fn cut_page_read_connections(store: &SeaOrmStore) -> i64 {
     .unwrap()
 }
 
+/// The token at the end of a share's link.
+fn token_of(shared: &portico_core::service::ShareInfo) -> String {
+    shared
+        .link
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The hash a share's link is looked up by.
+fn hash_of(shared: &portico_core::service::ShareInfo) -> portico_core::token::TokenHash {
+    portico_core::token::ShareToken::parse(&token_of(shared))
+        .unwrap()
+        .hash()
+}
+
 /// Ten more work orders beside the scene's, and a link to each of the eleven: each token's
 /// hash and share.
 async fn links_to_work_orders(
     s: &Scene,
 ) -> Vec<(portico_core::token::TokenHash, portico_core::model::ShareId)> {
-    use portico_core::token::ShareToken;
-
     let mut records = Vec::new();
     for n in 2..12 {
         let wo = fixtures::work_order(
@@ -993,8 +1010,7 @@ async fn links_to_work_orders(
             )
             .await
             .unwrap();
-        let token = shared.link.unwrap().rsplit('/').next().unwrap().to_owned();
-        hashes.push((ShareToken::parse(&token).unwrap().hash(), shared.id));
+        hashes.push((hash_of(&shared), shared.id));
     }
     hashes
 }
@@ -1017,10 +1033,7 @@ async fn s5_a_page_look_up_that_hangs_fails_in_time_and_the_next_one_answers() {
         .enable_share(&s.owner.id, &s.org.id, &reference, &EnableShare::default())
         .await
         .unwrap();
-    let token = shared.link.unwrap().rsplit('/').next().unwrap().to_owned();
-    let hash = portico_core::token::ShareToken::parse(&token)
-        .unwrap()
-        .hash();
+    let hash = hash_of(&shared);
     assert!(store.page_by_token_hash(&hash).await.unwrap().is_some());
 
     let lock = store.connection().begin().await.unwrap();

@@ -25,3 +25,12 @@ pub async fn postgres() -> Option<(SeaOrmStore, PgSchema)> {
         .unwrap();
     Some((store, guard))
 }
+
+/// Two stores in one PostgreSQL schema of the test's own, as two servers would have.
+pub async fn postgres_pair() -> Option<(SeaOrmStore, SeaOrmStore, PgSchema)> {
+    let (a, guard) = postgres().await?;
+    let b = SeaOrmStore::connect_in_schema(&guard.url, Some(&guard.name))
+        .await
+        .unwrap();
+    Some((a, b, guard))
+}
